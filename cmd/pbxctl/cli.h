@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The CLI's one command table and its option model. Help, completion, the docs tests and
+ * the dispatcher all read the same static tables; verb handlers parse nothing themselves.
+ */
+#ifndef PBXCTL_CLI_H
+#define PBXCTL_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "pbx/config.h"
+#include "pbx/error.h"
+#include "pbx/pbx.h"
+#include "pbx/schema.h"
+#include "render.h"
+
+enum cli_opt_kind {
+	CLI_OPT_FLAG,     /* no argument */
+	CLI_OPT_STRING,
+	CLI_OPT_INT,      /* decimal integer */
+	CLI_OPT_ENUM,     /* one of .values */
+	CLI_OPT_FILE,     /* a path, or - for stdin */
+};
+
+/* What a value (positional argument or option argument) is, for completion. */
+enum cli_arg_kind {
+	CLI_ARG_NONE,
+	CLI_ARG_TENANT,
+	CLI_ARG_USER,
+	CLI_ARG_DEVICE,
+	CLI_ARG_FILE,
+	CLI_ARG_COMMAND,
+};
+
+struct cli_opt {
+	const char *name;            /* long name, kebab-case */
+	char short_name;             /* 0 when none */
+	const char *arg;             /* argument name in capitals; NULL for flags */
+	const char *help;
+	enum cli_opt_kind kind;
+	const char *const *values;   /* CLI_OPT_ENUM: NULL-terminated */
+	enum cli_arg_kind complete;
+};
+
+#define CLI_MAX_OPTS 24
+
+struct cli_optval {
+	bool set;
+	const char *s;
+	long long i;
+};
+
+/* Parsed verb arguments: v[] follows the verb's option array by index. */
+struct cli_args {
+	struct cli_optval v[CLI_MAX_OPTS];
+	int argc;
+	char **argv;
+};
+
+struct cli;
+
+#define CMD_PG       (1u << 0)  /* needs PostgreSQL */
+#define CMD_REALTIME (1u << 1)  /* needs MariaDB */
+#define CMD_AMI      (1u << 2)  /* needs AMI */
+#define CMD_WRITES   (1u << 3)  /* changes state */
+#define CMD_HIDDEN   (1u << 4)  /* not listed in help */
+#define CMD_DEFAULT  (1u << 5)  /* the verb run when a noun is given alone */
+
+struct cli_cmd {
+	const char *name;
+	const char *const *aliases;  /* NULL-terminated, or NULL */
+	const char *summary;         /* one line, lower case, no full stop */
+	const char *synopsis;        /* the man page's SYNOPSIS line(s), without "pbxctl " */
+	const struct cli_opt *opts;
+	size_t n_opts;
+	const struct cli_cmd *subs;
+	size_t n_subs;
+	int (*run)(struct cli *cli, struct cli_args *a);
+	int min_args, max_args;      /* max -1: unlimited */
+	unsigned flags;
+	enum cli_arg_kind args;      /* what positional arguments are */
+};
+
+#define CLI_OPTS(a) (a), (sizeof(a) / sizeof((a)[0]))
+#define CLI_SUBS(a) (a), (sizeof(a) / sizeof((a)[0]))
+
+/* The state of one invocation. */
+struct cli {
+	struct pbx_config cfg;
+	pbx_ctx *ctx;
+	struct cli_render_opts out;
+	const char *tenant;          /* -t/--tenant or $PBXCTL_TENANT */
+	int verbosity;               /* -q: -1, default 0, -v: 1+ */
+	pbx_error err;
+	bool changed;
+};
+
+/* The top-level table (commands.c). */
+extern struct cli_cmd cli_commands[];
+extern const size_t cli_n_commands;
+void cli_commands_init(void);
+extern const struct cli_opt cli_global_opts[];
+extern const size_t cli_n_global_opts;
+
+/* The nouns, each defined at the end of its own file. */
+extern const struct cli_cmd cmd_tenant, cmd_audit, cmd_db, cmd_help, cmd_complete, cmd_version;
+
+/* opt.c: parse @argc/@argv against @cmd's options into @a. Returns 0 or -1 after printing
+ * a usage error. The first element of argv is the verb's name. */
+int cli_parse(const struct cli_cmd *cmd, const char *path, int argc, char **argv,
+	      struct cli_args *a);
+int cli_opt_index(const struct cli_cmd *cmd, const char *name);
+/* The value of option @name when set, else NULL (CLI_OPT_STRING/ENUM/FILE). */
+const char *cli_opt_str(const struct cli_cmd *cmd, const struct cli_args *a, const char *name);
+
+/* help.c */
+void cli_help_top(FILE *out);
+void cli_help_cmd(FILE *out, const char *path, const struct cli_cmd *cmd);
+int cli_usage_error(const char *path, const struct cli_cmd *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Closest name of @table to @word by edit distance, or NULL when nothing is close. */
+const char *cli_suggest(const struct cli_cmd *table, size_t n, const char *word);
+const struct cli_cmd *cli_find(const struct cli_cmd *table, size_t n, const char *word);
+
+/* main.c: open the context lazily, render results, map codes to exit statuses. */
+pbx_ctx *cli_ctx(struct cli *cli);
+/* Use @path as the configuration file (as -c does). */
+void cli_set_config_path(const char *path);
+int cli_exit_status(int code);
+/* Report cli->err (or @code) on stderr and return @code. */
+int cli_fail(struct cli *cli, int code);
+/* The tenant a verb acts on: the positional/option value or -t; NULL after a usage error. */
+const char *cli_tenant(struct cli *cli, const char *explicit_value);
+
+/* Render helpers that also remember "changed" for the exit path. */
+int cli_show_list(struct cli *cli, const struct pbx_rows *rows);
+int cli_show_object(struct cli *cli, const struct pbx_rows *rows);
+int cli_show_change(struct cli *cli, const char *action, bool changed,
+		    const struct pbx_rows *rows);
+
+#endif

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The hidden `pbxctl __complete -- WORDS...` command that the bash, zsh and fish shims
+ * call: candidates one per line ("value" or "value<TAB>description"), then a directive line
+ * ":files" or ":nofiles". Words come from the command table; tenant slugs, usernames and
+ * device labels from the database, honouring -c and -t already typed, with a 1 s timeout.
+ * It never prints on stderr and always exits 0.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pbx/tenant.h"
+#include "cli.h"
+
+/* Database lookups for dynamic arguments; each noun that adds a kind registers here. */
+static void complete_dynamic(struct cli *cli, enum cli_arg_kind kind, const char *prefix,
+			     const char *user)
+{
+	struct pbx_rows rows;
+	pbx_error err;
+	pbx_ctx *ctx;
+	FILE *saved = stderr;
+
+	/* Completion must stay silent: configuration errors are swallowed. */
+	stderr = fopen("/dev/null", "w");
+	ctx = stderr ? cli_ctx(cli) : NULL;
+	if (stderr)
+		fclose(stderr);
+	stderr = saved;
+	if (!ctx)
+		return;
+	pbx_ctx_set_log(ctx, NULL, NULL);
+	pbx_ctx_set_connect_timeout(ctx, 1);
+	if (kind == CLI_ARG_TENANT && pbx_tenant_list(ctx, NULL, &rows, &err) == 0) {
+		for (size_t i = 0; i < rows.n_rows; i++) {
+			const char *slug = pbx_rows_get(&rows, i, "slug");
+
+			if (slug && !strncmp(slug, prefix, strlen(prefix)))
+				printf("%s\t%s\n", slug, pbx_rows_get(&rows, i, "name"));
+		}
+		pbx_rows_free(&rows);
+	}
+	(void)user;
+}
+
+static const struct cli_opt *find_opt(const struct cli_opt *opts, size_t n, const char *word)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct cli_opt *o = &opts[i];
+
+		if (word[0] == '-' && word[1] == '-' && !strcmp(word + 2, o->name))
+			return o;
+		if (word[0] == '-' && word[1] && !word[2] && word[1] == o->short_name)
+			return o;
+	}
+	return NULL;
+}
+
+static void list_opts(const struct cli_opt *opts, size_t n, const char *prefix)
+{
+	for (size_t i = 0; i < n; i++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "--%s", opts[i].name);
+		if (!strncmp(name, prefix, strlen(prefix)))
+			printf("%s\t%s\n", name, opts[i].help);
+	}
+}
+
+static void list_cmds(const struct cli_cmd *table, size_t n, const char *prefix)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!(table[i].flags & CMD_HIDDEN) && !strncmp(table[i].name, prefix, strlen(prefix)))
+			printf("%s\t%s\n", table[i].name, table[i].summary);
+}
+
+/* Complete the value of option @o; returns the directive. */
+static const char *complete_value(struct cli *cli, const struct cli_opt *o, const char *cur)
+{
+	if (o->kind == CLI_OPT_ENUM) {
+		for (const char *const *v = o->values; *v; v++)
+			if (!strncmp(*v, cur, strlen(cur)))
+				printf("%s\n", *v);
+		return ":nofiles";
+	}
+	if (o->kind == CLI_OPT_FILE || o->complete == CLI_ARG_FILE)
+		return ":files";
+	if (o->complete != CLI_ARG_NONE)
+		complete_dynamic(cli, o->complete, cur, NULL);
+	return ":nofiles";
+}
+
+static int cmd_complete_run(struct cli *cli, struct cli_args *a)
+{
+	const struct cli_cmd *noun = NULL, *verb = NULL;
+	const char *directive = ":nofiles";
+	const char *cur = a->argc > 0 ? a->argv[a->argc - 1] : "";
+	int npos = 0;
+	int i = 0;
+
+	/* Walk the words before the one being completed. */
+	for (; i < a->argc - 1; i++) {
+		const char *w = a->argv[i];
+		const struct cli_cmd *at = verb ? verb : noun;
+		const struct cli_opt *o;
+
+		if (w[0] == '-') {
+			o = find_opt(cli_global_opts, cli_n_global_opts, w);
+			if (!o && at)
+				o = find_opt(at->opts, at->n_opts, w);
+			if (o && o->arg && i + 1 < a->argc - 1) {
+				if (!strcmp(o->name, "config") && o == find_opt(cli_global_opts, cli_n_global_opts, w))
+					cli_set_config_path(a->argv[i + 1]);
+				if (!strcmp(o->name, "tenant"))
+					cli->tenant = a->argv[i + 1];
+				i++;
+			} else if (o && o->arg) {
+				/* The option's value is the word being completed. */
+				printf("%s\n", complete_value(cli, o, cur));
+				return 0;
+			}
+			continue;
+		}
+		if (!noun) {
+			noun = cli_find(cli_commands, cli_n_commands, w);
+			if (!noun)
+				goto done;
+		} else if (noun->subs && !verb) {
+			verb = cli_find(noun->subs, noun->n_subs, w);
+			if (!verb)
+				goto done;
+		} else {
+			npos++;
+		}
+	}
+	if (cur[0] == '-') {
+		if (!noun)
+			list_opts(cli_global_opts, cli_n_global_opts, cur);
+		else if (verb || !noun->subs)
+			list_opts((verb ? verb : noun)->opts, (verb ? verb : noun)->n_opts, cur);
+		goto done;
+	}
+	if (!noun) {
+		list_cmds(cli_commands, cli_n_commands, cur);
+	} else if (noun->subs && !verb) {
+		list_cmds(noun->subs, noun->n_subs, cur);
+	} else {
+		const struct cli_cmd *at = verb ? verb : noun;
+
+		if (at == &cmd_help || (!verb && !strcmp(noun->name, "help"))) {
+			if (npos == 0)
+				list_cmds(cli_commands, cli_n_commands, cur);
+		} else if (at->args == CLI_ARG_FILE) {
+			directive = ":files";
+		} else if (at->args != CLI_ARG_NONE && (at->max_args < 0 || npos < at->max_args)) {
+			complete_dynamic(cli, at->args, cur, npos > 0 ? a->argv[i - 1] : NULL);
+		}
+	}
+done:
+	printf("%s\n", directive);
+	return 0;
+}
+
+const struct cli_cmd cmd_complete = {
+	.name = "__complete",
+	.summary = "print completion candidates for the words given (used by the shell shims)",
+	.synopsis = "__complete -- WORDS...",
+	.run = cmd_complete_run,
+	.max_args = -1,
+	.flags = CMD_HIDDEN,
+};

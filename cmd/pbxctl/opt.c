@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Declarative option parsing on top of getopt_long: the verb's static option array becomes
+ * a struct option[], values are checked for syntax only (field rules live in lib).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+int cli_opt_index(const struct cli_cmd *cmd, const char *name)
+{
+	for (size_t i = 0; i < cmd->n_opts; i++)
+		if (!strcmp(cmd->opts[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+const char *cli_opt_str(const struct cli_cmd *cmd, const struct cli_args *a, const char *name)
+{
+	int i = cli_opt_index(cmd, name);
+
+	if (i < 0)
+		PBX_BUG("cli_opt_str: unknown option");
+	return a->v[i].set ? a->v[i].s : NULL;
+}
+
+/* The long option closest to @word, for "did you mean". */
+static const char *suggest_opt(const struct cli_cmd *cmd, const char *word)
+{
+	struct cli_cmd fake[CLI_MAX_OPTS];
+
+	for (size_t i = 0; i < cmd->n_opts; i++)
+		fake[i] = (struct cli_cmd){ .name = cmd->opts[i].name };
+	return cli_suggest(fake, cmd->n_opts, word);
+}
+
+static int check_value(const char *path, const struct cli_cmd *cmd, const struct cli_opt *o,
+		       const char *v, struct cli_optval *out)
+{
+	char *end;
+
+	out->set = true;
+	out->s = v;
+	switch (o->kind) {
+	case CLI_OPT_INT:
+		errno = 0;
+		out->i = strtoll(v, &end, 10);
+		if (errno || end == v || *end)
+			return cli_usage_error(path, cmd, "--%s expects an integer, not '%s'", o->name, v);
+		break;
+	case CLI_OPT_ENUM: {
+		bool ok = false;
+		char list[256] = "";
+
+		for (const char *const *p = o->values; *p; p++) {
+			ok |= !strcmp(*p, v);
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+				 p == o->values ? "" : ", ", *p);
+		}
+		if (!ok)
+			return cli_usage_error(path, cmd, "--%s must be one of %s, not '%s'", o->name,
+					       list, v);
+		break;
+	}
+	default:
+		break;
+	}
+	return 0;
+}
+
+int cli_parse(const struct cli_cmd *cmd, const char *path, int argc, char **argv,
+	      struct cli_args *a)
+{
+	struct option longopts[CLI_MAX_OPTS + 2];
+	char shortopts[CLI_MAX_OPTS * 2 + 4] = "+";
+	size_t n = 0;
+	int c, idx;
+
+	if (cmd->n_opts > CLI_MAX_OPTS)
+		PBX_BUG("too many options");
+	*a = (struct cli_args){ .argc = 0 };
+	/* Permute so that options may follow positional arguments: no leading '+'. */
+	shortopts[0] = '\0';
+	strcat(shortopts, ":");
+	for (size_t i = 0; i < cmd->n_opts; i++) {
+		const struct cli_opt *o = &cmd->opts[i];
+
+		longopts[n++] = (struct option){ o->name, o->arg ? required_argument : no_argument,
+						 NULL, 1000 + (int)i };
+		if (o->short_name) {
+			size_t l = strlen(shortopts);
+
+			shortopts[l] = o->short_name;
+			shortopts[l + 1] = '\0';
+			if (o->arg)
+				strcat(shortopts, ":");
+		}
+	}
+	longopts[n++] = (struct option){ "help", no_argument, NULL, 'h' };
+	longopts[n] = (struct option){ 0 };
+	strcat(shortopts, "h");
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shortopts, longopts, &idx)) != -1) {
+		const struct cli_opt *o = NULL;
+		size_t i;
+
+		if (c == 'h') {
+			cli_help_cmd(stdout, path, cmd);
+			return 1;
+		}
+		if (c == '?' || c == ':') {
+			const char *bad = argv[optind - 1];
+
+			if (c == ':')
+				return cli_usage_error(path, cmd, "option '%s' needs a value", bad);
+			if (!strncmp(bad, "--", 2)) {
+				char word[64];
+				const char *s;
+
+				snprintf(word, sizeof(word), "%s", bad + 2);
+				word[strcspn(word, "=")] = '\0';
+				s = suggest_opt(cmd, word);
+				if (s)
+					return cli_usage_error(path, cmd,
+							       "unknown option '--%s'; did you mean '--%s'?",
+							       word, s);
+				return cli_usage_error(path, cmd, "unknown option '--%s'", word);
+			}
+			return cli_usage_error(path, cmd, "unknown option '-%c'", optopt);
+		}
+		if (c >= 1000) {
+			i = (size_t)(c - 1000);
+		} else {
+			for (i = 0; i < cmd->n_opts; i++)
+				if (cmd->opts[i].short_name == c)
+					break;
+		}
+		o = &cmd->opts[i];
+		if (!o->arg) {
+			a->v[i].set = true;
+			a->v[i].i++;
+			continue;
+		}
+		if (check_value(path, cmd, o, optarg, &a->v[i]) < 0)
+			return -1;
+	}
+	a->argc = argc - optind;
+	a->argv = argv + optind;
+	if (a->argc < cmd->min_args)
+		return cli_usage_error(path, cmd, "missing argument");
+	if (cmd->max_args >= 0 && a->argc > cmd->max_args)
+		return cli_usage_error(path, cmd, "unexpected argument '%s'", a->argv[cmd->max_args]);
+	return 0;
+}

@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The MariaDB PJSIP Realtime store Asterisk reads (ps_endpoints, ps_auths, ps_aors, ...):
+ * connecting, creating the schema, turning desired objects (devices now, trunks later) into
+ * rows, planning the difference with what pbxctl wrote before, applying it in one
+ * transaction, and taking and restoring snapshots for backup. pbxctl touches only rows it
+ * created itself, which it records in pbxctl_realtime_rows; any other row is left alone,
+ * and a desired id that collides with such a row is a conflict, never an overwrite.
+ */
+#ifndef PBX_REALTIME_H
+#define PBX_REALTIME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "pbx/error.h"
+
+/* ---- connection ------------------------------------------------------------------- */
+
+struct pbx_realtime_config {
+	const char *host;      /* used when socket is NULL; NULL means "localhost" */
+	int port;              /* 0 means 3306 */
+	const char *socket;    /* unix socket path; wins over host/port when set */
+	const char *user;
+	const char *password;  /* never copied into an error */
+	const char *database;
+	int timeout_ms;        /* connect, read and write timeouts; 0 means 5000 */
+};
+
+#define PBX_REALTIME_CONFIG_INIT { .host = NULL, .port = 0, .timeout_ms = 0 }
+
+typedef struct pbx_realtime pbx_realtime;
+
+/*
+ * Connect to MariaDB (utf8mb4, autocommit off, strict sql_mode for this session). On
+ * success *ret owns the connection; free it with pbx_realtime_close.
+ * Errors: PBX_EUNAVAILABLE "mariadb at <socket or host:port> is unreachable";
+ * PBX_EPERM when the server refuses the user or the database; PBX_EINVALID for a config
+ * without user or database. The password never appears in @err.
+ */
+int pbx_realtime_connect(const struct pbx_realtime_config *cfg, pbx_realtime **ret,
+			 pbx_error *err);
+
+/* Close and free; NULL is fine. */
+void pbx_realtime_close(pbx_realtime *rt);
+
+/*
+ * Run the embedded realtime schema (migrations/realtime/ *.sql): every statement is
+ * CREATE TABLE IF NOT EXISTS, so existing tables and rows are never altered; running it
+ * twice is harmless. Afterwards check that every column pbxctl writes exists, so an older
+ * Asterisk schema is reported here rather than halfway through a sync.
+ * Errors: PBX_EINVALID (a table lacks a column pbxctl writes: upgrade Asterisk's schema),
+ * PBX_EPERM, PBX_EUNAVAILABLE, PBX_ERROR.
+ */
+int pbx_realtime_migrate(pbx_realtime *rt, pbx_error *err);
+
+/* ---- desired rows ----------------------------------------------------------------- */
+
+/* The owner recorded for rows that belong to no tenant (no tenant slug can look like it). */
+#define PBX_RT_OWNER_GLOBAL "@global"
+
+/*
+ * One row of a ps_* table as pbxctl sees it: its id, its owner, and the values of the
+ * columns pbxctl manages in that table (columns[i] is static; values[i] NULL means SQL NULL).
+ * Columns pbxctl does not manage are neither read nor written.
+ */
+struct pbx_rt_row {
+	const char *table;
+	char *id;
+	char *owner;
+	size_t n_values;
+	const char *const *columns;
+	char **values;
+};
+
+/* The value of @column in @row; NULL when it is SQL NULL or not a managed column. */
+const char *pbx_rt_row_value(const struct pbx_rt_row *row, const char *column);
+
+/*
+ * A set of rows: what pbxctl wants in MariaDB (devices converted into rows, later trunks),
+ * or what a snapshot holds. Any kind of desired object is turned into rows of this set, and
+ * plan and sync work on rows only.
+ */
+typedef struct pbx_rt_rowset pbx_rt_rowset;
+
+/* New empty set; free with pbx_rt_rowset_free. Errors: PBX_ERROR (out of memory). */
+int pbx_rt_rowset_new(pbx_rt_rowset **ret, pbx_error *err);
+void pbx_rt_rowset_free(pbx_rt_rowset *set);
+size_t pbx_rt_rowset_count(const pbx_rt_rowset *set);
+/* Row @i, owned by the set, valid until the set is freed or changed. */
+const struct pbx_rt_row *pbx_rt_rowset_row(const pbx_rt_rowset *set, size_t i);
+/* The row of @table with @id, or NULL. */
+const struct pbx_rt_row *pbx_rt_rowset_find(const pbx_rt_rowset *set, const char *table,
+					    const char *id);
+
+/*
+ * Add one row to @set. @table must be a table pbxctl manages (ps_endpoints, ps_auths,
+ * ps_aors), @columns managed columns of it (the others are NULL), @values their values
+ * (NULL for SQL NULL). Every value is checked against its column: length in characters,
+ * integer, or enum value set; no control characters. @owner is a tenant slug or
+ * PBX_RT_OWNER_GLOBAL. Errors: PBX_EINVALID (naming the row and column), PBX_ECONFLICT
+ * (the set already holds that table and id).
+ */
+int pbx_rt_rowset_add(pbx_rt_rowset *set, const char *table, const char *id,
+		      const char *owner, const char *const *columns,
+		      const char *const *values, size_t n, pbx_error *err);
+
+typedef enum pbx_rt_transport {
+	PBX_RT_UDP,
+	PBX_RT_TCP,
+	PBX_RT_TLS,
+	PBX_RT_WSS,
+} pbx_rt_transport;
+
+/*
+ * One SIP device: one endpoint, one AOR and one auth, all with the same id, which is also
+ * the SIP username. The endpoint's transport is one of the transports pjsip.conf must
+ * define: transport-udp, transport-tcp, transport-tls, transport-wss.
+ */
+struct pbx_rt_device {
+	const char *id;              /* [a-z0-9-]{1,40}, starts with "<tenant>-" */
+	const char *tenant;          /* slug, [a-z][a-z0-9-]{0,23} */
+	const char *context;         /* "<tenant>-...", [a-z0-9-], at most 40 characters */
+	const char *password;        /* plaintext SIP secret, 1..80 characters */
+	pbx_rt_transport transport;
+	const char *const *codecs;   /* in order of preference: ulaw alaw g722 opus gsm g729 */
+	size_t n_codecs;             /* at least 1, no repeats */
+	bool force_rport, rewrite_contact, rtp_symmetric, direct_media;
+	const char *callerid_name;   /* free text or NULL: quotes, < > \ ; and control
+					characters are removed, spaces collapsed */
+	const char *callerid_num;    /* [0-9+*#]{1,20} or NULL */
+	const char *mailboxes;       /* "<digits>@<tenant>[-...]" or NULL */
+};
+
+/*
+ * Convert @dev into its three rows and add them to @set:
+ *   ps_endpoints: transport=transport-<t>, aors=auth=id, context, disallow=all,
+ *     allow=<codecs joined by ','>, direct_media, force_rport, rewrite_contact,
+ *     rtp_symmetric (yes/no), callerid ("Name" <num>), mailboxes, dtmf_mode=rfc4733;
+ *     for wss also webrtc=yes and direct_media=no whatever was asked (Asterisk then sets
+ *     ICE, AVPF and DTLS itself).
+ *   ps_auths: auth_type=userpass, username=id, password.
+ *   ps_aors: max_contacts=1, remove_existing=yes, qualify_frequency=60.
+ * Errors: PBX_EINVALID naming "device <id>" and the field; nothing is added then.
+ * PBX_ECONFLICT when the set already holds one of the three rows.
+ */
+int pbx_rt_rowset_add_device(pbx_rt_rowset *set, const struct pbx_rt_device *dev,
+			     pbx_error *err);
+
+/* ---- plan and sync ---------------------------------------------------------------- */
+
+typedef enum pbx_rt_op {
+	PBX_RT_DELETE,
+	PBX_RT_UPDATE,
+	PBX_RT_INSERT,
+} pbx_rt_op;
+
+struct pbx_rt_change {
+	pbx_rt_op op;
+	const char *table;
+	const char *id;
+	const char *owner;                /* the desired owner; the current one for a delete */
+	size_t n_changed;                 /* update: the columns that differ */
+	const char **changed;             /* their names; "owner" when ownership moves */
+	const struct pbx_rt_row *row;     /* insert, update: the desired row; delete: NULL */
+};
+
+struct pbx_rt_table_count {
+	const char *table;
+	size_t n_insert, n_update, n_delete;
+};
+
+struct pbx_rt_plan {
+	char *scope;                      /* tenant slug, or NULL for every owner */
+	size_t n_changes;                 /* 0: nothing to do */
+	struct pbx_rt_change *changes;    /* table by table: deletes, updates, inserts */
+	size_t n_tables;
+	struct pbx_rt_table_count *tables; /* one per managed table, changed or not */
+	pbx_rt_rowset *desired;           /* private copy of the desired rows */
+};
+
+/*
+ * Compare the rows pbxctl owns in @tenant (NULL: of every owner) with @desired, column by
+ * column, and return what sync must do. Every desired row must belong to @tenant when it
+ * is given. A desired row whose id is taken by a row pbxctl did not create, or that belongs
+ * to another owner outside the scope, is a conflict. Reads happen in one consistent
+ * snapshot. *ret is owned by the caller (pbx_rt_plan_free).
+ * Errors: PBX_EINVALID (a desired row outside the scope), PBX_ECONFLICT, PBX_EUNAVAILABLE,
+ * PBX_ERROR.
+ */
+int pbx_realtime_plan_rows(pbx_realtime *rt, const char *tenant, const pbx_rt_rowset *desired,
+			   struct pbx_rt_plan **ret, pbx_error *err);
+
+/* pbx_realtime_plan_rows for an array of devices (converted with pbx_rt_rowset_add_device). */
+int pbx_realtime_plan(pbx_realtime *rt, const char *tenant, const struct pbx_rt_device *devs,
+		      size_t n, struct pbx_rt_plan **ret, pbx_error *err);
+
+void pbx_rt_plan_free(struct pbx_rt_plan *plan);
+
+/*
+ * The plan as text for `apply --dry-run`: one line per managed table
+ * ("ps_endpoints: +2 ~1 -0"), each followed by one line per changed row
+ * ("  + acme-1001-desk", "  ~ acme-1002-desk: allow, callerid changed",
+ * "  - acme-1003-desk"). Values are never printed, so no password is either.
+ * *ret is malloc'd, the caller frees it. Errors: PBX_ERROR (out of memory).
+ */
+int pbx_rt_plan_summary(const struct pbx_rt_plan *plan, char **ret, pbx_error *err);
+
+/*
+ * Apply @plan in one transaction, keeping pbxctl_realtime_rows in step: on any failure
+ * everything is rolled back and nothing has changed. A row that vanished since the plan,
+ * or an id someone else took meanwhile, is PBX_ECONFLICT. Applying the same plan twice
+ * fails with PBX_ECONFLICT on the second run (plan again instead).
+ * Errors: PBX_ECONFLICT, PBX_EINVALID, PBX_EPERM, PBX_EUNAVAILABLE, PBX_ERROR.
+ */
+int pbx_realtime_sync(pbx_realtime *rt, const struct pbx_rt_plan *plan, pbx_error *err);
+
+/* ---- snapshots -------------------------------------------------------------------- */
+
+struct pbx_rt_snapshot {
+	char *scope;                 /* tenant slug, or NULL for every owner */
+	pbx_rt_rowset *rows;         /* every owned row in the scope, all managed columns */
+};
+
+/*
+ * Read every row pbxctl owns in @tenant (NULL: of every owner), with all the columns it
+ * manages, in one consistent read. *ret is owned by the caller (pbx_rt_snapshot_free).
+ * Errors: PBX_EUNAVAILABLE, PBX_ERROR.
+ */
+int pbx_realtime_snapshot(pbx_realtime *rt, const char *tenant, struct pbx_rt_snapshot **ret,
+			  pbx_error *err);
+void pbx_rt_snapshot_free(struct pbx_rt_snapshot *snap);
+
+/*
+ * Write @snap to @path atomically (temporary file, fsync, rename) with mode 0600: it holds
+ * SIP passwords. Errors: PBX_ERROR (with the system's reason).
+ */
+int pbx_rt_snapshot_save(const struct pbx_rt_snapshot *snap, const char *path, pbx_error *err);
+
+/*
+ * Read a file written by pbx_rt_snapshot_save. Errors: PBX_ENOTFOUND (no such file),
+ * PBX_EINVALID (not a snapshot, truncated, or naming an unknown table or column; the error
+ * carries file and line), PBX_ERROR.
+ */
+int pbx_rt_snapshot_load(const char *path, struct pbx_rt_snapshot **ret, pbx_error *err);
+
+/*
+ * Make the rows pbxctl owns in @tenant exactly the rows of @snap with that owner: delete
+ * owned rows the snapshot lacks, insert or update the rest, all in one transaction.
+ * @tenant NULL means the snapshot's own scope; a scope wider than the snapshot's is
+ * refused (PBX_EINVALID), so restoring one tenant's backup never deletes other tenants'
+ * rows. Errors: as pbx_realtime_sync.
+ */
+int pbx_realtime_restore(pbx_realtime *rt, const struct pbx_rt_snapshot *snap,
+			 const char *tenant, pbx_error *err);
+
+#endif

@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * PostgreSQL connection, statements with parameters only, and the one SQLSTATE-to-code
+ * mapping of libpbx.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctx.h"
+#include "embedded.h"
+#include "pg.h"
+
+void pbx_pg_where(PGconn *pg, char *buf, size_t n)
+{
+	const char *host = pg ? PQhost(pg) : NULL;
+	const char *port = pg ? PQport(pg) : NULL;
+
+	snprintf(buf, n, "%s:%s", host && *host ? host : "localhost",
+		 port && *port ? port : "5432");
+}
+
+static void notice_quiet(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+int pbx_pg_connect(pbx_ctx *ctx, PGconn **ret, pbx_error *err)
+{
+	char timeout[16];
+	const char *keys[] = { "dbname", "connect_timeout", "application_name", "options", NULL };
+	const char *vals[] = { ctx->cfg->database_url, timeout, "pbxctl", "-c TimeZone=UTC", NULL };
+	PGconn *pg;
+	char where[300];
+
+	snprintf(timeout, sizeof(timeout), "%d", ctx->connect_timeout);
+	pg = PQconnectdbParams(keys, vals, 1);
+	if (!pg)
+		return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
+	if (PQstatus(pg) != CONNECTION_OK) {
+		const char *m = PQerrorMessage(pg);
+		int code = PBX_EUNAVAILABLE;
+
+		pbx_pg_where(pg, where, sizeof(where));
+		if (strstr(m, "authentication failed") || strstr(m, "no pg_hba.conf entry") ||
+		    strstr(m, "permission denied"))
+			code = PBX_EPERM;
+		if (code == PBX_EPERM)
+			pbx_errorf(err, code, NULL, NULL, "postgresql at %s refused the login", where);
+		else
+			pbx_errorf(err, code, NULL, NULL, "postgresql at %s is unreachable", where);
+		pbx_error_set_detail(err, "%s", m);
+		snprintf(err->backend, sizeof(err->backend), "postgresql");
+		PQfinish(pg);
+		return code;
+	}
+	PQsetNoticeProcessor(pg, notice_quiet, NULL);
+	pbx_log(ctx, PBX_LOG_DEBUG, "connected to postgresql at %s:%s", PQhost(pg), PQport(pg));
+	*ret = pg;
+	return 0;
+}
+
+int pbx_pg_check_schema(PGconn *pg, pbx_error *err)
+{
+	PGresult *res = PQexecParams(pg, "SELECT count(*) FROM schema_migrations", 0, NULL, NULL,
+				     NULL, NULL, 0);
+	long have;
+	int r = 0;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+		if (st && !strcmp(st, "42P01"))
+			r = pbx_errorf(err, PBX_EINVALID, "database", NULL,
+				       "schema is not initialised; run `pbxctl db migrate`");
+		else
+			r = pbx_pg_error(pg, res, "database", err);
+		PQclear(res);
+		return r;
+	}
+	have = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	if ((size_t)have < pbx_migrations_pg_count)
+		return pbx_errorf(err, PBX_EINVALID, "database", NULL,
+				  "schema has %ld of %zu migrations; run `pbxctl db migrate`", have,
+				  pbx_migrations_pg_count);
+	if ((size_t)have > pbx_migrations_pg_count)
+		return pbx_errorf(err, PBX_EINVALID, "database", NULL,
+				  "schema has %ld migrations, newer than this pbxctl (%zu); upgrade pbxctl",
+				  have, pbx_migrations_pg_count);
+	return r;
+}
+
+int pbx_pg_error(PGconn *pg, const PGresult *res, const char *object, pbx_error *err)
+{
+	const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+	char where[300];
+	int code = PBX_ERROR;
+	const char *msg = "the database refused the change";
+
+	if (!st || PQstatus(pg) != CONNECTION_OK) {
+		pbx_pg_where(pg, where, sizeof(where));
+		pbx_errorf(err, PBX_EUNAVAILABLE, NULL, NULL, "postgresql at %s is unreachable",
+			   where);
+		code = PBX_EUNAVAILABLE;
+	} else {
+		if (!strcmp(st, "23505")) {
+			code = PBX_ECONFLICT;
+			msg = "already exists";
+		} else if (!strcmp(st, "23503")) {
+			code = PBX_ECONFLICT;
+			msg = "is still referenced, or refers to something that does not exist";
+		} else if (!strcmp(st, "23514") || !strcmp(st, "23502") || !strncmp(st, "22", 2)) {
+			code = PBX_EINVALID;
+			msg = "a value is out of the allowed range";
+		} else if (!strcmp(st, "42501")) {
+			code = PBX_EPERM;
+			msg = "permission denied";
+		} else if (!strcmp(st, "55P03")) {
+			code = PBX_EBUSY;
+			msg = "is locked by another operation; try again";
+		} else if (!strcmp(st, "40001") || !strcmp(st, "40P01")) {
+			code = PBX_EBUSY;
+			msg = "conflicted with a concurrent change; try again";
+		} else if (!strncmp(st, "08", 2) || !strcmp(st, "57P01")) {
+			code = PBX_EUNAVAILABLE;
+			msg = "lost the connection to postgresql";
+		}
+		pbx_errorf(err, code, object, NULL, "%s", msg);
+	}
+	if (err) {
+		snprintf(err->backend, sizeof(err->backend), "postgresql");
+		if (st)
+			snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", st);
+		pbx_error_set_detail(err, "%s%s%s (SQLSTATE %s)", primary ? primary :
+				     PQerrorMessage(pg), detail ? ": " : "", detail ? detail : "",
+				     st ? st : "none");
+	}
+	return code;
+}
+
+PGresult *pbx_pg_query(PGconn *pg, const char *sql, int n, const char *const *params,
+		       const char *object, pbx_error *err)
+{
+	PGresult *res = PQexecParams(pg, sql, n, NULL, params, NULL, NULL, 0);
+	ExecStatusType st = PQresultStatus(res);
+
+	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+		return res;
+	pbx_pg_error(pg, res, object, err);
+	PQclear(res);
+	return NULL;
+}
+
+int pbx_pg_exec(PGconn *pg, const char *sql, int n, const char *const *params,
+		const char *object, pbx_error *err)
+{
+	PGresult *res = pbx_pg_query(pg, sql, n, params, object, err);
+
+	if (!res)
+		return err ? err->code : PBX_ERROR;
+	PQclear(res);
+	return 0;
+}
+
+int pbx_pg_begin(PGconn *pg, pbx_error *err)
+{
+	return pbx_pg_exec(pg, "BEGIN", 0, NULL, NULL, err);
+}
+
+int pbx_pg_commit(PGconn *pg, pbx_error *err)
+{
+	return pbx_pg_exec(pg, "COMMIT", 0, NULL, NULL, err);
+}
+
+void pbx_pg_rollback(PGconn *pg)
+{
+	PQclear(PQexec(pg, "ROLLBACK"));
+}
+
+int pbx_pg_fill(const PGresult *res, struct pbx_rows *rows, pbx_error *err)
+{
+	int nf = PQnfields(res);
+	int map[64];
+
+	if (nf > 64)
+		PBX_BUG("pbx_pg_fill: too many columns");
+	for (int c = 0; c < nf; c++)
+		map[c] = pbx_schema_index(rows->schema, PQfname(res, c));
+	for (int i = 0; i < PQntuples(res); i++) {
+		long row = pbx_rows_add(rows);
+
+		if (row < 0)
+			return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
+		for (int c = 0; c < nf; c++) {
+			if (map[c] < 0 || PQgetisnull(res, i, c))
+				continue;
+			if (pbx_rows_set(rows, (size_t)row, rows->schema->fields[map[c]].key,
+					 PQgetvalue(res, i, c)) < 0)
+				return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
+		}
+	}
+	return 0;
+}
