@@ -108,7 +108,7 @@ extern const struct cli_cmd cmd_tenant, cmd_audit, cmd_db, cmd_help, cmd_complet
 
 /* opt.c: parse @argc/@argv against @cmd's options into @a. Returns 0 or -1 after printing
  * a usage error. The first element of argv is the verb's name. */
-int cli_parse(const struct cli_cmd *cmd, const char *path, int argc, char **argv,
+int cli_parse(struct cli *cli, const struct cli_cmd *cmd, const char *path, int argc, char **argv,
 	      struct cli_args *a);
 int cli_opt_index(const struct cli_cmd *cmd, const char *name);
 /* The value of option @name when set, else NULL (CLI_OPT_STRING/ENUM/FILE). */

@@ -166,5 +166,7 @@ int cli_usage_error(const char *path, const struct cli_cmd *cmd, const char *fmt
 	fprintf(stderr, "pbxctl: %s%s%s\n", path ? path : "", path && *path ? ": " : "", msg);
 	if (cmd && cmd->synopsis)
 		print_synopsis(stderr, cmd);
+	else if (cmd && cmd->subs)
+		fprintf(stderr, "usage: pbxctl %s VERB [ARGS]\n", cmd->name);
 	return -1;
 }

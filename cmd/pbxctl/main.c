@@ -5,6 +5,7 @@
  * codes to exit statuses.
  */
 #include <getopt.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -250,6 +251,7 @@ int main(int argc, char **argv)
 	int i, r, code;
 
 	signal(SIGPIPE, SIG_IGN);
+	setlocale(LC_CTYPE, "");
 	cli_commands_init();
 	cli.out.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
 	cli.tenant = getenv("PBXCTL_TENANT");
@@ -308,7 +310,7 @@ int main(int argc, char **argv)
 		}
 		snprintf(path, sizeof(path), "%s %s", noun->name, verb->name);
 	}
-	r = cli_parse(verb, path, argc - i, argv + i, &a);
+	r = cli_parse(&cli, verb, path, argc - i, argv + i, &a);
 	if (r != 0)
 		return r > 0 ? 0 : 2;
 	code = verb->run(&cli, &a);

@@ -72,10 +72,40 @@ static int check_value(const char *path, const struct cli_cmd *cmd, const struct
 	return 0;
 }
 
-int cli_parse(const struct cli_cmd *cmd, const char *path, int argc, char **argv,
+/* Output options are accepted after the verb too: `pbxctl tenant list -o json`. */
+enum { OUT_OUTPUT = 900, OUT_JSON, OUT_YAML, OUT_FIELDS, OUT_NO_HEADERS };
+
+static int output_opt(struct cli *cli, const char *path, const struct cli_cmd *cmd, int c,
+		      const char *arg)
+{
+	if (!cli)
+		return 0;
+	switch (c) {
+	case OUT_OUTPUT:
+		if (cli_output_parse(arg, &cli->out.mode) < 0)
+			return cli_usage_error(path, cmd, "--output must be table, json, yaml or tsv, not '%s'",
+					       arg);
+		break;
+	case OUT_JSON:
+		cli->out.mode = CLI_OUT_JSON;
+		break;
+	case OUT_YAML:
+		cli->out.mode = CLI_OUT_YAML;
+		break;
+	case OUT_FIELDS:
+		cli->out.fields = arg;
+		break;
+	case OUT_NO_HEADERS:
+		cli->out.no_headers = true;
+		break;
+	}
+	return 0;
+}
+
+int cli_parse(struct cli *cli, const struct cli_cmd *cmd, const char *path, int argc, char **argv,
 	      struct cli_args *a)
 {
-	struct option longopts[CLI_MAX_OPTS + 2];
+	struct option longopts[CLI_MAX_OPTS + 8];
 	char shortopts[CLI_MAX_OPTS * 2 + 4] = "+";
 	size_t n = 0;
 	int c, idx;
@@ -101,9 +131,48 @@ int cli_parse(const struct cli_cmd *cmd, const char *path, int argc, char **argv
 		}
 	}
 	longopts[n++] = (struct option){ "help", no_argument, NULL, 'h' };
+	longopts[n++] = (struct option){ "output", required_argument, NULL, OUT_OUTPUT };
+	longopts[n++] = (struct option){ "json", no_argument, NULL, OUT_JSON };
+	longopts[n++] = (struct option){ "yaml", no_argument, NULL, OUT_YAML };
+	longopts[n++] = (struct option){ "fields", required_argument, NULL, OUT_FIELDS };
+	longopts[n++] = (struct option){ "no-headers", no_argument, NULL, OUT_NO_HEADERS };
 	longopts[n] = (struct option){ 0 };
 	strcat(shortopts, "h");
+	if (!strchr(shortopts, 'o'))
+		strcat(shortopts, "o:");
+	if (!strchr(shortopts, 'f'))
+		strcat(shortopts, "f:");
 
+	/* getopt_long accepts abbreviations (--ext for --extensions); a new option could
+	 * silently change what one means, so every long option must be spelt out. */
+	for (int k = 1; k < argc && strcmp(argv[k], "--") != 0; k++) {
+		size_t len;
+		bool known = false;
+
+		if (strncmp(argv[k], "--", 2) != 0)
+			continue;
+		len = strcspn(argv[k] + 2, "=");
+		for (size_t m = 0; m < n && !known; m++)
+			known = strlen(longopts[m].name) == len &&
+				!strncmp(longopts[m].name, argv[k] + 2, len);
+		if (!known) {
+			char word[64];
+			const char *s;
+
+			snprintf(word, sizeof(word), "%.*s", (int)(len < 63 ? len : 63), argv[k] + 2);
+			s = suggest_opt(cmd, word);
+			if (s)
+				return cli_usage_error(path, cmd,
+						       "unknown option '--%s'; did you mean '--%s'?",
+						       word, s);
+			return cli_usage_error(path, cmd, "unknown option '--%s'", word);
+		}
+		/* skip the value of an option that takes one */
+		for (size_t m = 0; m < n; m++)
+			if (strlen(longopts[m].name) == len && !strncmp(longopts[m].name, argv[k] + 2, len) &&
+			    longopts[m].has_arg == required_argument && !argv[k][2 + len])
+				k++;
+	}
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, shortopts, longopts, &idx)) != -1) {
@@ -133,6 +202,16 @@ int cli_parse(const struct cli_cmd *cmd, const char *path, int argc, char **argv
 				return cli_usage_error(path, cmd, "unknown option '--%s'", word);
 			}
 			return cli_usage_error(path, cmd, "unknown option '-%c'", optopt);
+		}
+		if (c >= OUT_OUTPUT && c <= OUT_NO_HEADERS) {
+			if (output_opt(cli, path, cmd, c, optarg) < 0)
+				return -1;
+			continue;
+		}
+		if (c == 'o' || c == 'f') {
+			if (output_opt(cli, path, cmd, c == 'o' ? OUT_OUTPUT : OUT_FIELDS, optarg) < 0)
+				return -1;
+			continue;
 		}
 		if (c >= 1000) {
 			i = (size_t)(c - 1000);

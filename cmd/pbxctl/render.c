@@ -196,11 +196,25 @@ int cli_render_change(FILE *out, const struct cli_render_opts *o, const char *ac
 	return finish(out, r);
 }
 
-/* Text for people: control characters become '?', as pbx_sanitize does. */
+/*
+ * Text for people: control characters become '?', as pbx_sanitize does, and so do C1
+ * controls (U+0080..U+009F, which some terminals obey) and bytes that are not UTF-8.
+ */
 static void put_clean(FILE *out, const char *s)
 {
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, out);
+	size_t len = strlen(s);
+
+	for (size_t i = 0; i < len;) {
+		uint32_t cp;
+		bool bad;
+		size_t n = cli_utf8_next(s + i, len - i, &cp, &bad);
+
+		if (bad || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+			fputc('?', out);
+		else
+			fwrite(s + i, 1, n, out);
+		i += n;
+	}
 }
 
 static void error_text(FILE *out, const pbx_error *e, bool verbose)

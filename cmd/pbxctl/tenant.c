@@ -111,13 +111,14 @@ static int cmd_tenant_update(struct cli *cli, struct cli_args *a)
 	struct pbx_rows rows;
 	bool changed = false;
 	pbx_ctx *ctx;
+	int r;
 
 	if (!t)
 		return CLI_USAGE;
 	if (!(ctx = cli_ctx(cli)))
 		return cli->err.code;
-	return finish_change(cli, pbx_tenant_update(ctx, t, &spec, &rows, &changed, &cli->err),
-			     "update", changed, &rows);
+	r = pbx_tenant_update(ctx, t, &spec, &rows, &changed, &cli->err);
+	return finish_change(cli, r, "update", changed, &rows);
 }
 
 static int set_status(struct cli *cli, struct cli_args *a, const char *path, const char *status,
@@ -127,13 +128,14 @@ static int set_status(struct cli *cli, struct cli_args *a, const char *path, con
 	struct pbx_rows rows;
 	bool changed = false;
 	pbx_ctx *ctx;
+	int r;
 
 	if (!t)
 		return CLI_USAGE;
 	if (!(ctx = cli_ctx(cli)))
 		return cli->err.code;
-	return finish_change(cli, pbx_tenant_set_status(ctx, t, status, &rows, &changed, &cli->err),
-			     action, changed, &rows);
+	r = pbx_tenant_set_status(ctx, t, status, &rows, &changed, &cli->err);
+	return finish_change(cli, r, action, changed, &rows);
 }
 
 static int cmd_tenant_suspend(struct cli *cli, struct cli_args *a)

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "pbx/realtime.h"
+#include "pbx/secret.h"
 #include "ctx.h"
 #include "../store/pg.h"
 
@@ -32,8 +33,7 @@ void pbx_ctx_free(pbx_ctx *ctx)
 	if (ctx->pg)
 		PQfinish(ctx->pg);
 	pbx_realtime_close(ctx->rt);
-	if (ctx->key && ctx->key_free)
-		ctx->key_free(ctx->key);
+	pbx_secret_key_free(ctx->key);
 	free(ctx);
 }
 
@@ -120,4 +120,11 @@ struct pbx_realtime *pbx_ctx_realtime(pbx_ctx *ctx, pbx_error *err)
 	if (pbx_realtime_connect(&rc, &ctx->rt, err) < 0)
 		return NULL;
 	return ctx->rt;
+}
+
+struct pbx_secret_key *pbx_ctx_key(pbx_ctx *ctx, pbx_error *err)
+{
+	if (!ctx->key && pbx_secret_key_load(ctx->cfg->key_file, &ctx->key, err) < 0)
+		return NULL;
+	return ctx->key;
 }

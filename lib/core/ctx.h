@@ -18,8 +18,7 @@ struct pbx_ctx {
 	void *log_ud;
 	char source[320];
 	struct pbx_realtime *rt;
-	void *key;              /* pbx_secret_key *, loaded lazily by the secret module */
-	void (*key_free)(void *);
+	struct pbx_secret_key *key;
 };
 
 /* The PostgreSQL connection, opened on first use (PBX_EUNAVAILABLE when unreachable). */
@@ -27,6 +26,9 @@ PGconn *pbx_ctx_pg(pbx_ctx *ctx, pbx_error *err);
 
 /* The MariaDB realtime connection, opened on first use. */
 struct pbx_realtime *pbx_ctx_realtime(pbx_ctx *ctx, pbx_error *err);
+
+/* The sealing key from cfg->key_file, loaded on first use. */
+struct pbx_secret_key *pbx_ctx_key(pbx_ctx *ctx, pbx_error *err);
 
 void pbx_log(pbx_ctx *ctx, enum pbx_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -137,12 +137,13 @@ static void close_context(struct dp_out *o)
 
 	if (o->n_ctx == 0)
 		return;
-	qsort(o->names, o->n_names, sizeof(*o->names), cmp_str);
-	for (size_t i = 0; i < o->n_names; i++) {
+	if (o->n_names)
+		qsort(o->names, o->n_names, sizeof(*o->names), cmp_str);
+	for (size_t i = 0; i < o->n_names; i++)
 		if (i == 0 || strcmp(o->names[i - 1], o->names[i]))
 			distinct++;
+	for (size_t i = 0; i < o->n_names; i++)
 		free(o->names[i]);
-	}
 	o->n_names = 0;
 	o->ctx[o->n_ctx - 1].extensions = distinct;
 	o->have_exten = false;

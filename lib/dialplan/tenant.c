@@ -80,7 +80,10 @@ static void describe(struct dp_out *o, const struct dp_entry *e)
 		snprintf(what, sizeof(what), "rings %zu device%s, %s", e->n_eps,
 			 e->n_eps == 1 ? "" : "s", vm);
 	dp_blank(o);
-	dp_comment(o, "%s: user %s \"%s\": %s", u->extension, name, disp, what);
+	if (disp[0])
+		dp_comment(o, "%s: user %s \"%s\": %s", u->extension, name, disp, what);
+	else
+		dp_comment(o, "%s: user %s: %s", u->extension, name, what);
 	if (e->fwd == DP_FWD_IGNORED)
 		dp_comment(o, "forward to %s ignored: no active user has that extension",
 			   u->forward);

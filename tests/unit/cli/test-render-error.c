@@ -189,9 +189,9 @@ Test(render_error, hostile_record_stays_one_line_in_every_mode)
 	e.code = PBX_ECONFLICT;
 	strcpy(e.object, "user \"a\nb\"");
 	strcpy(e.field, "x\\y");
-	strcpy(e.message, "bad\r\x1b[2Jthing\tand \xff");
+	strcpy(e.message, "bad\r\x1b[2Jthing\tand \xff \xc2\x9b" "1m Zo\xc3\xab");
 	text = render_error(CLI_OUT_TABLE, &e, 5, false);
-	cr_assert(eq(str, text, "pbxctl: user \"a?b\": bad??[2Jthing?and \xff\n"));
+	cr_assert(eq(str, text, "pbxctl: user \"a?b\": bad??[2Jthing?and ? ?1m Zo\xc3\xab\n"));
 	free(text);
 	text = render_error(CLI_OUT_JSON, &e, 5, false);
 	cr_assert(eq(sz, fx_count_lines(text), 1));
@@ -199,7 +199,7 @@ Test(render_error, hostile_record_stays_one_line_in_every_mode)
 	cr_assert(ne(ptr, v, NULL), "%s", text);
 	cr_assert(eq(str, tj_get(tj_get(v, "error"), "object")->text, "user \"a\nb\""));
 	cr_assert(eq(str, tj_get(tj_get(v, "error"), "message")->text,
-		     "bad\r\x1b[2Jthing\tand \xef\xbf\xbd"));
+		     "bad\r\x1b[2Jthing\tand \xef\xbf\xbd \xc2\x9b" "1m Zo\xc3\xab"));
 	tj_free(v);
 	free(text);
 }

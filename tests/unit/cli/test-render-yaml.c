@@ -89,11 +89,16 @@ static void assert_plain_special(yaml_node_t *n, const char *want)
 	cr_assert(resolves_special(want));
 }
 
-/* @want with every byte of invalid UTF-8 replaced by U+FFFD (only the fixture's cases). */
+/*
+ * The value a cell should read back as: invalid UTF-8 replaced by U+FFFD, valid raw JSON
+ * without the whitespace around it (only the fixture's cases).
+ */
 static const char *fixed_cell(size_t r, size_t f)
 {
 	if (r == 2 && f == FX_NOTE)
 		return "bad \xef\xbf\xbd\xef\xbf\xbd utf8 \xef\xbf\xbd\xef\xbf\xbd";
+	if (r == 0 && f == FX_OPTIONS)
+		return "{\"moh\": \"default\", \"max\": [1, 2.5e3, null]}";
 	return fx_cells[r][f];
 }
 
@@ -138,6 +143,10 @@ static void assert_row(yaml_document_t *doc, yaml_node_t *map, size_t r)
 			cr_assert(eq(str, joined, (char *)want));
 			break;
 		}
+		case PBX_FT_JSON:
+			assert_string_node(v, want);
+			cr_assert(eq(int, v->data.scalar.style, YAML_DOUBLE_QUOTED_SCALAR_STYLE));
+			break;
 		default:
 			assert_string_node(v, want);
 		}
@@ -292,7 +301,7 @@ Test(render_yaml, quotes_strings_that_would_not_read_back_as_strings)
 {
 	const char *quoted[] = {
 		"", "null", "Null", "~", "true", "FALSE", "yes", "No", "on", "OFF", "y", "n",
-		"0", "0123", "42", "-1", "+1", "1e3", "1.5", ".5", "-.5", ".inf", "-.Inf", ".NaN",
+		"0", "0123", "42", "99", "-1", "+1", "1e3", "1.5", ".5", "-.5", ".inf", "-.Inf", ".NaN",
 		"0x1f", "0o17", "0b101", "1_000", "1:20", "2024-01-02", "2024-05-01T10:00:00Z", "<<",
 		"=", "a\tb", "line\nbreak", "\x1b[1m", "del\x7f", "c1\xc2\x85", "bad\xff",
 	};

@@ -79,7 +79,7 @@ void dp_golden(const char *name, const char *text)
 		snprintf(want_line, sizeof(want_line), "%.*s", (int)strcspn(want + start, "\n"),
 			 i < len ? want + start : "");
 		free(want);
-		cr_assert_fail("%s differs at line %zu:\n  want: %s\n  got:  %s", name, line,
+		cr_fatal("%s differs at line %zu:\n  want: %s\n  got:  %s", name, line,
 			       want_line, got_line);
 	}
 	free(want);
@@ -128,12 +128,13 @@ static void close_names(struct dp_parsed *p, struct names *nm)
 
 	if (p->n_ctx == 0)
 		return;
-	qsort(nm->v, nm->n, sizeof(*nm->v), cmp_str);
-	for (size_t i = 0; i < nm->n; i++) {
+	if (nm->n)
+		qsort(nm->v, nm->n, sizeof(*nm->v), cmp_str);
+	for (size_t i = 0; i < nm->n; i++)
 		if (i == 0 || strcmp(nm->v[i - 1], nm->v[i]))
 			distinct++;
+	for (size_t i = 0; i < nm->n; i++)
 		free(nm->v[i]);
-	}
 	free(nm->v);
 	*nm = (struct names){ NULL, 0 };
 	p->ctx[p->n_ctx - 1].extensions = distinct;

@@ -138,17 +138,19 @@ static void check_voicemail(const char *text, const char *base)
 	cr_assert(eq(sz, p.block_comments, 0));
 	cr_assert(eq(sz, p.comments, pb.comments));
 	for (const char *l = f.text; *l; l = strchr(l, '\n') + 1) {
-		size_t n = strcspn(l, "\n"), commas = 0, arrows = 0;
+		size_t n = strcspn(l, "\n"), commas = 0, eqs = 0, gts = 0;
 
 		if (l[0] == ';' || l[0] == '[' || n == 0)
 			continue;
 		for (size_t i = 0; i < n; i++) {
 			commas += l[i] == ',';
-			arrows += l[i] == '=';
-			cr_assert(l[i] != ';' && l[i] != '[' && l[i] != '>' + 1);
+			eqs += l[i] == '=';
+			gts += l[i] == '>';
+			cr_assert(eq(int, l[i] != ';' && l[i] != '[' && l[i] != ']', 1));
 		}
 		cr_assert(eq(sz, commas, 2), "box line with extra fields: %.*s", (int)n, l);
-		cr_assert(eq(sz, arrows, 1), "box line with a second '=': %.*s", (int)n, l);
+		cr_assert(eq(sz, eqs, 1), "box line with a second '=': %.*s", (int)n, l);
+		cr_assert(eq(sz, gts, 1), "box line with a second '>': %.*s", (int)n, l);
 		cr_assert(lt(sz, n, 200));
 	}
 	pbx_dp_file_free(&f);

@@ -283,7 +283,8 @@ Test(tenant_isolation, only_own_contexts_are_reachable)
 		const char *ctx = g + 5;
 
 		gotos++;
-		cr_assert(!strncmp(ctx, "acme-internal,", 14) || !strncmp(ctx, "acme-outbound,", 14),
+		cr_assert(eq(int, !strncmp(ctx, "acme-internal,", 14) ||
+				  !strncmp(ctx, "acme-outbound,", 14), 1),
 			  "Goto to a foreign context: %.40s", g);
 	}
 	cr_assert(eq(sz, gotos, 3));

@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * amipeer's actions: the session (Login, Challenge, Logoff), Ping, CoreStatus, CoreSettings,
+ * Reload, AstDB, and the dispatch to Command, ShowDialPlan and the PJSIP actions, answering
+ * with the exact texts and header order of the recordings of a real Asterisk.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+
+#include "peer.h"
+
+void action_id(struct sb *out, const struct req *r)
+{
+	if (req_has(r, "ActionID"))
+		sb_add(out, "ActionID: %s\r\n", req_get(r, "ActionID"));
+}
+
+void send_response(struct sb *out, const struct req *r, const char *resp, const char *msg,
+		   bool end)
+{
+	sb_add(out, "Response: %s\r\n", resp);
+	action_id(out, r);
+	if (msg)
+		sb_add(out, "Message: %s\r\n", msg);
+	if (end)
+		sb_add(out, "\r\n");
+}
+
+void send_error(struct sb *out, const struct req *r, const char *msg)
+{
+	send_response(out, r, "Error", msg, true);
+}
+
+static void send_ack(struct sb *out, const struct req *r, const char *msg)
+{
+	send_response(out, r, "Success", msg, true);
+}
+
+void send_listack(struct sb *out, const struct req *r, const char *msg)
+{
+	sb_add(out, "Response: Success\r\n");
+	action_id(out, r);
+	sb_add(out, "EventList: start\r\nMessage: %s\r\n\r\n", msg);
+}
+
+void send_list_complete(struct sb *out, const struct req *r, const char *event, int items)
+{
+	sb_add(out, "Event: %s\r\n", event);
+	action_id(out, r);
+	sb_add(out, "EventList: Complete\r\nListItems: %d\r\n", items);
+}
+
+void peer_reload_dialplan(struct peer *p)
+{
+	dp_free(&p->dp);
+	if (p->dialplan_dir)
+		dp_load_dir(p->dialplan_dir, &p->dp, stderr);
+}
+
+/* ---- session ---- */
+
+static int do_login(struct peer *p, struct session *s, const struct req *r, struct sb *out)
+{
+	const char *user = req_get(r, "Username");
+	bool ok;
+
+	if (s->authed) {
+		send_ack(out, r, "Already authenticated");
+		return KEEP;
+	}
+	if (strcasecmp(req_get(r, "AuthType"), "md5") == 0) {
+		char *text = NULL, key[33];
+
+		if (!s->challenge[0] || asprintf(&text, "%s%s", s->challenge, p->secret) < 0) {
+			ok = false;
+		} else {
+			pbx_ami_md5_hex(text, strlen(text), key);
+			ok = strcasecmp(key, req_get(r, "Key")) == 0;
+			free(text);
+		}
+	} else {
+		ok = strcmp(req_get(r, "Secret"), p->secret) == 0;
+	}
+	ok = ok && strcmp(user, p->user) == 0 && !p->sw.refuse_login;
+	if (!ok) {
+		/* Asterisk ends the session after a failed login. */
+		send_error(out, r, "Authentication failed");
+		return CLOSE;
+	}
+	s->authed = true;
+	s->events = strcasecmp(req_get(r, "Events"), "off") != 0;
+	send_ack(out, r, "Authentication accepted");
+	if (s->events) {
+		time_t now = time(NULL);
+
+		sb_add(out, "Event: FullyBooted\r\nPrivilege: system,all\r\nUptime: %ld\r\n"
+		       "LastReload: %ld\r\nStatus: Fully Booted\r\n\r\n",
+		       (long)(now - p->started), (long)(now - p->reloaded));
+	}
+	return KEEP;
+}
+
+static void do_challenge(struct session *s, const struct req *r, struct sb *out)
+{
+	if (strcasecmp(req_get(r, "AuthType"), "md5") != 0) {
+		send_error(out, r, "Must specify AuthType");
+		return;
+	}
+	if (!s->challenge[0]) {
+		struct timeval tv;
+
+		gettimeofday(&tv, NULL);
+		srandom((unsigned)(tv.tv_sec ^ tv.tv_usec));
+		snprintf(s->challenge, sizeof(s->challenge), "%ld", random());
+	}
+	send_response(out, r, "Success", NULL, false);
+	sb_add(out, "Challenge: %s\r\n\r\n", s->challenge);
+}
+
+/* ---- core ---- */
+
+static void do_ping(const struct req *r, struct sb *out)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	send_response(out, r, "Success", NULL, false);
+	sb_add(out, "Ping: Pong\r\nTimestamp: %ld.%06ld\r\n\r\n", (long)tv.tv_sec,
+	       (long)tv.tv_usec);
+}
+
+static void do_corestatus(struct peer *p, const struct req *r, struct sb *out)
+{
+	char sd[32], st[32], rd[32], rt[32];
+	struct tm tm;
+
+	localtime_r(&p->started, &tm);
+	strftime(sd, sizeof(sd), "%Y-%m-%d", &tm);
+	strftime(st, sizeof(st), "%H:%M:%S", &tm);
+	localtime_r(&p->reloaded, &tm);
+	strftime(rd, sizeof(rd), "%Y-%m-%d", &tm);
+	strftime(rt, sizeof(rt), "%H:%M:%S", &tm);
+	send_response(out, r, "Success", NULL, false);
+	sb_add(out, "CoreStartupDate: %s\r\nCoreStartupTime: %s\r\nCoreReloadDate: %s\r\n"
+	       "CoreReloadTime: %s\r\nCoreCurrentCalls: 0\r\nCoreProcessedCalls: 0\r\n\r\n",
+	       sd, st, rd, rt);
+}
+
+static void do_coresettings(const struct req *r, struct sb *out)
+{
+	send_response(out, r, "Success", NULL, false);
+	sb_add(out, "AMIversion: %s\r\nAsteriskVersion: %s\r\nSystemName: \r\n"
+	       "CoreMaxCalls: 0\r\nCoreMaxLoadAvg: 0.000000\r\nCoreRunUser: root\r\n"
+	       "CoreRunGroup: root\r\nCoreMaxFilehandles: 0\r\nCoreRealTimeEnabled: Yes\r\n"
+	       "CoreCDRenabled: Yes\r\nCoreHTTPenabled: No\r\nSoundsSearchCustomDir: No\r\n\r\n",
+	       AMI_VERSION, ASTERISK_VERSION);
+}
+
+/* Modules a pbxctl deployment reloads; anything else is "No such module". */
+static bool known_module(const char *m)
+{
+	static const char *const mods[] = {
+		"pbx_config", "app_voicemail", "res_pjsip", "chan_pjsip",
+		"res_pjsip_outbound_registration", "res_pjsip_endpoint_identifier_ip",
+		"res_odbc", "res_config_odbc", "res_sorcery_realtime", "manager", "extconfig",
+		"cdr", "logger", "features", "res_musiconhold",
+	};
+	size_t n = strlen(m);
+
+	if (n > 3 && strcmp(m + n - 3, ".so") == 0)
+		n -= 3;
+	for (size_t i = 0; i < sizeof(mods) / sizeof(mods[0]); i++)
+		if (strlen(mods[i]) == n && strncasecmp(m, mods[i], n) == 0)
+			return true;
+	return false;
+}
+
+static void do_reload(struct peer *p, const struct req *r, struct sb *out)
+{
+	const char *m = req_get(r, "Module");
+
+	if (*m && !known_module(m)) {
+		send_error(out, r, "No such module");
+		return;
+	}
+	if (p->sw.reload_error) {
+		send_error(out, r, "An unknown error occurred");
+		return;
+	}
+	if (!*m || strncasecmp(m, "pbx_config", 10) == 0)
+		peer_reload_dialplan(p);
+	p->reloaded = time(NULL);
+	send_ack(out, r, "Module Reloaded");
+}
+
+/* ---- AstDB ---- */
+
+static struct dbent *db_find(struct peer *p, const char *family, const char *key)
+{
+	for (size_t i = 0; i < p->n_db; i++)
+		if (strcmp(p->db[i].family, family) == 0 && strcmp(p->db[i].key, key) == 0)
+			return &p->db[i];
+	return NULL;
+}
+
+static void db_remove(struct peer *p, size_t i)
+{
+	free(p->db[i].family);
+	free(p->db[i].key);
+	free(p->db[i].value);
+	p->db[i] = p->db[--p->n_db];
+}
+
+static void do_db(struct peer *p, const char *action, const struct req *r, struct sb *out)
+{
+	const char *family = req_get(r, "Family"), *key = req_get(r, "Key");
+	bool tree = strcasecmp(action, "DBDelTree") == 0;
+	struct dbent *e;
+
+	if (!*family) {
+		send_error(out, r, "No family specified.");
+		return;
+	}
+	if (!*key && !tree) {
+		send_error(out, r, "No key specified.");
+		return;
+	}
+	e = tree ? NULL : db_find(p, family, key);
+	if (strcasecmp(action, "DBPut") == 0) {
+		if (!e) {
+			p->db = xrealloc(p->db, (p->n_db + 1) * sizeof(*p->db));
+			e = &p->db[p->n_db++];
+			*e = (struct dbent){ .family = xstrdup(family), .key = xstrdup(key) };
+		}
+		free(e->value);
+		e->value = xstrdup(req_get(r, "Val"));
+		send_ack(out, r, "Updated database successfully");
+	} else if (strcasecmp(action, "DBGet") == 0) {
+		if (!e) {
+			send_error(out, r, "Database entry not found");
+			return;
+		}
+		send_listack(out, r, "Result will follow");
+		sb_add(out, "Event: DBGetResponse\r\nFamily: %s\r\nKey: %s\r\nVal: %s\r\n",
+		       family, key, e->value);
+		action_id(out, r);
+		sb_add(out, "\r\n");
+		send_list_complete(out, r, "DBGetComplete", 1);
+		sb_add(out, "\r\n");
+	} else if (!tree) {
+		if (!e) {
+			send_error(out, r, "Database entry not found");
+			return;
+		}
+		db_remove(p, (size_t)(e - p->db));
+		send_ack(out, r, "Key deleted successfully");
+	} else {
+		size_t klen = strlen(key), gone = 0;
+
+		for (size_t i = 0; i < p->n_db;) {
+			const char *k = p->db[i].key;
+
+			if (strcmp(p->db[i].family, family) == 0 &&
+			    (!klen || (strncmp(k, key, klen) == 0 &&
+				       (k[klen] == '\0' || k[klen] == '/')))) {
+				db_remove(p, i);
+				gone++;
+				continue;
+			}
+			i++;
+		}
+		if (!gone)
+			send_error(out, r, "Database entry not found");
+		else
+			send_ack(out, r, "Key tree deleted successfully");
+	}
+}
+
+/* ---- dispatch ---- */
+
+int peer_handle(struct peer *p, struct session *s, const struct req *r, struct sb *out)
+{
+	const char *a = req_get(r, "Action");
+
+	if (!*a) {
+		send_error(out, r, "Missing action in request");
+		return KEEP;
+	}
+	if (!s->authed && strcasecmp(a, "Login") != 0 && strcasecmp(a, "Logoff") != 0 &&
+	    strcasecmp(a, "Challenge") != 0) {
+		send_error(out, r, "Permission denied");
+		return KEEP;
+	}
+	if (strcasecmp(a, "Login") == 0)
+		return do_login(p, s, r, out);
+	if (strcasecmp(a, "Logoff") == 0) {
+		send_response(out, r, "Goodbye", "Thanks for all the fish.", true);
+		return CLOSE;
+	}
+	if (strcasecmp(a, "Challenge") == 0)
+		do_challenge(s, r, out);
+	else if (strcasecmp(a, "Ping") == 0)
+		do_ping(r, out);
+	else if (strcasecmp(a, "CoreStatus") == 0)
+		do_corestatus(p, r, out);
+	else if (strcasecmp(a, "CoreSettings") == 0)
+		do_coresettings(r, out);
+	else if (strcasecmp(a, "Reload") == 0)
+		do_reload(p, r, out);
+	else if (strcasecmp(a, "Command") == 0)
+		peer_command(p, r, out);
+	else if (strcasecmp(a, "ShowDialPlan") == 0)
+		peer_show_dialplan(p, r, out);
+	else if (strcasecmp(a, "DBPut") == 0 || strcasecmp(a, "DBGet") == 0 ||
+		 strcasecmp(a, "DBDel") == 0 || strcasecmp(a, "DBDelTree") == 0)
+		do_db(p, a, r, out);
+	else if (strcasecmp(a, "PJSIPShowContacts") == 0)
+		peer_pjsip_contacts(p, r, out);
+	else if (strcasecmp(a, "PJSIPShowEndpoints") == 0)
+		peer_pjsip_endpoints(p, r, out);
+	else if (strcasecmp(a, "PJSIPShowEndpoint") == 0)
+		peer_pjsip_endpoint(p, r, out);
+	else if (strcasecmp(a, "PJSIPShowRegistrationsOutbound") == 0)
+		peer_pjsip_registrations(p, r, out);
+	else {
+		char *msg = NULL;
+
+		if (asprintf(&msg, "Invalid/unknown command: %s. Use Action: ListCommands to "
+			     "show available commands.", a) < 0)
+			msg = NULL;
+		send_error(out, r, msg ? msg : "Invalid/unknown command");
+		free(msg);
+	}
+	return KEEP;
+}

@@ -1,0 +1,65 @@
+Help is built from the command table; asked-for help goes to stdout with status 0.
+
+  $ pbxctl --version
+  pbxctl 0.1.0
+
+  $ pbxctl help tenant | head -3
+  usage: pbxctl tenant VERB [ARGS]
+  
+  manage tenants and their extension ranges
+
+  $ pbxctl tenant --help | tail -1
+  See pbxctl-tenant(1).
+
+  $ pbxctl help tenant create | head -2
+  usage: pbxctl tenant create SLUG --extensions MIN-MAX [--name NAME] [--default-inbound DEST]
+  
+
+  $ diff <(pbxctl help tenant create) <(pbxctl tenant create --help) && echo same
+  same
+
+Usage errors: one line, the synopsis, status 2, with "did you mean".
+
+  $ pbxctl tenat list
+  pbxctl: 'tenat' is not a pbxctl command; did you mean 'tenant'?
+  [2]
+
+  $ pbxctl tenant lst
+  pbxctl: tenant: 'lst' is not a tenant verb; did you mean 'list'?
+  usage: pbxctl tenant VERB [ARGS]
+  [2]
+
+  $ pbxctl tenant create acme --extension 1000-1999
+  pbxctl: tenant create: unknown option '--extension'; did you mean '--extensions'?
+  usage: pbxctl tenant create SLUG --extensions MIN-MAX [--name NAME] [--default-inbound DEST]
+  [2]
+
+  $ pbxctl tenant create
+  pbxctl: tenant create: missing argument
+  usage: pbxctl tenant create SLUG --extensions MIN-MAX [--name NAME] [--default-inbound DEST]
+  [2]
+
+  $ pbxctl -o xml tenant list
+  pbxctl: --output must be table, json, yaml or tsv, not 'xml'
+  [2]
+
+Completion answers from the table.
+
+  $ pbxctl __complete -- ''
+  tenant	manage tenants and their extension ranges
+  audit	read and verify the audit trail
+  db	manage the database schema
+  help	show help for pbxctl or one of its commands
+  version	print the version
+  :nofiles
+
+  $ pbxctl __complete -- tenant cr
+  create	create a tenant with an extension range
+  :nofiles
+
+  $ pbxctl __complete -- -c ''
+  :files
+
+  $ pbxctl __complete -- -o j
+  json
+  :nofiles

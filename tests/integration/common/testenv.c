@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared set-up for integration tests; see testenv.h.
+ */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pbx/db.h"
+#include "testenv.h"
+
+static const char *need(const char *name)
+{
+	const char *v = getenv(name);
+
+	if (!v || !*v)
+		cr_fatal("%s is not set: run the tests through scripts/test, which starts "
+			 "PostgreSQL and MariaDB", name);
+	return v;
+}
+
+pbx_ctx *testenv_ctx(struct pbx_config *cfg)
+{
+	pbx_error err = PBX_ERROR_INIT;
+	struct pbx_rows rows;
+	pbx_ctx *ctx;
+
+	cr_assert_eq(pbx_config_defaults(cfg, &err), 0);
+	free(cfg->database_url);
+	cfg->database_url = strdup(need("PBXCTL_TEST_DATABASE_URL"));
+	free(cfg->rt_socket);
+	cfg->rt_socket = strdup(need("PBXCTL_TEST_MARIADB_SOCKET"));
+	free(cfg->rt_user);
+	cfg->rt_user = strdup(need("PBXCTL_TEST_MARIADB_USER"));
+	free(cfg->rt_password);
+	cfg->rt_password = strdup(need("PBXCTL_TEST_MARIADB_PASSWORD"));
+	free(cfg->rt_database);
+	cfg->rt_database = strdup(need("PBXCTL_TEST_MARIADB_DATABASE"));
+	cr_assert_eq(pbx_ctx_new(cfg, &ctx, &err), 0);
+	if (pbx_db_migrate(ctx, &rows, &err) < 0)
+		cr_fatal("migrate failed: %s (%s)", err.message, err.detail);
+	pbx_rows_free(&rows);
+	return ctx;
+}
+
+void testenv_free(pbx_ctx *ctx, struct pbx_config *cfg)
+{
+	pbx_ctx_free(ctx);
+	pbx_config_free(cfg);
+}
+
+const char *testenv_slug(const char *prefix)
+{
+	static char buf[32];
+	static unsigned counter;
+
+	snprintf(buf, sizeof(buf), "%.10s-%d-%u", prefix, (int)getpid() % 100000, counter++);
+	buf[24] = '\0';
+	return buf;
+}
+
+const char *testenv_config_file(void)
+{
+	static char path[256];
+	char dir[] = "/tmp/pbxctl-test-XXXXXX";
+	FILE *f;
+
+	if (path[0])
+		return path;
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/pbxctl.conf", dir);
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "database:\n  url: \"%s\"\nrealtime:\n  socket: \"%s\"\n  user: \"%s\"\n"
+		   "  password: \"%s\"\n  database: \"%s\"\nasterisk:\n  config_dir: \"%s/dialplan\"\n"
+		   "  voicemail_dir: \"%s/voicemail\"\n  backup_dir: \"%s/backup\"\n"
+		   "secrets:\n  key_file: \"%s/pbxctl.key\"\n",
+		need("PBXCTL_TEST_DATABASE_URL"), need("PBXCTL_TEST_MARIADB_SOCKET"),
+		need("PBXCTL_TEST_MARIADB_USER"), need("PBXCTL_TEST_MARIADB_PASSWORD"),
+		need("PBXCTL_TEST_MARIADB_DATABASE"), dir, dir, dir, dir);
+	fclose(f);
+	return path;
+}
+
+static char *slurp(int fd)
+{
+	size_t n = 0, cap = 4096;
+	char *buf = malloc(cap);
+	ssize_t k;
+
+	while ((k = read(fd, buf + n, cap - n - 1)) > 0) {
+		n += (size_t)k;
+		if (cap - n < 2)
+			buf = realloc(buf, cap *= 2);
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+int testenv_run(char **ret_out, char **ret_err, const char *arg, ...)
+{
+	const char *bin = need("PBXCTL_BIN");
+	const char *argv[64];
+	int outp[2], errp[2], status, n = 0;
+	char *out, *errs;
+	va_list ap;
+	pid_t pid;
+
+	argv[n++] = bin;
+	argv[n++] = "-c";
+	argv[n++] = testenv_config_file();
+	va_start(ap, arg);
+	for (const char *a = arg; a && n < 63; a = va_arg(ap, const char *))
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	cr_assert_eq(pipe(outp), 0);
+	cr_assert_eq(pipe(errp), 0);
+	pid = fork();
+	if (pid == 0) {
+		dup2(outp[1], 1);
+		dup2(errp[1], 2);
+		close(outp[0]);
+		close(errp[0]);
+		unsetenv("PBXCTL_CONFIG");
+		unsetenv("PBXCTL_TENANT");
+		setenv("NO_COLOR", "1", 1);
+		execv(bin, (char *const *)argv);
+		_exit(127);
+	}
+	close(outp[1]);
+	close(errp[1]);
+	/* stderr is small; read stdout first, then stderr. */
+	out = slurp(outp[0]);
+	errs = slurp(errp[0]);
+	close(outp[0]);
+	close(errp[0]);
+	waitpid(pid, &status, 0);
+	if (ret_out)
+		*ret_out = out;
+	else
+		free(out);
+	if (ret_err)
+		*ret_err = errs;
+	else
+		free(errs);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared set-up for integration tests: a context on the private PostgreSQL (and MariaDB)
+ * that scripts/services started, with the schema migrated, and unique tenant slugs so that
+ * tests never collide. Missing services make the test FAIL, never skip.
+ */
+#ifndef PBX_TESTENV_H
+#define PBX_TESTENV_H
+
+#include <stddef.h>
+
+#include "pbx/config.h"
+#include "pbx/pbx.h"
+
+/* A new context over a config read from the PBXCTL_TEST_* environment, with the PostgreSQL
+ * schema migrated. Aborts the test (cr_fatal) when the services are missing. Free both
+ * with testenv_free. */
+pbx_ctx *testenv_ctx(struct pbx_config *cfg);
+void testenv_free(pbx_ctx *ctx, struct pbx_config *cfg);
+
+/* "<prefix>-<pid>-<counter>" cut to a valid slug of at most 24 characters. */
+const char *testenv_slug(const char *prefix);
+
+/* Write a pbxctl.conf for the test services into a new temp dir; returns its path (static
+ * buffer). Includes a key_file path in the same dir (not created). */
+const char *testenv_config_file(void);
+
+/*
+ * Run the built pbxctl ($PBXCTL_BIN) with -c testenv_config_file() and the given
+ * arguments (NULL-terminated); captures stdout and stderr (malloc'd, caller frees) and
+ * returns the exit status.
+ */
+int testenv_run(char **ret_out, char **ret_err, const char *arg, ...);
+
+#endif
