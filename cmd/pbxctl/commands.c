@@ -65,6 +65,7 @@ const struct cli_cmd cmd_version = {
 
 static const struct cli_cmd *const nouns[] = {
 	&cmd_tenant,
+	&cmd_apply,
 	&cmd_audit,
 	&cmd_db,
 	&cmd_help,

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pbx/ami.h"
 #include "pbx/realtime.h"
 #include "pbx/secret.h"
 #include "ctx.h"
@@ -33,6 +34,7 @@ void pbx_ctx_free(pbx_ctx *ctx)
 	if (ctx->pg)
 		PQfinish(ctx->pg);
 	pbx_realtime_close(ctx->rt);
+	pbx_ami_close(ctx->ami);
 	pbx_secret_key_free(ctx->key);
 	free(ctx);
 }
@@ -127,4 +129,22 @@ struct pbx_secret_key *pbx_ctx_key(pbx_ctx *ctx, pbx_error *err)
 	if (!ctx->key && pbx_secret_key_load(ctx->cfg->key_file, &ctx->key, err) < 0)
 		return NULL;
 	return ctx->key;
+}
+
+struct pbx_ami *pbx_ctx_ami(pbx_ctx *ctx, pbx_error *err)
+{
+	struct pbx_ami_config ac = {
+		.host = ctx->cfg->ami_host,
+		.port = ctx->cfg->ami_port,
+		.username = ctx->cfg->ami_username,
+		.secret = ctx->cfg->ami_secret,
+		.timeout_ms = ctx->cfg->ami_timeout_ms,
+		.md5 = ctx->cfg->ami_md5,
+	};
+
+	if (ctx->ami)
+		return ctx->ami;
+	if (pbx_ami_connect(&ac, &ctx->ami, err) < 0)
+		return NULL;
+	return ctx->ami;
 }

@@ -18,6 +18,7 @@ struct pbx_ctx {
 	void *log_ud;
 	char source[320];
 	struct pbx_realtime *rt;
+	struct pbx_ami *ami;
 	struct pbx_secret_key *key;
 };
 
@@ -26,6 +27,9 @@ PGconn *pbx_ctx_pg(pbx_ctx *ctx, pbx_error *err);
 
 /* The MariaDB realtime connection, opened on first use. */
 struct pbx_realtime *pbx_ctx_realtime(pbx_ctx *ctx, pbx_error *err);
+
+/* The AMI connection, opened on first use. */
+struct pbx_ami *pbx_ctx_ami(pbx_ctx *ctx, pbx_error *err);
 
 /* The sealing key from cfg->key_file, loaded on first use. */
 struct pbx_secret_key *pbx_ctx_key(pbx_ctx *ctx, pbx_error *err);

@@ -261,9 +261,15 @@ int rt_begin(pbx_realtime *rt, bool consistent_snapshot, pbx_error *err)
 
 int rt_commit(pbx_realtime *rt, pbx_error *err)
 {
-	if (mysql_commit(rt->db) != 0)
-		return rt_fail_db(rt, err, NULL, "could not commit the realtime transaction");
-	return 0;
+	int r;
+
+	if (mysql_commit(rt->db) == 0)
+		return 0;
+	r = rt_fail_db(rt, err, NULL, "could not commit the realtime transaction");
+	if (r == PBX_EUNAVAILABLE)
+		pbx_error_set_hint(err, "The connection was lost during COMMIT, so the changes "
+				   "may or may not be in place; plan again to see.");
+	return r;
 }
 
 void rt_rollback(pbx_realtime *rt)

@@ -22,12 +22,23 @@
 
 static const char *const codec_names[] = { "ulaw", "alaw", "g722", "opus", "gsm", "g729" };
 
-static const char *const transport_names[] = {
-	[PBX_RT_UDP] = "transport-udp",
-	[PBX_RT_TCP] = "transport-tcp",
-	[PBX_RT_TLS] = "transport-tls",
-	[PBX_RT_WSS] = "transport-wss",
+/* The transports pjsip.conf must define, by the name a device gives. */
+static const struct {
+	const char *name, *transport;
+} transports[] = {
+	{ "udp", "transport-udp" },
+	{ "tcp", "transport-tcp" },
+	{ "tls", "transport-tls" },
+	{ "wss", "transport-wss" },
 };
+
+static const char *transport_of(const char *name)
+{
+	for (size_t i = 0; name && i < sizeof(transports) / sizeof(transports[0]); i++)
+		if (strcmp(transports[i].name, name) == 0)
+			return transports[i].transport;
+	return NULL;
+}
 
 static bool is_name_char(char c)
 {
@@ -235,7 +246,7 @@ static int check_device(const struct pbx_rt_device *dev, const char *object, pbx
 		return pbx_errorf(err, PBX_EINVALID, object, "password",
 				  "SIP password is %ld characters long; ps_auths.password holds at "
 				  "most %d", len, PASSWORD_MAX);
-	if ((unsigned)dev->transport > PBX_RT_WSS)
+	if (!transport_of(dev->transport))
 		return pbx_errorf(err, PBX_EINVALID, object, "transport",
 				  "transport must be udp, tcp, tls or wss");
 	return check_mailboxes(dev, object, err);
@@ -274,10 +285,10 @@ int pbx_rt_rowset_add_device(pbx_rt_rowset *set, const struct pbx_rt_device *dev
 			goto cleanup;
 		}
 	}
-	wss = dev->transport == PBX_RT_WSS;
+	wss = strcmp(dev->transport, "wss") == 0;
 	{
 		const char *ep_vals[] = {
-			transport_names[dev->transport], dev->id, dev->id, dev->context, "all",
+			transport_of(dev->transport), dev->id, dev->id, dev->context, "all",
 			allow, yesno(dev->direct_media && !wss), "rfc4733",
 			yesno(dev->force_rport), dev->mailboxes, yesno(dev->rewrite_contact),
 			yesno(dev->rtp_symmetric), callerid, wss ? "yes" : NULL,

@@ -61,6 +61,7 @@ void pbx_rt_plan_free(struct pbx_rt_plan *plan)
 	free(plan->tables);
 	free(plan->scope);
 	pbx_rt_rowset_free(plan->desired);
+	pbx_rt_rowset_free(plan->removed);
 	free(plan);
 }
 
@@ -127,13 +128,20 @@ static int diff_table(struct pbx_rt_plan *plan, size_t *cap, const struct rt_tab
 		goto cleanup;
 
 	for (size_t i = 0; i < n_have; i++) {
-		struct pbx_rt_change c = {
-			.op = PBX_RT_DELETE, .table = t->name, .id = have[i]->pub.id,
-			.owner = have[i]->pub.owner,
-		};
+		struct pbx_rt_change c = { .op = PBX_RT_DELETE, .table = t->name };
+		const struct rt_row *kept;
 
 		if (rt_rowset_lookup(plan->desired, t, have[i]->pub.id))
 			continue;
+		/* the plan outlives @owned: keep its own copy of the row */
+		r = rt_rowset_add_raw(plan->removed, t, have[i]->pub.id, have[i]->pub.owner,
+				      (const char *const *)have[i]->pub.values, have[i]->missing,
+				      err);
+		if (r < 0)
+			goto cleanup;
+		kept = rt_rowset_lookup(plan->removed, t, have[i]->pub.id);
+		c.id = kept->pub.id;
+		c.owner = kept->pub.owner;
 		r = push(plan, cap, &c, err);
 		if (r < 0)
 			goto cleanup;
@@ -193,10 +201,14 @@ int rt_diff(const pbx_rt_rowset *owned, const pbx_rt_rowset *desired, const char
 	for (size_t i = 0; i < pbx_rt_rowset_count(desired); i++) {
 		const struct pbx_rt_row *row = pbx_rt_rowset_row(desired, i);
 
-		if (scope && strcmp(row->owner, scope) != 0)
-			return pbx_errorf(err, PBX_EINVALID, row->id, "owner",
-					  "%s row %s belongs to %s, outside the scope %s",
-					  row->table, row->id, row->owner, scope);
+		char object[PBX_ERR_OBJECT];
+
+		if (!scope || strcmp(row->owner, scope) == 0)
+			continue;
+		snprintf(object, sizeof(object), "%s row %s", row->table, row->id);
+		return pbx_errorf(err, PBX_EINVALID, object, "owner",
+				  "%s row %s belongs to %s, outside the scope %s",
+				  row->table, row->id, row->owner, scope);
 	}
 	plan = calloc(1, sizeof(*plan));
 	if (!plan)
@@ -209,6 +221,9 @@ int rt_diff(const pbx_rt_rowset *owned, const pbx_rt_rowset *desired, const char
 	}
 	plan->n_tables = rt_n_tables;
 	r = rt_rowset_clone(desired, &plan->desired, err);
+	if (r < 0)
+		goto fail;
+	r = pbx_rt_rowset_new(&plan->removed, err);
 	if (r < 0)
 		goto fail;
 	for (size_t i = 0; i < rt_n_tables; i++) {
@@ -225,6 +240,13 @@ fail:
 
 static const char op_mark[] = { [PBX_RT_DELETE] = '-', [PBX_RT_UPDATE] = '~',
 				 [PBX_RT_INSERT] = '+' };
+
+/* An id read back from MariaDB could hold anything: never let it break a line. */
+static void put_id(FILE *f, const char *id)
+{
+	for (const unsigned char *p = (const unsigned char *)id; *p; p++)
+		fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, f);
+}
 
 int pbx_rt_plan_summary(const struct pbx_rt_plan *plan, char **ret, pbx_error *err)
 {
@@ -244,7 +266,8 @@ int pbx_rt_plan_summary(const struct pbx_rt_plan *plan, char **ret, pbx_error *e
 
 			if (strcmp(ch->table, c->table) != 0)
 				continue;
-			fprintf(f, "  %c %s", op_mark[ch->op], ch->id);
+			fprintf(f, "  %c ", op_mark[ch->op]);
+			put_id(f, ch->id);
 			for (size_t k = 0; k < ch->n_changed; k++)
 				fprintf(f, "%s%s", k ? ", " : ": ", ch->changed[k]);
 			fputs(ch->n_changed ? " changed\n" : "\n", f);

@@ -69,10 +69,14 @@ static const char *const op_verb[] = {
 	[PBX_RT_DELETE] = "delete", [PBX_RT_UPDATE] = "update", [PBX_RT_INSERT] = "insert",
 };
 
-static int apply_one(pbx_realtime *rt, struct stmts *s, const struct pbx_rt_change *c,
-		     pbx_error *err)
+static int apply_one(pbx_realtime *rt, struct stmts *s, const struct pbx_rt_plan *plan,
+		     const struct pbx_rt_change *c, pbx_error *err)
 {
 	const struct rt_table *t = rt_table_find(c->table);
+	const struct rt_row *old = c->op == PBX_RT_DELETE ?
+		rt_rowset_lookup(plan->removed, t, c->id) : NULL;
+	/* a delete of an owned row whose ps_* row was already gone matches nothing */
+	bool gone = old && old->missing;
 	const char *params[64];
 	char object[PBX_ERR_OBJECT];
 	MYSQL_STMT *st = NULL;
@@ -95,7 +99,8 @@ static int apply_one(pbx_realtime *rt, struct stmts *s, const struct pbx_rt_chan
 	if (rt_execute(rt, st, params, n, err) < 0)
 		return rt_fail_stmt(rt, st, err, object, "could not %s %s row %s",
 				    op_verb[c->op], c->table, c->id);
-	if (c->op == PBX_RT_UPDATE && mysql_stmt_affected_rows(st) != 1)
+	/* CLIENT_FOUND_ROWS: affected means matched, so 0 is a row that is gone */
+	if (mysql_stmt_affected_rows(st) != 1 && c->op != PBX_RT_INSERT && !gone)
 		return pbx_errorf(err, PBX_ECONFLICT, object, NULL,
 				  "%s row %s vanished since the plan was made", c->table, c->id);
 
@@ -123,7 +128,7 @@ int rt_apply_in_txn(pbx_realtime *rt, const struct pbx_rt_plan *plan, pbx_error 
 
 	r = own_stmts(rt, &s, err);
 	for (size_t i = 0; r >= 0 && i < plan->n_changes; i++)
-		r = apply_one(rt, &s, &plan->changes[i], err);
+		r = apply_one(rt, &s, plan, &plan->changes[i], err);
 	stmts_close(&s);
 	return r < 0 ? r : 0;
 }

@@ -29,6 +29,7 @@ struct pbx_realtime_config {
 
 #define PBX_REALTIME_CONFIG_INIT { .host = NULL, .port = 0, .timeout_ms = 0 }
 
+/* One MariaDB connection; use it from one thread at a time. */
 typedef struct pbx_realtime pbx_realtime;
 
 /*
@@ -105,13 +106,6 @@ int pbx_rt_rowset_add(pbx_rt_rowset *set, const char *table, const char *id,
 		      const char *owner, const char *const *columns,
 		      const char *const *values, size_t n, pbx_error *err);
 
-typedef enum pbx_rt_transport {
-	PBX_RT_UDP,
-	PBX_RT_TCP,
-	PBX_RT_TLS,
-	PBX_RT_WSS,
-} pbx_rt_transport;
-
 /*
  * One SIP device: one endpoint, one AOR and one auth, all with the same id, which is also
  * the SIP username. The endpoint's transport is one of the transports pjsip.conf must
@@ -122,14 +116,15 @@ struct pbx_rt_device {
 	const char *tenant;          /* slug, [a-z][a-z0-9-]{0,23} */
 	const char *context;         /* "<tenant>-...", [a-z0-9-], at most 40 characters */
 	const char *password;        /* plaintext SIP secret, 1..80 characters */
-	pbx_rt_transport transport;
+	const char *transport;       /* udp, tcp, tls or wss */
 	const char *const *codecs;   /* in order of preference: ulaw alaw g722 opus gsm g729 */
 	size_t n_codecs;             /* at least 1, no repeats */
 	bool force_rport, rewrite_contact, rtp_symmetric, direct_media;
 	const char *callerid_name;   /* free text or NULL: quotes, < > \ ; and control
 					characters are removed, spaces collapsed */
-	const char *callerid_num;    /* [0-9+*#]{1,20} or NULL */
-	const char *mailboxes;       /* "<digits>@<tenant>[-...]" or NULL */
+	const char *callerid_num;    /* [0-9+*#]{1,20} or NULL; "Name" <num> must fit in
+					ps_endpoints.callerid, 40 characters */
+	const char *mailboxes;       /* "<digits>@<tenant>[-...]", at most 40, or NULL */
 };
 
 /*
@@ -176,7 +171,8 @@ struct pbx_rt_plan {
 	struct pbx_rt_change *changes;    /* table by table: deletes, updates, inserts */
 	size_t n_tables;
 	struct pbx_rt_table_count *tables; /* one per managed table, changed or not */
-	pbx_rt_rowset *desired;           /* private copy of the desired rows */
+	pbx_rt_rowset *desired;           /* private: copy of the desired rows */
+	pbx_rt_rowset *removed;           /* private: copy of the rows to delete */
 };
 
 /*

@@ -66,5 +66,9 @@ extern const struct pbx_schema pbx_schema_tenant;
 extern const struct pbx_schema pbx_schema_tenant_stats;
 extern const struct pbx_schema pbx_schema_audit;
 extern const struct pbx_schema pbx_schema_migration;
+extern const struct pbx_schema pbx_schema_user;
+extern const struct pbx_schema pbx_schema_device;
+extern const struct pbx_schema pbx_schema_secret_check;
+extern const struct pbx_schema pbx_schema_key_file;
 
 #endif

@@ -15,7 +15,7 @@
 #include "pbx/realtime.h"
 
 struct tdev {
-	char id[48], ctx[48], mbox[48], pw[48];
+	char id[128], ctx[128], mbox[128], pw[128];
 	struct pbx_rt_device d;
 };
 
@@ -31,7 +31,7 @@ static inline void tdev_init(struct tdev *t, const char *slug, const char *ext)
 	snprintf(t->pw, sizeof(t->pw), "pw-%s-secret", ext);
 	t->d = (struct pbx_rt_device){
 		.id = t->id, .tenant = slug, .context = t->ctx, .password = t->pw,
-		.transport = PBX_RT_UDP, .codecs = rt_codecs_u, .n_codecs = 1,
+		.transport = "udp", .codecs = rt_codecs_u, .n_codecs = 1,
 		.force_rport = true, .rewrite_contact = true, .rtp_symmetric = true,
 		.callerid_name = "Test User", .callerid_num = ext,
 	};

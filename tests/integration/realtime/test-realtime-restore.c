@@ -5,6 +5,7 @@
  * snapshot holds only pbxctl's rows; a restore never reaches beyond the snapshot's tenant;
  * and a restore that cannot be completed changes nothing.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +44,7 @@ Test(restore, snapshot_file_then_other_changes_then_restore_gives_back_the_snaps
 	tdev_init(&a, slug, "1001");
 	tdev_init(&b, slug, "1002");
 	tdev_init(&c, slug, "1003");
-	b.d.transport = PBX_RT_WSS;
+	b.d.transport = "wss";
 	b.d.mailboxes = b.mbox;
 	plan_and_sync(rt, slug, devs, 2);
 	state0 = rt_test_tenant_state(m, slug);
@@ -61,7 +62,7 @@ Test(restore, snapshot_file_then_other_changes_then_restore_gives_back_the_snaps
 	b.d.codecs = rt_codecs_ua;
 	b.d.n_codecs = 2;
 	b.d.password = "changed-password";
-	b.d.transport = PBX_RT_UDP;
+	b.d.transport = "udp";
 	plan_and_sync(rt, slug, later, 2);
 	state1 = rt_test_tenant_state(m, slug);
 	cr_assert(strcmp(state1, state0) != 0);
@@ -77,10 +78,13 @@ Test(restore, snapshot_file_then_other_changes_then_restore_gives_back_the_snaps
 		const struct pbx_rt_row *y = pbx_rt_rowset_find(again->rows, x->table, x->id);
 
 		cr_assert(y != NULL);
-		for (size_t k = 0; k < x->n_values; k++)
-			cr_assert((!x->values[k] && !y->values[k]) ||
-				  (x->values[k] && y->values[k] && !strcmp(x->values[k], y->values[k])),
-				  "%s %s %s", x->table, x->id, x->columns[k]);
+		for (size_t k = 0; k < x->n_values; k++) {
+			bool same = (!x->values[k] && !y->values[k]) ||
+				    (x->values[k] && y->values[k] &&
+				     !strcmp(x->values[k], y->values[k]));
+
+			cr_assert(same, "%s %s %s", x->table, x->id, x->columns[k]);
+		}
 	}
 	unlink(path);
 	free(state0);
@@ -127,7 +131,7 @@ Test(restore, refuses_a_scope_beyond_the_snapshot)
 	struct tdev *devs[] = { &a };
 	struct pbx_rt_snapshot *snap = NULL;
 	pbx_error err = PBX_ERROR_INIT;
-	char slug[32], other[32], *before, *after;
+	char slug[32], other[64], *before, *after;
 
 	rt_test_slug(slug, sizeof(slug), "wide");
 	snprintf(other, sizeof(other), "%s-o", slug);
@@ -156,7 +160,7 @@ Test(restore, restoring_one_tenant_leaves_other_tenants_alone)
 	struct tdev *devs_x[] = { &x };
 	struct pbx_rt_snapshot *snap = NULL;
 	pbx_error err = PBX_ERROR_INIT;
-	char slug[32], other[32], *state_x, *after_x, *allow;
+	char slug[32], other[64], *state_x, *after_x, *allow;
 	const char *pa[] = { a.id };
 
 	rt_test_slug(slug, sizeof(slug), "pair");

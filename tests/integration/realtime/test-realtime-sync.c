@@ -47,7 +47,7 @@ static char *aor_row(MYSQL *m, const char *id)
 
 static void expect_str(char *got, const char *want)
 {
-	cr_assert(eq(str, got, (char *)want));
+	cr_assert(eq(str, got, (char *)want), "got:\n%s\nwant:\n%s", got, want);
 	free(got);
 }
 
@@ -66,7 +66,7 @@ Test(sync, inserts_endpoint_auth_and_aor_with_exact_values)
 	rt_test_clean(m, slug);
 	tdev_init(&a, slug, "1001");
 	tdev_init(&b, slug, "1002");
-	b.d.transport = PBX_RT_WSS;
+	b.d.transport = "wss";
 	b.d.codecs = rt_codecs_ua;
 	b.d.n_codecs = 2;
 	b.d.mailboxes = b.mbox;
@@ -118,7 +118,7 @@ Test(sync, second_plan_is_empty)
 	rt_test_clean(m, slug);
 	tdev_init(&a, slug, "1001");
 	tdev_init(&b, slug, "1002");
-	b.d.transport = PBX_RT_TLS;
+	b.d.transport = "tls";
 	b.d.codecs = rt_codecs_ua;
 	b.d.n_codecs = 2;
 	cr_assert(eq(sz, plan_and_sync(rt, slug, devs, 2), 6));
@@ -311,7 +311,7 @@ Test(sync, id_taken_by_a_foreign_row_is_a_conflict_and_nothing_is_written)
 	struct pbx_rt_device d[2];
 	struct pbx_rt_plan *plan = NULL;
 	pbx_error err = PBX_ERROR_INIT;
-	char slug[32], *before, *after, object[96];
+	char slug[32], *before, *after, object[192];
 	const char *p[] = { b.id, "site-password" };
 
 	rt_test_slug(slug, sizeof(slug), "collide");
@@ -343,7 +343,7 @@ Test(sync, id_owned_by_another_tenant_is_a_conflict)
 	struct tdev *devs[] = { &a };
 	struct pbx_rt_plan *plan = NULL;
 	pbx_error err = PBX_ERROR_INIT;
-	char slug[32], other[32];
+	char slug[32], other[64];
 
 	/* tenant "own-N" makes "own-N-q-1001"; tenant "own-N-q" wants the same id */
 	rt_test_slug(slug, sizeof(slug), "own");
@@ -351,6 +351,7 @@ Test(sync, id_owned_by_another_tenant_is_a_conflict)
 	rt_test_clean(m, slug);
 	tdev_init(&a, slug, "q-1001");
 	tdev_init(&b, other, "1001");
+	a.d.callerid_num = NULL;
 	cr_assert(eq(str, a.id, b.id));
 	plan_and_sync(rt, slug, devs, 1);
 	cr_assert(eq(int, pbx_realtime_plan(rt, other, &b.d, 1, &plan, &err), PBX_ECONFLICT));
@@ -367,7 +368,7 @@ Test(sync, device_of_another_tenant_is_refused_by_a_tenant_plan)
 	struct tdev a;
 	struct pbx_rt_plan *plan = NULL;
 	pbx_error err = PBX_ERROR_INIT;
-	char slug[32], other[32];
+	char slug[32], other[64];
 
 	rt_test_slug(slug, sizeof(slug), "scope");
 	snprintf(other, sizeof(other), "%s-x", slug);
@@ -386,7 +387,7 @@ Test(sync, too_long_context_or_callerid_is_refused_before_anything_is_written)
 	struct pbx_rt_device d[2];
 	struct pbx_rt_plan *plan = NULL;
 	pbx_error err = PBX_ERROR_INIT;
-	char slug[32], longctx[64], *before, *after;
+	char slug[32], longctx[96], *before, *after;
 
 	rt_test_slug(slug, sizeof(slug), "long");
 	rt_test_clean(m, slug);
@@ -424,7 +425,7 @@ Test(sync, failure_in_the_middle_rolls_everything_back)
 	struct pbx_rt_device d[3];
 	struct pbx_rt_plan *plan = NULL;
 	pbx_error err = PBX_ERROR_INIT;
-	char slug[32], *before, *after, object[96];
+	char slug[32], *before, *after, object[192];
 	const char *p[] = { e.id, "7" };
 
 	rt_test_slug(slug, sizeof(slug), "rollback");

@@ -18,7 +18,7 @@ static struct pbx_rt_device base_device(void)
 {
 	return (struct pbx_rt_device){
 		.id = "acme-x7k2p9", .tenant = "acme", .context = "acme-internal",
-		.password = "s3cret-Pw", .transport = PBX_RT_UDP, .codecs = codecs_ua,
+		.password = "s3cret-Pw", .transport = "udp", .codecs = codecs_ua,
 		.n_codecs = 2, .force_rport = true, .rewrite_contact = true,
 		.rtp_symmetric = true, .direct_media = false,
 		.callerid_name = "Alice Liddell", .callerid_num = "1001",
@@ -92,7 +92,7 @@ Test(device_rows, wss_device_gets_webrtc_and_never_direct_media)
 	pbx_rt_rowset *set = new_set();
 	pbx_error err = PBX_ERROR_INIT;
 
-	dev.transport = PBX_RT_WSS;
+	dev.transport = "wss";
 	dev.direct_media = true;
 	cr_assert(eq(int, pbx_rt_rowset_add_device(set, &dev, &err), 0), "%s", err.message);
 	cr_assert(eq(str, (char *)VAL(set, "ps_endpoints", dev.id, "transport"), "transport-wss"));
@@ -107,13 +107,13 @@ Test(device_rows, tcp_and_tls_transports_are_named_as_in_pjsip_conf)
 	pbx_rt_rowset *set = new_set();
 	pbx_error err = PBX_ERROR_INIT;
 
-	dev.transport = PBX_RT_TLS;
+	dev.transport = "tls";
 	dev.direct_media = true;
 	cr_assert(eq(int, pbx_rt_rowset_add_device(set, &dev, &err), 0));
 	cr_assert(eq(str, (char *)VAL(set, "ps_endpoints", dev.id, "transport"), "transport-tls"));
 	cr_assert(eq(str, (char *)VAL(set, "ps_endpoints", dev.id, "direct_media"), "yes"));
 	dev.id = "acme-tcp1";
-	dev.transport = PBX_RT_TCP;
+	dev.transport = "tcp";
 	cr_assert(eq(int, pbx_rt_rowset_add_device(set, &dev, &err), 0));
 	cr_assert(eq(str, (char *)VAL(set, "ps_endpoints", dev.id, "transport"), "transport-tcp"));
 	pbx_rt_rowset_free(set);
@@ -123,7 +123,9 @@ Test(device_rows, refuses_unknown_transport)
 {
 	struct pbx_rt_device dev = base_device();
 
-	dev.transport = (pbx_rt_transport)7;
+	dev.transport = "sctp";
+	expect_refused(&dev, PBX_EINVALID, "transport");
+	dev.transport = NULL;
 	expect_refused(&dev, PBX_EINVALID, "transport");
 }
 
@@ -227,7 +229,8 @@ Test(device_rows, refuses_bad_ids_and_tenants)
 	expect_refused(&dev, PBX_EINVALID, "id");
 	dev.id = "acme-Upper";
 	expect_refused(&dev, PBX_EINVALID, "id");
-	dev.id = "acme-0123456789-0123456789-0123456789-x"; /* 41 */
+	dev.id = "acme-0123456789-0123456789-0123456789-xyz";
+	cr_assert(eq(sz, strlen(dev.id), 41));
 	expect_refused(&dev, PBX_EINVALID, "id");
 	dev.id = "acme";
 	expect_refused(&dev, PBX_EINVALID, "id");

@@ -20,7 +20,7 @@ static struct pbx_rt_device device(const char *id)
 {
 	return (struct pbx_rt_device){
 		.id = id, .tenant = "acme", .context = "acme-internal", .password = "pw-one",
-		.transport = PBX_RT_UDP, .codecs = codecs_u, .n_codecs = 1,
+		.transport = "udp", .codecs = codecs_u, .n_codecs = 1,
 	};
 }
 

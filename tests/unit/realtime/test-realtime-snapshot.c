@@ -41,7 +41,7 @@ static struct pbx_rt_snapshot *sample(void)
 	static const char *const codecs[] = { "ulaw" };
 	struct pbx_rt_device dev = {
 		.id = "acme-1", .tenant = "acme", .context = "acme-internal", .password = "p\\w",
-		.transport = PBX_RT_UDP, .codecs = codecs, .n_codecs = 1,
+		.transport = "udp", .codecs = codecs, .n_codecs = 1,
 	};
 	static const char *const cols[] = { "context", "callerid" };
 	const char *odd[] = { "acme-x", "tab\there" };

@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pbxctl user: create, list, show, update, suspend, resume, delete (soft, or --purge) and
+ * restore. The tenant comes from --tenant or the global -t / $PBXCTL_TENANT. A PIN may come
+ * from --pin, or from --pin-file FILE (- for standard input) so it never shows in the
+ * process list; it is wiped from memory once hashed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pbx/secret.h"
+#include "pbx/user.h"
+#include "cli.h"
+
+#define CLI_USAGE 2
+
+/* The tenant of the verb, or a usage error (NULL). */
+static const char *need_tenant(struct cli *cli, const char *path, const char *opt)
+{
+	const char *t = cli_tenant(cli, opt);
+
+	if (!t)
+		cli_usage_error(path, NULL,
+				"a tenant is required: --tenant SLUG, -t SLUG or $PBXCTL_TENANT");
+	return t;
+}
+
+/* A --x / --no-x pair: PBX_UNSET, 0 or 1; -2 after a usage error. */
+static int flag_pair(const char *path, const struct cli_args *a, int on, int off,
+		     const char *name)
+{
+	if (a->v[on].set && a->v[off].set) {
+		cli_usage_error(path, NULL, "--%s and --no-%s contradict each other", name, name);
+		return -2;
+	}
+	return a->v[on].set ? 1 : a->v[off].set ? 0 : PBX_UNSET;
+}
+
+/* Read a PIN from @file ("-" = standard input): its first line. 0, or -1 after an error. */
+static int read_pin(const char *path, const char *file, char *buf, size_t n)
+{
+	FILE *f = strcmp(file, "-") ? fopen(file, "r") : stdin;
+	size_t len;
+
+	if (!f) {
+		cli_usage_error(path, NULL, "cannot read the pin from %s", file);
+		return -1;
+	}
+	if (!fgets(buf, (int)n, f))
+		buf[0] = '\0';
+	if (f != stdin)
+		fclose(f);
+	len = strcspn(buf, "\r\n");
+	buf[len] = '\0';
+	return 0;
+}
+
+static int finish_change(struct cli *cli, int r, const char *action, bool changed,
+			 struct pbx_rows *rows)
+{
+	if (r < 0)
+		return cli_fail(cli, r);
+	r = cli_show_change(cli, action, changed, rows);
+	pbx_rows_free(rows);
+	return r;
+}
+
+/* Options shared by create and update, at the same indexes in both arrays. */
+enum {
+	O_TENANT, O_NAME, O_EMAIL, O_EXTENSION, O_CALLERID, O_VOICEMAIL, O_NO_VOICEMAIL, O_PIN,
+	O_PIN_FILE, O_DND, O_NO_DND, O_FORWARD, O_USERNAME, O_NO_PIN,
+};
+
+#define TENANT_OPT { "tenant", 0, "SLUG", "tenant of the user (default -t / $PBXCTL_TENANT)", CLI_OPT_STRING, NULL, CLI_ARG_TENANT }
+#define SPEC_OPTS \
+	[O_TENANT] = TENANT_OPT, \
+	[O_NAME] = { "name", 0, "NAME", "display name (create default: the username)", CLI_OPT_STRING, NULL, 0 }, \
+	[O_EMAIL] = { "email", 0, "EMAIL", "email address; empty to clear", CLI_OPT_STRING, NULL, 0 }, \
+	[O_EXTENSION] = { "extension", 0, "N", "extension in the tenant's range (create default: the next free one)", CLI_OPT_STRING, NULL, 0 }, \
+	[O_CALLERID] = { "outbound-callerid", 0, "NUMBER", "caller ID for outbound calls: +E164 or up to 20 digits; empty to clear", CLI_OPT_STRING, NULL, 0 }, \
+	[O_VOICEMAIL] = { "voicemail", 0, NULL, "enable the voicemail box", CLI_OPT_FLAG, NULL, 0 }, \
+	[O_NO_VOICEMAIL] = { "no-voicemail", 0, NULL, "disable the voicemail box", CLI_OPT_FLAG, NULL, 0 }, \
+	[O_PIN] = { "pin", 0, "PIN", "voicemail PIN, 4 to 10 digits (- reads it from standard input)", CLI_OPT_STRING, NULL, 0 }, \
+	[O_PIN_FILE] = { "pin-file", 0, "FILE", "read the PIN from the first line of FILE (- for standard input)", CLI_OPT_FILE, NULL, CLI_ARG_FILE }, \
+	[O_DND] = { "dnd", 0, NULL, "turn do-not-disturb on", CLI_OPT_FLAG, NULL, 0 }, \
+	[O_NO_DND] = { "no-dnd", 0, NULL, "turn do-not-disturb off", CLI_OPT_FLAG, NULL, 0 }, \
+	[O_FORWARD] = { "forward-to", 0, "DEST", "forward calls to an extension of the tenant or +E164; empty to clear", CLI_OPT_STRING, NULL, 0 }
+
+static const struct cli_opt create_opts[] = {
+	SPEC_OPTS,
+};
+
+static const struct cli_opt update_opts[] = {
+	SPEC_OPTS,
+	[O_USERNAME] = { "username", 0, "NEW", "rename the user", CLI_OPT_STRING, NULL, 0 },
+	[O_NO_PIN] = { "no-pin", 0, NULL, "remove the voicemail PIN", CLI_OPT_FLAG, NULL, 0 },
+};
+
+/* Fill @spec from the shared options; the PIN goes through @pin (wiped by the caller). */
+static int parse_spec(const char *path, const struct cli_args *a, bool update,
+		      struct pbx_user_spec *spec, char *pin, size_t n)
+{
+	const char *pin_file = a->v[O_PIN_FILE].s;
+
+	spec->name = a->v[O_NAME].s;
+	spec->email = a->v[O_EMAIL].s;
+	spec->extension = a->v[O_EXTENSION].s;
+	spec->outbound_callerid = a->v[O_CALLERID].s;
+	spec->forward_to = a->v[O_FORWARD].s;
+	if ((spec->voicemail = flag_pair(path, a, O_VOICEMAIL, O_NO_VOICEMAIL, "voicemail")) == -2 ||
+	    (spec->dnd = flag_pair(path, a, O_DND, O_NO_DND, "dnd")) == -2)
+		return -1;
+	if (a->v[O_PIN].set + a->v[O_PIN_FILE].set + (update && a->v[O_NO_PIN].set) > 1) {
+		cli_usage_error(path, NULL, "give only one of --pin, --pin-file%s",
+				update ? " and --no-pin" : "");
+		return -1;
+	}
+	if (a->v[O_PIN].set && !strcmp(a->v[O_PIN].s, "-"))
+		pin_file = "-";
+	if (pin_file) {
+		if (read_pin(path, pin_file, pin, n) < 0)
+			return -1;
+		spec->pin = pin;
+	} else if (a->v[O_PIN].set) {
+		spec->pin = a->v[O_PIN].s;
+	} else if (update && a->v[O_NO_PIN].set) {
+		spec->pin = "";
+	}
+	if (update && spec->pin && !*spec->pin && !a->v[O_NO_PIN].set) {
+		cli_usage_error(path, NULL, "the pin is empty; use --no-pin to remove it");
+		return -1;
+	}
+	return 0;
+}
+
+static int cmd_user_create(struct cli *cli, struct cli_args *a)
+{
+	struct pbx_user_spec spec = PBX_USER_SPEC_INIT;
+	const char *t = need_tenant(cli, "user create", a->v[O_TENANT].s);
+	char pin[64] = "";
+	struct pbx_rows rows;
+	pbx_ctx *ctx;
+	int r;
+
+	if (!t)
+		return CLI_USAGE;
+	spec.username = a->argv[0];
+	if (parse_spec("user create", a, false, &spec, pin, sizeof(pin)) < 0)
+		return CLI_USAGE;
+	if (!(ctx = cli_ctx(cli))) {
+		pbx_secret_wipe(pin, sizeof(pin));
+		return cli->err.code;
+	}
+	r = pbx_user_create(ctx, t, &spec, &rows, &cli->err);
+	pbx_secret_wipe(pin, sizeof(pin));
+	return finish_change(cli, r, "create", true, &rows);
+}
+
+static const char *const status_values[] = { "active", "suspended", "deleted", "all", NULL };
+static const char *const sort_values[] = { "extension", "username", "name", NULL };
+enum { L_TENANT, L_STATUS, L_SEARCH, L_SORT, L_LIMIT, L_AFTER };
+static const struct cli_opt list_opts[] = {
+	[L_TENANT] = TENANT_OPT,
+	[L_STATUS] = { "status", 0, "STATUS", "active, suspended, deleted or all (default: all but deleted)", CLI_OPT_ENUM, status_values, 0 },
+	[L_SEARCH] = { "search", 0, "TEXT", "only users whose username or name contains TEXT, or whose extension starts with it", CLI_OPT_STRING, NULL, 0 },
+	[L_SORT] = { "sort", 0, "KEY", "order by extension (default), username or name", CLI_OPT_ENUM, sort_values, 0 },
+	[L_LIMIT] = { "limit", 0, "N", "rows per page, 1 to 10000 (default 1000)", CLI_OPT_INT, NULL, 0 },
+	[L_AFTER] = { "after", 0, "CURSOR", "continue after this cursor (printed on stderr with the previous page)", CLI_OPT_STRING, NULL, 0 },
+};
+
+static int cmd_user_list(struct cli *cli, struct cli_args *a)
+{
+	const char *t = need_tenant(cli, "user list", a->v[L_TENANT].s);
+	struct pbx_user_filter f = {
+		.status = a->v[L_STATUS].s, .search = a->v[L_SEARCH].s, .sort = a->v[L_SORT].s,
+		.limit = a->v[L_LIMIT].set ? (long)a->v[L_LIMIT].i : 0, .after = a->v[L_AFTER].s,
+	};
+	struct pbx_rows rows;
+	pbx_ctx *ctx;
+	int r;
+
+	if (!t)
+		return CLI_USAGE;
+	if (a->v[L_LIMIT].set && (a->v[L_LIMIT].i < 1 || a->v[L_LIMIT].i > 10000)) {
+		cli_usage_error("user list", NULL, "--limit must be 1 to 10000");
+		return CLI_USAGE;
+	}
+	if (!(ctx = cli_ctx(cli)))
+		return cli->err.code;
+	if ((r = pbx_user_list(ctx, t, &f, &rows, &cli->err)) < 0)
+		return cli_fail(cli, r);
+	r = cli_show_list(cli, &rows);
+	/* The cursor goes to stderr so that stdout stays one clean list in every format. */
+	if (r == 0 && rows.next_cursor && cli->verbosity >= 0)
+		fprintf(stderr, "pbxctl: more rows: --after %s%s%s\n", rows.next_cursor,
+			f.sort ? " --sort " : "", f.sort ? f.sort : "");
+	pbx_rows_free(&rows);
+	return r;
+}
+
+enum { S_TENANT };
+static const struct cli_opt show_opts[] = {
+	[S_TENANT] = TENANT_OPT,
+};
+
+static int cmd_user_show(struct cli *cli, struct cli_args *a)
+{
+	const char *t = need_tenant(cli, "user show", a->v[S_TENANT].s);
+	struct pbx_rows rows;
+	pbx_ctx *ctx;
+	int r;
+
+	if (!t)
+		return CLI_USAGE;
+	if (!(ctx = cli_ctx(cli)))
+		return cli->err.code;
+	if ((r = pbx_user_show(ctx, t, a->argv[0], &rows, &cli->err)) < 0)
+		return cli_fail(cli, r);
+	r = cli_show_object(cli, &rows);
+	pbx_rows_free(&rows);
+	return r;
+}
+
+static int cmd_user_update(struct cli *cli, struct cli_args *a)
+{
+	struct pbx_user_spec spec = PBX_USER_SPEC_INIT;
+	const char *t = need_tenant(cli, "user update", a->v[O_TENANT].s);
+	char pin[64] = "";
+	struct pbx_rows rows;
+	bool changed = false;
+	pbx_ctx *ctx;
+	int r;
+
+	if (!t)
+		return CLI_USAGE;
+	spec.username = a->v[O_USERNAME].s;
+	if (parse_spec("user update", a, true, &spec, pin, sizeof(pin)) < 0)
+		return CLI_USAGE;
+	if (!(ctx = cli_ctx(cli))) {
+		pbx_secret_wipe(pin, sizeof(pin));
+		return cli->err.code;
+	}
+	r = pbx_user_update(ctx, t, a->argv[0], &spec, &rows, &changed, &cli->err);
+	pbx_secret_wipe(pin, sizeof(pin));
+	return finish_change(cli, r, "update", changed, &rows);
+}
+
+static int set_status(struct cli *cli, struct cli_args *a, const char *path, const char *status,
+		      const char *action)
+{
+	const char *t = need_tenant(cli, path, a->v[S_TENANT].s);
+	struct pbx_rows rows;
+	bool changed = false;
+	pbx_ctx *ctx;
+
+	if (!t)
+		return CLI_USAGE;
+	if (!(ctx = cli_ctx(cli)))
+		return cli->err.code;
+	return finish_change(cli, pbx_user_set_status(ctx, t, a->argv[0], status, &rows, &changed,
+						      &cli->err), action, changed, &rows);
+}
+
+static int cmd_user_suspend(struct cli *cli, struct cli_args *a)
+{
+	return set_status(cli, a, "user suspend", "suspended", "suspend");
+}
+
+static int cmd_user_resume(struct cli *cli, struct cli_args *a)
+{
+	return set_status(cli, a, "user resume", "active", "resume");
+}
+
+enum { D_TENANT, D_PURGE };
+static const struct cli_opt delete_opts[] = {
+	[D_TENANT] = TENANT_OPT,
+	[D_PURGE] = { "purge", 0, NULL, "remove the user's row for good, not just mark it deleted", CLI_OPT_FLAG, NULL, 0 },
+};
+
+static int cmd_user_delete(struct cli *cli, struct cli_args *a)
+{
+	const char *t = need_tenant(cli, "user delete", a->v[D_TENANT].s);
+	bool purge = a->v[D_PURGE].set, changed = false;
+	struct pbx_rows rows;
+	pbx_ctx *ctx;
+	int r;
+
+	if (!t)
+		return CLI_USAGE;
+	if (!(ctx = cli_ctx(cli)))
+		return cli->err.code;
+	r = pbx_user_delete(ctx, t, a->argv[0], purge, &rows, &changed, &cli->err);
+	if (r < 0)
+		return cli_fail(cli, r);
+	/* After a purge there is no user left to show. */
+	r = cli_show_change(cli, purge ? "purge" : "delete", changed, purge ? NULL : &rows);
+	pbx_rows_free(&rows);
+	return r;
+}
+
+enum { R_TENANT, R_EXTENSION };
+static const struct cli_opt restore_opts[] = {
+	[R_TENANT] = TENANT_OPT,
+	[R_EXTENSION] = { "extension", 0, "N", "restore on this extension instead of the old one", CLI_OPT_STRING, NULL, 0 },
+};
+
+static int cmd_user_restore(struct cli *cli, struct cli_args *a)
+{
+	const char *t = need_tenant(cli, "user restore", a->v[R_TENANT].s);
+	struct pbx_rows rows;
+	bool changed = false;
+	pbx_ctx *ctx;
+
+	if (!t)
+		return CLI_USAGE;
+	if (!(ctx = cli_ctx(cli)))
+		return cli->err.code;
+	return finish_change(cli, pbx_user_restore(ctx, t, a->argv[0], a->v[R_EXTENSION].s, &rows,
+						   &changed, &cli->err), "restore", changed, &rows);
+}
+
+static const char *const list_aliases[] = { "ls", NULL };
+static const char *const delete_aliases[] = { "rm", NULL };
+
+static const struct cli_cmd user_verbs[] = {
+	{ .name = "create", .summary = "create a user, on the next free extension unless --extension",
+	  .synopsis = "user create USERNAME [--tenant SLUG] [--name NAME] [--email EMAIL] [--extension N]\n"
+		      "user create USERNAME [--outbound-callerid NUMBER] [--voicemail|--no-voicemail]\n"
+		      "user create USERNAME [--pin PIN|--pin-file FILE] [--dnd|--no-dnd] [--forward-to DEST]",
+	  .opts = CLI_OPTS(create_opts), .run = cmd_user_create, .min_args = 1, .max_args = 1,
+	  .flags = CMD_PG | CMD_WRITES },
+	{ .name = "list", .aliases = list_aliases, .summary = "list a tenant's users",
+	  .synopsis = "user list [--tenant SLUG] [--status STATUS] [--search TEXT] [--sort KEY]\n"
+		      "user list [--limit N] [--after CURSOR]",
+	  .opts = CLI_OPTS(list_opts), .run = cmd_user_list, .max_args = 0,
+	  .flags = CMD_PG | CMD_DEFAULT },
+	{ .name = "show", .summary = "show one user", .synopsis = "user show USER [--tenant SLUG]",
+	  .opts = CLI_OPTS(show_opts), .run = cmd_user_show, .min_args = 1, .max_args = 1,
+	  .flags = CMD_PG, .args = CLI_ARG_USER },
+	{ .name = "update", .summary = "change a user's fields",
+	  .synopsis = "user update USER [--tenant SLUG] [--username NEW] [--name NAME] [--email EMAIL]\n"
+		      "user update USER [--extension N] [--outbound-callerid NUMBER] [--voicemail|--no-voicemail]\n"
+		      "user update USER [--pin PIN|--pin-file FILE|--no-pin] [--dnd|--no-dnd] [--forward-to DEST]",
+	  .opts = CLI_OPTS(update_opts), .run = cmd_user_update, .min_args = 1, .max_args = 1,
+	  .flags = CMD_PG | CMD_WRITES, .args = CLI_ARG_USER },
+	{ .name = "suspend", .summary = "suspend a user: its devices stop working after the next apply",
+	  .synopsis = "user suspend USER [--tenant SLUG]", .opts = CLI_OPTS(show_opts),
+	  .run = cmd_user_suspend, .min_args = 1, .max_args = 1, .flags = CMD_PG | CMD_WRITES,
+	  .args = CLI_ARG_USER },
+	{ .name = "resume", .summary = "make a suspended user active again",
+	  .synopsis = "user resume USER [--tenant SLUG]", .opts = CLI_OPTS(show_opts),
+	  .run = cmd_user_resume, .min_args = 1, .max_args = 1, .flags = CMD_PG | CMD_WRITES,
+	  .args = CLI_ARG_USER },
+	{ .name = "delete", .aliases = delete_aliases,
+	  .summary = "delete a user and its devices (kept as deleted unless --purge)",
+	  .synopsis = "user delete USER [--tenant SLUG] [--purge]", .opts = CLI_OPTS(delete_opts),
+	  .run = cmd_user_delete, .min_args = 1, .max_args = 1, .flags = CMD_PG | CMD_WRITES,
+	  .args = CLI_ARG_USER },
+	{ .name = "restore", .summary = "make a deleted user active again",
+	  .synopsis = "user restore USER [--tenant SLUG] [--extension N]",
+	  .opts = CLI_OPTS(restore_opts), .run = cmd_user_restore, .min_args = 1, .max_args = 1,
+	  .flags = CMD_PG | CMD_WRITES, .args = CLI_ARG_USER },
+};
+
+const struct cli_cmd cmd_user = {
+	.name = "user",
+	.summary = "manage a tenant's users and their extensions",
+	.subs = CLI_SUBS(user_verbs),
+	.max_args = -1,
+};

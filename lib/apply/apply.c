@@ -1,0 +1,456 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The apply pipeline: lock, plan, validate, back up, write, sync, reload, verify, and on any
+ * failure after the backup, restore files and rows, reload, and verify the old state.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pbx/ami.h"
+#include "pbx/apply.h"
+#include "pbx/realtime.h"
+#include "apply-internal.h"
+#include "apply_job.h"
+#include "ctx.h"
+#include "files.h"
+
+struct run {
+	pbx_ctx *ctx;
+	const struct pbx_apply_opts *opts;
+	struct pbx_apply_plan plan;
+	struct pbx_rt_snapshot *snap;
+	long job;
+	char marker[72];
+	char *backup;
+	char *files_json;
+	bool force;             /* a crashed apply left Asterisk in an unknown state */
+	bool reloaded;
+};
+
+static const char *kind_dir(const struct run *run, enum pbx_art_kind k)
+{
+	const struct pbx_config *cfg = pbx_ctx_config(run->ctx);
+
+	return k == PBX_ART_DIALPLAN ? cfg->config_dir : cfg->voicemail_dir;
+}
+
+/* JSON array of the changed files, for the job row. */
+static int files_json(struct run *run, pbx_error *err)
+{
+	int r = pbx_str_appendf(&run->files_json, "[");
+
+	for (size_t i = 0, n = 0; i < run->plan.n_artifacts; i++) {
+		const struct pbx_apply_artifact *a = &run->plan.artifacts[i];
+
+		if (!a->changed)
+			continue;
+		r |= pbx_str_appendf(&run->files_json, "%s\"", n++ ? ", " : "");
+		for (const char *p = a->path; *p; p++)
+			r |= (*p == '"' || *p == '\\') ? pbx_str_appendf(&run->files_json, "\\%c", *p) :
+			     (unsigned char)*p < 0x20 ? pbx_str_appendf(&run->files_json, "\\u%04x", *p) :
+			     pbx_str_appendf(&run->files_json, "%c", *p);
+		r |= pbx_str_appendf(&run->files_json, "\"");
+	}
+	r |= pbx_str_appendf(&run->files_json, "]");
+	return r ? pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory") : 0;
+}
+
+static int summary(const struct run *run, char **out, pbx_error *err)
+{
+	size_t w[2] = { 0 }, rm[2] = { 0 };
+	int r = 0;
+
+	for (size_t i = 0; i < run->plan.n_artifacts; i++) {
+		const struct pbx_apply_artifact *a = &run->plan.artifacts[i];
+
+		if (a->changed && a->new_text)
+			w[a->kind]++;
+		else if (a->changed)
+			rm[a->kind]++;
+	}
+	r |= pbx_str_appendf(out, "dialplan files: %zu written, %zu removed; voicemail files: %zu written, %zu removed",
+			     w[0], rm[0], w[1], rm[1]);
+	if (run->plan.rt)
+		for (size_t i = 0; i < run->plan.rt->n_tables; i++) {
+			const struct pbx_rt_table_count *t = &run->plan.rt->tables[i];
+
+			r |= pbx_str_appendf(out, "; %s +%zu ~%zu -%zu", t->table, t->n_insert,
+					     t->n_update, t->n_delete);
+		}
+	return r ? pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory") : 0;
+}
+
+static int dry_run_diff(const struct run *run, char **out, pbx_error *err)
+{
+	char *rt = NULL;
+	int r = 0;
+
+	for (size_t i = 0; i < run->plan.n_artifacts && r == 0; i++) {
+		const struct pbx_apply_artifact *a = &run->plan.artifacts[i];
+		const char *dir = kind_dir(run, a->kind);
+		const char *name = a->path + (strncmp(a->path, dir, strlen(dir)) ? 0 : strlen(dir) + 1);
+		char label[300];
+
+		if (!a->changed)
+			continue;
+		snprintf(label, sizeof(label), "%s/%s",
+			 a->kind == PBX_ART_DIALPLAN ? "dialplan" : "voicemail", name);
+		r = pbx_diff_append(out, label, a->old_text, a->new_text, err);
+	}
+	if (r == 0 && run->plan.rt) {
+		r = pbx_rt_plan_summary(run->plan.rt, &rt, err);
+		if (r == 0 && pbx_str_appendf(out, "realtime rows:\n%s", rt) < 0)
+			r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
+		free(rt);
+	}
+	if (r == 0 && !*out)
+		r = pbx_str_appendf(out, "%s", "") < 0 ? PBX_ERROR : 0;
+	return r;
+}
+
+/* Back up what will change: the deployed files and the owned realtime rows. */
+static int backup(struct run *run, pbx_error *err)
+{
+	const struct pbx_config *cfg = pbx_ctx_config(run->ctx);
+	char *manifest = NULL, *path = NULL;
+	int r;
+
+	if (asprintf(&run->backup, "%s/%s", cfg->backup_dir, run->marker) < 0)
+		return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
+	if ((r = pbx_file_mkdirs(run->backup, 0700, err)) < 0)
+		return r;
+	for (size_t i = 0; i < run->plan.n_artifacts && r == 0; i++) {
+		const struct pbx_apply_artifact *a = &run->plan.artifacts[i];
+
+		if (!a->changed)
+			continue;
+		if (pbx_str_appendf(&manifest, "%zu\t%s\t%s\n", i, a->old_text ? "present" : "absent",
+				    a->path) < 0)
+			r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
+		if (r == 0 && a->old_text) {
+			free(path);
+			path = NULL;
+			if (asprintf(&path, "%s/%zu.conf", run->backup, i) < 0)
+				r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
+			else
+				r = pbx_file_write_atomic(path, a->old_text, 0600, err);
+		}
+	}
+	free(path);
+	path = NULL;
+	if (r == 0 && asprintf(&path, "%s/manifest", run->backup) >= 0)
+		r = pbx_file_write_atomic(path, manifest ? manifest : "", 0600, err);
+	free(manifest);
+	free(path);
+	path = NULL;
+	if (r == 0) {
+		struct pbx_realtime *rt = pbx_ctx_realtime(run->ctx, err);
+
+		if (!rt)
+			r = err->code;
+		else if ((r = pbx_realtime_snapshot(rt, run->opts->tenant, &run->snap, err)) == 0 &&
+			 asprintf(&path, "%s/realtime.snapshot", run->backup) >= 0)
+			r = pbx_rt_snapshot_save(run->snap, path, err);
+	}
+	free(path);
+	return r;
+}
+
+static int write_files(struct run *run, bool restore, pbx_error *err)
+{
+	for (size_t i = 0; i < run->plan.n_artifacts; i++) {
+		const struct pbx_apply_artifact *a = &run->plan.artifacts[i];
+		const char *text = restore ? a->old_text : a->new_text;
+		int r;
+
+		if (!a->changed)
+			continue;
+		if (text)
+			r = pbx_file_mkdirs(kind_dir(run, a->kind), 0755, err) < 0 ? err->code :
+			    pbx_file_write_atomic(a->path, text, 0644, err);
+		else
+			r = pbx_file_remove(a->path, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int reload(struct run *run, pbx_error *err)
+{
+	bool dialplan = run->force, voicemail = run->force;
+	struct pbx_ami *ami;
+	int r;
+
+	for (size_t i = 0; i < run->plan.n_artifacts; i++) {
+		const struct pbx_apply_artifact *a = &run->plan.artifacts[i];
+
+		dialplan |= a->changed && a->kind == PBX_ART_DIALPLAN;
+		voicemail |= a->changed && a->kind == PBX_ART_VOICEMAIL;
+	}
+	if (!dialplan && !voicemail)
+		return 0;
+	if (!(ami = pbx_ctx_ami(run->ctx, err)))
+		return err->code;
+	if (dialplan && (r = pbx_ami_reload(ami, "pbx_config", err)) < 0)
+		return r;
+	if (voicemail && (r = pbx_ami_reload(ami, "app_voicemail", err)) < 0)
+		return r;
+	run->reloaded = true;
+	return 0;
+}
+
+/* Prove that Asterisk holds what @restore says it should: the new or the old state. */
+static int verify(struct run *run, bool restore, pbx_error *err)
+{
+	struct pbx_ami *ami = NULL;
+	int r = 0;
+
+	for (size_t i = 0; i < run->plan.n_artifacts && r == 0; i++) {
+		const struct pbx_apply_artifact *a = &run->plan.artifacts[i];
+		const char *text = restore && a->changed ? a->old_text : a->new_text;
+		const char *want = restore || !a->changed ? a->old_marker : run->marker;
+		char meta[PBX_DP_CONTEXT_MAX + 8], got[80];
+		pbx_error e = PBX_ERROR_INIT;
+
+		if (a->kind != PBX_ART_DIALPLAN || (!a->changed && !run->force))
+			continue;
+		if (!ami && !(ami = pbx_ctx_ami(run->ctx, err)))
+			return err->code;
+		snprintf(meta, sizeof(meta), "%s%s", PBX_DP_META_PREFIX, a->slug);
+		r = pbx_ami_read_marker(ami, meta, got, sizeof(got), &e);
+		if (!text) {
+			if (r == PBX_ENOTFOUND) {
+				r = 0;
+				continue;
+			}
+			return pbx_errorf(err, PBX_ERROR, "apply", NULL,
+					  "verify: Asterisk still has context %s after its file was removed",
+					  meta);
+		}
+		if (r < 0)
+			return pbx_errorf(err, PBX_ERROR, "apply", NULL,
+					  "verify: Asterisk did not load %s (marker context %s: %s)",
+					  a->path, meta, e.message);
+		if (!want || strcmp(got, want) != 0)
+			return pbx_errorf(err, PBX_ERROR, "apply", NULL,
+					  "verify: %s holds marker %s, expected %s: Asterisk did not load this apply",
+					  meta, got, want ? want : "(none)");
+		if (restore && a->changed)
+			continue;   /* the old file's counts are not known; its marker is the proof */
+		for (size_t k = 0; k < a->n_contexts; k++) {
+			int exts = 0, prios = 0;
+
+			if (pbx_ami_dialplan_counts(ami, a->contexts[k].name, &exts, &prios, &e) < 0)
+				return pbx_errorf(err, PBX_ERROR, "apply", NULL,
+						  "verify: context %s of %s is missing in Asterisk: %s",
+						  a->contexts[k].name, a->path, e.message);
+			if ((size_t)exts != a->contexts[k].extensions ||
+			    (size_t)prios != a->contexts[k].priorities)
+				return pbx_errorf(err, PBX_ERROR, "apply", NULL,
+						  "verify: context %s has %d extensions and %d priorities in Asterisk, %zu and %zu were generated: lines were skipped",
+						  a->contexts[k].name, exts, prios,
+						  a->contexts[k].extensions, a->contexts[k].priorities);
+		}
+	}
+	if (r == 0 && !restore && run->plan.rt) {
+		struct pbx_rt_plan *again = NULL;
+		struct pbx_realtime *rt = pbx_ctx_realtime(run->ctx, err);
+
+		if (!rt)
+			return err->code;
+		if ((r = pbx_realtime_plan_rows(rt, run->opts->tenant, run->plan.rt->desired, &again,
+						err)) < 0)
+			return r;
+		if (again->n_changes)
+			r = pbx_errorf(err, PBX_ERROR, "apply", NULL,
+				       "verify: %zu realtime row(s) differ from what was written",
+				       again->n_changes);
+		pbx_rt_plan_free(again);
+	}
+	return r;
+}
+
+/* Undo everything after the backup; returns 0 when the old state is back and proven. */
+static int rollback(struct run *run, pbx_error *err)
+{
+	struct pbx_realtime *rt;
+	int r;
+
+	pbx_log(run->ctx, PBX_LOG_WARN, "apply %s failed; rolling back", run->marker);
+	if ((r = write_files(run, true, err)) < 0)
+		return r;
+	if (run->snap) {
+		if (!(rt = pbx_ctx_realtime(run->ctx, err)))
+			return err->code;
+		if ((r = pbx_realtime_restore(rt, run->snap, run->opts->tenant, err)) < 0)
+			return r;
+	}
+	if ((r = reload(run, err)) < 0)
+		return r;
+	return verify(run, true, err);
+}
+
+/* Temporary files of an apply that died mid-write. */
+static void remove_stale_temps(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		char path[4096];
+
+		if (len > 12 && !strcmp(e->d_name + len - 11, ".pbxctl-tmp")) {
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			unlink(path);
+		}
+	}
+	closedir(d);
+}
+
+static int finish(struct run *run, const char *status, const char *error, bool rollback_failed,
+		  struct pbx_apply_result *ret, pbx_error *err)
+{
+	char *sum = NULL;
+	pbx_error e2 = PBX_ERROR_INIT;
+
+	summary(run, &sum, &e2);
+	pbx_job_update(run->ctx, run->job, status, error, sum, run->files_json, run->backup,
+		       run->reloaded, rollback_failed, &e2);
+	ret->summary = sum;
+	ret->reloaded = run->reloaded;
+	pbx_job_load(run->ctx, run->job, &ret->job, &e2);
+	return 0;
+}
+
+static int run_apply(struct run *run, struct pbx_apply_result *ret, pbx_error *err)
+{
+	const struct pbx_config *cfg = pbx_ctx_config(run->ctx);
+	int r, rb;
+
+	r = pbx_apply_plan_build(run->ctx, run->opts->tenant, run->marker, &run->plan,
+				 &ret->problems, err);
+	if (r == PBX_EINVALID && ret->problems.n) {
+		*err = ret->problems.items[0];
+		if (ret->problems.n > 1)
+			pbx_error_set_hint(err, "%zu problems in all; nothing was changed",
+					   ret->problems.n);
+	}
+	if (r < 0) {
+		finish(run, "FAILED", err->message, false, ret, err);
+		return r;
+	}
+	ret->changed = pbx_apply_plan_changes(&run->plan) > 0;
+	if (!ret->changed && !run->force) {
+		finish(run, "SUCCESS", NULL, false, ret, err);
+		return 0;
+	}
+	if ((r = files_json(run, err)) < 0 ||
+	    (r = pbx_job_update(run->ctx, run->job, "RUNNING", NULL, NULL, run->files_json, NULL,
+				false, false, err)) < 0)
+		return r;
+	if ((r = backup(run, err)) < 0) {
+		/* Nothing was written yet. */
+		finish(run, "FAILED", err->message, false, ret, err);
+		return r;
+	}
+	pbx_job_update(run->ctx, run->job, NULL, NULL, NULL, NULL, run->backup, false, false, err);
+	remove_stale_temps(cfg->config_dir);
+	remove_stale_temps(cfg->voicemail_dir);
+	r = write_files(run, false, err);
+	if (r == 0 && run->plan.rt && run->plan.rt->n_changes) {
+		struct pbx_realtime *rt = pbx_ctx_realtime(run->ctx, err);
+
+		r = rt ? pbx_realtime_sync(rt, run->plan.rt, err) : err->code;
+	}
+	if (r == 0)
+		r = reload(run, err);
+	if (r == 0)
+		r = verify(run, false, err);
+	if (r == 0) {
+		finish(run, "SUCCESS", NULL, false, ret, err);
+		return 0;
+	}
+	{
+		pbx_error first = *err, rerr = PBX_ERROR_INIT;
+		char msg[2 * PBX_ERR_MESSAGE + 64];
+
+		rb = rollback(run, &rerr);
+		*err = first;
+		if (rb == 0) {
+			snprintf(msg, sizeof(msg), "%s; rolled back to the previous state", first.message);
+			finish(run, "ROLLED_BACK", msg, false, ret, err);
+			pbx_errorf(err, PBX_EROLLEDBACK, first.object[0] ? first.object : "apply", NULL,
+				   "%s; rolled back, Asterisk runs the previous configuration",
+				   first.message);
+			pbx_error_set_detail(err, "%s", first.detail);
+			return PBX_EROLLEDBACK;
+		}
+		snprintf(msg, sizeof(msg), "%s; rollback failed too: %s", first.message, rerr.message);
+		finish(run, "FAILED", msg, true, ret, err);
+		pbx_errorf(err, PBX_EROLLBACKFAILED, "apply", NULL,
+			   "%s; the rollback failed too (%s): restore from backup %s, or fix the cause and run pbxctl apply again",
+			   first.message, rerr.message, run->backup ? run->backup : "(none)");
+		return PBX_EROLLBACKFAILED;
+	}
+}
+
+int pbx_apply(pbx_ctx *ctx, const struct pbx_apply_opts *opts, struct pbx_apply_result *ret,
+	      pbx_error *err)
+{
+	struct run run = { .ctx = ctx, .opts = opts };
+	int r, recovered;
+
+	*ret = (struct pbx_apply_result){ .problems = PBX_DIAG_INIT };
+	if (opts->tenant && !pbx_dialplan_valid_slug(opts->tenant))
+		return pbx_errorf(err, PBX_EINVALID, "apply", "tenant",
+				  "tenant \"%s\" is not a valid slug", opts->tenant);
+	if (opts->dry_run) {
+		snprintf(run.marker, sizeof(run.marker), "dry-run");
+		r = pbx_apply_plan_build(ctx, opts->tenant, run.marker, &run.plan, &ret->problems, err);
+		if (r == PBX_EINVALID && ret->problems.n)
+			*err = ret->problems.items[0];
+		if (r == 0) {
+			ret->changed = pbx_apply_plan_changes(&run.plan) > 0;
+			r = dry_run_diff(&run, &ret->diff, err);
+			if (r == 0)
+				r = summary(&run, &ret->summary, err);
+		}
+		pbx_apply_plan_free(&run.plan);
+		return r;
+	}
+	if ((r = pbx_job_lock(ctx, opts->wait_seconds, err)) < 0)
+		return r;
+	if ((recovered = pbx_job_recover(ctx, err)) < 0) {
+		pbx_job_unlock(ctx);
+		return recovered;
+	}
+	if (recovered > 0)
+		pbx_log(ctx, PBX_LOG_WARN,
+			"%d earlier apply job(s) were interrupted; this apply reloads and verifies everything",
+			recovered);
+	run.force = recovered > 0;
+	if ((r = pbx_job_create(ctx, opts->tenant, &run.job, run.marker, err)) == 0)
+		r = run_apply(&run, ret, err);
+	pbx_job_unlock(ctx);
+	pbx_rt_snapshot_free(run.snap);
+	pbx_apply_plan_free(&run.plan);
+	free(run.backup);
+	free(run.files_json);
+	return r;
+}
+
+void pbx_apply_result_free(struct pbx_apply_result *r)
+{
+	free(r->diff);
+	free(r->summary);
+	pbx_diag_free(&r->problems);
+	pbx_rows_free(&r->job);
+	*r = (struct pbx_apply_result){ .problems = PBX_DIAG_INIT };
+}

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Apply jobs in PostgreSQL: the lock, creation, status transitions, recovery of jobs a
+ * crashed process left behind, listing.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pbx/apply.h"
+#include "apply_job.h"
+#include "ctx.h"
+#include "pg.h"
+
+static const struct pbx_field job_fields[] = {
+	{ "id", PBX_FT_INT, PBX_FIELD_DEFAULT, "job number" },
+	{ "marker", PBX_FT_STRING, 0, "the id written into the dialplan marker" },
+	{ "tenant", PBX_FT_STRING, PBX_FIELD_DEFAULT, "tenant applied, or null for all" },
+	{ "status", PBX_FT_STRING, PBX_FIELD_DEFAULT, "PENDING, RUNNING, SUCCESS, FAILED or ROLLED_BACK" },
+	{ "rollback_failed", PBX_FT_BOOL, 0, "the rollback failed too" },
+	{ "actor", PBX_FT_STRING, PBX_FIELD_DEFAULT, "PostgreSQL role" },
+	{ "source", PBX_FT_STRING, 0, "OS user@host" },
+	{ "created_at", PBX_FT_TIME, PBX_FIELD_DEFAULT, "when it was requested" },
+	{ "started_at", PBX_FT_TIME, 0, "when it started writing" },
+	{ "finished_at", PBX_FT_TIME, 0, "when it ended" },
+	{ "error", PBX_FT_STRING, 0, "why it failed" },
+	{ "diff_summary", PBX_FT_STRING, PBX_FIELD_DEFAULT, "what changed" },
+	{ "files", PBX_FT_LIST, 0, "files written" },
+	{ "backup_dir", PBX_FT_STRING, 0, "where the backup is" },
+	{ "reloaded", PBX_FT_BOOL, 0, "Asterisk was reloaded" },
+	{ "transitions", PBX_FT_JSON, 0, "status changes with times" },
+};
+
+const struct pbx_schema pbx_schema_apply_job = {
+	.name = "job",
+	.fields = job_fields,
+	.n_fields = sizeof(job_fields) / sizeof(job_fields[0]),
+};
+
+#define JOB_SELECT \
+	"SELECT id::text AS id, marker, tenant, status, rollback_failed::text AS rollback_failed, " \
+	"actor, source, " PBX_SQL_TIME("created_at") " AS created_at, " \
+	PBX_SQL_TIME("started_at") " AS started_at, " PBX_SQL_TIME("finished_at") " AS finished_at, " \
+	"error, diff_summary, array_to_string(files, ',') AS files, backup_dir, " \
+	"reloaded::text AS reloaded, transitions::text AS transitions FROM apply_jobs "
+
+int pbx_job_lock(pbx_ctx *ctx, int wait_seconds, pbx_error *err)
+{
+	PGconn *pg = pbx_ctx_pg(ctx, err);
+	time_t until = time(NULL) + wait_seconds;
+
+	if (!pg)
+		return err->code;
+	for (;;) {
+		PGresult *res = pbx_pg_query(pg, "SELECT pg_try_advisory_lock(7242, 2)", 0, NULL,
+					     "apply", err);
+		bool got;
+
+		if (!res)
+			return err->code;
+		got = PQgetvalue(res, 0, 0)[0] == 't';
+		PQclear(res);
+		if (got)
+			return 0;
+		if (time(NULL) >= until)
+			break;
+		{
+			struct timespec ts = { .tv_sec = 0, .tv_nsec = 200 * 1000 * 1000 };
+
+			nanosleep(&ts, NULL);
+		}
+	}
+	return pbx_errorf(err, PBX_EBUSY, "apply", NULL,
+			  "another apply is running; try again, or wait for it with --wait SECONDS");
+}
+
+void pbx_job_unlock(pbx_ctx *ctx)
+{
+	if (ctx->pg)
+		PQclear(PQexec(ctx->pg, "SELECT pg_advisory_unlock(7242, 2)"));
+}
+
+int pbx_job_recover(pbx_ctx *ctx, pbx_error *err)
+{
+	PGconn *pg = pbx_ctx_pg(ctx, err);
+	PGresult *res;
+	int n;
+
+	if (!pg)
+		return err->code;
+	res = pbx_pg_query(pg,
+		"UPDATE apply_jobs SET status = 'FAILED', finished_at = now(), "
+		"error = coalesce(error || '; ', '') || 'interrupted: the process running it ended', "
+		"transitions = transitions || jsonb_build_array(jsonb_build_object('status', 'FAILED', "
+		"'at', now(), 'note', 'interrupted')) "
+		"WHERE status IN ('PENDING', 'RUNNING') RETURNING id", 0, NULL, "apply", err);
+	if (!res)
+		return err->code;
+	n = PQntuples(res);
+	PQclear(res);
+	return n;
+}
+
+int pbx_job_create(pbx_ctx *ctx, const char *tenant, long *ret_id, char *marker,
+		   pbx_error *err)
+{
+	PGconn *pg = pbx_ctx_pg(ctx, err);
+	const char *p[2] = { tenant, pbx_ctx_source(ctx) };
+	PGresult *res;
+
+	if (!pg)
+		return err->code;
+	res = pbx_pg_query(pg,
+		"WITH n AS (SELECT nextval('apply_jobs_id_seq') AS id) "
+		"INSERT INTO apply_jobs (id, marker, tenant, source, transitions) "
+		"SELECT id, 'job-' || id || '-' || substr(md5(random()::text || clock_timestamp()::text), 1, 6), "
+		"$1, $2, jsonb_build_array(jsonb_build_object('status', 'PENDING', 'at', now())) FROM n "
+		"RETURNING id, marker", 2, p, "apply", err);
+	if (!res)
+		return err->code;
+	*ret_id = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	snprintf(marker, 72, "%s", PQgetvalue(res, 0, 1));
+	PQclear(res);
+	return 0;
+}
+
+int pbx_job_update(pbx_ctx *ctx, long id, const char *status, const char *error,
+		   const char *summary, const char *files_json, const char *backup_dir,
+		   bool reloaded, bool rollback_failed, pbx_error *err)
+{
+	PGconn *pg = pbx_ctx_pg(ctx, err);
+	char sid[24];
+	const char *p[8] = { sid, status, error, summary, files_json, backup_dir,
+			     reloaded ? "true" : "false", rollback_failed ? "true" : "false" };
+
+	if (!pg)
+		return err->code;
+	snprintf(sid, sizeof(sid), "%ld", id);
+	return pbx_pg_exec(pg,
+		"UPDATE apply_jobs SET status = coalesce($2, status), error = coalesce($3, error), "
+		"diff_summary = coalesce($4, diff_summary), "
+		"files = CASE WHEN $5::text IS NULL THEN files ELSE "
+		"ARRAY(SELECT jsonb_array_elements_text($5::jsonb)) END, "
+		"backup_dir = coalesce($6, backup_dir), reloaded = reloaded OR $7::boolean, "
+		"rollback_failed = rollback_failed OR $8::boolean, "
+		"started_at = CASE WHEN $2 = 'RUNNING' THEN now() ELSE started_at END, "
+		"finished_at = CASE WHEN $2 IN ('SUCCESS', 'FAILED', 'ROLLED_BACK') THEN now() "
+		"ELSE finished_at END, "
+		"transitions = CASE WHEN $2::text IS NULL OR $2 = status THEN transitions ELSE "
+		"transitions || jsonb_build_array(jsonb_build_object('status', $2::text, 'at', now())) END "
+		"WHERE id = $1::bigint", 8, p, "apply job", err);
+}
+
+static int fill(PGresult *res, struct pbx_rows *ret, pbx_error *err)
+{
+	struct pbx_rows rows;
+	int r;
+
+	pbx_rows_init(&rows, &pbx_schema_apply_job);
+	r = pbx_pg_fill(res, &rows, err);
+	PQclear(res);
+	if (r < 0) {
+		pbx_rows_free(&rows);
+		return r;
+	}
+	*ret = rows;
+	return 0;
+}
+
+int pbx_job_load(pbx_ctx *ctx, long id, struct pbx_rows *ret, pbx_error *err)
+{
+	char sid[24];
+	const char *p[1] = { sid };
+	PGconn *pg = pbx_ctx_pg(ctx, err);
+	PGresult *res;
+
+	if (!pg)
+		return err->code;
+	snprintf(sid, sizeof(sid), "%ld", id);
+	if (!(res = pbx_pg_query(pg, JOB_SELECT "WHERE id = $1::bigint", 1, p, "apply job", err)))
+		return err->code;
+	return fill(res, ret, err);
+}
+
+int pbx_apply_jobs(pbx_ctx *ctx, const char *status, const char *tenant, long limit,
+		   struct pbx_rows *ret, pbx_error *err)
+{
+	char lim[24];
+	const char *p[3] = { status, tenant, lim };
+	PGconn *pg;
+	PGresult *res;
+
+	if (status && strcmp(status, "PENDING") && strcmp(status, "RUNNING") &&
+	    strcmp(status, "SUCCESS") && strcmp(status, "FAILED") && strcmp(status, "ROLLED_BACK"))
+		return pbx_errorf(err, PBX_EINVALID, "apply job", "status",
+				  "status must be PENDING, RUNNING, SUCCESS, FAILED or ROLLED_BACK");
+	if (!(pg = pbx_ctx_pg(ctx, err)))
+		return err->code;
+	snprintf(lim, sizeof(lim), "%ld", limit > 0 ? limit : 50);
+	res = pbx_pg_query(pg, JOB_SELECT "WHERE ($1::text IS NULL OR status = $1) "
+			   "AND ($2::text IS NULL OR tenant = $2) ORDER BY id DESC LIMIT $3::int",
+			   3, p, "apply job", err);
+	if (!res)
+		return err->code;
+	return fill(res, ret, err);
+}
+
+int pbx_apply_job_show(pbx_ctx *ctx, const char *job, struct pbx_rows *ret, pbx_error *err)
+{
+	const char *p[1] = { job };
+	PGconn *pg = pbx_ctx_pg(ctx, err);
+	PGresult *res;
+
+	if (!pg)
+		return err->code;
+	res = pbx_pg_query(pg, JOB_SELECT "WHERE id::text = $1 OR marker = $1", 1, p, "apply job",
+			   err);
+	if (!res)
+		return err->code;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return pbx_errorf(err, PBX_ENOTFOUND, NULL, NULL, "apply job %s does not exist", job);
+	}
+	return fill(res, ret, err);
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Inside libpbx: apply job rows and the apply lock.
+ */
+#ifndef PBX_STORE_APPLY_JOB_H
+#define PBX_STORE_APPLY_JOB_H
+
+#include <stdbool.h>
+
+#include "pbx/pbx.h"
+#include "pbx/schema.h"
+
+/* Take the apply lock (session level), waiting up to @wait_seconds. PBX_EBUSY. */
+int pbx_job_lock(pbx_ctx *ctx, int wait_seconds, pbx_error *err);
+void pbx_job_unlock(pbx_ctx *ctx);
+
+/*
+ * Jobs left PENDING or RUNNING by a process that died (the caller holds the lock, so no
+ * live apply owns them) are marked FAILED. Returns how many, or a negative code.
+ */
+int pbx_job_recover(pbx_ctx *ctx, pbx_error *err);
+
+/* A new PENDING job; @marker (at least 72 bytes) receives its marker. */
+int pbx_job_create(pbx_ctx *ctx, const char *tenant, long *ret_id, char *marker,
+		   pbx_error *err);
+
+/*
+ * Move job @id to @status, recording the transition; NULL arguments leave columns alone.
+ * @files_json is a JSON array of paths.
+ */
+int pbx_job_update(pbx_ctx *ctx, long id, const char *status, const char *error,
+		   const char *summary, const char *files_json, const char *backup_dir,
+		   bool reloaded, bool rollback_failed, pbx_error *err);
+
+/* The job row for rendering. */
+int pbx_job_load(pbx_ctx *ctx, long id, struct pbx_rows *ret, pbx_error *err);
+
+#endif

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Inside libpbx: the desired state that apply generates artifacts from, read from
+ * PostgreSQL in one consistent snapshot, SIP secrets opened with the sealing key.
+ */
+#ifndef PBX_STORE_STATE_H
+#define PBX_STORE_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "pbx/pbx.h"
+
+struct pbx_state_device {
+	char *endpoint;        /* SIP username == endpoint id */
+	char *label;
+	char *password;        /* opened secret; wiped by pbx_state_free */
+	char *transport;
+	char **codecs;
+	size_t n_codecs;
+	bool force_rport, rewrite_contact, rtp_symmetric, direct_media;
+};
+
+struct pbx_state_user {
+	char *username, *name, *extension, *email, *forward, *callerid;
+	bool active, voicemail, dnd;
+	struct pbx_state_device *devices;   /* enabled devices only */
+	size_t n_devices;
+};
+
+struct pbx_state_tenant {
+	char *slug, *name;
+	bool suspended;
+	struct pbx_state_user *users;       /* not deleted; ordered by extension */
+	size_t n_users;
+};
+
+struct pbx_state {
+	struct pbx_state_tenant *tenants;   /* ordered by slug */
+	size_t n_tenants;
+};
+
+/*
+ * Read every tenant (or only @tenant) with its users and their enabled devices. Secrets
+ * are opened only when @open_secrets. PBX_ENOTFOUND when @tenant does not exist;
+ * PBX_EINVALID when a sealed secret fails authentication (naming the device).
+ */
+int pbx_state_load(pbx_ctx *ctx, const char *tenant, bool open_secrets, struct pbx_state **ret,
+		   pbx_error *err);
+void pbx_state_free(struct pbx_state *state);
+
+#endif

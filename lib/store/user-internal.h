@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Inside lib/store: what the user and device stores share. The output SELECTs (also the
+ * audit images: the secret and the PIN are masked in them, so neither the sealed secret nor
+ * the PIN hash can reach the audit log), the lookup of a tenant and of a user by username,
+ * extension or id, and the end of every change: image, audit row and commit.
+ */
+#ifndef PBX_STORE_USER_INTERNAL_H
+#define PBX_STORE_USER_INTERNAL_H
+
+#include <stdbool.h>
+
+#include <libpq-fe.h>
+
+#include "pbx/pbx.h"
+#include "pbx/schema.h"
+#include "pg.h"
+
+/* Users, output columns in pbx_schema_user order. */
+#define USER_SELECT \
+	"SELECT u.id::text AS id, t.slug AS tenant, u.username, u.display_name AS name, " \
+	"u.email, u.extension::text AS extension, u.status, u.outbound_callerid, " \
+	"u.voicemail::text AS voicemail, " \
+	"CASE WHEN u.pin_hash IS NULL THEN NULL ELSE '********' END AS pin, " \
+	"u.dnd::text AS dnd, u.forward_to, NULL::text AS policy, " \
+	PBX_SQL_TIME("u.created_at") " AS created_at, " \
+	PBX_SQL_TIME("u.updated_at") " AS updated_at " \
+	"FROM users u JOIN tenants t ON t.id = u.tenant_id "
+
+/* Devices, output columns in pbx_schema_device order; the secret is always masked here. */
+#define DEVICE_SELECT \
+	"SELECT d.id::text AS id, t.slug AS tenant, u.username AS \"user\", d.label, " \
+	"d.sip_username, '********'::text AS secret, d.transport, " \
+	"d.force_rport::text AS force_rport, d.rewrite_contact::text AS rewrite_contact, " \
+	"d.rtp_symmetric::text AS rtp_symmetric, d.direct_media::text AS direct_media, " \
+	"array_to_string(d.codecs, ',') AS codecs, d.enabled::text AS enabled, " \
+	PBX_SQL_TIME("d.created_at") " AS created_at, " \
+	PBX_SQL_TIME("d.updated_at") " AS updated_at " \
+	"FROM devices d JOIN users u ON u.id = d.user_id JOIN tenants t ON t.id = d.tenant_id "
+
+/* A tenant as the user and device stores need it. */
+struct pbx_tenant_ref {
+	char id[24];
+	char slug[32];
+	long ext_min, ext_max, ext_next;
+};
+
+/* A user found by pbx_user_find (not locked: lock and load it before relying on status). */
+struct pbx_user_ref {
+	char id[24];
+	char username[40];
+	char extension[16];
+	char status[16];
+};
+
+/*
+ * Find @tenant (slug or id) and, when @user is not NULL, its user named by username,
+ * extension or id (a username wins; among extensions a live user wins over deleted ones).
+ * PBX_ENOTFOUND naming whichever is missing.
+ */
+int pbx_user_find(PGconn *pg, const char *tenant, const char *user, struct pbx_tenant_ref *ret_t,
+		  struct pbx_user_ref *ret_u, pbx_error *err);
+
+/*
+ * Run @sql ($1 = id, returning x.* and _json, the audit image) and fill @rows (may be
+ * NULL) and *@json (owned, may be NULL). PBX_ENOTFOUND when no row.
+ */
+int pbx_user_load(PGconn *pg, const char *sql, const char *id, const char *object,
+		  struct pbx_rows *rows, char **json, pbx_error *err);
+
+/*
+ * The end of a change: run @sql, which selects the entity's rows and appends its audit row
+ * ($1 id, $2 source, $3 tenant slug, $4 action, $5 before image), fill a new table of
+ * @schema, then either commit, or, when @before_rows is given and nothing but updated_at
+ * differs and !@force_changed, roll back (no write, no audit row). On success *@ret gets the
+ * rows (or they are freed when @ret is NULL) and *@ret_changed whether it committed.
+ * Rolls back on failure.
+ */
+int pbx_user_finish(pbx_ctx *ctx, PGconn *pg, const char *sql, const struct pbx_schema *schema,
+		    const char *id, const char *slug, const char *action, const char *before,
+		    const struct pbx_rows *before_rows, bool force_changed, struct pbx_rows *ret,
+		    bool *ret_changed, pbx_error *err);
+
+/* Whether two one-row tables differ in anything but updated_at. */
+bool pbx_user_rows_differ(const struct pbx_rows *a, const struct pbx_rows *b);
+
+/* Remove every device of user @user_id, each with its own audit row (device.c). */
+int pbx_device_remove_of_user(pbx_ctx *ctx, PGconn *pg, const char *slug, const char *user_id,
+			      pbx_error *err);
+
+#endif

@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Users in PostgreSQL, the reading half: the user schema, finding a tenant and a user by
+ * what people type, the shared end of every change (image, audit, commit or no-op
+ * rollback), and list (status filter, search, stable sort, keyset pagination) and show.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pbx/user.h"
+#include "pbx/valid.h"
+#include "ctx.h"
+#include "pg.h"
+#include "user-internal.h"
+
+static const struct pbx_field user_fields[] = {
+	{ "id", PBX_FT_INT, PBX_FIELD_READONLY, "numeric id" },
+	{ "tenant", PBX_FT_STRING, PBX_FIELD_READONLY, "tenant slug" },
+	{ "username", PBX_FT_STRING, PBX_FIELD_DEFAULT | PBX_FIELD_EXPORT, "unique in the tenant" },
+	{ "name", PBX_FT_STRING, PBX_FIELD_DEFAULT | PBX_FIELD_EXPORT, "display name" },
+	{ "email", PBX_FT_STRING, PBX_FIELD_EXPORT, "email address" },
+	{ "extension", PBX_FT_INT, PBX_FIELD_DEFAULT | PBX_FIELD_EXPORT, "extension in the tenant's range" },
+	{ "status", PBX_FT_STRING, PBX_FIELD_DEFAULT | PBX_FIELD_EXPORT, "active, suspended or deleted" },
+	{ "outbound_callerid", PBX_FT_STRING, PBX_FIELD_EXPORT, "caller ID number for outbound calls" },
+	{ "voicemail", PBX_FT_BOOL, PBX_FIELD_DEFAULT | PBX_FIELD_EXPORT, "voicemail box enabled" },
+	{ "pin", PBX_FT_SECRET, 0, "\"********\" when a voicemail PIN is set, else null" },
+	{ "dnd", PBX_FT_BOOL, PBX_FIELD_EXPORT, "do not disturb" },
+	{ "forward_to", PBX_FT_STRING, PBX_FIELD_EXPORT, "call forward: an extension or +E164" },
+	{ "policy", PBX_FT_STRING, PBX_FIELD_EXPORT, "outbound policy override" },
+	{ "created_at", PBX_FT_TIME, PBX_FIELD_READONLY, "creation time" },
+	{ "updated_at", PBX_FT_TIME, PBX_FIELD_READONLY, "last change" },
+};
+
+const struct pbx_schema pbx_schema_user = {
+	.name = "user",
+	.fields = user_fields,
+	.n_fields = sizeof(user_fields) / sizeof(user_fields[0]),
+};
+
+int pbx_user_find(PGconn *pg, const char *tenant, const char *user, struct pbx_tenant_ref *ret_t,
+		  struct pbx_user_ref *ret_u, pbx_error *err)
+{
+	const char *p[2] = { tenant, user };
+	PGresult *res;
+
+	/* substring() yields NULL for anything but digits, so no cast can fail on a name. */
+	res = pbx_pg_query(pg,
+		"SELECT t.id::text, t.slug, t.ext_min, t.ext_max, t.ext_next, "
+		"u.id::text, u.username, u.extension::text, u.status "
+		"FROM tenants t LEFT JOIN LATERAL (SELECT * FROM users u "
+		"WHERE u.tenant_id = t.id AND $2::text IS NOT NULL AND (u.username = $2 "
+		"OR u.extension = substring($2 from '^[1-9][0-9]{0,8}$')::int "
+		"OR u.id = substring($2 from '^[1-9][0-9]{0,17}$')::bigint) "
+		"ORDER BY u.username = $2 DESC, "
+		"(u.extension::text = $2 AND u.status <> 'deleted') DESC, "
+		"u.extension::text = $2 DESC, u.id DESC LIMIT 1) u ON true "
+		"WHERE t.slug = $1 OR t.id::text = $1", 2, p, tenant, err);
+	if (!res)
+		return err->code;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return pbx_errorf(err, PBX_ENOTFOUND, NULL, NULL, "tenant %s does not exist", tenant);
+	}
+	if (user && PQgetisnull(res, 0, 5)) {
+		pbx_errorf(err, PBX_ENOTFOUND, NULL, NULL, "user %s does not exist in tenant %s",
+			   user, PQgetvalue(res, 0, 1));
+		PQclear(res);
+		return PBX_ENOTFOUND;
+	}
+	if (ret_t) {
+		snprintf(ret_t->id, sizeof(ret_t->id), "%s", PQgetvalue(res, 0, 0));
+		snprintf(ret_t->slug, sizeof(ret_t->slug), "%s", PQgetvalue(res, 0, 1));
+		ret_t->ext_min = strtol(PQgetvalue(res, 0, 2), NULL, 10);
+		ret_t->ext_max = strtol(PQgetvalue(res, 0, 3), NULL, 10);
+		ret_t->ext_next = strtol(PQgetvalue(res, 0, 4), NULL, 10);
+	}
+	if (user && ret_u) {
+		snprintf(ret_u->id, sizeof(ret_u->id), "%s", PQgetvalue(res, 0, 5));
+		snprintf(ret_u->username, sizeof(ret_u->username), "%s", PQgetvalue(res, 0, 6));
+		snprintf(ret_u->extension, sizeof(ret_u->extension), "%s", PQgetvalue(res, 0, 7));
+		snprintf(ret_u->status, sizeof(ret_u->status), "%s", PQgetvalue(res, 0, 8));
+	}
+	PQclear(res);
+	return 0;
+}
+
+int pbx_user_load(PGconn *pg, const char *sql, const char *id, const char *object,
+		  struct pbx_rows *rows, char **json, pbx_error *err)
+{
+	const char *p[1] = { id };
+	PGresult *res = pbx_pg_query(pg, sql, 1, p, object, err);
+	int r = 0;
+
+	if (!res)
+		return err->code;
+	if (PQntuples(res) != 1) {
+		r = pbx_errorf(err, PBX_ENOTFOUND, NULL, NULL, "%s does not exist any more", object);
+	} else {
+		if (rows)
+			r = pbx_pg_fill(res, rows, err);
+		if (r == 0 && json && !(*json = strdup(PQgetvalue(res, 0, PQfnumber(res, "_json")))))
+			r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
+	}
+	PQclear(res);
+	return r;
+}
+
+bool pbx_user_rows_differ(const struct pbx_rows *a, const struct pbx_rows *b)
+{
+	const struct pbx_schema *s = a->schema;
+
+	for (size_t i = 0; i < s->n_fields; i++) {
+		const char *k = s->fields[i].key;
+		const char *x = pbx_rows_get(a, 0, k), *y = pbx_rows_get(b, 0, k);
+
+		if (!strcmp(k, "updated_at"))
+			continue;
+		if ((x == NULL) != (y == NULL) || (x && strcmp(x, y)))
+			return true;
+	}
+	return false;
+}
+
+int pbx_user_finish(pbx_ctx *ctx, PGconn *pg, const char *sql, const struct pbx_schema *schema,
+		    const char *id, const char *slug, const char *action, const char *before,
+		    const struct pbx_rows *before_rows, bool force_changed, struct pbx_rows *ret,
+		    bool *ret_changed, pbx_error *err)
+{
+	const char *p[5] = { id, pbx_ctx_source(ctx), slug, action, before };
+	struct pbx_rows rows;
+	bool changed = true;
+	PGresult *res;
+	int r;
+
+	pbx_rows_init(&rows, schema);
+	/* One round trip loads the result and appends its audit row. */
+	res = pbx_pg_query(pg, sql, 5, p, schema->name, err);
+	if (!res) {
+		r = err->code;
+		goto fail;
+	}
+	r = PQntuples(res) == 1 ? pbx_pg_fill(res, &rows, err) :
+		pbx_errorf(err, PBX_ERROR, schema->name, NULL, "the changed row vanished");
+	PQclear(res);
+	if (r < 0)
+		goto fail;
+	if (before_rows && !force_changed && !pbx_user_rows_differ(before_rows, &rows))
+		changed = false;
+	if (!changed) {
+		/* Nothing differs: neither the write nor its audit row is kept. */
+		pbx_pg_rollback(pg);
+	} else if ((r = pbx_pg_commit(pg, err)) < 0) {
+		goto fail;
+	}
+	if (ret_changed)
+		*ret_changed = changed;
+	if (ret)
+		*ret = rows;
+	else
+		pbx_rows_free(&rows);
+	return 0;
+fail:
+	pbx_pg_rollback(pg);
+	pbx_rows_free(&rows);
+	return r;
+}
+
+/* ---- list and show ------------------------------------------------------------------ */
+
+#define LIST_WHERE \
+	"WHERE u.tenant_id = $1::bigint AND CASE WHEN $2::text IS NULL THEN u.status <> 'deleted' " \
+	"WHEN $2 = 'all' THEN true ELSE u.status = $2 END " \
+	"AND ($3::text IS NULL OR strpos(u.username, lower($3)) > 0 " \
+	"OR strpos(lower(u.display_name), lower($3)) > 0 " \
+	"OR left(u.extension::text, length($3)) = $3) "
+
+static const char *const list_sql[] = {
+	USER_SELECT LIST_WHERE
+	"AND ($4::text IS NULL OR (u.extension, u.id) > ($4::int, $5::bigint)) "
+	"ORDER BY u.extension, u.id LIMIT $6::int",
+	USER_SELECT LIST_WHERE
+	"AND ($4::text IS NULL OR u.username COLLATE \"C\" > $4 "
+	"OR (u.username = $4 AND u.id > $5::bigint)) "
+	"ORDER BY u.username COLLATE \"C\", u.id LIMIT $6::int",
+	USER_SELECT LIST_WHERE
+	"AND ($4::text IS NULL OR u.display_name COLLATE \"C\" > $4 "
+	"OR (u.display_name = $4 AND u.id > $5::bigint)) "
+	"ORDER BY u.display_name COLLATE \"C\", u.id LIMIT $6::int",
+};
+static const char *const sort_names[] = { PBX_USER_SORT_EXTENSION, PBX_USER_SORT_USERNAME,
+					  PBX_USER_SORT_NAME };
+/* The cursor's first character says which sort made it. */
+static const char sort_tags[] = { 'e', 'u', 'n' };
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* "<tag><hex of the sort value>.<id>" */
+static char *make_cursor(int sort, const char *value, const char *id)
+{
+	size_t n = strlen(value);
+	char *c = malloc(2 * n + strlen(id) + 3);
+
+	if (!c)
+		return NULL;
+	c[0] = sort_tags[sort];
+	for (size_t i = 0; i < n; i++)
+		snprintf(c + 1 + 2 * i, 3, "%02x", (unsigned char)value[i]);
+	snprintf(c + 1 + 2 * n, strlen(id) + 2, ".%s", id);
+	return c;
+}
+
+/* Decode a cursor into @value (size n) and @id; 0 or -1. */
+static int parse_cursor(int sort, const char *cursor, char *value, size_t n, char id[24])
+{
+	const char *dot = strrchr(cursor, '.');
+	size_t hexlen, idlen;
+
+	if (cursor[0] != sort_tags[sort] || !dot)
+		return -1;
+	hexlen = (size_t)(dot - cursor - 1);
+	idlen = strlen(dot + 1);
+	if (hexlen == 0 || hexlen % 2 || hexlen / 2 >= n || idlen == 0 || idlen > 18 ||
+	    strspn(dot + 1, "0123456789") != idlen)
+		return -1;
+	for (size_t i = 0; i < hexlen / 2; i++) {
+		int hi = hexval(cursor[1 + 2 * i]), lo = hexval(cursor[2 + 2 * i]);
+
+		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+			return -1;
+		value[i] = (char)(hi * 16 + lo);
+	}
+	value[hexlen / 2] = '\0';
+	memcpy(id, dot + 1, idlen + 1);
+	if (sort == 0 && strspn(value, "0123456789") != strlen(value))
+		return -1;
+	return 0;
+}
+
+int pbx_user_list(pbx_ctx *ctx, const char *tenant, const struct pbx_user_filter *f,
+		  struct pbx_rows *ret, pbx_error *err)
+{
+	static const char *const statuses[] = { "active", "suspended", "deleted", "all" };
+	char limit[24], value[512], id[24];
+	struct pbx_tenant_ref t;
+	struct pbx_rows rows;
+	const char *p[6];
+	PGresult *res;
+	PGconn *pg;
+	long n = f->limit ? f->limit : 1000;
+	int sort = 0, r;
+	bool ok = f->status == NULL;
+
+	for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]) && !ok; i++)
+		ok = !strcmp(f->status, statuses[i]);
+	if (!ok)
+		return pbx_errorf(err, PBX_EINVALID, "user", "status",
+				  "status must be active, suspended, deleted or all");
+	if (f->sort) {
+		for (sort = 0; sort < 3 && strcmp(f->sort, sort_names[sort]); sort++)
+			;
+		if (sort == 3)
+			return pbx_errorf(err, PBX_EINVALID, "user", "sort",
+					  "sort must be extension, username or name");
+	}
+	if (n < 1 || n > 10000)
+		return pbx_errorf(err, PBX_EINVALID, "user", "limit", "limit must be 1 to 10000");
+	if (f->search && *f->search && !pbx_valid_text(f->search, 128))
+		return pbx_errorf(err, PBX_EINVALID, "user", "search",
+				  "search text must be at most 128 characters without control characters");
+	if (f->after && parse_cursor(sort, f->after, value, sizeof(value), id) < 0)
+		return pbx_errorf(err, PBX_EINVALID, "user", "after",
+				  "cursor \"%s\" is not one this command printed with --sort %s",
+				  f->after, sort_names[sort]);
+	if (!(pg = pbx_ctx_pg(ctx, err)))
+		return err->code;
+	if ((r = pbx_user_find(pg, tenant, NULL, &t, NULL, err)) < 0)
+		return r;
+	/* One more than asked, to know whether a next page exists. */
+	snprintf(limit, sizeof(limit), "%ld", n + 1);
+	p[0] = t.id;
+	p[1] = f->status;
+	p[2] = f->search && *f->search ? f->search : NULL;
+	p[3] = f->after ? value : NULL;
+	p[4] = f->after ? id : NULL;
+	p[5] = limit;
+	if (!(res = pbx_pg_query(pg, list_sql[sort], 6, p, "user", err)))
+		return err->code;
+	pbx_rows_init(&rows, &pbx_schema_user);
+	r = pbx_pg_fill(res, &rows, err);
+	PQclear(res);
+	if (r == 0 && (long)rows.n_rows > n) {
+		static const char *const keys[] = { "extension", "username", "name" };
+		size_t last = (size_t)n - 1;
+
+		/* Drop the extra row; the last one shown is where the next page starts. */
+		for (size_t i = 0; i < pbx_schema_user.n_fields; i++)
+			free(rows.cells[(size_t)n * pbx_schema_user.n_fields + i]);
+		rows.n_rows = (size_t)n;
+		rows.next_cursor = make_cursor(sort, pbx_rows_get(&rows, last, keys[sort]),
+					       pbx_rows_get(&rows, last, "id"));
+		if (!rows.next_cursor)
+			r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
+	}
+	if (r < 0) {
+		pbx_rows_free(&rows);
+		return r;
+	}
+	*ret = rows;
+	return 0;
+}
+
+int pbx_user_show(pbx_ctx *ctx, const char *tenant, const char *user, struct pbx_rows *ret,
+		  pbx_error *err)
+{
+	struct pbx_user_ref u;
+	struct pbx_rows rows;
+	PGconn *pg;
+	char object[96];
+	int r;
+
+	if (!(pg = pbx_ctx_pg(ctx, err)))
+		return err->code;
+	if ((r = pbx_user_find(pg, tenant, user, NULL, &u, err)) < 0)
+		return r;
+	snprintf(object, sizeof(object), "user %s", u.username);
+	pbx_rows_init(&rows, &pbx_schema_user);
+	r = pbx_user_load(pg, "SELECT x.*, NULL AS _json FROM (" USER_SELECT
+			  "WHERE u.id = $1::bigint) x", u.id, object, &rows, NULL, err);
+	if (r < 0) {
+		pbx_rows_free(&rows);
+		return r;
+	}
+	*ret = rows;
+	return 0;
+}

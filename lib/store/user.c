@@ -1,0 +1,652 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Users in PostgreSQL, the writing half: create with extension allocation under a row lock
+ * on the tenant, update, suspend and resume, soft delete, purge and restore. Each change and
+ * its audit row share one transaction; the PIN is hashed before the transaction starts so
+ * that the tenant's lock is held only for a few statements.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pbx/secret.h"
+#include "pbx/user.h"
+#include "pbx/valid.h"
+#include "ctx.h"
+#include "pg.h"
+#include "user-internal.h"
+
+/* Load and lock a user; the image is the audit "before". */
+#define USER_LOCK \
+	"SELECT x.*, to_jsonb(x)::text AS _json, " \
+	"(SELECT pin_hash FROM users WHERE id = $1::bigint) AS _pin FROM (" USER_SELECT \
+	"WHERE u.id = $1::bigint FOR UPDATE OF u) x"
+
+/* The end of a user change: the result, and its audit row in the same round trip. */
+#define USER_FINISH \
+	"SELECT x.*, audit_append($2, $3, $4, 'user', x.id, $5::jsonb, to_jsonb(x)) AS _audit " \
+	"FROM (" USER_SELECT "WHERE u.id = $1::bigint) x"
+
+int pbx_user_check_username(const char *object, const char *username, pbx_error *err)
+{
+	if (!pbx_valid_username(username))
+		return pbx_errorf(err, PBX_EINVALID, object, "username",
+				  "username \"%s\" must match [a-z][a-z0-9._-]{0,31}",
+				  username ? username : "");
+	return 0;
+}
+
+int pbx_user_check_callerid(const char *object, const char *callerid, pbx_error *err)
+{
+	size_t n = callerid ? strlen(callerid) : 0;
+
+	if (pbx_valid_e164(callerid) || (n >= 1 && n <= 20 && strspn(callerid, "0123456789") == n))
+		return 0;
+	return pbx_errorf(err, PBX_EINVALID, object, "outbound_callerid",
+			  "caller ID \"%s\" must be +E164 or 1 to 20 digits", callerid ? callerid : "");
+}
+
+/* The checks that need no database. */
+static int check_spec(const char *object, const struct pbx_user_spec *s, bool create,
+		      pbx_error *err)
+{
+	int r;
+
+	if (create && !s->username)
+		return pbx_errorf(err, PBX_EINVALID, object, "username", "a username is required");
+	if (s->username && (r = pbx_user_check_username(object, s->username, err)) < 0)
+		return r;
+	if (s->name && !pbx_valid_text(s->name, 128))
+		return pbx_errorf(err, PBX_EINVALID, object, "name",
+				  "name must be 1 to 128 characters without control characters");
+	if (s->email && (create || *s->email) && !pbx_valid_email(s->email))
+		return pbx_errorf(err, PBX_EINVALID, object, "email",
+				  "email \"%s\" is not an address like name@example.com", s->email);
+	if (s->extension && !pbx_valid_extension(s->extension))
+		return pbx_errorf(err, PBX_EINVALID, object, "extension",
+				  "extension \"%s\" must be 2 to 8 digits without a leading zero",
+				  s->extension);
+	if (s->outbound_callerid && (create || *s->outbound_callerid) &&
+	    (r = pbx_user_check_callerid(object, s->outbound_callerid, err)) < 0)
+		return r;
+	if (s->forward_to && (create || *s->forward_to) && !pbx_valid_e164(s->forward_to) &&
+	    !pbx_valid_extension(s->forward_to))
+		return pbx_errorf(err, PBX_EINVALID, object, "forward_to",
+				  "forward destination \"%s\" must be an extension of the tenant or +E164",
+				  s->forward_to);
+	return 0;
+}
+
+static int check_range(const char *object, const struct pbx_tenant_ref *t, const char *ext,
+		       pbx_error *err)
+{
+	long e = strtol(ext, NULL, 10);
+
+	if (e < t->ext_min || e > t->ext_max)
+		return pbx_errorf(err, PBX_EINVALID, object, "extension",
+				  "extension %s is outside %s's range %ld-%ld", ext, t->slug,
+				  t->ext_min, t->ext_max);
+	return 0;
+}
+
+/* A forward to an extension must stay inside the tenant and not point back at the user. */
+static int check_forward(const char *object, const struct pbx_tenant_ref *t, const char *fwd,
+			 const char *ext, pbx_error *err)
+{
+	long f;
+
+	if (!fwd || !*fwd || fwd[0] == '+')
+		return 0;
+	f = strtol(fwd, NULL, 10);
+	if (f < t->ext_min || f > t->ext_max)
+		return pbx_errorf(err, PBX_EINVALID, object, "forward_to",
+				  "forward destination %s is outside %s's range %ld-%ld", fwd,
+				  t->slug, t->ext_min, t->ext_max);
+	if (!strcmp(fwd, ext))
+		return pbx_errorf(err, PBX_EINVALID, object, "forward_to",
+				  "a user cannot forward to its own extension %s", ext);
+	return 0;
+}
+
+/* Check and hash a new PIN before any transaction (argon2id takes tens of milliseconds). */
+static int hash_pin(const char *object, const char *pin, const char *ext, char *hash, size_t n,
+		    pbx_error *err)
+{
+	int r = pbx_secret_pin_check(pin, ext, err);
+
+	if (r == 0)
+		r = pbx_secret_pin_hash(pin, hash, n, err);
+	if (r < 0)
+		snprintf(err->object, sizeof(err->object), "%s", object);
+	return r;
+}
+
+/* The PIN must not become the extension, neither a new PIN nor the stored one. */
+static int check_pin_vs_ext(const char *object, const char *pin, const char *pin_hash,
+			    const char *ext, pbx_error *err)
+{
+	pbx_error ignored = PBX_ERROR_INIT;
+
+	if (pin && *pin) {
+		if (!strcmp(pin, ext))
+			return pbx_errorf(err, PBX_EINVALID, object, "pin",
+					  "pin must not equal the extension");
+	} else if (!pin && pin_hash && *pin_hash &&
+		   pbx_secret_pin_verify(pin_hash, ext, &ignored) == 0) {
+		return pbx_errorf(err, PBX_EINVALID, object, "pin",
+				  "the user's pin equals extension %s; set another pin with --pin too",
+				  ext);
+	}
+	return 0;
+}
+
+/*
+ * Pick an extension for a new user of the locked tenant @t. First from ext_next upwards,
+ * skipping extensions held by any user (deleted ones too: freed extensions are not handed
+ * out again while the range has room); when that reaches the end, the lowest extension no
+ * live user holds. Both are gap queries over the users' extensions, never over the range.
+ * *@ret_next is the new ext_next (or NULL when it stays).
+ */
+static int allocate(PGconn *pg, const char *object, const struct pbx_tenant_ref *t, char ext[24],
+		    char next[24], bool *ret_move, pbx_error *err)
+{
+	char a[24], b[24];
+	const char *p[3] = { t->id, a, b };
+	PGresult *res;
+
+	snprintf(b, sizeof(b), "%ld", t->ext_max);
+	*ret_move = false;
+	if (t->ext_next <= t->ext_max) {
+		snprintf(a, sizeof(a), "%ld", t->ext_next);
+		res = pbx_pg_query(pg,
+			"SELECT min(c.e)::text FROM (SELECT $2::int AS e UNION ALL "
+			"SELECT u.extension + 1 FROM users u WHERE u.tenant_id = $1::bigint "
+			"AND u.extension >= $2::int) c WHERE c.e <= $3::int AND NOT EXISTS "
+			"(SELECT 1 FROM users u WHERE u.tenant_id = $1::bigint AND u.extension = c.e)",
+			3, p, object, err);
+		if (!res)
+			return err->code;
+		*ret_move = true;
+		if (!PQgetisnull(res, 0, 0)) {
+			snprintf(ext, 24, "%s", PQgetvalue(res, 0, 0));
+			snprintf(next, 24, "%ld", strtol(ext, NULL, 10) + 1);
+			PQclear(res);
+			return 0;
+		}
+		PQclear(res);
+		/* Everything from the pointer to the end is taken: it never needs to look again. */
+		snprintf(next, 24, "%ld", t->ext_max + 1);
+	}
+	snprintf(a, sizeof(a), "%ld", t->ext_min);
+	res = pbx_pg_query(pg,
+		"SELECT min(c.e)::text FROM (SELECT $2::int AS e UNION ALL "
+		"SELECT u.extension + 1 FROM users u WHERE u.tenant_id = $1::bigint "
+		"AND u.status <> 'deleted' AND u.extension >= $2::int) c "
+		"WHERE c.e <= $3::int AND NOT EXISTS (SELECT 1 FROM users u "
+		"WHERE u.tenant_id = $1::bigint AND u.status <> 'deleted' AND u.extension = c.e)",
+		3, p, object, err);
+	if (!res)
+		return err->code;
+	if (PQgetisnull(res, 0, 0)) {
+		PQclear(res);
+		pbx_errorf(err, PBX_ECONFLICT, object, "extension",
+			   "no free extension is left in %s's range %ld-%ld", t->slug, t->ext_min,
+			   t->ext_max);
+		pbx_error_set_hint(err, "Widen the range with `pbxctl tenant update %s --extensions "
+				   "MIN-MAX`, or purge deleted users.", t->slug);
+		return PBX_ECONFLICT;
+	}
+	snprintf(ext, 24, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return 0;
+}
+
+int pbx_user_create(pbx_ctx *ctx, const char *tenant, const struct pbx_user_spec *spec,
+		    struct pbx_rows *ret, pbx_error *err)
+{
+	char object[96], hash[PBX_SECRET_HASH_BUFSZ] = "", ext[24] = "", next[24] = "";
+	char vm[8], dnd[8];
+	struct pbx_tenant_ref t;
+	bool move = false;
+	const char *p[11];
+	PGresult *res;
+	PGconn *pg;
+	char id[24];
+	int r;
+
+	snprintf(object, sizeof(object), "user %s", spec->username ? spec->username : "");
+	if ((r = check_spec(object, spec, true, err)) < 0)
+		return r;
+	if (spec->pin && (r = hash_pin(object, spec->pin, spec->extension, hash, sizeof(hash),
+				       err)) < 0)
+		return r;
+	if (!(pg = pbx_ctx_pg(ctx, err)))
+		return err->code;
+	if ((r = pbx_pg_begin(pg, err)) < 0)
+		return r;
+	/* The tenant's row lock serialises allocation: concurrent creates queue here. */
+	p[0] = tenant;
+	p[1] = spec->username;
+	p[2] = spec->extension;
+	res = pbx_pg_query(pg,
+		"SELECT t.id::text, t.slug, t.ext_min, t.ext_max, t.ext_next, "
+		"(SELECT status FROM users WHERE tenant_id = t.id AND username = $2), "
+		"(SELECT username FROM users WHERE tenant_id = t.id AND extension = $3::int "
+		"AND status <> 'deleted') "
+		"FROM tenants t WHERE t.slug = $1 OR t.id::text = $1 FOR UPDATE OF t", 3, p,
+		object, err);
+	if (!res) {
+		r = err->code;
+		goto fail;
+	}
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		r = pbx_errorf(err, PBX_ENOTFOUND, NULL, NULL, "tenant %s does not exist", tenant);
+		goto fail;
+	}
+	snprintf(t.id, sizeof(t.id), "%s", PQgetvalue(res, 0, 0));
+	snprintf(t.slug, sizeof(t.slug), "%s", PQgetvalue(res, 0, 1));
+	t.ext_min = strtol(PQgetvalue(res, 0, 2), NULL, 10);
+	t.ext_max = strtol(PQgetvalue(res, 0, 3), NULL, 10);
+	t.ext_next = strtol(PQgetvalue(res, 0, 4), NULL, 10);
+	if (!PQgetisnull(res, 0, 5)) {
+		bool deleted = !strcmp(PQgetvalue(res, 0, 5), "deleted");
+
+		PQclear(res);
+		r = pbx_errorf(err, PBX_ECONFLICT, object, "username",
+			       deleted ? "username %s belongs to a deleted user of %s; restore it or purge it"
+				       : "username %s is already used in %s", spec->username, t.slug);
+		goto fail;
+	}
+	if (spec->extension && (r = check_range(object, &t, spec->extension, err)) < 0) {
+		PQclear(res);
+		goto fail;
+	}
+	if (!PQgetisnull(res, 0, 6)) {
+		r = pbx_errorf(err, PBX_ECONFLICT, object, "extension",
+			       "extension %s is already %s's", spec->extension, PQgetvalue(res, 0, 6));
+		PQclear(res);
+		goto fail;
+	}
+	PQclear(res);
+	if (spec->extension)
+		snprintf(ext, sizeof(ext), "%s", spec->extension);
+	else if ((r = allocate(pg, object, &t, ext, next, &move, err)) < 0)
+		goto fail;
+	if ((r = check_forward(object, &t, spec->forward_to, ext, err)) < 0 ||
+	    (r = check_pin_vs_ext(object, spec->pin, NULL, ext, err)) < 0)
+		goto fail;
+	snprintf(vm, sizeof(vm), "%s", spec->voicemail > 0 ? "true" : "false");
+	snprintf(dnd, sizeof(dnd), "%s", spec->dnd > 0 ? "true" : "false");
+	p[0] = t.id;
+	p[1] = spec->username;
+	p[2] = spec->name ? spec->name : spec->username;
+	p[3] = spec->email && *spec->email ? spec->email : NULL;
+	p[4] = ext;
+	p[5] = spec->outbound_callerid && *spec->outbound_callerid ? spec->outbound_callerid : NULL;
+	p[6] = vm;
+	p[7] = hash[0] ? hash : NULL;
+	p[8] = dnd;
+	p[9] = spec->forward_to && *spec->forward_to ? spec->forward_to : NULL;
+	p[10] = move ? next : NULL;
+	res = pbx_pg_query(pg,
+		"WITH ins AS (INSERT INTO users (tenant_id, username, display_name, email, extension, "
+		"outbound_callerid, voicemail, pin_hash, dnd, forward_to) VALUES ($1::bigint, $2, $3, "
+		"$4, $5::int, $6, $7::boolean, $8, $9::boolean, $10) RETURNING id), "
+		"ptr AS (UPDATE tenants SET ext_next = $11::int WHERE id = $1::bigint "
+		"AND $11::int IS NOT NULL AND ext_next < $11::int) "
+		"SELECT id::text FROM ins", 11, p, object, err);
+	pbx_secret_wipe(hash, sizeof(hash));
+	if (!res) {
+		r = err->code;
+		goto fail;
+	}
+	snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return pbx_user_finish(ctx, pg, USER_FINISH, &pbx_schema_user, id, t.slug, "create", NULL,
+			       NULL, true, ret, NULL, err);
+fail:
+	pbx_secret_wipe(hash, sizeof(hash));
+	pbx_pg_rollback(pg);
+	return r;
+}
+
+/* Lock and load the user found as @u; on success the caller owns @cur, @before and @pin. */
+static int lock_user(PGconn *pg, const struct pbx_user_ref *u, const char *object,
+		     struct pbx_rows *cur, char **before, char **pin, pbx_error *err)
+{
+	const char *p[1] = { u->id };
+	PGresult *res = pbx_pg_query(pg, USER_LOCK, 1, p, object, err);
+	int r = 0;
+
+	pbx_rows_init(cur, &pbx_schema_user);
+	*before = *pin = NULL;
+	if (!res)
+		return err->code;
+	if (PQntuples(res) != 1)
+		r = pbx_errorf(err, PBX_ENOTFOUND, NULL, NULL, "%s does not exist any more", object);
+	else if ((r = pbx_pg_fill(res, cur, err)) == 0 &&
+		 (!(*before = strdup(PQgetvalue(res, 0, PQfnumber(res, "_json")))) ||
+		  !(*pin = strdup(PQgetvalue(res, 0, PQfnumber(res, "_pin"))))))
+		r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
+	PQclear(res);
+	if (r < 0) {
+		pbx_rows_free(cur);
+		free(*before);
+		free(*pin);
+		*before = *pin = NULL;
+	}
+	return r;
+}
+
+/*
+ * The common start of a change to one existing user: find it, begin, lock and load.
+ * On success the transaction is open and the caller owns @cur, @before and @pin.
+ */
+static int begin_change(pbx_ctx *ctx, const char *tenant, const char *user, PGconn **ret_pg,
+			struct pbx_tenant_ref *t, struct pbx_user_ref *u, char object[96],
+			struct pbx_rows *cur, char **before, char **pin, pbx_error *err)
+{
+	PGconn *pg = pbx_ctx_pg(ctx, err);
+	int r;
+
+	snprintf(object, 96, "user %s", user);
+	if (!pg)
+		return err->code;
+	if ((r = pbx_pg_begin(pg, err)) < 0)
+		return r;
+	if ((r = pbx_user_find(pg, tenant, user, t, u, err)) < 0)
+		goto fail;
+	snprintf(object, 96, "user %s", u->username);
+	if ((r = lock_user(pg, u, object, cur, before, pin, err)) < 0)
+		goto fail;
+	*ret_pg = pg;
+	return 0;
+fail:
+	pbx_pg_rollback(pg);
+	return r;
+}
+
+static bool is_deleted(const struct pbx_rows *cur)
+{
+	return !strcmp(pbx_rows_get(cur, 0, "status"), "deleted");
+}
+
+/* Which live user other than @self holds @ext, and is @username used by another user. */
+static int check_taken(PGconn *pg, const struct pbx_tenant_ref *t, const char *self,
+		       const char *object, const char *ext, const char *username, pbx_error *err)
+{
+	const char *p[4] = { t->id, ext, username, self };
+	PGresult *res = pbx_pg_query(pg,
+		"SELECT (SELECT username FROM users WHERE tenant_id = $1::bigint "
+		"AND extension = $2::int AND status <> 'deleted' AND id <> $4::bigint), "
+		"(SELECT status FROM users WHERE tenant_id = $1::bigint AND username = $3 "
+		"AND id <> $4::bigint)", 4, p, object, err);
+	int r = 0;
+
+	if (!res)
+		return err->code;
+	if (!PQgetisnull(res, 0, 0))
+		r = pbx_errorf(err, PBX_ECONFLICT, object, "extension", "extension %s is already %s's",
+			       ext, PQgetvalue(res, 0, 0));
+	else if (!PQgetisnull(res, 0, 1))
+		r = pbx_errorf(err, PBX_ECONFLICT, object, "username",
+			       "username %s is already used in %s%s", username, t->slug,
+			       strcmp(PQgetvalue(res, 0, 1), "deleted") ? "" : " by a deleted user");
+	PQclear(res);
+	return r;
+}
+
+int pbx_user_update(pbx_ctx *ctx, const char *tenant, const char *user,
+		    const struct pbx_user_spec *spec, struct pbx_rows *ret, bool *ret_changed,
+		    pbx_error *err)
+{
+	char object[96], hash[PBX_SECRET_HASH_BUFSZ] = "", vm[8], dnd[8];
+	struct pbx_tenant_ref t;
+	struct pbx_user_ref u;
+	struct pbx_rows cur;
+	char *before = NULL, *pin = NULL;
+	const char *ext, *fwd, *p[10];
+	PGconn *pg = NULL;
+	int r;
+
+	snprintf(object, sizeof(object), "user %s", user);
+	pbx_rows_init(&cur, &pbx_schema_user);
+	if ((r = check_spec(object, spec, false, err)) < 0)
+		return r;
+	if (spec->pin && *spec->pin &&
+	    (r = hash_pin(object, spec->pin, spec->extension, hash, sizeof(hash), err)) < 0)
+		return r;
+	r = begin_change(ctx, tenant, user, &pg, &t, &u, object, &cur, &before, &pin, err);
+	if (r < 0)
+		goto cleanup;
+	if (is_deleted(&cur)) {
+		r = pbx_errorf(err, PBX_ECONFLICT, object, "status",
+			       "%s is deleted; restore it with `pbxctl user restore` first", object);
+		goto fail;
+	}
+	ext = spec->extension ? spec->extension : pbx_rows_get(&cur, 0, "extension");
+	fwd = spec->forward_to ? spec->forward_to : pbx_rows_get(&cur, 0, "forward_to");
+	if ((spec->extension && (r = check_range(object, &t, ext, err)) < 0) ||
+	    (r = check_forward(object, &t, fwd, ext, err)) < 0 ||
+	    ((spec->extension || (spec->pin && *spec->pin)) &&
+	     (r = check_pin_vs_ext(object, spec->pin, pin, ext, err)) < 0))
+		goto fail;
+	if ((spec->extension || spec->username) &&
+	    (r = check_taken(pg, &t, u.id, object, ext, spec->username ? spec->username : "", err)) < 0)
+		goto fail;
+	snprintf(vm, sizeof(vm), "%s", spec->voicemail > 0 ? "true" : "false");
+	snprintf(dnd, sizeof(dnd), "%s", spec->dnd > 0 ? "true" : "false");
+	p[0] = u.id;
+	p[1] = spec->username;
+	p[2] = spec->name;
+	p[3] = spec->email;
+	p[4] = spec->extension;
+	p[5] = spec->outbound_callerid;
+	p[6] = spec->voicemail == PBX_UNSET ? NULL : vm;
+	p[7] = spec->pin ? hash : NULL;   /* "" clears */
+	p[8] = spec->dnd == PBX_UNSET ? NULL : dnd;
+	p[9] = spec->forward_to;
+	r = pbx_pg_exec(pg,
+		"UPDATE users SET username = coalesce($2, username), "
+		"display_name = coalesce($3, display_name), "
+		"email = CASE WHEN $4::text IS NULL THEN email WHEN $4 = '' THEN NULL ELSE $4 END, "
+		"extension = coalesce($5::int, extension), "
+		"outbound_callerid = CASE WHEN $6::text IS NULL THEN outbound_callerid "
+		"WHEN $6 = '' THEN NULL ELSE $6 END, "
+		"voicemail = coalesce($7::boolean, voicemail), "
+		"pin_hash = CASE WHEN $8::text IS NULL THEN pin_hash WHEN $8 = '' THEN NULL ELSE $8 END, "
+		"dnd = coalesce($9::boolean, dnd), "
+		"forward_to = CASE WHEN $10::text IS NULL THEN forward_to WHEN $10 = '' THEN NULL "
+		"ELSE $10 END, updated_at = now() WHERE id = $1::bigint", 10, p, object, err);
+	if (r < 0)
+		goto fail;
+	/* A new PIN changes the hash even when the masked image looks the same. */
+	r = pbx_user_finish(ctx, pg, USER_FINISH, &pbx_schema_user, u.id, t.slug, "update", before,
+			    &cur, spec->pin && *spec->pin, ret, ret_changed, err);
+	goto cleanup;
+fail:
+	pbx_pg_rollback(pg);
+cleanup:
+	pbx_secret_wipe(hash, sizeof(hash));
+	pbx_rows_free(&cur);
+	free(before);
+	free(pin);
+	return r;
+}
+
+/* Return @cur as the result of a change that changed nothing. */
+static int unchanged(PGconn *pg, struct pbx_rows *cur, struct pbx_rows *ret, bool *ret_changed)
+{
+	pbx_pg_rollback(pg);
+	if (ret_changed)
+		*ret_changed = false;
+	if (ret) {
+		*ret = *cur;
+		pbx_rows_init(cur, cur->schema);
+	}
+	return 0;
+}
+
+int pbx_user_set_status(pbx_ctx *ctx, const char *tenant, const char *user, const char *status,
+			struct pbx_rows *ret, bool *ret_changed, pbx_error *err)
+{
+	struct pbx_tenant_ref t;
+	struct pbx_user_ref u;
+	struct pbx_rows cur;
+	char object[96], *before = NULL, *pin = NULL;
+	const char *p[2];
+	PGconn *pg = NULL;
+	int r;
+
+	snprintf(object, sizeof(object), "user %s", user);
+	if (strcmp(status, "active") && strcmp(status, "suspended"))
+		return pbx_errorf(err, PBX_EINVALID, object, "status",
+				  "status must be active or suspended");
+	r = begin_change(ctx, tenant, user, &pg, &t, &u, object, &cur, &before, &pin, err);
+	if (r < 0)
+		return r;
+	if (is_deleted(&cur)) {
+		r = pbx_errorf(err, PBX_ECONFLICT, object, "status",
+			       "%s is deleted; restore it with `pbxctl user restore` first", object);
+		goto fail;
+	}
+	if (!strcmp(pbx_rows_get(&cur, 0, "status"), status)) {
+		r = unchanged(pg, &cur, ret, ret_changed);
+		goto cleanup;
+	}
+	p[0] = u.id;
+	p[1] = status;
+	r = pbx_pg_exec(pg, "UPDATE users SET status = $2, updated_at = now() WHERE id = $1::bigint",
+			2, p, object, err);
+	if (r < 0)
+		goto fail;
+	r = pbx_user_finish(ctx, pg, USER_FINISH, &pbx_schema_user, u.id, t.slug,
+			    strcmp(status, "active") ? "suspend" : "resume", before, NULL, true, ret,
+			    ret_changed, err);
+	goto cleanup;
+fail:
+	pbx_pg_rollback(pg);
+cleanup:
+	pbx_rows_free(&cur);
+	free(before);
+	free(pin);
+	return r;
+}
+
+int pbx_user_delete(pbx_ctx *ctx, const char *tenant, const char *user, bool purge,
+		    struct pbx_rows *ret, bool *ret_changed, pbx_error *err)
+{
+	struct pbx_tenant_ref t;
+	struct pbx_user_ref u;
+	struct pbx_rows cur;
+	char object[96], *before = NULL, *pin = NULL;
+	const char *p[1];
+	PGconn *pg = NULL;
+	int r;
+
+	r = begin_change(ctx, tenant, user, &pg, &t, &u, object, &cur, &before, &pin, err);
+	if (r < 0)
+		return r;
+	if (!purge && is_deleted(&cur)) {
+		r = unchanged(pg, &cur, ret, ret_changed);
+		goto cleanup;
+	}
+	/* A deleted user keeps no devices: each goes with its own audit row. */
+	if ((r = pbx_device_remove_of_user(ctx, pg, t.slug, u.id, err)) < 0)
+		goto fail;
+	p[0] = u.id;
+	if (purge) {
+		r = pbx_audit_append(ctx, pg, t.slug, "purge", "user", u.id, before, NULL, err);
+		if (r == 0)
+			r = pbx_pg_exec(pg, "DELETE FROM users WHERE id = $1::bigint", 1, p, object, err);
+		if (r == 0)
+			r = pbx_pg_commit(pg, err);
+		if (r < 0)
+			goto fail;
+		if (ret_changed)
+			*ret_changed = true;
+		if (ret)
+			pbx_rows_init(ret, &pbx_schema_user);
+		goto cleanup;
+	}
+	r = pbx_pg_exec(pg, "UPDATE users SET status = 'deleted', updated_at = now() "
+			"WHERE id = $1::bigint", 1, p, object, err);
+	if (r < 0)
+		goto fail;
+	r = pbx_user_finish(ctx, pg, USER_FINISH, &pbx_schema_user, u.id, t.slug, "delete", before,
+			    NULL, true, ret, ret_changed, err);
+	goto cleanup;
+fail:
+	pbx_pg_rollback(pg);
+cleanup:
+	pbx_rows_free(&cur);
+	free(before);
+	free(pin);
+	return r;
+}
+
+int pbx_user_restore(pbx_ctx *ctx, const char *tenant, const char *user, const char *extension,
+		     struct pbx_rows *ret, bool *ret_changed, pbx_error *err)
+{
+	struct pbx_tenant_ref t;
+	struct pbx_user_ref u;
+	struct pbx_rows cur;
+	char object[96], *before = NULL, *pin = NULL;
+	const char *ext, *p[3];
+	PGresult *res;
+	PGconn *pg = NULL;
+	int r;
+
+	snprintf(object, sizeof(object), "user %s", user);
+	if (extension && !pbx_valid_extension(extension))
+		return pbx_errorf(err, PBX_EINVALID, object, "extension",
+				  "extension \"%s\" must be 2 to 8 digits without a leading zero",
+				  extension);
+	r = begin_change(ctx, tenant, user, &pg, &t, &u, object, &cur, &before, &pin, err);
+	if (r < 0)
+		return r;
+	if (!is_deleted(&cur)) {
+		r = unchanged(pg, &cur, ret, ret_changed);
+		goto cleanup;
+	}
+	ext = extension ? extension : pbx_rows_get(&cur, 0, "extension");
+	if ((r = check_range(object, &t, ext, err)) < 0 ||
+	    (extension && (r = check_pin_vs_ext(object, NULL, pin, ext, err)) < 0) ||
+	    (r = check_forward(object, &t, pbx_rows_get(&cur, 0, "forward_to"), ext, err)) < 0)
+		goto fail;
+	p[0] = t.id;
+	p[1] = ext;
+	p[2] = u.id;
+	res = pbx_pg_query(pg, "SELECT username FROM users WHERE tenant_id = $1::bigint "
+			   "AND extension = $2::int AND status <> 'deleted' AND id <> $3::bigint",
+			   3, p, object, err);
+	if (!res) {
+		r = err->code;
+		goto fail;
+	}
+	if (PQntuples(res) > 0) {
+		r = pbx_errorf(err, PBX_ECONFLICT, object, "extension",
+			       "extension %s was given to %s meanwhile; restore with --extension N",
+			       ext, PQgetvalue(res, 0, 0));
+		PQclear(res);
+		goto fail;
+	}
+	PQclear(res);
+	p[0] = u.id;
+	p[1] = ext;
+	r = pbx_pg_exec(pg, "UPDATE users SET status = 'active', extension = $2::int, "
+			"updated_at = now() WHERE id = $1::bigint", 2, p, object, err);
+	if (r < 0)
+		goto fail;
+	r = pbx_user_finish(ctx, pg, USER_FINISH, &pbx_schema_user, u.id, t.slug, "restore", before,
+			    NULL, true, ret, ret_changed, err);
+	goto cleanup;
+fail:
+	pbx_pg_rollback(pg);
+cleanup:
+	pbx_rows_free(&cur);
+	free(before);
+	free(pin);
+	return r;
+}

@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+# Docs and meta checks (git's check-docs, virsh self-test): every command in the table has a
+# man page whose SYNOPSIS equals the table's synopsis lines, every long option of a verb
+# appears in its page, every page carries the EXIT STATUS section that matches main.c's
+# exit table, and the completion shims ask the binary. Prints TAP.
+# usage: check-docs.py PBXCTL SOURCE_ROOT
+import os
+import re
+import subprocess
+import sys
+
+pbxctl, root = sys.argv[1], sys.argv[2]
+results = []
+
+
+def check(ok, name, detail=''):
+    results.append((ok, name, detail))
+
+
+def run(*args):
+    return subprocess.run([pbxctl, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          env={**os.environ, 'NO_COLOR': '1'}).stdout.decode()
+
+
+def candidates(*words):
+    out = run('__complete', '--', *words).splitlines()
+    return [line.split('\t')[0] for line in out[:-1]]
+
+
+def expand(path):
+    text = []
+    with open(path, encoding='utf-8') as f:
+        for line in f:
+            if line.startswith('@include '):
+                text.append(expand(os.path.join(os.path.dirname(path), line.split()[1])))
+            else:
+                text.append(line)
+    return ''.join(text)
+
+
+def section(text, name):
+    m = re.search(r'^# ' + name + r'\n(.*?)(?=^# |\Z)', text, re.S | re.M)
+    return m.group(1) if m else ''
+
+
+def usage_lines(help_text):
+    lines = []
+    for line in help_text.splitlines():
+        if line.startswith('usage: '):
+            lines.append(line[len('usage: '):].strip())
+        elif lines and line.startswith('       pbxctl '):
+            lines.append(line.strip())
+        elif lines:
+            break
+    return lines
+
+
+nouns = candidates('')
+check(len(nouns) >= 3, 'the table lists nouns', ' '.join(nouns))
+man_dir = os.path.join(root, 'man')
+with open(os.path.join(man_dir, 'meson.build')) as f:
+    built_pages = f.read()
+main_page = expand(os.path.join(man_dir, 'pbxctl.1.scd'))
+for noun in nouns:
+    if noun in ('help', 'version'):
+        check('*' + noun + '*' in section(main_page, 'COMMANDS'), 'pbxctl(1) documents ' + noun)
+        continue
+    page_path = os.path.join(man_dir, 'pbxctl-%s.1.scd' % noun)
+    exists = os.path.exists(page_path)
+    check(exists, 'man page for %s' % noun)
+    if not exists:
+        continue
+    check('pbxctl-%s.1.scd' % noun in built_pages, 'man/meson.build builds pbxctl-%s' % noun)
+    check('*pbxctl-%s*(1)' % noun in main_page, 'pbxctl(1) refers to pbxctl-%s(1)' % noun)
+    page = expand(page_path)
+    synopsis = [l.strip() for l in section(page, 'SYNOPSIS').splitlines() if l.strip()]
+    table_synopsis = []
+    for verb in candidates(noun, ''):
+        help_text = run('help', noun, verb)
+        table_synopsis += usage_lines(help_text)
+        cmds = section(page, 'COMMANDS')
+        check(re.search(r'^\*' + re.escape(verb) + r'\*', cmds, re.M) is not None,
+              'pbxctl-%s(1) COMMANDS has %s' % (noun, verb))
+        for opt in re.findall(r'--([a-z][a-z0-9-]*)', help_text.split('options:')[-1]
+                              if 'options:' in help_text else ''):
+            check('--' + opt in section(page, 'OPTIONS'),
+                  'pbxctl-%s(1) OPTIONS has --%s (%s)' % (noun, opt, verb))
+    check(synopsis == table_synopsis, 'pbxctl-%s(1) SYNOPSIS equals the table' % noun,
+          '\n  page:  %s\n  table: %s' % (synopsis, table_synopsis))
+    for sec in ('NAME', 'SYNOPSIS', 'DESCRIPTION', 'COMMANDS', 'OPTIONS', 'OUTPUT',
+                'EXIT STATUS', 'ENVIRONMENT', 'EXAMPLES', 'SEE ALSO'):
+        check(section(page, sec) != '', 'pbxctl-%s(1) has %s' % (noun, sec))
+
+# EXIT STATUS matches the one table in main.c (plus 2 for usage and 130 for SIGINT).
+with open(os.path.join(root, 'cmd', 'pbxctl', 'main.c')) as f:
+    main_c = f.read()
+table = main_c[main_c.index('exit_table[]'):]
+table = table[:table.index('};')]
+statuses = set(int(s) for s in re.findall(r'\{ PBX_\w+, (\d+) \}', table)) | {2, 130}
+documented = set(int(s) for s in re.findall(r'^\*(\d+)\*$', section(main_page, 'EXIT STATUS'), re.M))
+check(statuses == documented, 'EXIT STATUS matches the exit table',
+      'table %s, page %s' % (sorted(statuses), sorted(documented)))
+
+for shim in ('pbxctl.bash', '_pbxctl', 'pbxctl.fish'):
+    with open(os.path.join(root, 'completions', shim)) as f:
+        check('__complete' in f.read(), 'completions/%s asks pbxctl __complete' % shim)
+
+print('1..%d' % len(results))
+for i, (ok, name, detail) in enumerate(results, 1):
+    print('%s %d - %s' % ('ok' if ok else 'not ok', i, name))
+    if not ok and detail:
+        for line in detail.splitlines():
+            print('  # ' + line)
+sys.exit(0 if all(r[0] for r in results) else 1)
