@@ -126,6 +126,7 @@ static const struct cli_entry table[] = {
 	  "       clearglobalvars is set to yes in extensions.conf\n" },
 	{ { "module", "reload" }, NULL, NULL },
 	{ { "database", "show" }, NULL, NULL },
+	{ { "pjsip", "reload" }, NULL, NULL },
 	{ { "pjsip", "show", "endpoints" }, NULL, NULL },
 	{ { "pjsip", "show", "contacts" }, NULL, NULL },
 };

@@ -240,6 +240,13 @@ static void split(const char *s, struct msgs *ret)
 	}
 }
 
+static void msgs_free(struct msgs *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		free(m->m[i]);
+	free(m->m);
+}
+
 static bool in_group4(const char *m)
 {
 	return strstr(m, "\r\nActionID: 4\r\n") != NULL;
@@ -269,11 +276,13 @@ static void assert_subset(const char *ours, const char *theirs)
 Test(amipeer_replay, pjsip_status, .fini = stop)
 {
 	struct msgs w, g;
-	char *want, *got, *mw, *mg, a[64], b[64];
+	char *contacts, *want, *got, *mw, *mg, a[64], b[64];
 	size_t wl, gl, i = 0, j = 0;
 
 	peer_start(&peer, NULL, NULL);
-	write_text(peer.contacts, read_fixture("contacts-pjsip-status.txt", NULL));
+	contacts = read_fixture("contacts-pjsip-status.txt", NULL);
+	write_text(peer.contacts, contacts);
+	free(contacts);
 	want = read_fixture("pjsip-status.recv", &wl);
 	got = exchange("pjsip-status", &gl);
 	mw = mask(want, wl);
@@ -312,6 +321,8 @@ Test(amipeer_replay, pjsip_status, .fini = stop)
 			assert_subset(g.m[j], w.m[i]);
 		i++;
 	}
+	msgs_free(&w);
+	msgs_free(&g);
 	free(want);
 	free(got);
 	free(mw);

@@ -393,7 +393,7 @@ Test(ami_recording, unsolicited_event_after_login_is_skipped_and_reported)
 	struct pbx_ami_config cfg = config();
 	struct seen seen = { 0 };
 	struct fake_peer f;
-	char *want, *got;
+	char *rec, *want, *got;
 	pbx_ami *ami;
 
 	cfg.events = "system,call,reporting";
@@ -403,11 +403,12 @@ Test(ami_recording, unsolicited_event_after_login_is_skipped_and_reported)
 	cr_assert(eq(int, seen.events, 1));
 	cr_assert(eq(str, seen.uptime, "223"));
 	/* The recording's client numbered its Logoff 9; ours is 2. */
-	want = mask_action_ids(fixture("events-on-login.sent", NULL),
-			       strlen(fixture("events-on-login.sent", NULL)));
+	rec = fixture("events-on-login.sent", NULL);
+	want = mask_action_ids(rec, strlen(rec));
 	got = mask_action_ids(f.sent, f.sent_len);
 	cr_assert(eq(str, got, want));
 	cr_assert(strstr(f.sent, "Action: Logoff\r\nActionID: 2\r\n") != NULL);
+	free(rec);
 	free(want);
 	free(got);
 	fake_free(&f);

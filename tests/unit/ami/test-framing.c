@@ -385,3 +385,47 @@ Test(ami_connect, unknown_host_is_unavailable)
 	cr_assert(strstr(err.message, "ami at no-such-host.invalid:5038 is unreachable") != NULL, "%s",
 		  err.message);
 }
+
+/* ---- random garbage ---- */
+
+Test(ami_hostile, random_fragments_never_crash_or_hang)
+{
+	/* Fragments of real messages in random order and cut at random places, then EOF. */
+	static const char *const frag[] = {
+		"Response: Success\r\n", "Response: Follows\r\n", "Response: Error\r\n",
+		"ActionID: 2\r\n", "ActionID: 3\r\n", "EventList: start\r\n",
+		"EventList: Complete\r\n", "Event: ContactList\r\n", "\r\n", "\n", "\r",
+		"Output: x\r\n", "--END COMMAND--", "Message: m\r\n", ":", ": ", "Ping: Pong\r\n",
+		"Privilege: Command\r\n", "\x00", "\xff", "ListItems: 99999999999999999999\r\n",
+	};
+	unsigned seed = 12345;
+
+	for (int iter = 0; iter < 300; iter++) {
+		char buf[4096];
+		size_t n = 0;
+		pbx_error err = PBX_ERROR_INIT;
+		struct pbx_ami_response *resp = NULL;
+		struct fake_peer f;
+		pbx_ami *ami;
+		int count = (int)(rand_r(&seed) % 40), r;
+
+		for (int i = 0; i < count; i++) {
+			const char *s = frag[rand_r(&seed) % (sizeof(frag) / sizeof(frag[0]))];
+			size_t l = strlen(s) ? strlen(s) : 1;
+
+			if (rand_r(&seed) % 8 == 0)
+				l = (size_t)rand_r(&seed) % l + 1;
+			if (n + l > sizeof(buf))
+				break;
+			memcpy(buf + n, s, l);
+			n += l;
+		}
+		ami = open_raw(&f, buf, n, true, 500);
+		r = pbx_ami_action_raw(ami, "Ping", NULL, &resp, &err);
+		if (r == 0)
+			pbx_ami_response_free(resp);
+		else
+			cr_assert(err.code == r && err.message[0] != '\0');
+		finish(&f, ami);
+	}
+}

@@ -1,0 +1,461 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The apply pipeline end to end: real PostgreSQL and MariaDB, the AMI peer reading the
+ * generated dialplan directory as Asterisk does, and its failure modes.
+ */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libpq-fe.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pbx/ami.h"
+#include "pbx/apply.h"
+#include "pbx/db.h"
+#include "pbx/device.h"
+#include "pbx/realtime.h"
+#include "pbx/secret.h"
+#include "pbx/tenant.h"
+#include "pbx/user.h"
+#include "testenv.h"
+
+static struct pbx_config cfg;
+static pbx_ctx *ctx;
+static char dir[64], slug[32];
+static pid_t peer;
+static int peer_port;
+
+static char *path_in(const char *name)
+{
+	static char buf[4][256];
+	static int k;
+
+	k = (k + 1) % 4;
+	snprintf(buf[k], sizeof(buf[k]), "%s/%s", dir, name);
+	return buf[k];
+}
+
+static void start_peer(void)
+{
+	char port[16] = "";
+	FILE *f;
+
+	unlink(path_in("port"));
+	peer = fork();
+	cr_assert(ge(int, peer, 0));
+	if (peer == 0) {
+		execl(getenv("PBXCTL_AMIPEER"), "amipeer", "--port", "0", "--port-file",
+		      path_in("port"), "--user", "pbxctl", "--secret", "s3cret", "--dialplan-dir",
+		      path_in("dp"), "--log", path_in("peer.log"), "--control", path_in("control"),
+		      (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 100 && !port[0]; i++) {
+		struct timespec ts = { 0, 50 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+		if ((f = fopen(path_in("port"), "r"))) {
+			if (!fgets(port, sizeof(port), f))
+				port[0] = '\0';
+			fclose(f);
+		}
+	}
+	cr_assert(not(eq(str, port, "")), "amipeer did not start (PBXCTL_AMIPEER=%s)",
+		  getenv("PBXCTL_AMIPEER"));
+	peer_port = atoi(port);
+}
+
+static void control(const char *text)
+{
+	FILE *f = fopen(path_in("control"), "w");
+
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void setup(void)
+{
+	struct pbx_tenant_spec spec = { .extensions = "100-199", .name = "Apply Co" };
+	struct pbx_rows rows;
+	pbx_error err = PBX_ERROR_INIT;
+
+	snprintf(dir, sizeof(dir), "/tmp/pbxctl-apply-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	mkdir(path_in("dp"), 0755);
+	control("");
+	start_peer();
+	ctx = testenv_ctx(&cfg);
+	free(cfg.config_dir);
+	cfg.config_dir = strdup(path_in("dp"));
+	free(cfg.voicemail_dir);
+	cfg.voicemail_dir = strdup(path_in("vm"));
+	free(cfg.backup_dir);
+	cfg.backup_dir = strdup(path_in("backup"));
+	free(cfg.key_file);
+	cfg.key_file = strdup(path_in("key"));
+	free(cfg.ami_secret);
+	cfg.ami_secret = strdup("s3cret");
+	cfg.ami_port = peer_port;
+	cfg.ami_timeout_ms = 2000;
+	cr_assert(eq(int, pbx_secret_key_init(cfg.key_file, &err), 0), "%s", err.message);
+	cr_assert(eq(int, pbx_db_migrate_realtime(ctx, &err), 0), "%s", err.message);
+	snprintf(slug, sizeof(slug), "%s", testenv_slug("ap"));
+	spec.slug = slug;
+	cr_assert(eq(int, pbx_tenant_create(ctx, &spec, &rows, &err), 0), "%s", err.message);
+	pbx_rows_free(&rows);
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+
+	testenv_free(ctx, &cfg);
+	if (peer > 0) {
+		kill(peer, SIGTERM);
+		waitpid(peer, NULL, 0);
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		cr_log_warn("could not remove %s", dir);
+}
+
+TestSuite(apply, .init = setup, .fini = teardown, .timeout = 60);
+
+static void add_user(const char *username, int devices)
+{
+	struct pbx_user_spec u = PBX_USER_SPEC_INIT;
+	struct pbx_rows rows;
+	pbx_error err = PBX_ERROR_INIT;
+	char label[16];
+
+	u.username = username;
+	u.voicemail = 1;
+	cr_assert(eq(int, pbx_user_create(ctx, slug, &u, &rows, &err), 0), "%s", err.message);
+	pbx_rows_free(&rows);
+	for (int i = 0; i < devices; i++) {
+		struct pbx_device_spec d = PBX_DEVICE_SPEC_INIT;
+
+		snprintf(label, sizeof(label), "phone %d", i);
+		d.label = label;
+		cr_assert(eq(int, pbx_device_create(ctx, slug, username, &d, &rows, &err), 0), "%s",
+			  err.message);
+		pbx_rows_free(&rows);
+	}
+}
+
+static int run(bool dry, struct pbx_apply_result *res, pbx_error *err)
+{
+	struct pbx_apply_opts o = { .tenant = slug, .dry_run = dry };
+
+	return pbx_apply(ctx, &o, res, err);
+}
+
+static char *read_all(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = calloc(1, (size_t)n + 1);
+	if (fread(buf, 1, (size_t)n, f) != (size_t)n)
+		buf[0] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static int count_in(const char *text, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = text; p && (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+/* Rows pbxctl owns for the test tenant in MariaDB. */
+static size_t realtime_rows(void)
+{
+	struct pbx_realtime_config rc = { .socket = cfg.rt_socket, .user = cfg.rt_user,
+					  .password = cfg.rt_password, .database = cfg.rt_database };
+	struct pbx_rt_snapshot *snap;
+	pbx_realtime *rt;
+	pbx_error err;
+	size_t n;
+
+	cr_assert(eq(int, pbx_realtime_connect(&rc, &rt, &err), 0), "%s", err.message);
+	cr_assert(eq(int, pbx_realtime_snapshot(rt, slug, &snap, &err), 0), "%s", err.message);
+	n = pbx_rt_rowset_count(snap->rows);
+	pbx_rt_snapshot_free(snap);
+	pbx_realtime_close(rt);
+	return n;
+}
+
+static void peer_marker(char *buf, size_t n)
+{
+	struct pbx_ami_config ac = { .host = "127.0.0.1", .port = peer_port, .username = "pbxctl",
+				     .secret = "s3cret", .timeout_ms = 2000 };
+	char meta[64];
+	pbx_ami *ami;
+	pbx_error err;
+
+	snprintf(meta, sizeof(meta), "pbxctl-meta-%s", slug);
+	cr_assert(eq(int, pbx_ami_connect(&ac, &ami, &err), 0), "%s", err.message);
+	if (pbx_ami_read_marker(ami, meta, buf, n, &err) < 0)
+		snprintf(buf, n, "(none: %.60s)", err.message);
+	pbx_ami_close(ami);
+}
+
+Test(apply, dry_run_then_apply_then_nothing_to_do)
+{
+	struct pbx_apply_result res;
+	pbx_error err = PBX_ERROR_INIT;
+	char marker[80];
+	char *text, *log;
+
+	add_user("alice", 2);
+	add_user("bob", 1);
+
+	cr_assert(eq(int, run(true, &res, &err), 0), "%s", err.message);
+	cr_assert(res.changed);
+	cr_assert(not(eq(ptr, strstr(res.diff, "+exten => 100,1,Dial(PJSIP/"), NULL)), "%s", res.diff);
+	cr_assert(not(eq(ptr, strstr(res.diff, "ps_endpoints: +3"), NULL)), "%s", res.diff);
+	pbx_apply_result_free(&res);
+	cr_assert(eq(int, access(path_in("dp"), F_OK), 0));
+	{
+		char p[300];
+
+		snprintf(p, sizeof(p), "%s/dp/%s.conf", dir, slug);
+		cr_assert(eq(int, access(p, F_OK), -1), "dry run wrote %s", p);
+		cr_assert(eq(sz, realtime_rows(), 0));
+
+		cr_assert(eq(int, run(false, &res, &err), 0), "%s (%s)", err.message, err.detail);
+		cr_assert(res.changed);
+		cr_assert(res.reloaded);
+		cr_assert(eq(str, (char *)pbx_rows_get(&res.job, 0, "status"), "SUCCESS"));
+		snprintf(marker, sizeof(marker), "%s", pbx_rows_get(&res.job, 0, "marker"));
+		pbx_apply_result_free(&res);
+		text = read_all(p);
+		cr_assert_not_null(text);
+		/* alice's two devices ring together on one Dial */
+		cr_assert(eq(int, count_in(text, "Dial(PJSIP/"), 2), "%s", text);
+		cr_assert(eq(int, count_in(text, "&PJSIP/"), 1), "%s", text);
+		free(text);
+	}
+	cr_assert(eq(sz, realtime_rows(), 9));
+	{
+		char got[80];
+
+		peer_marker(got, sizeof(got));
+		cr_assert(eq(str, got, marker));
+	}
+
+	/* Nothing changed: no reload. */
+	cr_assert(eq(int, run(false, &res, &err), 0), "%s", err.message);
+	cr_assert(not(res.changed));
+	cr_assert(not(res.reloaded));
+	pbx_apply_result_free(&res);
+	log = read_all(path_in("peer.log"));
+	cr_assert(eq(int, count_in(log, "Reload Module=pbx_config"), 1), "%s", log);
+	free(log);
+}
+
+Test(apply, disabled_device_loses_its_rows)
+{
+	struct pbx_apply_result res;
+	struct pbx_rows rows;
+	pbx_error err = PBX_ERROR_INIT;
+	bool changed;
+
+	add_user("alice", 2);
+	cr_assert(eq(int, run(false, &res, &err), 0), "%s", err.message);
+	pbx_apply_result_free(&res);
+	cr_assert(eq(sz, realtime_rows(), 6));
+	cr_assert(eq(int, pbx_device_set_enabled(ctx, slug, "alice", "phone 1", false, &rows,
+						 &changed, &err), 0), "%s", err.message);
+	pbx_rows_free(&rows);
+	cr_assert(eq(int, run(false, &res, &err), 0), "%s", err.message);
+	cr_assert(res.changed);
+	pbx_apply_result_free(&res);
+	cr_assert(eq(sz, realtime_rows(), 3));
+}
+
+/* Asterisk refuses every reload: the rollback puts files and rows back but cannot prove the
+ * old state loaded, so the apply ends FAILED with rollback_failed (exit 9). */
+Test(apply, reload_refused_restores_files_and_rows_and_reports_rollback_failed)
+{
+	struct pbx_apply_result res;
+	pbx_error err = PBX_ERROR_INIT;
+	char p[300];
+	char *before, *after;
+
+	add_user("alice", 1);
+	cr_assert(eq(int, run(false, &res, &err), 0), "%s", err.message);
+	pbx_apply_result_free(&res);
+	snprintf(p, sizeof(p), "%s/dp/%s.conf", dir, slug);
+	before = read_all(p);
+
+	add_user("bob", 1);
+	control("reload-error\n");
+	cr_assert(eq(int, run(false, &res, &err), PBX_EROLLBACKFAILED), "%s", err.message);
+	cr_assert(not(eq(ptr, strstr(err.message, "backup"), NULL)), "%s", err.message);
+	cr_assert(eq(str, (char *)pbx_rows_get(&res.job, 0, "status"), "FAILED"));
+	cr_assert(eq(str, (char *)pbx_rows_get(&res.job, 0, "rollback_failed"), "true"));
+	pbx_apply_result_free(&res);
+	after = read_all(p);
+	cr_assert(eq(str, after, before), "the file was not restored");
+	cr_assert(eq(sz, realtime_rows(), 3), "bob's device rows were not rolled back");
+	free(before);
+	free(after);
+
+	/* The cause gone, the next apply repairs everything. */
+	control("");
+	cr_assert(eq(int, run(false, &res, &err), 0), "%s", err.message);
+	cr_assert(res.changed);
+	pbx_apply_result_free(&res);
+	cr_assert(eq(sz, realtime_rows(), 6));
+}
+
+Test(apply, concurrent_apply_fails_fast_or_waits)
+{
+	PGconn *other = PQconnectdb(getenv("PBXCTL_TEST_DATABASE_URL"));
+	struct pbx_apply_opts o = { .tenant = slug };
+	struct pbx_apply_result res;
+	pbx_error err = PBX_ERROR_INIT;
+	time_t t0;
+
+	PQclear(PQexec(other, "SELECT pg_advisory_lock(7242, 2)"));
+	cr_assert(eq(int, pbx_apply(ctx, &o, &res, &err), PBX_EBUSY));
+	cr_assert(not(eq(ptr, strstr(err.message, "--wait"), NULL)));
+	pbx_apply_result_free(&res);
+	o.wait_seconds = 1;
+	t0 = time(NULL);
+	cr_assert(eq(int, pbx_apply(ctx, &o, &res, &err), PBX_EBUSY));
+	cr_assert(ge(long, (long)(time(NULL) - t0), 1L));
+	pbx_apply_result_free(&res);
+	PQclear(PQexec(other, "SELECT pg_advisory_unlock(7242, 2)"));
+	PQfinish(other);
+	cr_assert(eq(int, pbx_apply(ctx, &o, &res, &err), 0), "%s", err.message);
+	pbx_apply_result_free(&res);
+}
+
+Test(apply, invalid_state_is_refused_and_nothing_is_touched)
+{
+	PGconn *pg = PQconnectdb(getenv("PBXCTL_TEST_DATABASE_URL"));
+	const char *p[1] = { slug };
+	struct pbx_apply_result res;
+	pbx_error err = PBX_ERROR_INIT;
+	char path[300];
+	PGresult *r;
+
+	add_user("alice", 1);
+	add_user("bob", 1);
+	/* A forward loop written behind pbxctl's back: alice -> bob -> alice. */
+	r = PQexecParams(pg, "UPDATE users u SET forward_to = CASE u.username WHEN 'alice' THEN "
+			 "'101' ELSE '100' END FROM tenants t WHERE t.id = u.tenant_id AND t.slug = $1",
+			 1, NULL, p, NULL, NULL, 0);
+	cr_assert(eq(int, PQresultStatus(r), PGRES_COMMAND_OK), "%s", PQerrorMessage(pg));
+	PQclear(r);
+	PQfinish(pg);
+	cr_assert(eq(int, run(false, &res, &err), PBX_EINVALID));
+	cr_assert(ge(sz, res.problems.n, 1));
+	cr_assert(eq(str, (char *)pbx_rows_get(&res.job, 0, "status"), "FAILED"));
+	pbx_apply_result_free(&res);
+	snprintf(path, sizeof(path), "%s/dp/%s.conf", dir, slug);
+	cr_assert(eq(int, access(path, F_OK), -1));
+	cr_assert(eq(sz, realtime_rows(), 0));
+}
+
+Test(apply, suspended_tenant_refuses_every_call)
+{
+	struct pbx_apply_result res;
+	struct pbx_rows rows;
+	pbx_error err = PBX_ERROR_INIT;
+	char path[300];
+	bool changed;
+	char *text;
+
+	add_user("alice", 1);
+	cr_assert(eq(int, pbx_tenant_set_status(ctx, slug, "suspended", &rows, &changed, &err), 0));
+	pbx_rows_free(&rows);
+	cr_assert(eq(int, run(false, &res, &err), 0), "%s", err.message);
+	pbx_apply_result_free(&res);
+	snprintf(path, sizeof(path), "%s/dp/%s.conf", dir, slug);
+	text = read_all(path);
+	cr_assert(eq(int, count_in(text, "Dial("), 0), "%s", text);
+	cr_assert(ge(int, count_in(text, "ss-noservice"), 1), "%s", text);
+	free(text);
+}
+
+Test(apply, interrupted_apply_is_repaired_by_the_next)
+{
+	struct pbx_apply_result res;
+	pbx_error err = PBX_ERROR_INIT;
+	char conf[300], *log;
+	int status;
+	pid_t child;
+	FILE *f;
+
+	add_user("alice", 1);
+	/* A pbxctl apply killed while it waits for the reload answer. */
+	snprintf(conf, sizeof(conf), "%s/pbxctl.conf", dir);
+	f = fopen(conf, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "database:\n  url: \"%s\"\nrealtime:\n  socket: \"%s\"\n  user: \"%s\"\n"
+		   "  password: \"%s\"\n  database: \"%s\"\nami:\n  port: %d\n  secret: s3cret\n"
+		   "  timeout: 30\nasterisk:\n  config_dir: \"%s\"\n  voicemail_dir: \"%s\"\n"
+		   "  backup_dir: \"%s\"\nsecrets:\n  key_file: \"%s\"\n",
+		cfg.database_url, cfg.rt_socket, cfg.rt_user, cfg.rt_password, cfg.rt_database,
+		peer_port, cfg.config_dir, cfg.voicemail_dir, cfg.backup_dir, cfg.key_file);
+	fclose(f);
+	control("slow 5000\n");
+	child = fork();
+	if (child == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 1);
+		dup2(null, 2);
+		execl(getenv("PBXCTL_BIN"), "pbxctl", "-c", conf, "apply", "--tenant", slug,
+		      (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 100; i++) {
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+		log = read_all(path_in("peer.log"));
+		if (log && strstr(log, "Reload")) {
+			free(log);
+			break;
+		}
+		free(log);
+	}
+	kill(child, SIGKILL);
+	waitpid(child, &status, 0);
+	control("");
+
+	cr_assert(eq(int, run(false, &res, &err), 0), "%s", err.message);
+	cr_assert(res.reloaded, "the next apply must reload and verify after an interrupted one");
+	pbx_apply_result_free(&res);
+	{
+		struct pbx_rows jobs;
+
+		cr_assert(eq(int, pbx_apply_jobs(ctx, "FAILED", slug, 10, &jobs, &err), 0));
+		cr_assert(ge(sz, jobs.n_rows, 1));
+		cr_assert(not(eq(ptr, strstr(pbx_rows_get(&jobs, 0, "error"), "interrupted"), NULL)));
+		pbx_rows_free(&jobs);
+	}
+}
