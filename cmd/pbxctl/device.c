@@ -185,6 +185,7 @@ static int cmd_device_update(struct cli *cli, struct cli_args *a)
 	struct pbx_rows rows;
 	bool changed = false;
 	pbx_ctx *ctx;
+	int r;
 
 	if (!t)
 		return CLI_USAGE;
@@ -193,8 +194,9 @@ static int cmd_device_update(struct cli *cli, struct cli_args *a)
 		return CLI_USAGE;
 	if (!(ctx = cli_ctx(cli)))
 		return cli->err.code;
-	return finish_change(cli, pbx_device_update(ctx, t, a->argv[0], a->argv[1], &spec, &rows,
-						    &changed, &cli->err), "update", changed, &rows);
+	/* Separate statements: @changed must be read after the call has set it. */
+	r = pbx_device_update(ctx, t, a->argv[0], a->argv[1], &spec, &rows, &changed, &cli->err);
+	return finish_change(cli, r, "update", changed, &rows);
 }
 
 enum { T_TENANT };
@@ -208,14 +210,15 @@ static int set_enabled(struct cli *cli, struct cli_args *a, const char *path, bo
 	struct pbx_rows rows;
 	bool changed = false;
 	pbx_ctx *ctx;
+	int r;
 
 	if (!t)
 		return CLI_USAGE;
 	if (!(ctx = cli_ctx(cli)))
 		return cli->err.code;
-	return finish_change(cli, pbx_device_set_enabled(ctx, t, a->argv[0], a->argv[1], enabled,
-							 &rows, &changed, &cli->err),
-			     enabled ? "enable" : "disable", changed, &rows);
+	r = pbx_device_set_enabled(ctx, t, a->argv[0], a->argv[1], enabled, &rows, &changed,
+				   &cli->err);
+	return finish_change(cli, r, enabled ? "enable" : "disable", changed, &rows);
 }
 
 static int cmd_device_enable(struct cli *cli, struct cli_args *a)

@@ -253,13 +253,15 @@ static int set_status(struct cli *cli, struct cli_args *a, const char *path, con
 	struct pbx_rows rows;
 	bool changed = false;
 	pbx_ctx *ctx;
+	int r;
 
 	if (!t)
 		return CLI_USAGE;
 	if (!(ctx = cli_ctx(cli)))
 		return cli->err.code;
-	return finish_change(cli, pbx_user_set_status(ctx, t, a->argv[0], status, &rows, &changed,
-						      &cli->err), action, changed, &rows);
+	/* Separate statements: @changed must be read after the call has set it. */
+	r = pbx_user_set_status(ctx, t, a->argv[0], status, &rows, &changed, &cli->err);
+	return finish_change(cli, r, action, changed, &rows);
 }
 
 static int cmd_user_suspend(struct cli *cli, struct cli_args *a)
@@ -311,13 +313,14 @@ static int cmd_user_restore(struct cli *cli, struct cli_args *a)
 	struct pbx_rows rows;
 	bool changed = false;
 	pbx_ctx *ctx;
+	int r;
 
 	if (!t)
 		return CLI_USAGE;
 	if (!(ctx = cli_ctx(cli)))
 		return cli->err.code;
-	return finish_change(cli, pbx_user_restore(ctx, t, a->argv[0], a->v[R_EXTENSION].s, &rows,
-						   &changed, &cli->err), "restore", changed, &rows);
+	r = pbx_user_restore(ctx, t, a->argv[0], a->v[R_EXTENSION].s, &rows, &changed, &cli->err);
+	return finish_change(cli, r, "restore", changed, &rows);
 }
 
 static const char *const list_aliases[] = { "ls", NULL };

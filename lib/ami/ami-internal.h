@@ -67,7 +67,18 @@ void ami_msg_clear(struct pbx_ami_msg *msg);
 int ami_read_msg(pbx_ami *ami, int64_t deadline, struct pbx_ami_msg *ret, bool *broken,
 		 pbx_error *err);
 
-/* Client internals (client.c). */
+/* Actions (client.c): send one action and wait for its answer, once, on this connection. */
+int ami_transact(pbx_ami *ami, const char *action, const char *const *kv, int timeout_ms,
+		 struct pbx_ami_response **ret, bool *broken, pbx_error *err);
+
+/* Session (session.c). */
+int ami_reconnect(pbx_ami *ami, pbx_error *err);
+/* If the server closed an idle connection, notice it before sending anything. */
+void ami_drop_if_closed(pbx_ami *ami);
+
+/* Errors (client.c): fill @err with backend "ami" and return the code. */
+int ami_errorf(pbx_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 int ami_unavailable(const pbx_ami *ami, pbx_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int ami_protocol_error(const pbx_ami *ami, pbx_error *err, const char *fmt, ...)

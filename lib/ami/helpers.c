@@ -119,7 +119,9 @@ int pbx_ami_read_marker(pbx_ami *ami, const char *meta_context, char *buf, size_
 			pbx_error *err)
 {
 	struct pbx_ami_response *resp = NULL;
+	const char *start = NULL;
 	char *cmd = NULL;
+	size_t len = 0;
 	int r;
 
 	if (asprintf(&cmd, "dialplan show version@%s", meta_context) < 0)
@@ -127,24 +129,22 @@ int pbx_ami_read_marker(pbx_ami *ami, const char *meta_context, char *buf, size_
 	r = pbx_ami_command(ami, cmd, &resp, err);
 	if (r < 0)
 		goto cleanup;
-	r = ami_protocol_error(ami, err, "%s: no marker NoOp() at version@%s", ami->name,
-			       meta_context);
-	for (size_t i = 0; i < resp->n_output; i++) {
-		const char *start;
-		size_t len;
-
+	for (size_t i = 0; i < resp->n_output && !start; i++)
 		if (!parse_marker_line(resp->output[i], &start, &len))
-			continue;
-		if (len + 1 > n) {
-			r = pbx_errorf(err, PBX_EINVALID, NULL, NULL, "the marker in %s is longer "
-				       "than %zu bytes", meta_context, n ? n - 1 : 0);
-			break;
-		}
+			start = NULL;
+	if (!start && resp->n_output && strstr(resp->output[0], "There is no existence of"))
+		/* Asterisk before 14 answers a failed command with Response: Follows. */
+		r = ami_errorf(err, PBX_ENOTFOUND, "%s: command '%s' failed: %s", ami->name, cmd,
+			       resp->output[0]);
+	else if (!start)
+		r = ami_protocol_error(ami, err, "%s: version@%s holds no marker NoOp() at "
+				       "priority 1", ami->name, meta_context);
+	else if (len + 1 > n)
+		r = pbx_errorf(err, PBX_EINVALID, NULL, NULL, "the marker in %s is longer than "
+			       "%zu bytes", meta_context, n ? n - 1 : 0);
+	else {
 		memcpy(buf, start, len);
 		buf[len] = '\0';
-		pbx_error_clear(err);
-		r = 0;
-		break;
 	}
 cleanup:
 	free(cmd);

@@ -18,6 +18,7 @@
 int ami_msg_add(struct pbx_ami_msg *msg, const char *key, size_t klen, const char *value,
 		size_t vlen)
 {
+	size_t n = msg->n_headers;
 	struct pbx_ami_header *h;
 	char *k, *v;
 
@@ -25,8 +26,6 @@ int ami_msg_add(struct pbx_ami_msg *msg, const char *key, size_t klen, const cha
 	 * The capacity is implicit: 8, then doubled each time n_headers reaches a power of two
 	 * (n_headers is bounded by PBX_AMI_MAX_HEADERS by the reader).
 	 */
-	size_t n = msg->n_headers;
-
 	if (n == 0 || (n >= 8 && (n & (n - 1)) == 0)) {
 		h = realloc(msg->headers, (n ? n * 2 : 8) * sizeof(*h));
 		if (!h)

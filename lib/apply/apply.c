@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pbx/ami.h"
@@ -281,6 +282,8 @@ static int rollback(struct run *run, pbx_error *err)
 	int r;
 
 	pbx_log(run->ctx, PBX_LOG_WARN, "apply %s failed; rolling back", run->marker);
+	/* The failure may have been a lost AMI connection: the rollback starts a new one. */
+	pbx_ctx_ami_reset(run->ctx);
 	if ((r = write_files(run, true, err)) < 0)
 		return r;
 	if (run->snap) {
@@ -412,7 +415,9 @@ int pbx_apply(pbx_ctx *ctx, const struct pbx_apply_opts *opts, struct pbx_apply_
 		return pbx_errorf(err, PBX_EINVALID, "apply", "tenant",
 				  "tenant \"%s\" is not a valid slug", opts->tenant);
 	if (opts->dry_run) {
-		snprintf(run.marker, sizeof(run.marker), "dry-run");
+		/* Never equal to anything in a file, so only the marker differs from what runs. */
+		snprintf(run.marker, sizeof(run.marker), "dry-run-%ld-%d", (long)time(NULL),
+			 (int)getpid());
 		r = pbx_apply_plan_build(ctx, opts->tenant, run.marker, &run.plan, &ret->problems, err);
 		if (r == PBX_EINVALID && ret->problems.n)
 			*err = ret->problems.items[0];

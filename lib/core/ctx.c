@@ -148,3 +148,9 @@ struct pbx_ami *pbx_ctx_ami(pbx_ctx *ctx, pbx_error *err)
 		return NULL;
 	return ctx->ami;
 }
+
+void pbx_ctx_ami_reset(pbx_ctx *ctx)
+{
+	pbx_ami_close(ctx->ami);
+	ctx->ami = NULL;
+}

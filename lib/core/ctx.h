@@ -31,6 +31,9 @@ struct pbx_realtime *pbx_ctx_realtime(pbx_ctx *ctx, pbx_error *err);
 /* The AMI connection, opened on first use. */
 struct pbx_ami *pbx_ctx_ami(pbx_ctx *ctx, pbx_error *err);
 
+/* Close the AMI connection so that the next pbx_ctx_ami opens a new one. */
+void pbx_ctx_ami_reset(pbx_ctx *ctx);
+
 /* The sealing key from cfg->key_file, loaded on first use. */
 struct pbx_secret_key *pbx_ctx_key(pbx_ctx *ctx, pbx_error *err);
 

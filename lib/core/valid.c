@@ -12,10 +12,16 @@ static bool digit(char c) { return c >= '0' && c <= '9'; }
 
 bool pbx_valid_slug(const char *s)
 {
+	/* Section names that mean something else in extensions.conf or voicemail.conf, and
+	 * pbxctl's own prefix, so no tenant context can collide with pbxctl's contexts. */
+	static const char *const reserved[] = { "general", "globals", "zonemessages", "default" };
 	size_t n;
 
-	if (!s || !lower(s[0]))
+	if (!s || !lower(s[0]) || !strncmp(s, "pbxctl", 6))
 		return false;
+	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+		if (!strcmp(s, reserved[i]))
+			return false;
 	n = strlen(s);
 	if (n < 2 || n > 24)
 		return false;

@@ -223,13 +223,13 @@ int pbx_device_create(pbx_ctx *ctx, const char *tenant, const char *user,
 	else if (!strcmp(PQgetvalue(res, 0, 0), "deleted"))
 		r = pbx_errorf(err, PBX_ECONFLICT, object, "user",
 			       "user %s is deleted; restore it before adding devices", u.username);
+	else if (!strcmp(PQgetvalue(res, 0, 2), "t"))
+		r = pbx_errorf(err, PBX_ECONFLICT, object, "label",
+			       "user %s already has a device labelled \"%s\"", u.username, spec->label);
 	else if (strtol(PQgetvalue(res, 0, 1), NULL, 10) >= PBX_DEVICE_MAX_PER_USER)
 		r = pbx_errorf(err, PBX_ECONFLICT, object, NULL,
 			       "user %s already has %d devices, the most a user may have",
 			       u.username, PBX_DEVICE_MAX_PER_USER);
-	else if (!strcmp(PQgetvalue(res, 0, 2), "t"))
-		r = pbx_errorf(err, PBX_ECONFLICT, object, "label",
-			       "user %s already has a device labelled \"%s\"", u.username, spec->label);
 	PQclear(res);
 	if (r < 0)
 		goto fail;

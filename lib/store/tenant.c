@@ -61,7 +61,8 @@ int pbx_tenant_check_slug(const char *slug, pbx_error *err)
 {
 	if (!pbx_valid_slug(slug))
 		return pbx_errorf(err, PBX_EINVALID, "tenant", "slug",
-				  "slug \"%s\" must match [a-z][a-z0-9-]{1,23}", slug ? slug : "");
+				  "slug \"%s\" must match [a-z][a-z0-9-]{1,23} and not be a reserved name (general, globals, zonemessages, default, pbxctl...)",
+				  slug ? slug : "");
 	return 0;
 }
 

@@ -16,27 +16,51 @@
 #include "pbx/schema.h"
 #include "pg.h"
 
-/* Users, output columns in pbx_schema_user order. */
-#define USER_SELECT \
-	"SELECT u.id::text AS id, t.slug AS tenant, u.username, u.display_name AS name, " \
+/* Users, output columns in pbx_schema_user order, of "u" joined to its tenant "t". */
+#define USER_COLUMNS \
+	"u.id::text AS id, t.slug AS tenant, u.username, u.display_name AS name, " \
 	"u.email, u.extension::text AS extension, u.status, u.outbound_callerid, " \
 	"u.voicemail::text AS voicemail, " \
 	"CASE WHEN u.pin_hash IS NULL THEN NULL ELSE '********' END AS pin, " \
 	"u.dnd::text AS dnd, u.forward_to, NULL::text AS policy, " \
 	PBX_SQL_TIME("u.created_at") " AS created_at, " \
-	PBX_SQL_TIME("u.updated_at") " AS updated_at " \
-	"FROM users u JOIN tenants t ON t.id = u.tenant_id "
+	PBX_SQL_TIME("u.updated_at") " AS updated_at "
+#define USER_SELECT "SELECT " USER_COLUMNS "FROM users u JOIN tenants t ON t.id = u.tenant_id "
 
 /* Devices, output columns in pbx_schema_device order; the secret is always masked here. */
-#define DEVICE_SELECT \
-	"SELECT d.id::text AS id, t.slug AS tenant, u.username AS \"user\", d.label, " \
+#define DEVICE_COLUMNS \
+	"d.id::text AS id, t.slug AS tenant, u.username AS \"user\", d.label, " \
 	"d.sip_username, '********'::text AS secret, d.transport, " \
 	"d.force_rport::text AS force_rport, d.rewrite_contact::text AS rewrite_contact, " \
 	"d.rtp_symmetric::text AS rtp_symmetric, d.direct_media::text AS direct_media, " \
 	"array_to_string(d.codecs, ',') AS codecs, d.enabled::text AS enabled, " \
 	PBX_SQL_TIME("d.created_at") " AS created_at, " \
-	PBX_SQL_TIME("d.updated_at") " AS updated_at " \
-	"FROM devices d JOIN users u ON u.id = d.user_id JOIN tenants t ON t.id = d.tenant_id "
+	PBX_SQL_TIME("d.updated_at") " AS updated_at "
+#define DEVICE_SELECT \
+	"SELECT " DEVICE_COLUMNS "FROM devices d JOIN users u ON u.id = d.user_id " \
+	"JOIN tenants t ON t.id = d.tenant_id "
+
+/*
+ * The statements on the path of every create, prepared once per connection (the plans of
+ * these joins cost more than running them). Each slot has exactly one SQL text.
+ */
+enum pbx_user_stmt {
+	STMT_USER_FINISH,
+	STMT_DEVICE_FINISH,
+	STMT_USER_CREATE_LOCK,
+	STMT_USER_ALLOC_NEXT,
+	STMT_USER_INSERT,
+	STMT_DEVICE_CREATE_LOCK,
+	STMT_DEVICE_INSERT,
+	STMT_MAX_,
+};
+
+/*
+ * Like pbx_pg_query, but through the prepared statement @slot, which is prepared from
+ * @sql the first time this connection runs it.
+ */
+PGresult *pbx_user_stmt(PGconn *pg, enum pbx_user_stmt slot, const char *sql, int n,
+			const char *const *params, const char *object, pbx_error *err);
 
 /* A tenant as the user and device stores need it. */
 struct pbx_tenant_ref {
@@ -69,14 +93,15 @@ int pbx_user_load(PGconn *pg, const char *sql, const char *id, const char *objec
 		  struct pbx_rows *rows, char **json, pbx_error *err);
 
 /*
- * The end of a change: run @sql, which selects the entity's rows and appends its audit row
+ * The end of a change: run @sql (prepared as @slot), which selects the entity's rows and appends its audit row
  * ($1 id, $2 source, $3 tenant slug, $4 action, $5 before image), fill a new table of
  * @schema, then either commit, or, when @before_rows is given and nothing but updated_at
  * differs and !@force_changed, roll back (no write, no audit row). On success *@ret gets the
  * rows (or they are freed when @ret is NULL) and *@ret_changed whether it committed.
  * Rolls back on failure.
  */
-int pbx_user_finish(pbx_ctx *ctx, PGconn *pg, const char *sql, const struct pbx_schema *schema,
+int pbx_user_finish(pbx_ctx *ctx, PGconn *pg, enum pbx_user_stmt slot, const char *sql,
+		    const struct pbx_schema *schema,
 		    const char *id, const char *slug, const char *action, const char *before,
 		    const struct pbx_rows *before_rows, bool force_changed, struct pbx_rows *ret,
 		    bool *ret_changed, pbx_error *err);

@@ -57,7 +57,7 @@ void peer_reload_dialplan(struct peer *p)
 {
 	dp_free(&p->dp);
 	if (p->dialplan_dir)
-		dp_load_dir(p->dialplan_dir, &p->dp, stderr);
+		dp_load_dir(p->dialplan_dir, &p->dp, stderr, p->sw.skip_line);
 }
 
 /* ---- session ---- */
@@ -190,7 +190,9 @@ static void do_reload(struct peer *p, const struct req *r, struct sb *out)
 		send_error(out, r, "An unknown error occurred");
 		return;
 	}
-	if (!*m || strncasecmp(m, "pbx_config", 10) == 0)
+	/* stale-reload: Success, but the old dialplan stays, as when Asterisk did not pick up
+	 * the files (a wrong include path, a second node) */
+	if ((!*m || strncasecmp(m, "pbx_config", 10) == 0) && !p->sw.stale_reload)
 		peer_reload_dialplan(p);
 	p->reloaded = time(NULL);
 	send_ack(out, r, "Module Reloaded");

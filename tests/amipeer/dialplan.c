@@ -96,7 +96,7 @@ static void free_file(struct file *f)
 }
 
 /* Parse one file; false when Asterisk would refuse the whole file. */
-static bool parse_file(const char *path, struct file *f, FILE *warn)
+static bool parse_file(const char *path, struct file *f, FILE *warn, const char *skip)
 {
 	FILE *in = fopen(path, "r");
 	char *line = NULL;
@@ -113,6 +113,11 @@ static bool parse_file(const char *path, struct file *f, FILE *warn)
 		char *s, *eq, *end;
 
 		lineno++;
+		if (skip && *skip && strstr(line, skip)) {
+			fprintf(warn, "amipeer: skip-line: line %d of %s skipped, as an invalid priority would be\n",
+				lineno, path);
+			continue;
+		}
 		strip_comments(line, &depth);
 		s = trim(line);
 		if (!*s)
@@ -395,7 +400,7 @@ static void load_category(struct dialplan *dp, const struct category *cat, const
 	}
 }
 
-void dp_load_dir(const char *dir, struct dialplan *ret, FILE *warn)
+void dp_load_dir(const char *dir, struct dialplan *ret, FILE *warn, const char *skip_line)
 {
 	struct dialplan dp = { 0 };
 	char *pattern = NULL;
@@ -411,7 +416,7 @@ void dp_load_dir(const char *dir, struct dialplan *ret, FILE *warn)
 			const char *base = strrchr(g.gl_pathv[i], '/');
 
 			f.base = base ? base + 1 : g.gl_pathv[i];
-			if (!parse_file(g.gl_pathv[i], &f, warn))
+			if (!parse_file(g.gl_pathv[i], &f, warn, skip_line))
 				continue;   /* the whole file is lost, as in Asterisk */
 			for (size_t j = 0; j < f.n; j++)
 				load_category(&dp, &f.cat[j], f.base, warn);

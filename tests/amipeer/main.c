@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -140,6 +141,11 @@ static bool apply_switch(struct switches *sw, const char *name, const char *arg)
 		sw->drop_after = xstrdup(arg);
 	} else if (strcmp(name, "slow") == 0 && arg && *arg) {
 		sw->slow_ms = atoi(arg);
+	} else if (strcmp(name, "skip-line") == 0 && arg && *arg) {
+		free(sw->skip_line);
+		sw->skip_line = xstrdup(arg);
+	} else if (strcmp(name, "stale-reload") == 0) {
+		sw->stale_reload = true;
 	} else {
 		return false;
 	}
@@ -149,8 +155,10 @@ static bool apply_switch(struct switches *sw, const char *name, const char *arg)
 static void copy_switches(struct switches *dst, const struct switches *src)
 {
 	free(dst->drop_after);
+	free(dst->skip_line);
 	*dst = *src;
 	dst->drop_after = src->drop_after ? xstrdup(src->drop_after) : NULL;
+	dst->skip_line = src->skip_line ? xstrdup(src->skip_line) : NULL;
 }
 
 static char *read_file(const char *path)
@@ -270,14 +278,17 @@ static int take_request(struct conn *c, struct req *r)
 	size_t pos = 0;
 
 	*r = (struct req){ 0 };
+	if (!c->in.len)
+		return 0;
 	for (;;) {
 		char *nl = memchr(c->in.p + pos, '\n', c->in.len - pos);
 		size_t n;
 		char *line, *colon;
 
 		if (!nl) {
+			/* Incomplete: parsed again when more arrives, within limits. */
 			req_free(r);
-			return c->in.len - pos > MAX_LINE ? -1 : 0;
+			return c->in.len - pos > MAX_LINE || c->in.len > MAX_REQUEST ? -1 : 0;
 		}
 		line = c->in.p + pos;
 		n = (size_t)(nl - line);
@@ -467,13 +478,15 @@ static void usage(FILE *f)
 		"usage: amipeer [--port N] [--port-file FILE] [--bind ADDR] [--user U --secret S]\n"
 		"               [--dialplan-dir DIR] [--contacts FILE] [--registrations FILE]\n"
 		"               [--log FILE] [--control FILE] [--refuse-login]\n"
-		"               [--drop-after ACTION] [--reload-error] [--slow MS]\n");
+		"               [--drop-after ACTION] [--reload-error] [--slow MS]\n"
+		"               [--exit-with-parent]\n");
 }
 
 int main(int argc, char **argv)
 {
 	enum { O_PORT = 256, O_PORTFILE, O_BIND, O_USER, O_SECRET, O_DIALPLAN, O_CONTACTS,
-	       O_REGS, O_LOG, O_CONTROL, O_REFUSE, O_DROP, O_RELOADERR, O_SLOW, O_HELP };
+	       O_REGS, O_LOG, O_CONTROL, O_REFUSE, O_DROP, O_RELOADERR, O_SLOW, O_PARENT,
+	       O_HELP };
 	static const struct option opts[] = {
 		{ "port", required_argument, NULL, O_PORT },
 		{ "port-file", required_argument, NULL, O_PORTFILE },
@@ -489,6 +502,7 @@ int main(int argc, char **argv)
 		{ "drop-after", required_argument, NULL, O_DROP },
 		{ "reload-error", no_argument, NULL, O_RELOADERR },
 		{ "slow", required_argument, NULL, O_SLOW },
+		{ "exit-with-parent", no_argument, NULL, O_PARENT },
 		{ "help", no_argument, NULL, O_HELP },
 		{ 0 },
 	};
@@ -525,6 +539,11 @@ int main(int argc, char **argv)
 		case O_DROP: apply_switch(&p.base, "drop-after", optarg); break;
 		case O_RELOADERR: apply_switch(&p.base, "reload-error", NULL); break;
 		case O_SLOW: apply_switch(&p.base, "slow", optarg); break;
+		case O_PARENT:
+			/* A test that crashes must not leave its peer behind. */
+			if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() == 1)
+				return 1;
+			break;
 		case O_HELP: usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

@@ -16,6 +16,7 @@
 #define ASTERISK_VERSION "UNKNOWN__and_probably_unsupported"
 #define MAX_LINE (64 * 1024)
 #define MAX_HEADERS 1024
+#define MAX_REQUEST (1024 * 1024)
 
 /* ---- growable string ---- */
 struct sb {
@@ -74,7 +75,7 @@ struct dialplan {
 };
 
 /* Load every *.conf of @dir as Asterisk's pbx_config would; warnings go to @warn. */
-void dp_load_dir(const char *dir, struct dialplan *ret, FILE *warn);
+void dp_load_dir(const char *dir, struct dialplan *ret, FILE *warn, const char *skip_line);
 void dp_free(struct dialplan *dp);
 struct dp_context *dp_find(const struct dialplan *dp, const char *name);
 /* ast_extension_match: does extension (or pattern) @pattern match @data? */
@@ -86,6 +87,9 @@ struct switches {
 	bool reload_error;
 	char *drop_after;   /* action name or NULL */
 	int slow_ms;
+	char *skip_line;    /* a dialplan line holding this text is skipped on load, as Asterisk
+			       skips a line with an invalid priority */
+	bool stale_reload;  /* Reload answers Success but keeps the old dialplan */
 };
 
 struct dbent {

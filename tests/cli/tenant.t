@@ -39,7 +39,7 @@ Invalid input: exit 3, one line naming object and field; nothing changed.
   [3]
 
   $ pbxctl -o json tenant create Bad --extensions 1000-1999
-  {"error":{"code":"invalid","exit":3,"object":"tenant","field":"slug","message":"slug \"Bad\" must match [a-z][a-z0-9-]{1,23}"}}
+  {"error":{"code":"invalid","exit":3,"object":"tenant","field":"slug","message":"slug \"Bad\" must match [a-z][a-z0-9-]{1,23} and not be a reserved name (general, globals, zonemessages, default, pbxctl...)"}}
   [3]
 
   $ pbxctl tenant show cram-bad

@@ -22,6 +22,7 @@
 #define PBX_AMI_MAX_MESSAGE (1024 * 1024)       /* bytes in one message */
 #define PBX_AMI_MAX_HEADERS 100000              /* lines in one message */
 #define PBX_AMI_MAX_EVENTS 1000000              /* events in one list */
+#define PBX_AMI_MAX_RESPONSE (256 * 1024 * 1024) /* bytes of one list */
 
 struct pbx_ami_config {
 	const char *host;     /* name or address; NULL means 127.0.0.1 */
@@ -65,8 +66,9 @@ struct pbx_ami_response {
 };
 
 /*
- * Called for every message the server sends that is not part of an answer to one of our
- * actions (e.g. "Event: FullyBooted"). @event is valid during the call only.
+ * Called for every event the server sends that is not part of an answer to one of our
+ * actions (e.g. "Event: FullyBooted"), as the client reads them, that is while it waits for
+ * an answer. @event is valid during the call only. Stale responses are dropped silently.
  */
 typedef void pbx_ami_event_fn(const struct pbx_ami_msg *event, void *userdata);
 

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Tenant slug: [a-z][a-z0-9-]{1,23}. */
+/* Tenant slug: [a-z][a-z0-9-]{1,23}, not general, globals, zonemessages, default or pbxctl*. */
 bool pbx_valid_slug(const char *s);
 /* Extension: 2 to 8 digits, no leading zero. */
 bool pbx_valid_extension(const char *s);

@@ -135,6 +135,7 @@ void peer_start(struct peerproc *pp, const char *dialplan_fixture, const char *c
 	argv[n++] = pp->contacts;
 	argv[n++] = "--registrations";
 	argv[n++] = pp->regs;
+	argv[n++] = "--exit-with-parent";
 	for (size_t i = 0; extra && extra[i] && n < 62; i++)
 		argv[n++] = extra[i];
 	argv[n] = NULL;

@@ -55,7 +55,7 @@ static void start_peer(void)
 		execl(getenv("PBXCTL_AMIPEER"), "amipeer", "--port", "0", "--port-file",
 		      path_in("port"), "--user", "pbxctl", "--secret", "s3cret", "--dialplan-dir",
 		      path_in("dp"), "--log", path_in("peer.log"), "--control", path_in("control"),
-		      (char *)NULL);
+		      "--exit-with-parent", (char *)NULL);
 		_exit(127);
 	}
 	for (int i = 0; i < 100 && !port[0]; i++) {
@@ -73,13 +73,15 @@ static void start_peer(void)
 	peer_port = atoi(port);
 }
 
+/* The peer re-reads its control file before every action; replace it atomically. */
 static void control(const char *text)
 {
-	FILE *f = fopen(path_in("control"), "w");
+	FILE *f = fopen(path_in("control.tmp"), "w");
 
 	cr_assert_not_null(f);
 	fputs(text, f);
 	fclose(f);
+	cr_assert(eq(int, rename(path_in("control.tmp"), path_in("control")), 0));
 }
 
 static void setup(void)
@@ -458,4 +460,56 @@ Test(apply, interrupted_apply_is_repaired_by_the_next)
 		cr_assert(not(eq(ptr, strstr(pbx_rows_get(&jobs, 0, "error"), "interrupted"), NULL)));
 		pbx_rows_free(&jobs);
 	}
+}
+
+/* Asterisk answers Success to a reload that skipped a line (reload-bad-priority): the
+ * context counts prove it, and the apply rolls back to the previous, complete state. */
+static void rolled_back_by(const char *switches)
+{
+	struct pbx_apply_result res;
+	pbx_error err = PBX_ERROR_INIT;
+	char p[300], before_marker[80], after_marker[80];
+	char *before, *after;
+
+	add_user("alice", 1);
+	cr_assert(eq(int, run(false, &res, &err), 0), "%s", err.message);
+	pbx_apply_result_free(&res);
+	snprintf(p, sizeof(p), "%s/dp/%s.conf", dir, slug);
+	before = read_all(p);
+	peer_marker(before_marker, sizeof(before_marker));
+
+	add_user("bob", 1);
+	control(switches);
+	cr_assert(eq(int, run(false, &res, &err), PBX_EROLLEDBACK), "%s", err.message);
+	cr_assert(eq(str, (char *)pbx_rows_get(&res.job, 0, "status"), "ROLLED_BACK"));
+	cr_assert(eq(str, (char *)pbx_rows_get(&res.job, 0, "rollback_failed"), "false"));
+	pbx_apply_result_free(&res);
+	after = read_all(p);
+	cr_assert(eq(str, after, before), "the file was not restored");
+	cr_assert(eq(sz, realtime_rows(), 3), "bob's device rows were not rolled back");
+	peer_marker(after_marker, sizeof(after_marker));
+	cr_assert(eq(str, after_marker, before_marker));
+	free(before);
+	free(after);
+
+	control("");
+	cr_assert(eq(int, run(false, &res, &err), 0), "%s", err.message);
+	cr_assert(res.changed);
+	pbx_apply_result_free(&res);
+	cr_assert(eq(sz, realtime_rows(), 6));
+}
+
+Test(apply, skipped_line_is_caught_by_counts_and_rolled_back)
+{
+	rolled_back_by("skip-line exten => 101,\n");
+}
+
+Test(apply, reload_that_keeps_the_old_dialplan_is_caught_by_the_marker)
+{
+	rolled_back_by("stale-reload\n");
+}
+
+Test(apply, connection_lost_during_reload_is_rolled_back_on_a_new_connection)
+{
+	rolled_back_by("drop-after Reload\n");
 }

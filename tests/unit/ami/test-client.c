@@ -225,6 +225,7 @@ Test(ami_recording, command_output_old_follows_form)
 {
 	/* crafted: the Asterisk 1.8-13 form, raw text that looks like headers and blank lines */
 	struct pbx_ami_response *resp = NULL;
+	char marker[64] = "";
 	pbx_error err = PBX_ERROR_INIT;
 	struct fake_peer f;
 	pbx_ami *ami = open_recording(&f, "crafted-command-follows", NULL, NULL);
@@ -248,6 +249,12 @@ Test(ami_recording, command_output_old_follows_form)
 	pbx_ami_response_free(resp);
 	/* And the session goes on normally after it. */
 	cr_assert(eq(int, pbx_ami_ping(ami, &err), 0), "%s", err.message);
+	/* That Asterisk answers a failed command with Follows too: still not found. */
+	cr_assert(eq(int, pbx_ami_read_marker(ami, "pbxctl-meta-acme", marker, sizeof(marker),
+					      &err), PBX_ENOTFOUND));
+	cr_assert(strstr(err.message, "There is no existence of 'pbxctl-meta-acme' context") !=
+		  NULL, "%s", err.message);
+	cr_assert(eq(str, marker, ""));
 	finish(&f, ami);
 	fake_free(&f);
 }

@@ -429,3 +429,15 @@ Test(ami_hostile, random_fragments_never_crash_or_hang)
 		finish(&f, ami);
 	}
 }
+
+Test(ami_connect, port_out_of_range_is_invalid)
+{
+	struct pbx_ami_config cfg = config(1000);
+	pbx_error err = PBX_ERROR_INIT;
+	pbx_ami *ami = NULL;
+
+	cfg.port = 70000;
+	cr_assert(eq(int, pbx_ami_connect(&cfg, &ami, &err), PBX_EINVALID));
+	cr_assert(eq(str, err.field, "port"));
+	cr_assert(ami == NULL);
+}

@@ -23,6 +23,10 @@ Test(valid, slugs)
 	cr_assert(not(pbx_valid_slug("ac\nme")));
 	cr_assert(not(pbx_valid_slug("")));
 	cr_assert(not(pbx_valid_slug(NULL)));
+	cr_assert(not(pbx_valid_slug("default")));
+	cr_assert(not(pbx_valid_slug("general")));
+	cr_assert(not(pbx_valid_slug("pbxctl-meta-x")));
+	cr_assert(pbx_valid_slug("defaults"));
 }
 
 Test(valid, extensions)

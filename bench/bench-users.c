@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Benchmark: create N users (default 1000) with two SIP devices each through libpbx, one
+ * library call per user and per device, each in its own transaction with its audit row,
+ * as `pbxctl user create` and `pbxctl device create` do. Prints the wall time in total,
+ * per user (with its two devices) and per call. Needs a migrated PostgreSQL: the database
+ * comes from $PBXCTL_DATABASE_URL (scripts/services writes it); a throw-away tenant and
+ * key file are made for the run, and the tenant is removed afterwards (not timed).
+ *
+ * Usage: bench-users [N]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pbx/config.h"
+#include "pbx/db.h"
+#include "pbx/device.h"
+#include "pbx/pbx.h"
+#include "pbx/secret.h"
+#include "pbx/tenant.h"
+#include "pbx/user.h"
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int fail(const char *what, const pbx_error *err)
+{
+	fprintf(stderr, "bench-users: %s: %s%s%s\n", what, err->message,
+		err->detail[0] ? ": " : "", err->detail);
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	static const char *const labels[] = { "Desk Phone", "Mobile" };
+	struct pbx_tenant_spec tspec = { .extensions = "10000-99999" };
+	char dir[] = "/tmp/pbxctl-bench-XXXXXX", key[64], slug[32], name[32];
+	const char *url = getenv("PBXCTL_DATABASE_URL");
+	long n = argc > 1 ? strtol(argv[1], NULL, 10) : 1000;
+	pbx_error err = PBX_ERROR_INIT;
+	struct pbx_config cfg;
+	struct pbx_rows rows;
+	double t0, t1, t2;
+	pbx_ctx *ctx;
+
+	if (!url || n < 1 || n > 90000) {
+		fprintf(stderr, "usage: PBXCTL_DATABASE_URL=... bench-users [N (1-90000)]\n");
+		return 2;
+	}
+	if (pbx_config_defaults(&cfg, &err) < 0)
+		return fail("config", &err);
+	free(cfg.database_url);
+	cfg.database_url = strdup(url);
+	if (!mkdtemp(dir)) {
+		perror("bench-users: mkdtemp");
+		return 1;
+	}
+	snprintf(key, sizeof(key), "%s/pbxctl.key", dir);
+	free(cfg.key_file);
+	cfg.key_file = strdup(key);
+	if (pbx_secret_key_init(key, &err) < 0)
+		return fail("key", &err);
+	if (pbx_ctx_new(&cfg, &ctx, &err) < 0)
+		return fail("context", &err);
+	if (pbx_db_migrate(ctx, &rows, &err) < 0)
+		return fail("migrate", &err);
+	pbx_rows_free(&rows);
+	snprintf(slug, sizeof(slug), "bench-%d", (int)getpid());
+	tspec.slug = slug;
+	if (pbx_tenant_create(ctx, &tspec, &rows, &err) < 0)
+		return fail("tenant", &err);
+	pbx_rows_free(&rows);
+
+	t0 = now();
+	for (long i = 0; i < n; i++) {
+		struct pbx_user_spec u = PBX_USER_SPEC_INIT;
+
+		snprintf(name, sizeof(name), "user%05ld", i);
+		u.username = name;
+		if (pbx_user_create(ctx, slug, &u, &rows, &err) < 0)
+			return fail(name, &err);
+		pbx_rows_free(&rows);
+		for (size_t d = 0; d < 2; d++) {
+			struct pbx_device_spec s = PBX_DEVICE_SPEC_INIT;
+
+			s.label = labels[d];
+			if (pbx_device_create(ctx, slug, name, &s, &rows, &err) < 0)
+				return fail(labels[d], &err);
+			pbx_device_rows_free(&rows);
+		}
+	}
+	t1 = now();
+	printf("%ld users with 2 devices each: %.3f s in total, %.3f ms per user, "
+	       "%.3f ms per call (%ld calls)\n", n, t1 - t0, (t1 - t0) * 1e3 / (double)n,
+	       (t1 - t0) * 1e3 / (double)(3 * n), 3 * n);
+
+	if (pbx_tenant_delete(ctx, slug, true, NULL, &err) < 0)
+		return fail("cleanup", &err);
+	t2 = now();
+	printf("cleanup (tenant delete --force, not part of the figure): %.3f s\n", t2 - t1);
+	pbx_ctx_free(ctx);
+	pbx_config_free(&cfg);
+	unlink(key);
+	rmdir(dir);
+	return 0;
+}
