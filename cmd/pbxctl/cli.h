@@ -105,6 +105,7 @@ extern const size_t cli_n_global_opts;
 
 /* The nouns, each defined at the end of its own file. */
 extern const struct cli_cmd cmd_tenant, cmd_user, cmd_device, cmd_secrets, cmd_apply, cmd_audit, cmd_db, cmd_help, cmd_complete, cmd_version;
+extern const struct cli_cmd cmd_import, cmd_export;
 
 /* opt.c: parse @argc/@argv against @cmd's options into @a. Returns 0 or -1 after printing
  * a usage error. The first element of argv is the verb's name. */

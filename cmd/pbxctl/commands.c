@@ -71,6 +71,8 @@ static const struct cli_cmd *const nouns[] = {
 	&cmd_apply,
 	&cmd_audit,
 	&cmd_db,
+	&cmd_import,
+	&cmd_export,
 	&cmd_help,
 	&cmd_version,
 	&cmd_complete,

@@ -145,6 +145,7 @@ static int cmd_complete_run(struct cli *cli, struct cli_args *a)
 	const struct cli_cmd *noun = NULL, *verb = NULL;
 	const char *directive = ":nofiles";
 	const char *cur = a->argc > 0 ? a->argv[a->argc - 1] : "";
+	const char *last_pos = NULL;   /* the last positional word before the cursor */
 	int npos = 0;
 	int i = 0;
 
@@ -181,6 +182,7 @@ static int cmd_complete_run(struct cli *cli, struct cli_args *a)
 				goto done;
 		} else {
 			npos++;
+			last_pos = w;
 		}
 	}
 	if (cur[0] == '-') {
@@ -203,7 +205,7 @@ static int cmd_complete_run(struct cli *cli, struct cli_args *a)
 		} else if (at->args == CLI_ARG_FILE) {
 			directive = ":files";
 		} else if (at->args != CLI_ARG_NONE && (at->max_args < 0 || npos < at->max_args)) {
-			complete_dynamic(cli, at->args, cur, npos > 0 ? a->argv[i - 1] : NULL);
+			complete_dynamic(cli, at->args, cur, last_pos);
 		}
 	}
 done:

@@ -8,10 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pbx/dialplan-external.h"
 #include "pbx/dialplan.h"
 #include "pbx/realtime.h"
 #include "apply-internal.h"
 #include "ctx.h"
+#include "external.h"
 #include "files.h"
 #include "state.h"
 
@@ -260,10 +262,13 @@ int pbx_apply_plan_build(pbx_ctx *ctx, const char *tenant, const char *marker,
 			r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
 			goto cleanup;
 		}
+		m.outbound = true;
 		if (pbx_dialplan_tenant(&m, &dp, &e) < 0)
 			pbx_diag_add(diag, &e);
 		else if (pbx_dialplan_voicemail(&m, &vm, &e) < 0)
 			pbx_diag_add(diag, &e);
+		else
+			pbx_apply_ext_tenant(ctx, st, t, &m, &dp, diag);
 		model_free(users, t->n_users);
 		rows_of(t, rows, diag);
 		if (!dp.text) {
@@ -297,6 +302,28 @@ int pbx_apply_plan_build(pbx_ctx *ctx, const char *tenant, const char *marker,
 		pbx_dp_file_free(&vm);
 		if ((r = compare(a, marker, err)) < 0)
 			goto cleanup;
+	}
+	/* External calling: trunk rows, and the inbound router every apply regenerates. */
+	pbx_apply_ext_rows(st, rows, diag);
+	{
+		struct pbx_dp_file in = PBX_DP_FILE_INIT;
+		struct pbx_apply_artifact *a;
+
+		if (pbx_apply_ext_router(st, marker, &in, diag) == 0 && in.text) {
+			if ((r = add_artifact(plan, &a, err)) < 0) {
+				pbx_dp_file_free(&in);
+				goto cleanup;
+			}
+			a->path = join_path(cfg->config_dir, in.name);
+			a->slug = strdup(PBX_DP_INBOUND_OWNER);
+			a->new_text = in.text;
+			a->contexts = in.contexts;
+			a->n_contexts = in.n_contexts;
+			in = (struct pbx_dp_file)PBX_DP_FILE_INIT;
+			if ((r = compare(a, marker, err)) < 0)
+				goto cleanup;
+		}
+		pbx_dp_file_free(&in);
 	}
 	if (!tenant && ((r = orphans(plan, st, cfg->config_dir, PBX_ART_DIALPLAN, marker, err)) < 0 ||
 			(r = orphans(plan, st, cfg->voicemail_dir, PBX_ART_VOICEMAIL, marker, err)) < 0))

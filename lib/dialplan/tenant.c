@@ -49,15 +49,36 @@ static void header(struct dp_out *o, const struct pbx_dp_tenant *t, const char *
 		   t->suspended ? ", suspended" : "");
 }
 
-static void invalid_handlers(struct dp_out *o, const char *sound, bool with_s)
+static void invalid_handlers(struct dp_out *o, const char *sound, bool with_s, bool outbound)
 {
 	static const char *const ext[] = { "_X.", "_*X.", "s", "i" };
 
 	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
-		if (!with_s && !strcmp(ext[i], "s"))
+		if ((!with_s && !strcmp(ext[i], "s")) || (outbound && !strcmp(ext[i], "_X.")))
 			continue;
 		dp_exten(o, ext[i], "Playback(%s)", sound);
 		dp_same(o, NULL, "Hangup()");
+	}
+}
+
+/*
+ * With outbound calling, a number that is no extension leaves through <slug>-outbound, but
+ * only once it is known to be digits (after an optional +): ${EXTEN} then cannot carry a
+ * comma, a colon or a quote into Goto's arguments. Anything else is invalid.
+ */
+static void outbound_handoff(struct dp_out *o, const struct pbx_dp_tenant *t)
+{
+	static const char *const ext[] = { "_X.", "_+X." };
+	static const char *const re[] = { "^[0-9]{2,20}$", "^[+][0-9]{2,20}$" };
+
+	dp_blank(o);
+	dp_comment(o, "other numbers: out through %s" PBX_DP_OUTBOUND_SUFFIX
+		   ", under the caller's policy", t->slug);
+	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+		dp_exten(o, ext[i], "GotoIf(${REGEX(\"%s\" ${EXTEN})}?out)", re[i]);
+		dp_same(o, NULL, "Playback(pbx-invalid)");
+		dp_same(o, NULL, "Hangup()");
+		dp_same(o, "out", "Goto(%s" PBX_DP_OUTBOUND_SUFFIX ",${EXTEN},1)", t->slug);
 	}
 }
 
@@ -210,14 +231,16 @@ int pbx_dialplan_tenant(const struct pbx_dp_tenant *t, struct pbx_dp_file *ret,
 	dp_context(&o, ctx);
 	if (t->suspended) {
 		dp_comment(&o, "tenant suspended: every number is not in service");
-		invalid_handlers(&o, "ss-noservice", true);
+		invalid_handlers(&o, "ss-noservice", true, false);
 	} else {
 		for (size_t i = 0; i < plan.n; i++)
 			user_extension(&o, t, &plan, &plan.e[i]);
 		voicemail_access(&o, t, &plan);
+		if (t->outbound)
+			outbound_handoff(&o, t);
 		dp_blank(&o);
 		dp_comment(&o, "numbers nobody has");
-		invalid_handlers(&o, "pbx-invalid", false);
+		invalid_handlers(&o, "pbx-invalid", false, t->outbound);
 	}
 	context_name(ctx, PBX_DP_META_PREFIX, t->slug, "");
 	dp_context(&o, ctx);

@@ -29,7 +29,11 @@
 	X(rewrite_contact, RT_YESNO, 0) \
 	X(rtp_symmetric, RT_YESNO, 0) \
 	X(callerid, RT_STR, 40) \
-	X(webrtc, RT_YESNO, 0)
+	X(webrtc, RT_YESNO, 0) \
+	X(outbound_auth, RT_STR, 255) \
+	X(from_user, RT_STR, 40) \
+	X(from_domain, RT_STR, 40) \
+	X(identify_by, RT_STR, 80)
 
 #define PS_AUTHS_COLUMNS(X) \
 	X(auth_type, RT_AUTH, 0) \
@@ -39,7 +43,27 @@
 #define PS_AORS_COLUMNS(X) \
 	X(max_contacts, RT_INT, 0) \
 	X(remove_existing, RT_YESNO, 0) \
-	X(qualify_frequency, RT_INT, 0)
+	X(qualify_frequency, RT_INT, 0) \
+	X(contact, RT_STR, 255)
+
+/* Trunks: outbound registration (with line support) and identification by address. */
+#define PS_REGISTRATIONS_COLUMNS(X) \
+	X(auth_rejection_permanent, RT_YESNO, 0) \
+	X(client_uri, RT_STR, 255) \
+	X(contact_user, RT_STR, 40) \
+	X(expiration, RT_INT, 0) \
+	X(max_retries, RT_INT, 0) \
+	X(outbound_auth, RT_STR, 255) \
+	X(retry_interval, RT_INT, 0) \
+	X(forbidden_retry_interval, RT_INT, 0) \
+	X(server_uri, RT_STR, 255) \
+	X(transport, RT_STR, 40) \
+	X(line, RT_YESNO, 0) \
+	X(endpoint, RT_STR, 255)
+
+#define PS_ENDPOINT_ID_IPS_COLUMNS(X) \
+	X(endpoint, RT_STR, 255) \
+	X(match, RT_STR, 80)
 
 #define RT_COL_DEF(n, k, m) { #n, k, m },
 #define RT_COL_NAME(n, k, m) #n,
@@ -76,11 +100,15 @@
 RT_TABLE_ARRAYS(ps_endpoints, PS_ENDPOINTS_COLUMNS)
 RT_TABLE_ARRAYS(ps_auths, PS_AUTHS_COLUMNS)
 RT_TABLE_ARRAYS(ps_aors, PS_AORS_COLUMNS)
+RT_TABLE_ARRAYS(ps_registrations, PS_REGISTRATIONS_COLUMNS)
+RT_TABLE_ARRAYS(ps_endpoint_id_ips, PS_ENDPOINT_ID_IPS_COLUMNS)
 
 const struct rt_table rt_tables[] = {
 	RT_TABLE_ENTRY(ps_endpoints, PS_ENDPOINTS_COLUMNS),
 	RT_TABLE_ENTRY(ps_auths, PS_AUTHS_COLUMNS),
 	RT_TABLE_ENTRY(ps_aors, PS_AORS_COLUMNS),
+	RT_TABLE_ENTRY(ps_registrations, PS_REGISTRATIONS_COLUMNS),
+	RT_TABLE_ENTRY(ps_endpoint_id_ips, PS_ENDPOINT_ID_IPS_COLUMNS),
 };
 const size_t rt_n_tables = sizeof(rt_tables) / sizeof(rt_tables[0]);
 

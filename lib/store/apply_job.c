@@ -199,7 +199,7 @@ int pbx_apply_jobs(pbx_ctx *ctx, const char *status, const char *tenant, long li
 		return err->code;
 	snprintf(lim, sizeof(lim), "%ld", limit > 0 ? limit : 50);
 	res = pbx_pg_query(pg, JOB_SELECT "WHERE ($1::text IS NULL OR status = $1) "
-			   "AND ($2::text IS NULL OR tenant = $2) ORDER BY id DESC LIMIT $3::int",
+			   "AND ($2::text IS NULL OR tenant = $2) ORDER BY apply_jobs.id DESC LIMIT $3::int",
 			   3, p, "apply job", err);
 	if (!res)
 		return err->code;

@@ -110,7 +110,7 @@ int pbx_audit_list(pbx_ctx *ctx, const struct pbx_audit_filter *f, struct pbx_ro
 		"AND ($2::text IS NULL OR action = $2) AND ($3::text IS NULL OR actor = $3) "
 		"AND ($4::text IS NULL OR tenant = $4) AND ($5::timestamptz IS NULL OR at >= $5) "
 		"AND ($6::timestamptz IS NULL OR at < $6) AND ($7::bigint IS NULL OR id < $7) "
-		"ORDER BY id DESC LIMIT $8::int", 8, NULL, p, NULL, NULL, 0);
+		"ORDER BY audit_log.id DESC LIMIT $8::int", 8, NULL, p, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 

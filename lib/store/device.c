@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * SIP devices in PostgreSQL: create with a random SIP username and a sealed random secret,
- * update, enable and disable, delete, rotate the secret, list, show with an audited reveal,
- * and the key file and secret checks behind `pbxctl secrets`. The secret is sealed before the
- * transaction starts, so a missing key writes nothing; the plaintext lives only in buffers
- * that are wiped, and in the one result row that create and rotate-secret hand back.
+ * SIP devices in PostgreSQL, the writing half: create (alone, or with a new user) with a
+ * random SIP username and a sealed random secret, update, enable and disable, delete and
+ * rotate the secret. The secret is sealed before the transaction starts, so a missing key
+ * writes nothing; the plaintext lives only in buffers that are wiped, and in the one result
+ * row that create and rotate-secret hand back.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,31 +40,6 @@ const struct pbx_schema pbx_schema_device = {
 	.name = "device",
 	.fields = device_fields,
 	.n_fields = sizeof(device_fields) / sizeof(device_fields[0]),
-};
-
-static const struct pbx_field check_fields[] = {
-	{ "tenant", PBX_FT_STRING, PBX_FIELD_DEFAULT, "tenant slug" },
-	{ "user", PBX_FT_STRING, PBX_FIELD_DEFAULT, "owner's username" },
-	{ "label", PBX_FT_STRING, PBX_FIELD_DEFAULT, "device label" },
-	{ "sip_username", PBX_FT_STRING, PBX_FIELD_DEFAULT, "SIP username" },
-	{ "problem", PBX_FT_STRING, PBX_FIELD_DEFAULT, "why its secret does not open" },
-};
-
-const struct pbx_schema pbx_schema_secret_check = {
-	.name = "secret_check",
-	.fields = check_fields,
-	.n_fields = sizeof(check_fields) / sizeof(check_fields[0]),
-};
-
-static const struct pbx_field key_fields[] = {
-	{ "key_file", PBX_FT_STRING, PBX_FIELD_DEFAULT, "path of the key file" },
-	{ "mode", PBX_FT_STRING, PBX_FIELD_DEFAULT, "its permissions" },
-};
-
-const struct pbx_schema pbx_schema_key_file = {
-	.name = "key",
-	.fields = key_fields,
-	.n_fields = sizeof(key_fields) / sizeof(key_fields[0]),
 };
 
 /* Load and lock device @2 (label, SIP username or id) of user $1; the image is "before". */
@@ -144,19 +119,6 @@ static const char *tri(int v)
 	return v == PBX_UNSET ? NULL : v ? "true" : "false";
 }
 
-void pbx_device_rows_free(struct pbx_rows *rows)
-{
-	int i = rows->schema ? pbx_schema_index(rows->schema, "secret") : -1;
-
-	for (size_t row = 0; i >= 0 && row < rows->n_rows; row++) {
-		char *s = rows->cells[row * rows->schema->n_fields + (size_t)i];
-
-		if (s)
-			pbx_secret_wipe(s, strlen(s));
-	}
-	pbx_rows_free(rows);
-}
-
 /* A new secret, and its sealed form (owned by the caller). Wipe @plain after use. */
 static int new_secret(pbx_ctx *ctx, char plain[PBX_SECRET_SIP_BUFSZ], char **sealed,
 		      pbx_error *err)
@@ -171,28 +133,92 @@ static int new_secret(pbx_ctx *ctx, char plain[PBX_SECRET_SIP_BUFSZ], char **sea
 	return pbx_secret_seal(key, plain, sealed, err);
 }
 
-/* Put the plaintext secret into the single result row: the one time it is shown. */
-static int hand_out(struct pbx_rows *ret, const char *plain, pbx_error *err)
+/*
+ * Inside an open transaction, with the user's row locked (or new): check the limit and the
+ * label (a fresh snapshot, taken after the lock), insert, read the result and append its
+ * audit row, in one round trip; the row is appended to @rows. The SIP username is random;
+ * a collision is unlikely, and simply drawn again.
+ */
+static int insert_device(pbx_ctx *ctx, PGconn *pg, const struct pbx_tenant_ref *t,
+			 const char *user_id, const char *username,
+			 const struct pbx_device_spec *spec, const char *sealed,
+			 struct pbx_rows *rows, pbx_error *err)
 {
-	if (ret && ret->n_rows == 1 && pbx_rows_set(ret, 0, "secret", plain) < 0) {
-		pbx_device_rows_free(ret);
-		return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
+	char object[PBX_ERR_OBJECT], sipu[PBX_SECRET_USERNAME_BUFSZ], limit[16];
+	const char *p[14];
+	PGresult *res;
+	bool done = false;
+	int r = 0;
+
+	snprintf(object, sizeof(object), "device %s/%s", username, spec->label);
+	snprintf(limit, sizeof(limit), "%d", PBX_DEVICE_MAX_PER_USER);
+	p[0] = user_id;
+	p[1] = t->id;
+	p[2] = spec->label;
+	p[3] = sipu;
+	p[4] = sealed;
+	p[5] = spec->transport;
+	p[6] = tri(spec->force_rport);
+	p[7] = tri(spec->rewrite_contact);
+	p[8] = tri(spec->rtp_symmetric);
+	p[9] = tri(spec->direct_media);
+	p[10] = spec->codecs;
+	p[11] = limit;
+	p[12] = pbx_ctx_source(ctx);
+	p[13] = t->slug;
+	for (int attempt = 0; attempt < 8 && !done && r == 0; attempt++) {
+		if ((r = pbx_secret_generate_sip_username(t->slug, sipu, sizeof(sipu), err)) < 0)
+			return r;
+		res = pbx_user_stmt(pg, STMT_DEVICE_INSERT,
+			"WITH chk AS (SELECT count(*) AS n, coalesce(bool_or(label = $3), false) AS dup "
+			"FROM devices WHERE user_id = $1::bigint), "
+			"ins AS (INSERT INTO devices (user_id, tenant_id, label, sip_username, "
+			"secret_sealed, transport, force_rport, rewrite_contact, rtp_symmetric, "
+			"direct_media, codecs) SELECT $1::bigint, $2::bigint, $3, $4, $5, "
+			"coalesce($6, 'udp'), coalesce($7::boolean, true), coalesce($8::boolean, true), "
+			"coalesce($9::boolean, true), coalesce($10::boolean, false), "
+			"coalesce(string_to_array($11, ','), '{ulaw,alaw}') FROM chk "
+			"WHERE chk.n < $12::int AND NOT chk.dup "
+			"ON CONFLICT (sip_username) DO NOTHING RETURNING *) "
+			"SELECT chk.n AS _n, chk.dup AS _dup, x.* FROM chk LEFT JOIN (SELECT y.*, "
+			"audit_append($13, $14, 'create', 'device', y.id, NULL, to_jsonb(y)) AS _audit "
+			"FROM (SELECT " DEVICE_COLUMNS "FROM ins d JOIN users u ON u.id = d.user_id "
+			"JOIN tenants t ON t.id = d.tenant_id) y) x ON true", 14, p, object, err);
+		if (!res)
+			return err->code;
+		if (!PQgetisnull(res, 0, PQfnumber(res, "id"))) {
+			done = true;
+			r = pbx_pg_fill(res, rows, err);
+		} else if (!strcmp(PQgetvalue(res, 0, 1), "t")) {
+			r = pbx_errorf(err, PBX_ECONFLICT, object, "label",
+				       "user %s already has a device labelled \"%s\"", username,
+				       spec->label);
+		} else if (strtol(PQgetvalue(res, 0, 0), NULL, 10) >= PBX_DEVICE_MAX_PER_USER) {
+			r = pbx_errorf(err, PBX_ECONFLICT, object, NULL,
+				       "user %s already has %d devices, the most a user may have",
+				       username, PBX_DEVICE_MAX_PER_USER);
+		}
+		PQclear(res);
 	}
-	return 0;
+	if (r == 0 && !done)
+		r = pbx_errorf(err, PBX_ERROR, object, "sip_username",
+			       "could not draw an unused SIP username");
+	return r;
 }
 
 int pbx_device_create(pbx_ctx *ctx, const char *tenant, const char *user,
 		      const struct pbx_device_spec *spec, struct pbx_rows *ret, pbx_error *err)
 {
-	char object[PBX_ERR_OBJECT], plain[PBX_SECRET_SIP_BUFSZ] = "", sipu[PBX_SECRET_USERNAME_BUFSZ];
-	char *sealed = NULL, id[24] = "";
+	char object[PBX_ERR_OBJECT], plain[PBX_SECRET_SIP_BUFSZ] = "", *sealed = NULL;
 	struct pbx_tenant_ref t;
 	struct pbx_user_ref u;
-	const char *p[12];
+	struct pbx_rows rows;
+	const char *p[2];
 	PGresult *res;
 	PGconn *pg = NULL;
 	int r;
 
+	pbx_rows_init(&rows, &pbx_schema_device);
 	snprintf(object, sizeof(object), "device %s/%s", user, spec->label ? spec->label : "");
 	if ((r = check_spec(object, spec, true, err)) < 0)
 		return r;
@@ -203,81 +229,124 @@ int pbx_device_create(pbx_ctx *ctx, const char *tenant, const char *user,
 		r = err->code;
 		goto cleanup;
 	}
-	if ((r = pbx_pg_begin(pg, err)) < 0 || (r = pbx_user_find(pg, tenant, user, &t, &u, err)) < 0)
-		goto fail;
-	snprintf(object, sizeof(object), "device %s/%s", u.username, spec->label);
-	/* The user's row lock makes the count and the label check hold until commit. */
-	p[0] = u.id;
-	p[1] = spec->label;
-	res = pbx_pg_query(pg,
-		"SELECT u.status, (SELECT count(*) FROM devices WHERE user_id = u.id), "
-		"EXISTS (SELECT 1 FROM devices WHERE user_id = u.id AND label = $2) "
-		"FROM users u WHERE u.id = $1::bigint FOR UPDATE", 2, p, object, err);
+	if ((r = pbx_user_tx_begin(pg, err)) < 0)
+		goto cleanup;
+	/* Find the user and lock its row: the limit and the label hold until commit. */
+	p[0] = tenant;
+	p[1] = user;
+	res = pbx_user_stmt(pg, STMT_DEVICE_CREATE_LOCK,
+		"SELECT t.id::text, t.slug, u.id::text, u.username, u.status "
+		"FROM tenants t CROSS JOIN LATERAL (SELECT " USER_MATCH("t.id", "$2") " AS id) m "
+		"JOIN users u ON u.id = m.id WHERE " TENANT_MATCH("$1") " "
+		"FOR UPDATE OF u", 2, p, object, err);
 	if (!res) {
 		r = err->code;
 		goto fail;
 	}
-	if (PQntuples(res) != 1)
-		r = pbx_errorf(err, PBX_ENOTFOUND, NULL, NULL, "user %s does not exist any more",
-			       u.username);
-	else if (!strcmp(PQgetvalue(res, 0, 0), "deleted"))
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		/* Say which is missing, the tenant or the user. */
+		if ((r = pbx_user_find(pg, tenant, user, &t, &u, err)) == 0)
+			r = pbx_errorf(err, PBX_ENOTFOUND, NULL, NULL, "user %s does not exist any more",
+				       user);
+		goto fail;
+	}
+	snprintf(t.id, sizeof(t.id), "%s", PQgetvalue(res, 0, 0));
+	snprintf(t.slug, sizeof(t.slug), "%s", PQgetvalue(res, 0, 1));
+	snprintf(u.id, sizeof(u.id), "%s", PQgetvalue(res, 0, 2));
+	snprintf(u.username, sizeof(u.username), "%s", PQgetvalue(res, 0, 3));
+	snprintf(object, sizeof(object), "device %s/%s", u.username, spec->label);
+	if (!strcmp(PQgetvalue(res, 0, 4), "deleted"))
 		r = pbx_errorf(err, PBX_ECONFLICT, object, "user",
 			       "user %s is deleted; restore it before adding devices", u.username);
-	else if (!strcmp(PQgetvalue(res, 0, 2), "t"))
-		r = pbx_errorf(err, PBX_ECONFLICT, object, "label",
-			       "user %s already has a device labelled \"%s\"", u.username, spec->label);
-	else if (strtol(PQgetvalue(res, 0, 1), NULL, 10) >= PBX_DEVICE_MAX_PER_USER)
-		r = pbx_errorf(err, PBX_ECONFLICT, object, NULL,
-			       "user %s already has %d devices, the most a user may have",
-			       u.username, PBX_DEVICE_MAX_PER_USER);
 	PQclear(res);
-	if (r < 0)
+	if (r < 0 ||
+	    (r = insert_device(ctx, pg, &t, u.id, u.username, spec, sealed, &rows, err)) < 0 ||
+	    (r = pbx_pg_commit(pg, err)) < 0)
 		goto fail;
-	p[1] = t.id;
-	p[2] = spec->label;
-	p[3] = sipu;
-	p[4] = sealed;
-	p[5] = spec->transport;
-	p[6] = tri(spec->force_rport);
-	p[7] = tri(spec->rewrite_contact);
-	p[8] = tri(spec->rtp_symmetric);
-	p[9] = tri(spec->direct_media);
-	p[10] = spec->codecs;
-	/* The SIP username is random; a collision is unlikely, and simply drawn again. */
-	for (int attempt = 0; attempt < 8 && !id[0]; attempt++) {
-		if ((r = pbx_secret_generate_sip_username(t.slug, sipu, sizeof(sipu), err)) < 0)
-			goto fail;
-		res = pbx_pg_query(pg,
-			"INSERT INTO devices (user_id, tenant_id, label, sip_username, secret_sealed, "
-			"transport, force_rport, rewrite_contact, rtp_symmetric, direct_media, codecs) "
-			"VALUES ($1::bigint, $2::bigint, $3, $4, $5, coalesce($6, 'udp'), "
-			"coalesce($7::boolean, true), coalesce($8::boolean, true), "
-			"coalesce($9::boolean, true), coalesce($10::boolean, false), "
-			"coalesce(string_to_array($11, ','), '{ulaw,alaw}')) "
-			"ON CONFLICT (sip_username) DO NOTHING RETURNING id::text", 11, p, object, err);
-		if (!res) {
-			r = err->code;
-			goto fail;
-		}
-		if (PQntuples(res) == 1)
-			snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
-		PQclear(res);
+	if (ret) {
+		*ret = rows;
+		pbx_rows_init(&rows, &pbx_schema_device);
+		r = pbx_device_hand_out(ret, plain, err);
 	}
-	if (!id[0]) {
-		r = pbx_errorf(err, PBX_ERROR, object, "sip_username",
-			       "could not draw an unused SIP username");
-		goto fail;
-	}
-	r = pbx_user_finish(ctx, pg, DEVICE_FINISH, &pbx_schema_device, id, t.slug, "create", NULL,
-			    NULL, true, ret, NULL, err);
-	if (r == 0)
-		r = hand_out(ret, plain, err);
 	goto cleanup;
 fail:
 	pbx_pg_rollback(pg);
 cleanup:
+	pbx_rows_free(&rows);
 	pbx_secret_wipe(plain, sizeof(plain));
 	free(sealed);
+	return r;
+}
+
+int pbx_user_create_with_devices(pbx_ctx *ctx, const char *tenant,
+				 const struct pbx_user_spec *user,
+				 const struct pbx_device_spec *devices, size_t n_devices,
+				 struct pbx_rows *ret_user, struct pbx_rows *ret_devices,
+				 pbx_error *err)
+{
+	char hash[PBX_SECRET_HASH_BUFSZ] = "", object[PBX_ERR_OBJECT];
+	char plain[PBX_DEVICE_MAX_PER_USER][PBX_SECRET_SIP_BUFSZ];
+	char *sealed[PBX_DEVICE_MAX_PER_USER] = { NULL };
+	struct pbx_rows urows, drows;
+	struct pbx_tenant_ref t;
+	PGconn *pg = NULL;
+	int r;
+
+	pbx_rows_init(&urows, &pbx_schema_user);
+	pbx_rows_init(&drows, &pbx_schema_device);
+	memset(plain, 0, sizeof(plain));
+	if ((r = pbx_user_check_new(user, hash, sizeof(hash), err)) < 0)
+		goto cleanup;
+	if (n_devices > PBX_DEVICE_MAX_PER_USER) {
+		r = pbx_errorf(err, PBX_ECONFLICT, NULL, NULL,
+			       "user %s: %zu devices asked for, the most a user may have is %d",
+			       user->username, n_devices, PBX_DEVICE_MAX_PER_USER);
+		goto cleanup;
+	}
+	for (size_t i = 0; i < n_devices; i++) {
+		snprintf(object, sizeof(object), "device %s/%s", user->username,
+			 devices[i].label ? devices[i].label : "");
+		if ((r = check_spec(object, &devices[i], true, err)) < 0 ||
+		    (r = new_secret(ctx, plain[i], &sealed[i], err)) < 0)
+			goto cleanup;
+	}
+	if (!(pg = pbx_ctx_pg(ctx, err))) {
+		r = err->code;
+		goto cleanup;
+	}
+	if ((r = pbx_user_tx_begin(pg, err)) < 0)
+		goto cleanup;
+	/* The new user is invisible to others until commit: its row needs no lock. */
+	if ((r = pbx_user_create_tx(ctx, pg, tenant, user, hash, &t, &urows, err)) < 0)
+		goto fail;
+	for (size_t i = 0; i < n_devices; i++)
+		if ((r = insert_device(ctx, pg, &t, pbx_rows_get(&urows, 0, "id"), user->username,
+				       &devices[i], sealed[i], &drows, err)) < 0)
+			goto fail;
+	if ((r = pbx_pg_commit(pg, err)) < 0)
+		goto fail;
+	for (size_t i = 0; i < n_devices && r == 0; i++)
+		if (pbx_rows_set(&drows, i, "secret", plain[i]) < 0)
+			r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
+	if (r == 0 && ret_user) {
+		*ret_user = urows;
+		pbx_rows_init(&urows, &pbx_schema_user);
+	}
+	if (r == 0 && ret_devices) {
+		*ret_devices = drows;
+		pbx_rows_init(&drows, &pbx_schema_device);
+	}
+	goto cleanup;
+fail:
+	pbx_pg_rollback(pg);
+cleanup:
+	pbx_rows_free(&urows);
+	pbx_device_rows_free(&drows);
+	for (size_t i = 0; i < PBX_DEVICE_MAX_PER_USER; i++)
+		free(sealed[i]);
+	pbx_secret_wipe(plain, sizeof(plain));
+	pbx_secret_wipe(hash, sizeof(hash));
 	return r;
 }
 
@@ -300,7 +369,7 @@ static int begin_change(pbx_ctx *ctx, const char *tenant, const char *user, cons
 	snprintf(object, PBX_ERR_OBJECT, "device %s/%s", user, device);
 	if (!pg)
 		return err->code;
-	if ((r = pbx_pg_begin(pg, err)) < 0)
+	if ((r = pbx_user_tx_begin(pg, err)) < 0)
 		return r;
 	if ((r = pbx_user_find(pg, tenant, user, t, &u, err)) < 0)
 		goto fail;
@@ -385,7 +454,7 @@ int pbx_device_update(pbx_ctx *ctx, const char *tenant, const char *user, const 
 		"WHERE id = $1::bigint", 8, p, object, err);
 	if (r < 0)
 		goto fail;
-	r = pbx_user_finish(ctx, pg, DEVICE_FINISH, &pbx_schema_device, id, t.slug, "update",
+	r = pbx_user_finish(ctx, pg, STMT_DEVICE_FINISH, DEVICE_FINISH, &pbx_schema_device, id, t.slug, "update",
 			    before, &cur, false, ret, ret_changed, err);
 	goto cleanup;
 fail:
@@ -427,7 +496,7 @@ int pbx_device_set_enabled(pbx_ctx *ctx, const char *tenant, const char *user,
 		pbx_pg_rollback(pg);
 		goto cleanup;
 	}
-	r = pbx_user_finish(ctx, pg, DEVICE_FINISH, &pbx_schema_device, p[0], t.slug,
+	r = pbx_user_finish(ctx, pg, STMT_DEVICE_FINISH, DEVICE_FINISH, &pbx_schema_device, p[0], t.slug,
 			    enabled ? "enable" : "disable", before, NULL, true, ret, ret_changed, err);
 cleanup:
 	pbx_rows_free(&cur);
@@ -488,115 +557,16 @@ int pbx_device_rotate_secret(pbx_ctx *ctx, const char *tenant, const char *user,
 		pbx_pg_rollback(pg);
 		goto cleanup;
 	}
-	r = pbx_user_finish(ctx, pg, DEVICE_FINISH, &pbx_schema_device, p[0], t.slug,
+	r = pbx_user_finish(ctx, pg, STMT_DEVICE_FINISH, DEVICE_FINISH, &pbx_schema_device, p[0], t.slug,
 			    "rotate-secret", before, NULL, true, ret, NULL, err);
 	if (r == 0)
-		r = hand_out(ret, plain, err);
+		r = pbx_device_hand_out(ret, plain, err);
 cleanup:
 	pbx_secret_wipe(plain, sizeof(plain));
 	pbx_rows_free(&cur);
 	free(sealed);
 	free(before);
 	return r;
-}
-
-int pbx_device_list(pbx_ctx *ctx, const char *tenant, const char *user, struct pbx_rows *ret,
-		    pbx_error *err)
-{
-	struct pbx_tenant_ref t;
-	struct pbx_user_ref u;
-	struct pbx_rows rows;
-	const char *p[2];
-	PGresult *res;
-	PGconn *pg;
-	int r;
-
-	if (!(pg = pbx_ctx_pg(ctx, err)))
-		return err->code;
-	if ((r = pbx_user_find(pg, tenant, user, &t, &u, err)) < 0)
-		return r;
-	p[0] = t.id;
-	p[1] = user ? u.id : NULL;
-	res = pbx_pg_query(pg, DEVICE_SELECT "WHERE d.tenant_id = $1::bigint "
-			   "AND ($2::bigint IS NULL OR d.user_id = $2::bigint) "
-			   "ORDER BY u.username, d.label COLLATE \"C\", d.id", 2, p, "device", err);
-	if (!res)
-		return err->code;
-	pbx_rows_init(&rows, &pbx_schema_device);
-	r = pbx_pg_fill(res, &rows, err);
-	PQclear(res);
-	if (r < 0) {
-		pbx_rows_free(&rows);
-		return r;
-	}
-	*ret = rows;
-	return 0;
-}
-
-int pbx_device_show(pbx_ctx *ctx, const char *tenant, const char *user, const char *device,
-		    bool reveal, struct pbx_rows *ret, pbx_error *err)
-{
-	pbx_secret_key *key = NULL;
-	struct pbx_tenant_ref t;
-	struct pbx_user_ref u;
-	struct pbx_rows rows;
-	char object[PBX_ERR_OBJECT], *plain = NULL;
-	const char *p[2];
-	PGresult *res;
-	PGconn *pg;
-	int r;
-
-	if (reveal && !(key = pbx_ctx_key(ctx, err)))
-		return err->code;
-	if (!(pg = pbx_ctx_pg(ctx, err)))
-		return err->code;
-	if ((r = pbx_user_find(pg, tenant, user, &t, &u, err)) < 0)
-		return r;
-	snprintf(object, sizeof(object), "device %s/%s", u.username, device);
-	p[0] = u.id;
-	p[1] = device;
-	res = pbx_pg_query(pg, DEVICE_SELECT ", LATERAL (SELECT d2.id FROM devices d2 "
-			   "WHERE d2.user_id = $1::bigint AND (d2.label = $2 OR d2.sip_username = $2 "
-			   "OR d2.id = substring($2 from '^[1-9][0-9]{0,17}$')::bigint) "
-			   "ORDER BY d2.label = $2 DESC, d2.sip_username = $2 DESC LIMIT 1) m "
-			   "WHERE d.id = m.id", 2, p, object, err);
-	if (!res)
-		return err->code;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		return pbx_errorf(err, PBX_ENOTFOUND, NULL, NULL, "user %s has no device \"%s\"",
-				  u.username, device);
-	}
-	pbx_rows_init(&rows, &pbx_schema_device);
-	r = pbx_pg_fill(res, &rows, err);
-	PQclear(res);
-	if (r < 0 || !reveal)
-		goto done;
-	snprintf(object, sizeof(object), "device %s/%s", u.username, pbx_rows_get(&rows, 0, "label"));
-	p[0] = pbx_rows_get(&rows, 0, "id");
-	if (!(res = pbx_pg_query(pg, "SELECT secret_sealed FROM devices WHERE id = $1::bigint", 1,
-				 p, object, err))) {
-		r = err->code;
-		goto done;
-	}
-	r = PQntuples(res) == 1 ? pbx_secret_open(key, PQgetvalue(res, 0, 0), &plain, err) :
-		pbx_errorf(err, PBX_ENOTFOUND, NULL, NULL, "%s does not exist any more", object);
-	PQclear(res);
-	if (r < 0) {
-		snprintf(err->object, sizeof(err->object), "%s", object);
-		goto done;
-	}
-	/* The reveal is on record before the secret leaves the library. */
-	if ((r = pbx_audit_reveal(ctx, t.slug, "device", p[0], err)) == 0)
-		r = hand_out(&rows, plain, err);
-	pbx_secret_free_str(plain);
-done:
-	if (r < 0) {
-		pbx_device_rows_free(&rows);
-		return r;
-	}
-	*ret = rows;
-	return 0;
 }
 
 int pbx_device_remove_of_user(pbx_ctx *ctx, PGconn *pg, const char *slug, const char *user_id,
@@ -611,92 +581,5 @@ int pbx_device_remove_of_user(pbx_ctx *ctx, PGconn *pg, const char *slug, const 
 	if (r == 0)
 		r = pbx_pg_exec(pg, "DELETE FROM devices WHERE user_id = $1::bigint", 1, p, "device",
 				err);
-	return r;
-}
-
-int pbx_device_key_init(pbx_ctx *ctx, const char *path, struct pbx_rows *ret, pbx_error *err)
-{
-	const char *file = path ? path : pbx_ctx_config(ctx)->key_file;
-	struct pbx_rows rows;
-	long row;
-	int r;
-
-	if ((r = pbx_secret_key_init(file, err)) < 0)
-		return r;
-	pbx_rows_init(&rows, &pbx_schema_key_file);
-	if ((row = pbx_rows_add(&rows)) < 0 || pbx_rows_set(&rows, 0, "key_file", file) < 0 ||
-	    pbx_rows_set(&rows, 0, "mode", "0600") < 0) {
-		pbx_rows_free(&rows);
-		return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
-	}
-	if (ret)
-		*ret = rows;
-	else
-		pbx_rows_free(&rows);
-	return 0;
-}
-
-int pbx_device_verify_secrets(pbx_ctx *ctx, const char *tenant, struct pbx_rows *ret,
-			      long *ret_checked, pbx_error *err)
-{
-	pbx_secret_key *key = pbx_ctx_key(ctx, err);
-	struct pbx_tenant_ref t;
-	struct pbx_rows rows;
-	const char *p[1];
-	PGresult *res;
-	PGconn *pg;
-	long bad = 0;
-	int r = 0, n;
-
-	if (!key)
-		return err->code;
-	if (!(pg = pbx_ctx_pg(ctx, err)))
-		return err->code;
-	if (tenant && (r = pbx_user_find(pg, tenant, NULL, &t, NULL, err)) < 0)
-		return r;
-	p[0] = tenant ? t.id : NULL;
-	res = pbx_pg_query(pg, "SELECT t.slug, u.username, d.label, d.sip_username, d.secret_sealed "
-			   "FROM devices d JOIN users u ON u.id = d.user_id "
-			   "JOIN tenants t ON t.id = d.tenant_id "
-			   "WHERE $1::bigint IS NULL OR d.tenant_id = $1::bigint "
-			   "ORDER BY t.slug, u.username, d.label COLLATE \"C\", d.id", 1, p, "device", err);
-	if (!res)
-		return err->code;
-	pbx_rows_init(&rows, &pbx_schema_secret_check);
-	n = PQntuples(res);
-	for (int i = 0; i < n && r == 0; i++) {
-		pbx_error e = PBX_ERROR_INIT;
-		char *plain = NULL;
-		long row;
-
-		if (pbx_secret_open(key, PQgetvalue(res, i, 4), &plain, &e) == 0) {
-			pbx_secret_free_str(plain);
-			continue;
-		}
-		if (bad++ == 0)
-			pbx_errorf(err, PBX_EINVALID, NULL, "secret", "device %s/%s: %s",
-				   PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), e.message);
-		if ((row = pbx_rows_add(&rows)) < 0 ||
-		    pbx_rows_set(&rows, (size_t)row, "tenant", PQgetvalue(res, i, 0)) < 0 ||
-		    pbx_rows_set(&rows, (size_t)row, "user", PQgetvalue(res, i, 1)) < 0 ||
-		    pbx_rows_set(&rows, (size_t)row, "label", PQgetvalue(res, i, 2)) < 0 ||
-		    pbx_rows_set(&rows, (size_t)row, "sip_username", PQgetvalue(res, i, 3)) < 0 ||
-		    pbx_rows_set(&rows, (size_t)row, "problem", e.message) < 0)
-			r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
-	}
-	PQclear(res);
-	if (r == 0 && bad > 0) {
-		char first[PBX_ERR_MESSAGE];
-
-		snprintf(first, sizeof(first), "%s", err->message);
-		r = pbx_errorf(err, PBX_EINVALID, NULL, "secret",
-			       "%ld of %d device secrets do not open; first %s", bad, n, first);
-	}
-	if (ret_checked)
-		*ret_checked = n;
-	if (ret)
-		*ret = rows;
-	else
-		pbx_rows_free(&rows);
 	return r;
 }

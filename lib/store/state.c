@@ -185,6 +185,8 @@ int pbx_state_load(pbx_ctx *ctx, const char *tenant, bool open_secrets, struct p
 	r = pbx_pg_exec(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, NULL, err);
 	if (r == 0) {
 		r = load(ctx, pg, tenant, open_secrets, s, err);
+		if (r == 0)
+			r = pbx_state_ext_load(ctx, pg, tenant, open_secrets, s, err);
 		pbx_pg_rollback(pg);
 	}
 	if (r < 0) {
@@ -230,5 +232,6 @@ void pbx_state_free(struct pbx_state *s)
 		free(t->name);
 	}
 	free(s->tenants);
+	pbx_state_ext_free(s->ext);
 	free(s);
 }

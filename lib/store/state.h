@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <libpq-fe.h>
+
 #include "pbx/pbx.h"
 
 struct pbx_state_device {
@@ -35,9 +37,12 @@ struct pbx_state_tenant {
 	size_t n_users;
 };
 
+struct pbx_state_ext;
+
 struct pbx_state {
 	struct pbx_state_tenant *tenants;   /* ordered by slug */
 	size_t n_tenants;
+	struct pbx_state_ext *ext;          /* DIDs, trunks, policies (state-ext.h) */
 };
 
 /*
@@ -48,5 +53,10 @@ struct pbx_state {
 int pbx_state_load(pbx_ctx *ctx, const char *tenant, bool open_secrets, struct pbx_state **ret,
 		   pbx_error *err);
 void pbx_state_free(struct pbx_state *state);
+
+/* The external-calling part, inside the snapshot's transaction (lib/store/state-ext.c). */
+int pbx_state_ext_load(pbx_ctx *ctx, PGconn *pg, const char *tenant, bool open_secrets,
+		       struct pbx_state *s, pbx_error *err);
+void pbx_state_ext_free(struct pbx_state_ext *ext);
 
 #endif

@@ -9,11 +9,13 @@
 #define PBX_STORE_USER_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include <libpq-fe.h>
 
 #include "pbx/pbx.h"
 #include "pbx/schema.h"
+#include "pbx/user.h"
 #include "pg.h"
 
 /* Users, output columns in pbx_schema_user order, of "u" joined to its tenant "t". */
@@ -62,6 +64,27 @@ enum pbx_user_stmt {
 PGresult *pbx_user_stmt(PGconn *pg, enum pbx_user_stmt slot, const char *sql, int n,
 			const char *const *params, const char *object, pbx_error *err);
 
+/*
+ * SQL fragments naming things the way people do, each branch on an index. TENANT_MATCH:
+ * the tenant "t" named by slug or id in parameter P. USER_MATCH: the id of the user of
+ * tenant T named by P: a username wins, then a live user with that extension, then the
+ * newest deleted one, then the id. substring() yields NULL for anything but digits, so no
+ * cast can fail on a name.
+ */
+#define TENANT_MATCH(P) \
+	"(t.slug = " P " OR t.id = substring(" P " from '^[1-9][0-9]{0,17}$')::bigint)"
+#define USER_MATCH(T, P) \
+	"(SELECT c.id FROM (" \
+	"SELECT m.id, 1 AS pri FROM users m WHERE m.tenant_id = " T " AND m.username = " P " " \
+	"UNION ALL SELECT m.id, CASE WHEN m.status <> 'deleted' THEN 2 ELSE 3 END FROM users m " \
+	"WHERE m.tenant_id = " T " AND m.extension = substring(" P " from '^[1-9][0-9]{0,8}$')::int " \
+	"UNION ALL SELECT m.id, 4 FROM users m WHERE m.tenant_id = " T " " \
+	"AND m.id = substring(" P " from '^[1-9][0-9]{0,17}$')::bigint) c " \
+	"ORDER BY c.pri, c.id DESC LIMIT 1)"
+
+/* BEGIN a change (with the plan settings of its prepared statements). */
+int pbx_user_tx_begin(PGconn *pg, pbx_error *err);
+
 /* A tenant as the user and device stores need it. */
 struct pbx_tenant_ref {
 	char id[24];
@@ -108,6 +131,20 @@ int pbx_user_finish(pbx_ctx *ctx, PGconn *pg, enum pbx_user_stmt slot, const cha
 
 /* Whether two one-row tables differ in anything but updated_at. */
 bool pbx_user_rows_differ(const struct pbx_rows *a, const struct pbx_rows *b);
+
+/*
+ * Create, in two halves: the checks that need no database, which also hash the PIN into
+ * @hash (n bytes, "" without a PIN; the caller wipes it), and, inside the caller's open
+ * transaction, the rest, without BEGIN or COMMIT (the caller rolls back on failure).
+ * @ret_t (may be NULL) gets the locked tenant; @ret the new user.
+ */
+int pbx_user_check_new(const struct pbx_user_spec *spec, char *hash, size_t n, pbx_error *err);
+int pbx_user_create_tx(pbx_ctx *ctx, PGconn *pg, const char *tenant,
+		       const struct pbx_user_spec *spec, const char *hash,
+		       struct pbx_tenant_ref *ret_t, struct pbx_rows *ret, pbx_error *err);
+
+/* Put the plaintext secret into the single row of @ret (freed on failure). device-query.c */
+int pbx_device_hand_out(struct pbx_rows *ret, const char *plain, pbx_error *err);
 
 /* Remove every device of user @user_id, each with its own audit row (device.c). */
 int pbx_device_remove_of_user(pbx_ctx *ctx, PGconn *pg, const char *slug, const char *user_id,

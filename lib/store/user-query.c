@@ -4,9 +4,12 @@
  * what people type, the shared end of every change (image, audit, commit or no-op
  * rollback), and list (status filter, search, stable sort, keyset pagination) and show.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <libpq-events.h>
 
 #include "pbx/user.h"
 #include "pbx/valid.h"
@@ -38,24 +41,114 @@ const struct pbx_schema pbx_schema_user = {
 	.n_fields = sizeof(user_fields) / sizeof(user_fields[0]),
 };
 
+/*
+ * Per-connection state, kept as libpq instance data of the connection (no global state):
+ * which statements it has prepared. Cleared when the connection is reset, freed with it.
+ */
+struct conn_state {
+	unsigned long long prepared;
+};
+
+static int conn_event(PGEventId id, void *info, void *pass)
+{
+	PGconn *pg = NULL;
+
+	(void)pass;
+	if (id == PGEVT_CONNRESET)
+		pg = ((PGEventConnReset *)info)->conn;
+	else if (id == PGEVT_CONNDESTROY)
+		pg = ((PGEventConnDestroy *)info)->conn;
+	if (pg) {
+		struct conn_state *st = PQinstanceData(pg, conn_event);
+
+		if (id == PGEVT_CONNDESTROY) {
+			free(st);
+			PQsetInstanceData(pg, conn_event, NULL);
+		} else if (st) {
+			*st = (struct conn_state){ .prepared = 0 };
+		}
+	}
+	return 1;
+}
+
+/* The state of @pg, made on first use; NULL when out of memory. */
+static struct conn_state *conn_state(PGconn *pg)
+{
+	struct conn_state *st = PQinstanceData(pg, conn_event);
+
+	if (st)
+		return st;
+	if (!(st = calloc(1, sizeof(*st))))
+		return NULL;
+	if (!PQregisterEventProc(pg, conn_event, "pbx-user-store", NULL) ||
+	    !PQsetInstanceData(pg, conn_event, st)) {
+		free(st);
+		return NULL;
+	}
+	return st;
+}
+
+PGresult *pbx_user_stmt(PGconn *pg, enum pbx_user_stmt slot, const char *sql, int n,
+			const char *const *params, const char *object, pbx_error *err)
+{
+	struct conn_state *st = conn_state(pg);
+	char name[32];
+	PGresult *res;
+
+	if (slot >= STMT_MAX_ || STMT_MAX_ > 64)
+		PBX_BUG("pbx_user_stmt: bad slot");
+	/* Without the state every call falls back to a one-off statement. */
+	if (!st)
+		return pbx_pg_query(pg, sql, n, params, object, err);
+	snprintf(name, sizeof(name), "pbx_user_%d", (int)slot);
+	if (!(st->prepared & (1ull << slot))) {
+		res = PQprepare(pg, name, sql, n, NULL);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			pbx_pg_error(pg, res, object, err);
+			PQclear(res);
+			return NULL;
+		}
+		PQclear(res);
+		st->prepared |= 1ull << slot;
+	}
+	res = PQexecPrepared(pg, name, n, params, NULL, NULL, 0);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK || PQresultStatus(res) == PGRES_COMMAND_OK)
+		return res;
+	pbx_pg_error(pg, res, object, err);
+	PQclear(res);
+	return NULL;
+}
+
+int pbx_user_tx_begin(PGconn *pg, pbx_error *err)
+{
+	/*
+	 * The statements of a change are prepared and their generic plans are good; without
+	 * this PostgreSQL keeps re-planning some of them on every call, which costs more than
+	 * running them. SET LOCAL ends with the transaction, so nobody else is affected.
+	 */
+	PGresult *res = PQexec(pg, "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan");
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		pbx_pg_error(pg, res, NULL, err);
+		PQclear(res);
+		pbx_pg_rollback(pg);
+		return err->code;
+	}
+	PQclear(res);
+	return 0;
+}
+
 int pbx_user_find(PGconn *pg, const char *tenant, const char *user, struct pbx_tenant_ref *ret_t,
 		  struct pbx_user_ref *ret_u, pbx_error *err)
 {
 	const char *p[2] = { tenant, user };
 	PGresult *res;
 
-	/* substring() yields NULL for anything but digits, so no cast can fail on a name. */
 	res = pbx_pg_query(pg,
 		"SELECT t.id::text, t.slug, t.ext_min, t.ext_max, t.ext_next, "
 		"u.id::text, u.username, u.extension::text, u.status "
-		"FROM tenants t LEFT JOIN LATERAL (SELECT * FROM users u "
-		"WHERE u.tenant_id = t.id AND $2::text IS NOT NULL AND (u.username = $2 "
-		"OR u.extension = substring($2 from '^[1-9][0-9]{0,8}$')::int "
-		"OR u.id = substring($2 from '^[1-9][0-9]{0,17}$')::bigint) "
-		"ORDER BY u.username = $2 DESC, "
-		"(u.extension::text = $2 AND u.status <> 'deleted') DESC, "
-		"u.extension::text = $2 DESC, u.id DESC LIMIT 1) u ON true "
-		"WHERE t.slug = $1 OR t.id::text = $1", 2, p, tenant, err);
+		"FROM tenants t LEFT JOIN LATERAL (SELECT " USER_MATCH("t.id", "$2") " AS id) m ON true "
+		"LEFT JOIN users u ON u.id = m.id WHERE " TENANT_MATCH("$1"), 2, p, tenant, err);
 	if (!res)
 		return err->code;
 	if (PQntuples(res) == 0) {
@@ -122,7 +215,8 @@ bool pbx_user_rows_differ(const struct pbx_rows *a, const struct pbx_rows *b)
 	return false;
 }
 
-int pbx_user_finish(pbx_ctx *ctx, PGconn *pg, const char *sql, const struct pbx_schema *schema,
+int pbx_user_finish(pbx_ctx *ctx, PGconn *pg, enum pbx_user_stmt slot, const char *sql,
+		    const struct pbx_schema *schema,
 		    const char *id, const char *slug, const char *action, const char *before,
 		    const struct pbx_rows *before_rows, bool force_changed, struct pbx_rows *ret,
 		    bool *ret_changed, pbx_error *err)
@@ -135,7 +229,7 @@ int pbx_user_finish(pbx_ctx *ctx, PGconn *pg, const char *sql, const struct pbx_
 
 	pbx_rows_init(&rows, schema);
 	/* One round trip loads the result and appends its audit row. */
-	res = pbx_pg_query(pg, sql, 5, p, schema->name, err);
+	res = pbx_user_stmt(pg, slot, sql, 5, p, schema->name, err);
 	if (!res) {
 		r = err->code;
 		goto fail;

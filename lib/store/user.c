@@ -158,7 +158,7 @@ static int allocate(PGconn *pg, const char *object, const struct pbx_tenant_ref 
 	*ret_move = false;
 	if (t->ext_next <= t->ext_max) {
 		snprintf(a, sizeof(a), "%ld", t->ext_next);
-		res = pbx_pg_query(pg,
+		res = pbx_user_stmt(pg, STMT_USER_ALLOC_NEXT,
 			"SELECT min(c.e)::text FROM (SELECT $2::int AS e UNION ALL "
 			"SELECT u.extension + 1 FROM users u WHERE u.tenant_id = $1::bigint "
 			"AND u.extension >= $2::int) c WHERE c.e <= $3::int AND NOT EXISTS "
@@ -201,48 +201,48 @@ static int allocate(PGconn *pg, const char *object, const struct pbx_tenant_ref 
 	return 0;
 }
 
-int pbx_user_create(pbx_ctx *ctx, const char *tenant, const struct pbx_user_spec *spec,
-		    struct pbx_rows *ret, pbx_error *err)
+int pbx_user_check_new(const struct pbx_user_spec *spec, char *hash, size_t n, pbx_error *err)
 {
-	char object[96], hash[PBX_SECRET_HASH_BUFSZ] = "", ext[24] = "", next[24] = "";
-	char vm[8], dnd[8];
-	struct pbx_tenant_ref t;
-	bool move = false;
-	const char *p[11];
-	PGresult *res;
-	PGconn *pg;
-	char id[24];
+	char object[96];
 	int r;
 
 	snprintf(object, sizeof(object), "user %s", spec->username ? spec->username : "");
 	if ((r = check_spec(object, spec, true, err)) < 0)
 		return r;
-	if (spec->pin && (r = hash_pin(object, spec->pin, spec->extension, hash, sizeof(hash),
-				       err)) < 0)
-		return r;
-	if (!(pg = pbx_ctx_pg(ctx, err)))
-		return err->code;
-	if ((r = pbx_pg_begin(pg, err)) < 0)
-		return r;
+	hash[0] = '\0';
+	if (spec->pin)
+		return hash_pin(object, spec->pin, spec->extension, hash, n, err);
+	return 0;
+}
+
+int pbx_user_create_tx(pbx_ctx *ctx, PGconn *pg, const char *tenant,
+		       const struct pbx_user_spec *spec, const char *hash,
+		       struct pbx_tenant_ref *ret_t, struct pbx_rows *ret, pbx_error *err)
+{
+	char object[96], ext[24] = "", next[24] = "", vm[8], dnd[8];
+	struct pbx_tenant_ref t;
+	bool move = false;
+	const char *p[13];
+	PGresult *res;
+	int r;
+
+	snprintf(object, sizeof(object), "user %s", spec->username);
 	/* The tenant's row lock serialises allocation: concurrent creates queue here. */
 	p[0] = tenant;
 	p[1] = spec->username;
 	p[2] = spec->extension;
-	res = pbx_pg_query(pg,
+	res = pbx_user_stmt(pg, STMT_USER_CREATE_LOCK,
 		"SELECT t.id::text, t.slug, t.ext_min, t.ext_max, t.ext_next, "
 		"(SELECT status FROM users WHERE tenant_id = t.id AND username = $2), "
 		"(SELECT username FROM users WHERE tenant_id = t.id AND extension = $3::int "
 		"AND status <> 'deleted') "
-		"FROM tenants t WHERE t.slug = $1 OR t.id::text = $1 FOR UPDATE OF t", 3, p,
+		"FROM tenants t WHERE " TENANT_MATCH("$1") " FOR UPDATE OF t", 3, p,
 		object, err);
-	if (!res) {
-		r = err->code;
-		goto fail;
-	}
+	if (!res)
+		return err->code;
 	if (PQntuples(res) == 0) {
 		PQclear(res);
-		r = pbx_errorf(err, PBX_ENOTFOUND, NULL, NULL, "tenant %s does not exist", tenant);
-		goto fail;
+		return pbx_errorf(err, PBX_ENOTFOUND, NULL, NULL, "tenant %s does not exist", tenant);
 	}
 	snprintf(t.id, sizeof(t.id), "%s", PQgetvalue(res, 0, 0));
 	snprintf(t.slug, sizeof(t.slug), "%s", PQgetvalue(res, 0, 1));
@@ -253,29 +253,28 @@ int pbx_user_create(pbx_ctx *ctx, const char *tenant, const struct pbx_user_spec
 		bool deleted = !strcmp(PQgetvalue(res, 0, 5), "deleted");
 
 		PQclear(res);
-		r = pbx_errorf(err, PBX_ECONFLICT, object, "username",
-			       deleted ? "username %s belongs to a deleted user of %s; restore it or purge it"
-				       : "username %s is already used in %s", spec->username, t.slug);
-		goto fail;
+		return pbx_errorf(err, PBX_ECONFLICT, object, "username",
+				  deleted ? "username %s belongs to a deleted user of %s; restore it or purge it"
+					  : "username %s is already used in %s", spec->username, t.slug);
 	}
 	if (spec->extension && (r = check_range(object, &t, spec->extension, err)) < 0) {
 		PQclear(res);
-		goto fail;
+		return r;
 	}
 	if (!PQgetisnull(res, 0, 6)) {
 		r = pbx_errorf(err, PBX_ECONFLICT, object, "extension",
 			       "extension %s is already %s's", spec->extension, PQgetvalue(res, 0, 6));
 		PQclear(res);
-		goto fail;
+		return r;
 	}
 	PQclear(res);
 	if (spec->extension)
 		snprintf(ext, sizeof(ext), "%s", spec->extension);
 	else if ((r = allocate(pg, object, &t, ext, next, &move, err)) < 0)
-		goto fail;
+		return r;
 	if ((r = check_forward(object, &t, spec->forward_to, ext, err)) < 0 ||
 	    (r = check_pin_vs_ext(object, spec->pin, NULL, ext, err)) < 0)
-		goto fail;
+		return r;
 	snprintf(vm, sizeof(vm), "%s", spec->voicemail > 0 ? "true" : "false");
 	snprintf(dnd, sizeof(dnd), "%s", spec->dnd > 0 ? "true" : "false");
 	p[0] = t.id;
@@ -285,29 +284,66 @@ int pbx_user_create(pbx_ctx *ctx, const char *tenant, const struct pbx_user_spec
 	p[4] = ext;
 	p[5] = spec->outbound_callerid && *spec->outbound_callerid ? spec->outbound_callerid : NULL;
 	p[6] = vm;
-	p[7] = hash[0] ? hash : NULL;
+	p[7] = hash && hash[0] ? hash : NULL;
 	p[8] = dnd;
 	p[9] = spec->forward_to && *spec->forward_to ? spec->forward_to : NULL;
 	p[10] = move ? next : NULL;
-	res = pbx_pg_query(pg,
+	p[11] = pbx_ctx_source(ctx);
+	p[12] = t.slug;
+	/* Insert, move the pointer, read the result and append its audit row: one round trip. */
+	res = pbx_user_stmt(pg, STMT_USER_INSERT,
 		"WITH ins AS (INSERT INTO users (tenant_id, username, display_name, email, extension, "
 		"outbound_callerid, voicemail, pin_hash, dnd, forward_to) VALUES ($1::bigint, $2, $3, "
-		"$4, $5::int, $6, $7::boolean, $8, $9::boolean, $10) RETURNING id), "
+		"$4, $5::int, $6, $7::boolean, $8, $9::boolean, $10) RETURNING *), "
 		"ptr AS (UPDATE tenants SET ext_next = $11::int WHERE id = $1::bigint "
 		"AND $11::int IS NOT NULL AND ext_next < $11::int) "
-		"SELECT id::text FROM ins", 11, p, object, err);
-	pbx_secret_wipe(hash, sizeof(hash));
-	if (!res) {
-		r = err->code;
-		goto fail;
-	}
-	snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
+		"SELECT x.*, audit_append($12, $13, 'create', 'user', x.id, NULL, to_jsonb(x)) AS _audit "
+		"FROM (SELECT " USER_COLUMNS "FROM ins u JOIN tenants t ON t.id = u.tenant_id) x",
+		13, p, object, err);
+	if (!res)
+		return err->code;
+	pbx_rows_init(ret, &pbx_schema_user);
+	r = PQntuples(res) == 1 ? pbx_pg_fill(res, ret, err) :
+		pbx_errorf(err, PBX_ERROR, object, NULL, "the new user vanished");
 	PQclear(res);
-	return pbx_user_finish(ctx, pg, USER_FINISH, &pbx_schema_user, id, t.slug, "create", NULL,
-			       NULL, true, ret, NULL, err);
-fail:
+	if (r < 0) {
+		pbx_rows_free(ret);
+		return r;
+	}
+	if (ret_t)
+		*ret_t = t;
+	return 0;
+}
+
+int pbx_user_create(pbx_ctx *ctx, const char *tenant, const struct pbx_user_spec *spec,
+		    struct pbx_rows *ret, pbx_error *err)
+{
+	char hash[PBX_SECRET_HASH_BUFSZ] = "";
+	struct pbx_rows rows;
+	PGconn *pg;
+	int r;
+
+	pbx_rows_init(&rows, &pbx_schema_user);
+	if ((r = pbx_user_check_new(spec, hash, sizeof(hash), err)) < 0)
+		goto cleanup;
+	if (!(pg = pbx_ctx_pg(ctx, err))) {
+		r = err->code;
+		goto cleanup;
+	}
+	if ((r = pbx_user_tx_begin(pg, err)) < 0)
+		goto cleanup;
+	if ((r = pbx_user_create_tx(ctx, pg, tenant, spec, hash, NULL, &rows, err)) < 0 ||
+	    (r = pbx_pg_commit(pg, err)) < 0) {
+		pbx_pg_rollback(pg);
+		goto cleanup;
+	}
+	if (ret) {
+		*ret = rows;
+		pbx_rows_init(&rows, &pbx_schema_user);
+	}
+cleanup:
+	pbx_rows_free(&rows);
 	pbx_secret_wipe(hash, sizeof(hash));
-	pbx_pg_rollback(pg);
 	return r;
 }
 
@@ -353,7 +389,7 @@ static int begin_change(pbx_ctx *ctx, const char *tenant, const char *user, PGco
 	snprintf(object, 96, "user %s", user);
 	if (!pg)
 		return err->code;
-	if ((r = pbx_pg_begin(pg, err)) < 0)
+	if ((r = pbx_user_tx_begin(pg, err)) < 0)
 		return r;
 	if ((r = pbx_user_find(pg, tenant, user, t, u, err)) < 0)
 		goto fail;
@@ -462,7 +498,7 @@ int pbx_user_update(pbx_ctx *ctx, const char *tenant, const char *user,
 	if (r < 0)
 		goto fail;
 	/* A new PIN changes the hash even when the masked image looks the same. */
-	r = pbx_user_finish(ctx, pg, USER_FINISH, &pbx_schema_user, u.id, t.slug, "update", before,
+	r = pbx_user_finish(ctx, pg, STMT_USER_FINISH, USER_FINISH, &pbx_schema_user, u.id, t.slug, "update", before,
 			    &cur, spec->pin && *spec->pin, ret, ret_changed, err);
 	goto cleanup;
 fail:
@@ -521,7 +557,7 @@ int pbx_user_set_status(pbx_ctx *ctx, const char *tenant, const char *user, cons
 			2, p, object, err);
 	if (r < 0)
 		goto fail;
-	r = pbx_user_finish(ctx, pg, USER_FINISH, &pbx_schema_user, u.id, t.slug,
+	r = pbx_user_finish(ctx, pg, STMT_USER_FINISH, USER_FINISH, &pbx_schema_user, u.id, t.slug,
 			    strcmp(status, "active") ? "suspend" : "resume", before, NULL, true, ret,
 			    ret_changed, err);
 	goto cleanup;
@@ -574,7 +610,7 @@ int pbx_user_delete(pbx_ctx *ctx, const char *tenant, const char *user, bool pur
 			"WHERE id = $1::bigint", 1, p, object, err);
 	if (r < 0)
 		goto fail;
-	r = pbx_user_finish(ctx, pg, USER_FINISH, &pbx_schema_user, u.id, t.slug, "delete", before,
+	r = pbx_user_finish(ctx, pg, STMT_USER_FINISH, USER_FINISH, &pbx_schema_user, u.id, t.slug, "delete", before,
 			    NULL, true, ret, ret_changed, err);
 	goto cleanup;
 fail:
@@ -639,7 +675,7 @@ int pbx_user_restore(pbx_ctx *ctx, const char *tenant, const char *user, const c
 			"updated_at = now() WHERE id = $1::bigint", 2, p, object, err);
 	if (r < 0)
 		goto fail;
-	r = pbx_user_finish(ctx, pg, USER_FINISH, &pbx_schema_user, u.id, t.slug, "restore", before,
+	r = pbx_user_finish(ctx, pg, STMT_USER_FINISH, USER_FINISH, &pbx_schema_user, u.id, t.slug, "restore", before,
 			    NULL, true, ret, ret_changed, err);
 	goto cleanup;
 fail:

@@ -594,6 +594,8 @@ int main(int argc, char **argv)
 	free(p.control_text);
 	free(p.base.drop_after);
 	free(p.sw.drop_after);
+	free(p.base.skip_line);
+	free(p.sw.skip_line);
 	if (p.log)
 		fclose(p.log);
 	return r;

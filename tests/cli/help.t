@@ -45,13 +45,13 @@ Usage errors: one line, the synopsis, status 2, with "did you mean".
 
 Completion answers from the table.
 
-  $ pbxctl __complete -- ''
+  $ pbxctl __complete -- te
   tenant	manage tenants and their extension ranges
-  audit	read and verify the audit trail
-  db	manage the database schema
-  help	show help for pbxctl or one of its commands
-  version	print the version
   :nofiles
+
+  $ pbxctl __complete -- '' | grep -c __complete
+  0
+  [1]
 
   $ pbxctl __complete -- tenant cr
   create	create a tenant with an extension range

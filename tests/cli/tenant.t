@@ -19,9 +19,9 @@ Tenants against the private PostgreSQL of the test run; every exit status a user
     }
   }
 
-  $ pbxctl tenant list -f slug,status --no-headers | grep cram-
-  cram-acme  active
-  cram-beta  active
+  $ pbxctl -o tsv tenant list -f slug,status --no-headers | grep cram-
+  cram-acme	active
+  cram-beta	active
 
   $ pbxctl -o tsv tenant list -f slug,name | grep -E '^(slug|cram-acme)'
   slug	name

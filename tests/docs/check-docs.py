@@ -111,5 +111,5 @@ for i, (ok, name, detail) in enumerate(results, 1):
     print('%s %d - %s' % ('ok' if ok else 'not ok', i, name))
     if not ok and detail:
         for line in detail.splitlines():
-            print('  # ' + line)
+            print('# ' + line)
 sys.exit(0 if all(r[0] for r in results) else 1)

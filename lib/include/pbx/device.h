@@ -55,6 +55,18 @@ int pbx_device_check_codecs(const char *object, const char *codecs, pbx_error *e
 int pbx_device_create(pbx_ctx *ctx, const char *tenant, const char *user,
 		      const struct pbx_device_spec *spec, struct pbx_rows *ret, pbx_error *err);
 
+/*
+ * Create a user (as pbx_user_create) together with its first @n_devices devices (at most
+ * PBX_DEVICE_MAX_PER_USER), in one transaction: all of them or none. @ret_user gets the
+ * user; @ret_devices one row per device, in order, with the plaintext secrets this once
+ * (release with pbx_device_rows_free). Either may be NULL. The codes of both creates.
+ */
+int pbx_user_create_with_devices(pbx_ctx *ctx, const char *tenant,
+				 const struct pbx_user_spec *user,
+				 const struct pbx_device_spec *devices, size_t n_devices,
+				 struct pbx_rows *ret_user, struct pbx_rows *ret_devices,
+				 pbx_error *err);
+
 /* Change the fields set in @spec; @ret_changed as for users. PBX_EINVALID, PBX_ECONFLICT. */
 int pbx_device_update(pbx_ctx *ctx, const char *tenant, const char *user, const char *device,
 		      const struct pbx_device_spec *spec, struct pbx_rows *ret, bool *ret_changed,

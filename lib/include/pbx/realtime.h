@@ -142,6 +142,47 @@ struct pbx_rt_device {
 int pbx_rt_rowset_add_device(pbx_rt_rowset *set, const struct pbx_rt_device *dev,
 			     pbx_error *err);
 
+/*
+ * One SIP trunk to a provider (lib/realtime/trunk.c). Its endpoint, AOR and, for
+ * registration, auth and registration rows share the id; each address of an IP-identified
+ * trunk becomes a ps_endpoint_id_ips row "<id>-<n>" (n from 1).
+ */
+struct pbx_rt_trunk {
+	const char *id;              /* "trunk-<name>" or "<owner>-trunk-<name>", [a-z0-9-]{1,40} */
+	const char *owner;           /* tenant slug, or NULL for a global trunk */
+	const char *context;         /* where its calls start, [a-z0-9-]{1,40} */
+	const char *host;            /* DNS name, IPv4, or IPv6 (written in brackets in URIs) */
+	int port;                    /* 1..65535 */
+	const char *transport;       /* udp, tcp or tls */
+	const char *const *codecs;   /* as for devices */
+	size_t n_codecs;
+	bool registration;           /* false: identified by address */
+	const char *username;        /* registration: [A-Za-z0-9._+-]{1,40} */
+	const char *password;        /* registration: 1..80 printable characters */
+	const char *const *match;    /* identified by address: IPv4/IPv6 addresses or CIDRs */
+	size_t n_match;
+};
+
+/*
+ * Convert @trunk into rows and add them to @set:
+ *   ps_endpoints: transport=transport-<t>, aors=id, context, disallow=all, allow=<codecs>,
+ *     direct_media=no, dtmf_mode=rfc4733, force_rport, rewrite_contact and rtp_symmetric
+ *     yes; registration: outbound_auth=id, from_user=username, from_domain=host (when it
+ *     fits 40 characters); by address: identify_by=ip.
+ *   ps_aors: contact=sip:<host>:<port>, qualify_frequency=60.
+ *   registration: ps_auths auth_type=userpass, username, password; ps_registrations
+ *     server_uri=sip:<host>:<port>, client_uri=sip:<username>@<host>:<port>,
+ *     contact_user=username, outbound_auth=id, transport, retry_interval=60,
+ *     forbidden_retry_interval=300, expiration=3600, max_retries=10000,
+ *     auth_rejection_permanent=no, line=yes, endpoint=id (calls it delivers are matched to
+ *     the trunk by the line parameter).
+ *   by address: ps_endpoint_id_ips "<id>-<n>": endpoint=id, match=<address>.
+ * The owner of every row is the tenant, or PBX_RT_OWNER_GLOBAL. Errors: PBX_EINVALID naming
+ * "trunk <id>" and the field (nothing is added); PBX_ECONFLICT when a row exists already.
+ */
+int pbx_rt_rowset_add_trunk(pbx_rt_rowset *set, const struct pbx_rt_trunk *trunk,
+			    pbx_error *err);
+
 /* ---- plan and sync ---------------------------------------------------------------- */
 
 typedef enum pbx_rt_op {

@@ -46,8 +46,9 @@ int pbx_user_check_callerid(const char *object, const char *callerid, pbx_error 
  * ext_next pointer (skipping extensions already taken, including by deleted users); when
  * the pointer has passed the end of the range the lowest free extension is used, and when
  * there is none the error names the range. @ret receives the new user (pbx_schema_user).
- * PBX_EINVALID (a field, an extension outside the range, a weak PIN, the range full),
- * PBX_ECONFLICT (username or extension taken), PBX_ENOTFOUND (tenant).
+ * PBX_EINVALID (a field, an extension outside the range, a weak PIN), PBX_ECONFLICT
+ * (username or extension taken, or no free extension left: the message names the range),
+ * PBX_ENOTFOUND (tenant).
  */
 int pbx_user_create(pbx_ctx *ctx, const char *tenant, const struct pbx_user_spec *spec,
 		    struct pbx_rows *ret, pbx_error *err);

@@ -127,7 +127,8 @@ Test(sync, second_plan_is_empty)
 	cr_assert(eq(int, pbx_realtime_plan(rt, slug, d, 2, &plan, &err), 0));
 	cr_assert(eq(sz, plan->n_changes, 0));
 	cr_assert(eq(int, pbx_rt_plan_summary(plan, &text, &err), 0));
-	cr_assert(eq(str, text, "ps_endpoints: +0 ~0 -0\nps_auths: +0 ~0 -0\nps_aors: +0 ~0 -0\n"));
+	cr_assert(eq(str, text, "ps_endpoints: +0 ~0 -0\nps_auths: +0 ~0 -0\nps_aors: +0 ~0 -0\n"
+		     "ps_registrations: +0 ~0 -0\nps_endpoint_id_ips: +0 ~0 -0\n"));
 	free(text);
 	/* an empty plan syncs as a no-op */
 	cr_assert(eq(int, pbx_realtime_sync(rt, plan, &err), 0));

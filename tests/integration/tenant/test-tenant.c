@@ -273,7 +273,8 @@ Test(tenant, audit_list_filters_and_pages)
 
 	snprintf(s, sizeof(s), "%s", testenv_slug("page"));
 	create(s, "1000-1999");
-	for (int i = 0; i < 5; i++) {
+	/* Ten updates: with the create, ids cross a digit boundary even in a fresh database. */
+	for (int i = 0; i < 10; i++) {
 		snprintf(name, sizeof(name), "Name %d", i);
 		spec.name = name;
 		cr_assert(eq(int, pbx_tenant_update(ctx, s, &spec, &rows, &changed, &err), 0));
@@ -286,20 +287,30 @@ Test(tenant, audit_list_filters_and_pages)
 	cr_assert(eq(sz, rows.n_rows, 2));
 	cr_assert(not(eq(ptr, rows.next_cursor, NULL)));
 	snprintf(cursor, sizeof(cursor), "%s", rows.next_cursor);
-	cr_assert(not(eq(ptr, strstr(pbx_rows_get(&rows, 0, "after"), "Name 4"), NULL)), "%s",
+	cr_assert(not(eq(ptr, strstr(pbx_rows_get(&rows, 0, "after"), "Name 9"), NULL)), "%s",
 		  pbx_rows_get(&rows, 0, "after"));
 	pbx_rows_free(&rows);
 	f.after = cursor;
 	cr_assert(eq(int, pbx_audit_list(ctx, &f, &rows, &err), 0));
 	cr_assert(eq(sz, rows.n_rows, 2));
-	cr_assert(not(eq(ptr, strstr(pbx_rows_get(&rows, 0, "after"), "Name 2"), NULL)));
+	cr_assert(not(eq(ptr, strstr(pbx_rows_get(&rows, 0, "after"), "Name 7"), NULL)));
 	pbx_rows_free(&rows);
 	f.after = NULL;
-	f.limit = 10;
+	f.limit = 20;
 	cr_assert(eq(int, pbx_audit_list(ctx, &f, &rows, &err), 0));
-	cr_assert(eq(sz, rows.n_rows, 5));
+	cr_assert(eq(sz, rows.n_rows, 10));
 	cr_assert(eq(ptr, rows.next_cursor, NULL));
 	pbx_rows_free(&rows);
+	/* Newest first by number, across digit boundaries (not sorted as text). */
+	f = (struct pbx_audit_filter){ .limit = 200 };
+	cr_assert(eq(int, pbx_audit_list(ctx, &f, &rows, &err), 0));
+	cr_assert(ge(sz, rows.n_rows, 11));
+	for (size_t i = 1; i < rows.n_rows; i++)
+		cr_assert(gt(long, atol(pbx_rows_get(&rows, i - 1, "id")),
+			     atol(pbx_rows_get(&rows, i, "id"))), "row %zu: %s after %s", i,
+			  pbx_rows_get(&rows, i, "id"), pbx_rows_get(&rows, i - 1, "id"));
+	pbx_rows_free(&rows);
+	f = (struct pbx_audit_filter){ .tenant = s, .action = "update", .limit = 10 };
 	f.since = "2999-01-01";
 	cr_assert(eq(int, pbx_audit_list(ctx, &f, &rows, &err), 0));
 	cr_assert(eq(sz, rows.n_rows, 0));

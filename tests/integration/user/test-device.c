@@ -405,3 +405,43 @@ Test(device_secret, rotate_gives_a_new_secret)
 	pbx_device_rows_free(&rows);
 	cr_assert(eq(long, ut_audit_count(t, "rotate-secret"), 1));
 }
+
+Test(device, a_user_and_its_devices_are_created_together_or_not_at_all)
+{
+	struct pbx_device_spec d[3] = { PBX_DEVICE_SPEC_INIT, PBX_DEVICE_SPEC_INIT,
+					PBX_DEVICE_SPEC_INIT };
+	struct pbx_user_spec u = PBX_USER_SPEC_INIT;
+	pbx_error err = PBX_ERROR_INIT;
+	struct pbx_rows users, devs;
+	char t[32], *n;
+
+	ut_tenant(t, "together", "1000-1999");
+	u.username = "alice";
+	d[0].label = "Desk Phone";
+	d[1].label = "Mobile";
+	d[1].codecs = "opus,ulaw";
+	d[2].label = "Desk Phone";
+	/* A duplicate label in the list: nothing at all is written. */
+	cr_assert(eq(int, pbx_user_create_with_devices(ut_ctx, t, &u, d, 3, &users, &devs, &err),
+		     PBX_ECONFLICT));
+	cr_assert(eq(str, err.field, "label"));
+	n = ut_sql("SELECT count(*) FROM users u JOIN tenants t ON t.id = u.tenant_id "
+		   "WHERE t.slug = $1", t, NULL);
+	cr_assert(eq(str, n, "0"));
+	free(n);
+	cr_assert(eq(long, devices_of(t), 0));
+	cr_assert(eq(long, ut_audit_count(t, NULL), 1), "the tenant's create only");
+	/* The partner: without the duplicate, all three rows and their audit rows. */
+	cr_assert(eq(int, pbx_user_create_with_devices(ut_ctx, t, &u, d, 2, &users, &devs, &err), 0),
+		  "%s", err.message);
+	cr_assert(eq(str, (char *)pbx_rows_get(&users, 0, "extension"), "1000"));
+	cr_assert(eq(sz, devs.n_rows, 2));
+	cr_assert(eq(str, (char *)pbx_rows_get(&devs, 1, "codecs"), "opus,ulaw"));
+	cr_assert(eq(sz, strlen(pbx_rows_get(&devs, 0, "secret")), PBX_SECRET_SIP_LEN));
+	cr_assert(not(eq(str, (char *)pbx_rows_get(&devs, 0, "secret"),
+			 (char *)pbx_rows_get(&devs, 1, "secret"))));
+	pbx_rows_free(&users);
+	pbx_device_rows_free(&devs);
+	cr_assert(eq(long, devices_of(t), 2));
+	cr_assert(eq(long, ut_audit_count(t, "create"), 4));
+}

@@ -349,7 +349,7 @@ Test(rowset, refuses_values_their_columns_cannot_hold)
 {
 	static const char *const aor_cols[] = { "max_contacts", "remove_existing" };
 	static const char *const ep_cols[] = { "context" };
-	static const char *const bad_col[] = { "contact" };
+	static const char *const bad_col[] = { "outbound_proxy" };
 	const char *not_int[] = { "5x", "no" };
 	const char *not_enum[] = { "5", "maybe" };
 	const char *too_long[] = { "a-context-name-that-is-longer-than-forty-chars" };

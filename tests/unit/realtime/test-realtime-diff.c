@@ -53,7 +53,7 @@ Test(diff, identical_rows_give_an_empty_plan)
 	struct pbx_rt_plan *plan = diff(owned, desired, "acme");
 
 	cr_assert(eq(sz, plan->n_changes, 0));
-	cr_assert(eq(sz, plan->n_tables, 3));
+	cr_assert(eq(sz, plan->n_tables, 5));
 	pbx_rt_plan_free(plan);
 	pbx_rt_rowset_free(owned);
 	pbx_rt_rowset_free(desired);
@@ -209,7 +209,9 @@ Test(diff, summary_counts_every_table_and_hides_passwords)
 		     "  + acme-4\n"
 		     "ps_aors: +1 ~0 -1\n"
 		     "  - acme-3\n"
-		     "  + acme-4\n"));
+		     "  + acme-4\n"
+		     "ps_registrations: +0 ~0 -0\n"
+		     "ps_endpoint_id_ips: +0 ~0 -0\n"));
 	cr_assert(strstr(text, "pw-") == NULL);
 	free(text);
 	pbx_rt_plan_free(plan);
@@ -226,7 +228,8 @@ Test(diff, summary_of_an_empty_plan_lists_zero_counts)
 	char *text = NULL;
 
 	cr_assert(eq(int, pbx_rt_plan_summary(plan, &text, &err), 0));
-	cr_assert(eq(str, text, "ps_endpoints: +0 ~0 -0\nps_auths: +0 ~0 -0\nps_aors: +0 ~0 -0\n"));
+	cr_assert(eq(str, text, "ps_endpoints: +0 ~0 -0\nps_auths: +0 ~0 -0\nps_aors: +0 ~0 -0\n"
+		     "ps_registrations: +0 ~0 -0\nps_endpoint_id_ips: +0 ~0 -0\n"));
 	free(text);
 	pbx_rt_plan_free(plan);
 	pbx_rt_rowset_free(owned);

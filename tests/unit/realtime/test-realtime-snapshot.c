@@ -152,7 +152,7 @@ Test(snapshot, refuses_broken_files)
 	expect_refused("pbxctl-realtime-snapshot 1\nscope\tacme\n"
 		       "row\tps_nothing\tacme-1\tacme\nend\t1\n", 3);
 	expect_refused("pbxctl-realtime-snapshot 1\nscope\tacme\n"
-		       "row\tps_aors\tacme-1\tacme\tcontact=sip:x\nend\t1\n", 3);
+		       "row\tps_aors\tacme-1\tacme\toutbound_proxy=sip:x\nend\t1\n", 3);
 	expect_refused("pbxctl-realtime-snapshot 1\nscope\tacme\n"
 		       "row\tps_aors\tacme-1\tacme\tmax_contacts=\\q\nend\t1\n", 3);
 	expect_refused("pbxctl-realtime-snapshot 1\nscope\tacme\n"

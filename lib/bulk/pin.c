@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Voicemail PINs in an import. argon2id is deliberately slow (tens of milliseconds and
+ * 19 MiB per hash), so the verifications and hashes of a file run on up to four threads.
+ * A PIN the file repeats is verified against the stored hash and kept when it matches, so
+ * importing the same file twice changes nothing; the plaintext never leaves this step.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pbx/secret.h"
+#include "pbx/user.h"
+#include "plan.h"
+
+#define MAX_THREADS 4
+
+struct pool {
+	struct bulk_pin_job *jobs;
+	size_t n;
+	atomic_size_t next;
+};
+
+static void run_one(struct bulk_pin_job *j)
+{
+	j->r = 0;
+	j->match = false;
+	j->out[0] = '\0';
+	if (j->stored) {
+		int r = pbx_secret_pin_verify(j->stored, j->pin, &j->err);
+
+		if (r == 0) {
+			j->match = true;
+			return;
+		}
+		if (r != PBX_EPERM && r != PBX_EINVALID) {
+			j->r = r;
+			return;
+		}
+	}
+	if (j->hash)
+		j->r = pbx_secret_pin_hash(j->pin, j->out, sizeof(j->out), &j->err);
+}
+
+static void *worker(void *arg)
+{
+	struct pool *pool = arg;
+
+	for (;;) {
+		size_t i = atomic_fetch_add(&pool->next, 1);
+
+		if (i >= pool->n)
+			return NULL;
+		run_one(&pool->jobs[i]);
+	}
+}
+
+int bulk_pin_run(struct bulk_pin_job *jobs, size_t n, pbx_error *err)
+{
+	struct pool pool = { .jobs = jobs, .n = n };
+	pthread_t th[MAX_THREADS];
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t want = cpus > 0 ? (size_t)cpus : 1, started = 0;
+
+	atomic_init(&pool.next, 0);
+	if (want > MAX_THREADS)
+		want = MAX_THREADS;
+	if (want > n)
+		want = n;
+	for (size_t i = 1; i < want; i++)
+		if (pthread_create(&th[started], NULL, worker, &pool) == 0)
+			started++;
+	worker(&pool);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	for (size_t i = 0; i < n; i++)
+		if (jobs[i].r < 0 && jobs[i].r != PBX_EINVALID) {
+			*err = jobs[i].err;
+			return jobs[i].r;
+		}
+	return 0;
+}
+
+int bulk_plan_pins(struct bulk_plan *p, struct bulk_report *rep, pbx_error *err)
+{
+	int ext = bulk_field(&pbx_schema_user, "extension");
+	struct bulk_pin_job *jobs = NULL;
+	size_t *owner = NULL, n = 0;
+	char where[160];
+	int r = 0;
+
+	if (!(jobs = calloc(p->n_users + 1, sizeof(*jobs))) ||
+	    !(owner = calloc(p->n_users + 1, sizeof(*owner)))) {
+		r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < p->n_users; i++) {
+		struct plan_user *u = &p->users[i];
+		const struct bulk_user *fu;
+		const char *cur_ext;
+
+		if (u->ui == SIZE_MAX)
+			continue;
+		fu = &p->doc->tenants[p->tenants[u->pt].fi].users[u->ui];
+		cur_ext = u->row >= 0 ? bulk_cell(p->st.users, u->row, p->ucol[ext]) : NULL;
+		if (fu->pin && !*fu->pin) {
+			/* "" clears the PIN. */
+			u->pin_changed = u->pin_hash != NULL;
+			u->pin_hash = NULL;
+			continue;
+		}
+		if (fu->pin) {
+			pbx_error e = PBX_ERROR_INIT;
+
+			if (!bulk_given(&fu->o, "extension") && u->v[ext] &&
+			    pbx_secret_pin_check(fu->pin, u->v[ext], &e) < 0) {
+				bulk_plan_path(where, sizeof(where), p, u, SIZE_MAX, "pin");
+				bulk_problem_err(rep, fu->pin_pos, where, &e);
+				continue;
+			}
+			jobs[n] = (struct bulk_pin_job){ .pin = fu->pin, .stored = u->pin_hash,
+							 .hash = true };
+			owner[n++] = i;
+		} else if (u->pin_hash && u->v[ext] && cur_ext && strcmp(u->v[ext], cur_ext)) {
+			/* A move onto the extension that equals the stored PIN is refused. */
+			jobs[n] = (struct bulk_pin_job){ .pin = u->v[ext], .stored = u->pin_hash };
+			owner[n++] = i;
+		}
+	}
+	if (n && (r = bulk_pin_run(jobs, n, err)) < 0)
+		goto done;
+	for (size_t k = 0; k < n; k++) {
+		struct plan_user *u = &p->users[owner[k]];
+		const struct bulk_user *fu = &p->doc->tenants[p->tenants[u->pt].fi].users[u->ui];
+
+		if (!jobs[k].hash) {
+			if (jobs[k].match) {
+				bulk_plan_path(where, sizeof(where), p, u, SIZE_MAX, "extension");
+				bulk_problem(rep, PBX_EINVALID, bulk_vpos(&fu->o, "extension"), where,
+					     "the user's pin equals extension %s; set another pin too",
+					     u->v[ext]);
+			}
+			continue;
+		}
+		if (jobs[k].match)
+			continue;
+		if (jobs[k].r < 0) {
+			bulk_plan_path(where, sizeof(where), p, u, SIZE_MAX, "pin");
+			bulk_problem_err(rep, fu->pin_pos, where, &jobs[k].err);
+			continue;
+		}
+		if (!(u->pin_hash = bulk_strdup(&p->arena, jobs[k].out))) {
+			r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
+			goto done;
+		}
+		u->pin_changed = true;
+	}
+	/* A changed PIN is a change of the user, named "pin" in the plan. */
+	for (size_t i = 0; i < p->n_users; i++) {
+		struct plan_user *u = &p->users[i];
+
+		if (!u->pin_changed || u->op == OP_CREATE)
+			continue;
+		if (u->op == OP_NONE)
+			u->op = OP_UPDATE;
+		u->changed = u->changed ? bulk_printf(&p->arena, "%s, pin", u->changed) : "pin";
+	}
+done:
+	for (size_t k = 0; jobs && k < n; k++)
+		pbx_secret_wipe(jobs[k].out, sizeof(jobs[k].out));
+	free(jobs);
+	free(owner);
+	return r;
+}

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Inside lib/bulk: the plan of an import, what plan.c computes from the parsed file and the
+ * database state (which object to create, update, restore or delete, with the final value
+ * of every column, extensions allocated), and what exec.c writes from it.
+ */
+#ifndef PBX_BULK_PLAN_H
+#define PBX_BULK_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "bulk-internal.h"
+#include "bulk-store.h"
+
+enum bulk_op { OP_NONE, OP_CREATE, OP_UPDATE, OP_RESTORE, OP_DELETE };
+
+/* Final values are indexed by the entity schema's field index; NULL = null. */
+struct plan_tenant {
+	size_t fi;               /* index in the file */
+	int row;                 /* row of the state, -1 when new */
+	char id[24];             /* database id (set by exec for a new tenant) */
+	const char *slug;
+	const char **v;          /* final values, pbx_schema_tenant order */
+	long ext_min, ext_max, ext_next;
+	enum bulk_op op;
+	bool next_moved;         /* ext_next differs, nothing else */
+	const char *changed;     /* "name, status" for an update */
+};
+
+struct plan_user {
+	size_t pt;               /* index of its plan_tenant */
+	size_t ui;               /* index in the file tenant's users, SIZE_MAX when not listed */
+	int row;                 /* row of the state, -1 when new */
+	const char **v;          /* final values, pbx_schema_user order */
+	const char *pin_hash;    /* final stored hash (NULL = none) */
+	enum bulk_op op;
+	bool auto_ext;           /* extension to allocate */
+	bool pin_changed;
+	const char *changed;
+};
+
+struct plan_device {
+	size_t pu;               /* index of its plan_user */
+	size_t di;               /* index in the file user's devices, SIZE_MAX when not listed */
+	int row;                 /* row of the state, -1 when new */
+	const char **v;          /* final values, pbx_schema_device order */
+	enum bulk_op op;
+	const char *changed;
+	char *sip_username;      /* new devices, set by import */
+	char *sealed;
+	char *secret;            /* plaintext, wiped after use */
+};
+
+struct bulk_plan {
+	struct bulk_arena arena;
+	const struct pbx_bulk_doc *doc;
+	struct pbx_store_bulk_state st;
+	struct plan_tenant *tenants;
+	size_t n_tenants;
+	struct plan_user *users;
+	size_t n_users, cap_users;
+	struct plan_device *devices;
+	size_t n_devices, cap_devices;
+	/* column numbers in the state results, by schema field index */
+	int tcol[32], ucol[32], dcol[32];
+	int t_min, t_max, t_next, u_tenant, u_pin, d_user;
+	size_t counts[3][5];     /* [tenant, user, device][op] */
+};
+
+/* The index of @key in the entity schemas (a programming error when missing). */
+int bulk_field(const struct pbx_schema *s, const char *key);
+
+/*
+ * Compute the plan of @doc against the state already in @plan->st (loaded by the caller).
+ * Problems go to @rep with their position in the file. Returns 0, or PBX_ERROR when out of
+ * memory; problems alone do not fail it.
+ */
+int bulk_plan_build(struct bulk_plan *plan, const struct pbx_bulk_doc *doc, bool prune,
+		    struct bulk_report *rep);
+
+/*
+ * PINs of the file: check them against the final extensions, keep a stored PIN the file
+ * repeats (argon2id verify), hash new ones; and refuse a move onto an extension equal to
+ * the user's stored PIN, as `user update` does. Problems go to @rep.
+ */
+int bulk_plan_pins(struct bulk_plan *plan, struct bulk_report *rep, pbx_error *err);
+
+/* Frees everything, wiping plaintext secrets; the state results are cleared too. */
+void bulk_plan_free(struct bulk_plan *plan);
+
+/* The YAML path of user @u of the plan (and of its device @di unless SIZE_MAX). */
+void bulk_plan_path(char *buf, size_t n, const struct bulk_plan *p, const struct plan_user *u,
+		    size_t di, const char *key);
+
+/* A state cell: the value of column @col of @row, NULL when SQL null. */
+const char *bulk_cell(const PGresult *res, int row, int col);
+
+/* Write the plan (exec.c); progress through @o. */
+int bulk_exec(struct bulk_plan *plan, PGconn *pg, const struct pbx_bulk_import_opts *o,
+	      pbx_error *err);
+
+#endif
