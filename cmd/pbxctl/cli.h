@@ -31,6 +31,9 @@ enum cli_arg_kind {
 	CLI_ARG_DEVICE,
 	CLI_ARG_FILE,
 	CLI_ARG_COMMAND,
+	CLI_ARG_DID,      /* a DID's E.164 number (complete-external.c) */
+	CLI_ARG_TRUNK,    /* a trunk name */
+	CLI_ARG_POLICY,   /* a policy name of the -t tenant */
 };
 
 struct cli_opt {
@@ -105,6 +108,11 @@ extern const size_t cli_n_global_opts;
 
 /* The nouns, each defined at the end of its own file. */
 extern const struct cli_cmd cmd_tenant, cmd_user, cmd_device, cmd_secrets, cmd_apply, cmd_audit, cmd_db, cmd_help, cmd_complete, cmd_version;
+extern const struct cli_cmd cmd_did, cmd_trunk, cmd_policy;
+
+/* complete-external.c: candidates for CLI_ARG_DID, CLI_ARG_TRUNK and CLI_ARG_POLICY (a
+ * no-op for other kinds), from the context complete_dynamic() opened. */
+void cli_complete_external(struct cli *cli, enum cli_arg_kind kind, const char *prefix);
 extern const struct cli_cmd cmd_import, cmd_export;
 
 /* opt.c: parse @argc/@argv against @cmd's options into @a. Returns 0 or -1 after printing

@@ -65,6 +65,9 @@ const struct cli_cmd cmd_version = {
 
 static const struct cli_cmd *const nouns[] = {
 	&cmd_tenant,
+	&cmd_did,
+	&cmd_trunk,
+	&cmd_policy,
 	&cmd_user,
 	&cmd_device,
 	&cmd_secrets,

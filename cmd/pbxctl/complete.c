@@ -91,6 +91,7 @@ static void complete_dynamic(struct cli *cli, enum cli_arg_kind kind, const char
 	} else if (kind == CLI_ARG_DEVICE) {
 		complete_devices(ctx, cli->tenant, user, prefix);
 	}
+	cli_complete_external(cli, kind, prefix);
 }
 
 static const struct cli_opt *find_opt(const struct cli_opt *opts, size_t n, const char *word)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * pbxctl export [--tenant SLUG]: the import format on stdout, for one tenant or all, from
- * one consistent snapshot. YAML by default, JSON with -o json (which import reads too).
+ * pbxctl export [--tenant SLUG]: the import format on stdout, for one tenant or all (with
+ * the global trunks), from one consistent snapshot. YAML by default, JSON with -o json (which import reads too).
  * Secrets and PINs are never written.
  */
 #include <stdio.h>
@@ -39,7 +39,7 @@ static int cmd_export_run(struct cli *cli, struct cli_args *a)
 
 const struct cli_cmd cmd_export = {
 	.name = "export",
-	.summary = "write tenants, users and devices in the format import reads",
+	.summary = "write tenants and everything they hold in the format import reads",
 	.synopsis = "export [--tenant SLUG]",
 	.opts = CLI_OPTS(export_opts),
 	.run = cmd_export_run,

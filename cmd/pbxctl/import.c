@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * pbxctl import FILE|-: make the database match a YAML (or JSON) file of tenants, users and
- * devices, in one transaction. Every problem of the file is printed, one line each, with
+ * pbxctl import FILE|-: make the database match a YAML (or JSON) file of tenants and what
+ * they hold (users, devices, numbers, trunks, policies), in one transaction. Every problem of the file is printed, one line each, with
  * file:line:column and the YAML path. The plan (--dry-run, or -v) is a list of changes;
  * the summary is the import envelope, whose "changed" Ansible reads. A progress bar is
  * drawn on stderr for large files when it is a terminal, and nothing when it is not.
@@ -85,7 +85,9 @@ static int show(struct cli *cli, bool dry_run, bool changed, const struct pbx_ro
 	if (!o.fields)
 		o.fields = "result,file,dry_run,tenants_created,tenants_updated,users_created,"
 			   "users_updated,users_restored,users_deleted,devices_created,"
-			   "devices_updated,devices_deleted,audit_rows,secrets_written,secrets_out";
+			   "devices_updated,devices_deleted,dids_created,dids_updated,dids_deleted,"
+			   "trunks_created,trunks_updated,trunks_deleted,policies_created,"
+			   "policies_updated,policies_deleted,audit_rows,secrets_written,secrets_out";
 	return cli_render_change(stdout, &o, "import", changed, summary, 0);
 }
 
@@ -153,7 +155,7 @@ done:
 
 const struct cli_cmd cmd_import = {
 	.name = "import",
-	.summary = "make the database match a YAML file of tenants, users and devices",
+	.summary = "make the database match a YAML file of tenants and everything they hold",
 	.synopsis = "import FILE|- [--dry-run] [--prune] [--secrets-out FILE]",
 	.opts = CLI_OPTS(import_opts),
 	.run = cmd_import_run,

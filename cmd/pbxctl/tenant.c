@@ -93,11 +93,12 @@ static int cmd_tenant_show(struct cli *cli, struct cli_args *a)
 	return r;
 }
 
-enum { UPDATE_NAME, UPDATE_EXTENSIONS, UPDATE_DEFAULT_INBOUND };
+enum { UPDATE_NAME, UPDATE_EXTENSIONS, UPDATE_DEFAULT_INBOUND, UPDATE_DEFAULT_POLICY };
 static const struct cli_opt update_opts[] = {
 	[UPDATE_NAME] = { "name", 0, "NAME", "new display name", CLI_OPT_STRING, NULL, 0 },
 	[UPDATE_EXTENSIONS] = { "extensions", 0, "MIN-MAX", "new extension range; may not leave assigned extensions outside", CLI_OPT_STRING, NULL, 0 },
 	[UPDATE_DEFAULT_INBOUND] = { "default-inbound", 0, "DEST", "where unassigned DIDs go; empty to clear", CLI_OPT_STRING, NULL, 0 },
+	[UPDATE_DEFAULT_POLICY] = { "default-policy", 0, "POLICY", "outbound policy of users without their own; empty to clear", CLI_OPT_STRING, NULL, CLI_ARG_POLICY },
 };
 
 static int cmd_tenant_update(struct cli *cli, struct cli_args *a)
@@ -107,6 +108,7 @@ static int cmd_tenant_update(struct cli *cli, struct cli_args *a)
 		.name = a->v[UPDATE_NAME].s,
 		.extensions = a->v[UPDATE_EXTENSIONS].s,
 		.default_inbound = a->v[UPDATE_DEFAULT_INBOUND].s,
+		.default_policy = a->v[UPDATE_DEFAULT_POLICY].s,
 	};
 	struct pbx_rows rows;
 	bool changed = false;
@@ -202,8 +204,9 @@ static const struct cli_cmd tenant_verbs[] = {
 	  .flags = CMD_PG | CMD_DEFAULT },
 	{ .name = "show", .summary = "show one tenant", .synopsis = "tenant show [SLUG]",
 	  .run = cmd_tenant_show, .max_args = 1, .flags = CMD_PG, .args = CLI_ARG_TENANT },
-	{ .name = "update", .summary = "change a tenant's name, range or default inbound destination",
-	  .synopsis = "tenant update [SLUG] [--name NAME] [--extensions MIN-MAX] [--default-inbound DEST]",
+	{ .name = "update", .summary = "change a tenant's name, range, default inbound destination or default policy",
+	  .synopsis = "tenant update [SLUG] [--name NAME] [--extensions MIN-MAX] [--default-inbound DEST]\n"
+		      "tenant update [SLUG] [--default-policy POLICY]",
 	  .opts = CLI_OPTS(update_opts), .run = cmd_tenant_update, .max_args = 1,
 	  .flags = CMD_PG | CMD_WRITES, .args = CLI_ARG_TENANT },
 	{ .name = "suspend", .summary = "suspend a tenant: its calls are refused after the next apply",

@@ -319,7 +319,10 @@ int pbx_apply_plan_build(pbx_ctx *ctx, const char *tenant, const char *marker,
 			a->new_text = in.text;
 			a->contexts = in.contexts;
 			a->n_contexts = in.n_contexts;
-			in = (struct pbx_dp_file)PBX_DP_FILE_INIT;
+			in.text = NULL;
+			in.contexts = NULL;
+			in.n_contexts = 0;
+			pbx_dp_file_free(&in);
 			if ((r = compare(a, marker, err)) < 0)
 				goto cleanup;
 		}

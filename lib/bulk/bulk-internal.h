@@ -72,11 +72,45 @@ struct bulk_user {
 	bool devices_given;
 };
 
+/* A phone number of a tenant. */
+struct bulk_did {
+	struct bulk_obj o;
+};
+
+/* A trunk: a tenant's own, or global (listed at the top of the file). */
+struct bulk_trunk {
+	struct bulk_obj o;
+	const char *secret;      /* write-only registration secret; NULL when not given */
+	struct bulk_pos secret_pos;
+};
+
+/* One rule of an outbound policy (pbx_schema_policy_rule). */
+struct bulk_rule {
+	struct bulk_obj o;
+};
+
+struct bulk_policy {
+	struct bulk_obj o;
+	struct bulk_rule *rules;
+	size_t n_rules, cap_rules;
+	bool rules_given;
+	struct bulk_pos rules_pos;
+};
+
 struct bulk_tenant {
 	struct bulk_obj o;
 	struct bulk_user *users;
 	size_t n_users, cap_users;
 	bool users_given;
+	struct bulk_did *dids;
+	size_t n_dids, cap_dids;
+	bool dids_given;
+	struct bulk_trunk *trunks;
+	size_t n_trunks, cap_trunks;
+	bool trunks_given;
+	struct bulk_policy *policies;
+	size_t n_policies, cap_policies;
+	bool policies_given;
 	int ext_min, ext_max;    /* from "extensions" when given and valid, else 0 */
 };
 
@@ -85,7 +119,9 @@ struct pbx_bulk_doc {
 	const char *name;        /* for messages */
 	struct bulk_tenant *tenants;
 	size_t n_tenants, cap_tenants;
-	size_t n_users, n_devices;
+	struct bulk_trunk *trunks;   /* global trunks */
+	size_t n_trunks, cap_trunks;
+	size_t n_users, n_devices, n_dids, n_policies, n_all_trunks;
 };
 
 static inline bool bulk_has(const struct bulk_obj *o, int field)
@@ -105,6 +141,7 @@ struct bulk_report {
 	pbx_diag *diag;
 	const char *file;
 	size_t dropped;          /* problems beyond the cap */
+	bool force;              /* add even beyond the cap (the line that stops reading) */
 	bool oom;
 };
 
@@ -129,8 +166,9 @@ void bulk_path(char *buf, size_t n, size_t ti, size_t ui, size_t di, const char 
 
 /* ---- shared between parse.c and check.c ------------------------------------------- */
 
-/* Field checks that need no database, and duplicates (check.c). */
+/* Field checks that need no database, and duplicates (check.c, check-ext.c). */
 void bulk_check_doc(struct pbx_bulk_doc *doc, struct bulk_report *rep);
+void bulk_check_ext(struct pbx_bulk_doc *doc, struct bulk_report *rep);
 
 /* Whether @key of @schema may be null in the file. */
 bool bulk_nullable(const struct pbx_schema *schema, const char *key);

@@ -13,8 +13,11 @@
 #include <string.h>
 
 #include "pbx/device.h"
+#include "pbx/did.h"
+#include "pbx/policy.h"
 #include "pbx/secret.h"
 #include "pbx/tenant.h"
+#include "pbx/trunk.h"
 #include "pbx/user.h"
 #include "pbx/valid.h"
 #include "bulk-internal.h"
@@ -23,11 +26,19 @@ static const char *const nullable_tenant[] = { "default_inbound", "default_polic
 static const char *const nullable_user[] = { "email", "extension", "outbound_callerid",
 					     "forward_to", "policy", NULL };
 static const char *const nullable_device[] = { "user", NULL };
+static const char *const nullable_did[] = { "tenant", "label", "provider", "destination", NULL };
+static const char *const nullable_trunk[] = { "tenant", "username", "callerid", NULL };
+static const char *const nullable_policy[] = { "description", NULL };
+static const char *const nullable_rule[] = { "prepend", NULL };
 
 bool bulk_nullable(const struct pbx_schema *schema, const char *key)
 {
 	const char *const *list = schema == &pbx_schema_tenant ? nullable_tenant :
-				  schema == &pbx_schema_user ? nullable_user : nullable_device;
+				  schema == &pbx_schema_user ? nullable_user :
+				  schema == &pbx_schema_device ? nullable_device :
+				  schema == &pbx_schema_did ? nullable_did :
+				  schema == &pbx_schema_trunk ? nullable_trunk :
+				  schema == &pbx_schema_policy ? nullable_policy : nullable_rule;
 
 	for (; *list; list++)
 		if (!strcmp(*list, key))
@@ -99,7 +110,7 @@ static void set_value(const struct at *a, const char *key, const char *v)
 {
 	int i = pbx_schema_index(a->o->schema, key);
 
-	if (i >= 0)
+	if (i >= 0 && a->o->val)
 		a->o->val[i] = v;
 }
 
@@ -118,10 +129,14 @@ static void check_status(const struct at *a, bool user)
 
 static void check_policy(const struct at *a, const char *key)
 {
-	/* No outbound policies exist in this version: only null is accepted. */
-	if (value(a, key))
-		problem(a, key, "outbound policy \"%s\" does not exist; this pbxctl has no outbound "
-			"policies yet, so %s must be null", value(a, key), key);
+	pbx_error e = PBX_ERROR_INIT;
+	char path[160];
+
+	/* The syntax of the name; that the tenant has the policy is checked by the plan. */
+	empty_is_null(a, key);
+	path_of(a, key, path, sizeof(path));
+	if (value(a, key) && pbx_policy_check_name(path, value(a, key), &e) < 0)
+		lib_problem(a, key, &e);
 }
 
 static void check_tenant(struct at *a, struct bulk_tenant *t)
@@ -189,9 +204,6 @@ static void check_user(struct at *a, struct bulk_tenant *t, struct bulk_user *u)
 		if (!pbx_valid_e164(v) && !pbx_valid_extension(v))
 			problem(a, "forward_to", "forward destination \"%s\" must be an extension of "
 				"the tenant or +E164", v);
-		else if (v[0] != '+' && t->ext_max && (atol(v) < t->ext_min || atol(v) > t->ext_max))
-			problem(a, "forward_to", "forward destination %s is outside the range %d-%d",
-				v, t->ext_min, t->ext_max);
 		else if (ext && !strcmp(v, ext))
 			problem(a, "forward_to", "a user cannot forward to its own extension %s", ext);
 	}

@@ -153,6 +153,14 @@ done:
 	return r;
 }
 
+/* Ids for the @n new rows of @table (*@ret malloc'd, NULL when none). */
+static int new_ids(struct bulk_plan *p, PGconn *pg, const char *table, size_t n,
+		   char (**ret)[24], pbx_error *err)
+{
+	*ret = NULL;
+	return n ? pbx_store_bulk_ids(pg, table, n, ret, err) : 0;
+}
+
 static int users(struct bulk_plan *p, PGconn *pg, pbx_error *err)
 {
 	const struct pbx_schema *s = &pbx_schema_user;
@@ -160,34 +168,57 @@ static int users(struct bulk_plan *p, PGconn *pg, pbx_error *err)
 		     bulk_field(s, "status"), bulk_field(s, "outbound_callerid"),
 		     bulk_field(s, "voicemail"), -1, bulk_field(s, "dnd"), bulk_field(s, "forward_to") };
 	int idcol = PQfnumber(p->st.users, "id"), uname = bulk_field(s, "username");
+	int policy = bulk_field(s, "policy");
 	struct batch upd = { .cap = 0 }, add = { .cap = 0 };
-	int r = 0;
+	char (*ids)[24] = NULL;
+	size_t n_new = 0, next = 0;
+	int r;
 
 	for (size_t i = 0; i < p->n_users; i++) {
-		const struct plan_user *u = &p->users[i];
-		const char *c[PBX_STORE_BULK_USER_UPD_COLS];
+		if (p->users[i].row >= 0)
+			snprintf(p->users[i].id, sizeof(p->users[i].id), "%s",
+				 PQgetvalue(p->st.users, p->users[i].row, idcol));
+		n_new += p->users[i].op == OP_CREATE;
+	}
+	if ((r = new_ids(p, pg, "users", n_new, &ids, err)) < 0)
+		return r;
+	for (size_t i = 0; i < p->n_users; i++) {
+		struct plan_user *u = &p->users[i];
+		const struct plan_tenant *t = &p->tenants[u->pt];
 
-		if (u->op != OP_UPDATE && u->op != OP_RESTORE && u->op != OP_CREATE)
-			continue;
 		if (u->op == OP_CREATE) {
-			c[0] = p->tenants[u->pt].id;
-			c[1] = u->v[uname];
-		} else {
-			c[0] = PQgetvalue(p->st.users, u->row, idcol);
+			const char *c[PBX_STORE_BULK_USER_NEW_COLS];
+
+			snprintf(u->id, sizeof(u->id), "%s", ids[next++]);
+			c[PBX_SBU_ID] = u->id;
+			c[PBX_SBU_TENANT_ID] = t->id;
+			c[PBX_SBU_TENANT] = t->slug;
+			c[PBX_SBU_USERNAME] = u->v[uname];
+			for (int j = 0; j < 9; j++)
+				c[PBX_SBU_NAME + j] = k[j] < 0 ? u->pin_hash : u->v[k[j]];
+			c[PBX_SBU_POLICY] = u->v[policy];
+			c[PBX_SBU_POLICY_ID] = bulk_policy_id(p, u->pt, u->v[policy]);
+			row(&add, c, PBX_STORE_BULK_USER_NEW_COLS);
+		} else if (u->op == OP_UPDATE || u->op == OP_RESTORE) {
+			const char *c[PBX_STORE_BULK_USER_UPD_COLS];
+
+			c[0] = u->id;
 			c[1] = u->op == OP_RESTORE ? "restore" : "update";
+			for (int j = 0; j < 9; j++)
+				c[2 + j] = k[j] < 0 ? u->pin_hash : u->v[k[j]];
+			c[11] = bulk_policy_id(p, u->pt, u->v[policy]);
+			row(&upd, c, PBX_STORE_BULK_USER_UPD_COLS);
 		}
-		for (int j = 0; j < 9; j++)
-			c[2 + j] = k[j] < 0 ? u->pin_hash : u->v[k[j]];
-		row(u->op == OP_CREATE ? &add : &upd, c, PBX_STORE_BULK_USER_UPD_COLS);
 	}
 	if (upd.oom || add.oom)
 		r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
 	if (r == 0 && upd.b.n_rows)
 		r = pbx_store_bulk_users_update(pg, &upd.b, err);
 	if (r == 0 && add.b.n_rows)
-		r = pbx_store_bulk_users_create(pg, &add.b, err);
+		r = pbx_store_bulk_users_create(pg, &add.b, p->audit, err);
 	batch_free(&upd);
 	batch_free(&add);
+	free(ids);
 	return r;
 }
 
@@ -200,9 +231,15 @@ static int devices(struct bulk_plan *p, PGconn *pg, pbx_error *err)
 	int idcol = PQfnumber(p->st.devices, "id"), label = bulk_field(s, "label");
 	int uname = bulk_field(&pbx_schema_user, "username");
 	struct batch upd = { .cap = 0 }, add = { .cap = 0 };
-	int r = 0;
+	char (*ids)[24] = NULL;
+	size_t n_new = 0, next = 0;
+	int r;
 
-	for (size_t i = 0; i < p->n_devices; i++) {
+	for (size_t i = 0; i < p->n_devices; i++)
+		n_new += p->devices[i].op == OP_CREATE;
+	if ((r = new_ids(p, pg, "devices", n_new, &ids, err)) < 0)
+		return r;
+	for (size_t i = 0; r == 0 && i < p->n_devices; i++) {
 		const struct plan_device *d = &p->devices[i];
 		const struct plan_user *u = &p->users[d->pu];
 
@@ -215,22 +252,33 @@ static int devices(struct bulk_plan *p, PGconn *pg, pbx_error *err)
 			row(&upd, c, PBX_STORE_BULK_DEVICE_UPD_COLS);
 		} else if (d->op == OP_CREATE) {
 			const char *c[PBX_STORE_BULK_DEVICE_NEW_COLS] = {
-				p->tenants[u->pt].id, u->v[uname], d->v[label], d->sip_username,
-				d->sealed };
+				[PBX_SBD_ID] = ids[next++],
+				[PBX_SBD_TENANT_ID] = p->tenants[u->pt].id,
+				[PBX_SBD_TENANT] = p->tenants[u->pt].slug,
+				[PBX_SBD_USER_ID] = u->id,
+				[PBX_SBD_USER] = u->v[uname],
+				[PBX_SBD_LABEL] = d->v[label],
+				[PBX_SBD_SIP_USERNAME] = d->sip_username,
+				[PBX_SBD_SEALED] = d->sealed,
+				[PBX_SBD_CODECS_ARRAY] = bulk_printf(&p->arena, "{%s}", d->v[k[5]]),
+			};
 
 			for (int j = 0; j < 7; j++)
-				c[5 + j] = d->v[k[j]];
+				c[PBX_SBD_TRANSPORT + j] = d->v[k[j]];
+			if (!c[PBX_SBD_CODECS_ARRAY])
+				r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
 			row(&add, c, PBX_STORE_BULK_DEVICE_NEW_COLS);
 		}
 	}
-	if (upd.oom || add.oom)
+	if (r == 0 && (upd.oom || add.oom))
 		r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
 	if (r == 0 && upd.b.n_rows)
 		r = pbx_store_bulk_devices_update(pg, &upd.b, err);
 	if (r == 0 && add.b.n_rows)
-		r = pbx_store_bulk_devices_create(pg, &add.b, err);
+		r = pbx_store_bulk_devices_create(pg, &add.b, p->audit, err);
 	batch_free(&upd);
 	batch_free(&add);
+	free(ids);
 	return r;
 }
 
@@ -241,7 +289,7 @@ int bulk_exec(struct bulk_plan *p, PGconn *pg, const struct pbx_bulk_import_opts
 	int r;
 
 	progress(o, 0, total);
-	if ((r = tenants(p, pg, err)) < 0)
+	if ((r = tenants(p, pg, err)) < 0 || (r = bulk_exec_ext_before(p, pg, err)) < 0)
 		return r;
 	progress(o, p->n_tenants, total);
 	if ((r = removals(p, pg, err)) < 0)
@@ -249,7 +297,7 @@ int bulk_exec(struct bulk_plan *p, PGconn *pg, const struct pbx_bulk_import_opts
 	if ((r = users(p, pg, err)) < 0)
 		return r;
 	progress(o, p->n_tenants + p->n_users, total);
-	if ((r = devices(p, pg, err)) < 0)
+	if ((r = devices(p, pg, err)) < 0 || (r = bulk_exec_ext_after(p, pg, err)) < 0)
 		return r;
 	progress(o, total - 1, total);
 	return 0;

@@ -11,27 +11,92 @@
 #include <string.h>
 
 #include "pbx/device.h"
+#include "pbx/did.h"
+#include "pbx/policy.h"
 #include "pbx/tenant.h"
+#include "pbx/trunk.h"
 #include "pbx/user.h"
 #include "bulk-internal.h"
 #include "bulk-store.h"
 #include "ctx.h"
 #include "pg.h"
 
-/* One object: its export keys, in schema order, from row @row of @res. */
+/*
+ * One object: its export keys, in schema order, from row @row of @res (a column "_key"
+ * overrides "key"). JSON fields (a policy's rules) are written by the caller.
+ */
 static void object(struct bulk_emitter *em, const struct pbx_schema *s, const PGresult *res,
 		   int row)
 {
 	for (size_t i = 0; i < s->n_fields; i++) {
 		const struct pbx_field *f = &s->fields[i];
-		int col = PQfnumber(res, f->key);
+		char over[64];
+		int col;
 
-		if (!(f->flags & PBX_FIELD_EXPORT))
+		snprintf(over, sizeof(over), "_%s", f->key);
+		col = PQfnumber(res, over) >= 0 ? PQfnumber(res, over) : PQfnumber(res, f->key);
+		if (!(f->flags & PBX_FIELD_EXPORT) || f->type == PBX_FT_JSON)
 			continue;
 		bulk_emit_key(em, f->key);
 		bulk_emit_value(em, f->type, col < 0 || PQgetisnull(res, row, col) ? NULL :
 				PQgetvalue(res, row, col));
 	}
+}
+
+/* A list of objects of @s from @res (all rows). */
+static void objects(struct bulk_emitter *em, const char *key, const struct pbx_schema *s,
+		    const PGresult *res)
+{
+	bulk_emit_key(em, key);
+	bulk_emit_seq_start(em, false);
+	for (int i = 0; i < PQntuples(res); i++) {
+		bulk_emit_map_start(em);
+		object(em, s, res, i);
+		bulk_emit_map_end(em);
+	}
+	bulk_emit_seq_end(em);
+}
+
+/* The tenant's trunks, policies with their rules, and DIDs. */
+static int ext(struct bulk_emitter *em, PGconn *pg, const char *id, pbx_error *err)
+{
+	PGresult *ks = pbx_store_bulk_export_trunks(pg, id, err), *ps = NULL, *rs = NULL, *ds = NULL;
+	int r = 0;
+
+	if (!ks || !(ps = pbx_store_bulk_export_policies(pg, id, err)) ||
+	    !(rs = pbx_store_bulk_export_rules(pg, id, err)) ||
+	    !(ds = pbx_store_bulk_export_dids(pg, id, err))) {
+		r = err->code;
+		goto done;
+	}
+	objects(em, "trunks", &pbx_schema_trunk, ks);
+	bulk_emit_key(em, "policies");
+	bulk_emit_seq_start(em, false);
+	for (int i = 0; i < PQntuples(ps); i++) {
+		const char *name = PQgetvalue(ps, i, PQfnumber(ps, "name"));
+
+		bulk_emit_map_start(em);
+		object(em, &pbx_schema_policy, ps, i);
+		bulk_emit_key(em, "rules");
+		bulk_emit_seq_start(em, false);
+		for (int k = 0; k < PQntuples(rs); k++) {
+			if (strcmp(PQgetvalue(rs, k, PQfnumber(rs, "policy")), name))
+				continue;
+			bulk_emit_map_start(em);
+			object(em, &pbx_schema_policy_rule, rs, k);
+			bulk_emit_map_end(em);
+		}
+		bulk_emit_seq_end(em);
+		bulk_emit_map_end(em);
+	}
+	bulk_emit_seq_end(em);
+	objects(em, "dids", &pbx_schema_did, ds);
+done:
+	PQclear(ks);
+	PQclear(ps);
+	PQclear(rs);
+	PQclear(ds);
+	return r;
 }
 
 static int tenant(struct bulk_emitter *em, PGconn *pg, const PGresult *ts, int row,
@@ -52,6 +117,11 @@ static int tenant(struct bulk_emitter *em, PGconn *pg, const PGresult *ts, int r
 	dcol = PQfnumber(ds, "user");
 	bulk_emit_map_start(em);
 	object(em, &pbx_schema_tenant, ts, row);
+	if (ext(em, pg, id, err) < 0) {
+		PQclear(us);
+		PQclear(ds);
+		return err->code;
+	}
 	bulk_emit_key(em, "users");
 	bulk_emit_seq_start(em, false);
 	/* Devices come sorted by username; find each user's run of them. */
@@ -91,12 +161,12 @@ int pbx_bulk_export(pbx_ctx *ctx, const struct pbx_bulk_export_opts *o, FILE *ou
 {
 	struct bulk_emitter *em = NULL;
 	PGconn *pg = pbx_ctx_pg(ctx, err);
-	PGresult *ts = NULL;
+	PGresult *ts = NULL, *gs;
 	int r;
 
 	if (!pg)
 		return err->code;
-	if ((r = pbx_store_bulk_begin(pg, false, err)) < 0)
+	if ((r = pbx_store_bulk_begin(pg, false, NULL, err)) < 0)
 		return r;
 	if (!(ts = pbx_store_bulk_export_tenants(pg, o->tenant, err))) {
 		r = err->code;
@@ -110,9 +180,17 @@ int pbx_bulk_export(pbx_ctx *ctx, const struct pbx_bulk_export_opts *o, FILE *ou
 		r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
 		goto done;
 	}
+	if (!(gs = pbx_store_bulk_export_trunks(pg, NULL, err))) {
+		r = err->code;
+		bulk_emit_close(em);
+		goto done;
+	}
 	bulk_emit_map_start(em);
 	bulk_emit_key(em, "version");
 	bulk_emit_value(em, PBX_FT_INT, "1");
+	/* Global trunks: every tenant's policies may name them. */
+	objects(em, "trunks", &pbx_schema_trunk, gs);
+	PQclear(gs);
 	bulk_emit_key(em, "tenants");
 	bulk_emit_seq_start(em, false);
 	for (int i = 0; r == 0 && i < PQntuples(ts); i++)

@@ -12,9 +12,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "pbx/device.h"
+#include "pbx/did.h"
+#include "pbx/policy.h"
 #include "pbx/secret.h"
 #include "pbx/tenant.h"
+#include "pbx/trunk.h"
 #include "pbx/user.h"
 #include "ctx.h"
 #include "pg.h"
@@ -33,6 +38,15 @@ static const struct pbx_field import_fields[] = {
 	{ "devices_created", PBX_FT_INT, PBX_FIELD_DEFAULT, "devices created" },
 	{ "devices_updated", PBX_FT_INT, PBX_FIELD_DEFAULT, "devices updated" },
 	{ "devices_deleted", PBX_FT_INT, PBX_FIELD_DEFAULT, "devices deleted by --prune" },
+	{ "dids_created", PBX_FT_INT, PBX_FIELD_DEFAULT, "phone numbers created" },
+	{ "dids_updated", PBX_FT_INT, PBX_FIELD_DEFAULT, "phone numbers updated (or moved here)" },
+	{ "dids_deleted", PBX_FT_INT, PBX_FIELD_DEFAULT, "phone numbers deleted by --prune" },
+	{ "trunks_created", PBX_FT_INT, PBX_FIELD_DEFAULT, "trunks created" },
+	{ "trunks_updated", PBX_FT_INT, PBX_FIELD_DEFAULT, "trunks updated" },
+	{ "trunks_deleted", PBX_FT_INT, PBX_FIELD_DEFAULT, "trunks deleted by --prune" },
+	{ "policies_created", PBX_FT_INT, PBX_FIELD_DEFAULT, "outbound policies created" },
+	{ "policies_updated", PBX_FT_INT, PBX_FIELD_DEFAULT, "outbound policies updated" },
+	{ "policies_deleted", PBX_FT_INT, PBX_FIELD_DEFAULT, "outbound policies deleted by --prune" },
 	{ "audit_rows", PBX_FT_INT, PBX_FIELD_DEFAULT, "audit rows written" },
 	{ "secrets_written", PBX_FT_INT, PBX_FIELD_DEFAULT, "new SIP credentials written to secrets_out" },
 	{ "secrets_out", PBX_FT_STRING, PBX_FIELD_DEFAULT, "the file that received them, or null" },
@@ -47,9 +61,9 @@ const struct pbx_schema pbx_schema_import = {
 
 static const struct pbx_field change_fields[] = {
 	{ "action", PBX_FT_STRING, PBX_FIELD_DEFAULT, "create, update, restore or delete" },
-	{ "entity", PBX_FT_STRING, PBX_FIELD_DEFAULT, "tenant, user or device" },
-	{ "tenant", PBX_FT_STRING, PBX_FIELD_DEFAULT, "tenant slug" },
-	{ "name", PBX_FT_STRING, PBX_FIELD_DEFAULT, "slug, username, or username/label" },
+	{ "entity", PBX_FT_STRING, PBX_FIELD_DEFAULT, "tenant, user, device, did, trunk or policy" },
+	{ "tenant", PBX_FT_STRING, PBX_FIELD_DEFAULT, "tenant slug (null: a global trunk)" },
+	{ "name", PBX_FT_STRING, PBX_FIELD_DEFAULT, "slug, username, username/label, number or name" },
 	{ "detail", PBX_FT_STRING, PBX_FIELD_DEFAULT, "the keys that change, or the new extension" },
 };
 
@@ -63,13 +77,66 @@ static const char *const op_names[] = { "none", "create", "update", "restore", "
 
 /* ---- new credentials ---------------------------------------------------------------- */
 
+/*
+ * Random characters for many credentials at once. pbx_secret_generate_sip draws each
+ * character with its own randombytes_uniform call, one getrandom(2) each: 740 000 system
+ * calls for 20 000 devices, most of an import's time. This draws the same distribution
+ * (each character uniform over the same alphabet, by rejection, from the same CSPRNG)
+ * from 4 KiB blocks, and wipes the block when done.
+ */
+struct rng {
+	unsigned char buf[4096];
+	size_t pos;
+};
+
+static int rng_init(struct rng *g, pbx_error *err)
+{
+	g->pos = sizeof(g->buf);
+	if (sodium_init() < 0)
+		return pbx_errorf(err, PBX_ERROR, NULL, NULL, "libsodium cannot be initialised");
+	return 0;
+}
+
+static char rng_pick(struct rng *g, const char *alphabet)
+{
+	size_t n = strlen(alphabet);
+	unsigned lim = 256 - 256 % (unsigned)n;
+
+	for (;;) {
+		unsigned b;
+
+		if (g->pos == sizeof(g->buf)) {
+			randombytes_buf(g->buf, sizeof(g->buf));
+			g->pos = 0;
+		}
+		b = g->buf[g->pos++];
+		if (b < lim)
+			return alphabet[b % n];
+	}
+}
+
+static void rng_fill(struct rng *g, char *out, size_t len, const char *alphabet)
+{
+	for (size_t i = 0; i < len; i++)
+		out[i] = rng_pick(g, alphabet);
+	out[len] = '\0';
+}
+
+static void rng_wipe(struct rng *g)
+{
+	pbx_secret_wipe(g->buf, sizeof(g->buf));
+}
+
 /* SIP usernames for new devices: random, and drawn again on the rare collision. */
 static int draw_usernames(struct bulk_plan *p, PGconn *pg, pbx_error *err)
 {
 	const char **names = calloc(p->n_devices + 1, sizeof(*names));
 	struct bulk_map seen = { .n = 0 };
 	int r = names ? 0 : pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
+	struct rng g;
 
+	if (r == 0)
+		r = rng_init(&g, err);
 	for (int round = 0; r == 0 && round < 8; round++) {
 		size_t n = 0, clash = 0;
 		char *arr;
@@ -83,19 +150,31 @@ static int draw_usernames(struct bulk_plan *p, PGconn *pg, pbx_error *err)
 			if (d->op != OP_CREATE)
 				continue;
 			while (r == 0 && (!d->sip_username || bulk_map_get(&seen, d->sip_username) != SIZE_MAX)) {
+				const char *slug = p->tenants[p->users[d->pu].pt].slug;
+				size_t len = strlen(slug);
+
+				/* "<slug>-" and random characters, as pbx_secret_generate_sip_username. */
 				free(d->sip_username);
 				d->sip_username = NULL;
-				r = pbx_secret_generate_sip_username(p->tenants[p->users[d->pu].pt].slug,
-								     buf, sizeof(buf), err);
-				if (r == 0 && !(d->sip_username = strdup(buf)))
+				if (len > PBX_SECRET_SLUG_MAX) {
+					r = pbx_errorf(err, PBX_EINVALID, NULL, "tenant", "slug too long");
+					break;
+				}
+				memcpy(buf, slug, len);
+				buf[len] = '-';
+				rng_fill(&g, buf + len + 1, PBX_SECRET_USERNAME_RANDOM_LEN,
+					 PBX_SECRET_USERNAME_ALPHABET);
+				if (!(d->sip_username = strdup(buf)))
 					r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
 			}
 			if (r == 0 && bulk_map_put(&seen, d->sip_username, i) < 0)
 				r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
 			names[n++] = d->sip_username;
 		}
-		if (r < 0 || n == 0)
+		if (r < 0)
 			break;
+		if (n == 0)
+			goto done;
 		if (!(arr = pbx_store_bulk_array(names, n))) {
 			r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
 			break;
@@ -122,6 +201,7 @@ static int draw_usernames(struct bulk_plan *p, PGconn *pg, pbx_error *err)
 	if (r == 0)
 		r = pbx_errorf(err, PBX_ERROR, "device", "sip_username", "could not draw unused SIP usernames");
 done:
+	rng_wipe(&g);
 	bulk_map_free(&seen);
 	free(names);
 	return r;
@@ -130,23 +210,24 @@ done:
 /* A sealed secret for each new device; the plaintext is kept only for @keep. */
 static int make_secrets(struct bulk_plan *p, pbx_secret_key *key, bool keep, pbx_error *err)
 {
-	for (size_t i = 0; i < p->n_devices; i++) {
+	struct rng g;
+	int r = rng_init(&g, err);
+
+	for (size_t i = 0; r == 0 && i < p->n_devices; i++) {
 		struct plan_device *d = &p->devices[i];
 		char plain[PBX_SECRET_SIP_BUFSZ];
-		int r;
 
 		if (d->op != OP_CREATE)
 			continue;
-		r = pbx_secret_generate_sip(plain, sizeof(plain), err);
-		if (r == 0)
-			r = pbx_secret_seal(key, plain, &d->sealed, err);
+		/* As pbx_secret_generate_sip: PBX_SECRET_SIP_LEN characters of its alphabet. */
+		rng_fill(&g, plain, PBX_SECRET_SIP_LEN, PBX_SECRET_SIP_ALPHABET);
+		r = pbx_secret_seal(key, plain, &d->sealed, err);
 		if (r == 0 && keep && !(d->secret = strdup(plain)))
 			r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
 		pbx_secret_wipe(plain, sizeof(plain));
-		if (r < 0)
-			return r;
 	}
-	return 0;
+	rng_wipe(&g);
+	return r;
 }
 
 static int write_secrets(struct bulk_plan *p, FILE *f, const char *path, size_t *ret_n,
@@ -296,6 +377,23 @@ static int changes(struct bulk_plan *p, struct pbx_rows *rows, char **ret_json, 
 		       d->op == OP_UPDATE ? d->changed : NULL);
 		p->counts[2][d->op]++;
 	}
+	for (int kind = 0; kind < EXT_N; kind++) {
+		static const char *const entity[EXT_N] = { "did", "trunk", "policy" };
+		const struct pbx_schema *sc = kind == EXT_DID ? &pbx_schema_did :
+					      kind == EXT_TRUNK ? &pbx_schema_trunk : &pbx_schema_policy;
+		int key = bulk_field(sc, kind == EXT_DID ? "number" : "name");
+
+		for (size_t i = 0; i < p->n_ext[kind]; i++) {
+			const struct plan_ext *x = &p->ext[kind][i];
+
+			if (x->op == OP_NONE)
+				continue;
+			change(rows, &j, &oom, x->op, entity[kind],
+			       x->pt == SIZE_MAX ? NULL : p->tenants[x->pt].slug, x->v[key],
+			       x->op == OP_UPDATE ? x->changed : NULL);
+			p->xcounts[kind][x->op]++;
+		}
+	}
 	jput(&j, "]");
 	if (oom || j.oom) {
 		pbx_rows_free(rows);
@@ -324,12 +422,22 @@ static int summary(struct bulk_plan *p, const struct pbx_bulk_import_opts *o, co
 			    o->dry_run ? "would change" : "changed");
 	bad |= pbx_rows_set(ret, 0, "file", p->doc->name);
 	bad |= pbx_rows_set(ret, 0, "dry_run", o->dry_run ? "true" : "false");
+	static const char *const xkeys[EXT_N][5] = {
+		{ NULL, "dids_created", "dids_updated", NULL, "dids_deleted" },
+		{ NULL, "trunks_created", "trunks_updated", NULL, "trunks_deleted" },
+		{ NULL, "policies_created", "policies_updated", NULL, "policies_deleted" },
+	};
+
 	for (int e = 0; e < 3; e++)
 		for (int op = 1; op < 5; op++) {
-			if (!keys[e][op])
-				continue;
-			snprintf(num, sizeof(num), "%zu", p->counts[e][op]);
-			bad |= pbx_rows_set(ret, 0, keys[e][op], num);
+			if (keys[e][op]) {
+				snprintf(num, sizeof(num), "%zu", p->counts[e][op]);
+				bad |= pbx_rows_set(ret, 0, keys[e][op], num);
+			}
+			if (xkeys[e][op]) {
+				snprintf(num, sizeof(num), "%zu", p->xcounts[e][op]);
+				bad |= pbx_rows_set(ret, 0, xkeys[e][op], num);
+			}
 		}
 	snprintf(num, sizeof(num), "%zu", audit_rows);
 	bad |= pbx_rows_set(ret, 0, "audit_rows", num);
@@ -345,6 +453,53 @@ static int summary(struct bulk_plan *p, const struct pbx_bulk_import_opts *o, co
 }
 
 /* ---- the import --------------------------------------------------------------------- */
+
+/* The state of trunks, the tenants' policies and DIDs, and the DIDs the file names. */
+static int load_ext(struct bulk_plan *p, PGconn *pg, const struct pbx_bulk_doc *doc,
+		    pbx_error *err)
+{
+	size_t nt = (size_t)PQntuples(p->st.tenants), n = 0;
+	const char **ids = calloc(nt + 1, sizeof(*ids)), **numbers = calloc(doc->n_dids + 1, sizeof(*numbers));
+	char *a = NULL, *b = NULL;
+	int r = 0;
+
+	if (!ids || !numbers)
+		r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
+	for (size_t i = 0; r == 0 && i < nt; i++)
+		ids[i] = PQgetvalue(p->st.tenants, (int)i, PQfnumber(p->st.tenants, "id"));
+	for (size_t t = 0; r == 0 && t < doc->n_tenants; t++)
+		for (size_t i = 0; i < doc->tenants[t].n_dids; i++)
+			if (bulk_get(&doc->tenants[t].dids[i].o, "number"))
+				numbers[n++] = bulk_get(&doc->tenants[t].dids[i].o, "number");
+	if (r == 0 && (!(a = pbx_store_bulk_array(ids, nt)) || !(b = pbx_store_bulk_array(numbers, n))))
+		r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
+	if (r == 0)
+		r = pbx_store_bulk_load_ext(pg, a, b, &p->xst, err);
+	free(a);
+	free(b);
+	free(ids);
+	free(numbers);
+	return r;
+}
+
+/* Seal the trunk secrets the file gives (new trunks, and changed secrets). */
+static int seal_trunks(struct bulk_plan *p, pbx_ctx *ctx, pbx_error *err)
+{
+	pbx_secret_key *key = NULL;
+
+	for (size_t i = 0; i < p->n_ext[EXT_TRUNK]; i++) {
+		struct plan_ext *x = &p->ext[EXT_TRUNK][i];
+		int r;
+
+		if (!x->secret || (x->op != OP_CREATE && x->op != OP_UPDATE))
+			continue;
+		if (!key && !(key = pbx_ctx_key(ctx, err)))
+			return err->code;
+		if ((r = pbx_secret_seal(key, x->secret, &x->sealed, err)) < 0)
+			return r;
+	}
+	return 0;
+}
 
 static char *slugs_of(const struct pbx_bulk_doc *doc)
 {
@@ -381,12 +536,14 @@ int pbx_bulk_import(pbx_ctx *ctx, const pbx_bulk_doc *doc, const struct pbx_bulk
 		return err->code;
 	if (!(slugs = slugs_of(doc)))
 		return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
-	if ((r = pbx_store_bulk_begin(pg, writes, err)) < 0)
+	if ((r = pbx_store_bulk_begin(pg, writes, pbx_ctx_source(ctx), err)) < 0)
 		goto out;
 	if (o->progress)
 		o->progress(o->progress_userdata, "planning", 0, 1);
 	if ((r = pbx_store_bulk_load(pg, slugs, writes, &plan.st, err)) < 0 ||
+	    (r = load_ext(&plan, pg, doc, err)) < 0 ||
 	    (r = bulk_plan_build(&plan, doc, o->prune, &rep)) < 0 ||
+	    (r = bulk_plan_ext(&plan, ctx, o->prune, &rep, err)) < 0 ||
 	    (r = bulk_plan_pins(&plan, &rep, err)) < 0) {
 		if (r == PBX_ERROR && !err->message[0])
 			pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
@@ -417,13 +574,21 @@ int pbx_bulk_import(pbx_ctx *ctx, const pbx_bulk_doc *doc, const struct pbx_bulk
 		goto fail;
 	for (int e = 0; e < 3; e++)
 		for (int op = 1; op < 5; op++)
-			changed += plan.counts[e][op];
+			changed += plan.counts[e][op] + plan.xcounts[e][op];
 	if (writes && changed) {
-		if ((r = draw_usernames(&plan, pg, err)) < 0 ||
+		if (pbx_store_bulk_audit_new(&plan.audit) < 0) {
+			r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
+			goto fail;
+		}
+		if ((r = seal_trunks(&plan, ctx, err)) < 0 ||
+		    (r = pbx_store_bulk_audit_lock(pg, err)) < 0 ||
+		    (r = draw_usernames(&plan, pg, err)) < 0 ||
 		    (r = make_secrets(&plan, key, secrets != NULL, err)) < 0 ||
 		    (r = bulk_exec(&plan, pg, o, err)) < 0 ||
-		    (r = pbx_store_bulk_audit_finish(pg, pbx_ctx_source(ctx), &audit_rows, err)) < 0)
+		    (r = pbx_store_bulk_audit_finish(pg, plan.audit, &audit_rows, err)) < 0)
 			goto fail;
+		if (o->progress)
+			o->progress(o->progress_userdata, "writing", 1, 1);
 		if (secrets && (r = write_secrets(&plan, secrets, o->secrets_out, &written, err)) < 0)
 			goto fail;
 		if ((r = pbx_pg_commit(pg, err)) < 0)

@@ -9,7 +9,8 @@
  * `user create`: from the tenant's ext_next pointer upwards, skipping every extension a
  * user row holds (deleted users' too), then, once the pointer has passed the end, the
  * lowest extension no live user holds. Every check runs against the final state, so
- * extensions can be swapped within one import.
+ * extensions can be swapped within one import. This file plans tenants, users and devices;
+ * plan-ext.c plans DIDs, trunks and policies, pin.c the PINs.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,86 +21,6 @@
 #include "pbx/tenant.h"
 #include "pbx/user.h"
 #include "plan.h"
-
-int bulk_field(const struct pbx_schema *s, const char *key)
-{
-	int i = pbx_schema_index(s, key);
-
-	if (i < 0)
-		PBX_BUG("bulk: a schema lost a key the import relies on");
-	return i;
-}
-
-const char *bulk_cell(const PGresult *res, int row, int col)
-{
-	return col < 0 || PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
-}
-
-static bool same(const char *a, const char *b)
-{
-	return a == b || (a && b && !strcmp(a, b));
-}
-
-static void columns(const PGresult *res, const struct pbx_schema *s, int *cols)
-{
-	for (size_t i = 0; i < s->n_fields; i++)
-		cols[i] = PQfnumber(res, s->fields[i].key);
-}
-
-/* Final values: given in the file, else current, else the default. */
-static const char **finals(struct bulk_plan *p, const struct bulk_obj *o, const PGresult *res,
-			   int row, const int *cols, const char *const *defaults)
-{
-	const struct pbx_schema *s = o->schema;
-	const char **v = bulk_alloc(&p->arena, s->n_fields * sizeof(*v));
-
-	if (!v)
-		return NULL;
-	for (size_t i = 0; i < s->n_fields; i++) {
-		if (bulk_has(o, (int)i))
-			v[i] = o->val[i];
-		else if (row >= 0)
-			v[i] = bulk_cell(res, row, cols[i]);
-		else
-			v[i] = defaults ? defaults[i] : NULL;
-	}
-	return v;
-}
-
-/* "name, status": the export keys whose final value differs from the current one. */
-static const char *diff(struct bulk_plan *p, const struct pbx_schema *s, const char **v,
-			const PGresult *res, int row, const int *cols, const char *skip)
-{
-	char buf[512];
-	size_t n = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < s->n_fields; i++) {
-		const struct pbx_field *f = &s->fields[i];
-
-		if (!(f->flags & PBX_FIELD_EXPORT) || !strcmp(f->key, skip) ||
-		    same(v[i], bulk_cell(res, row, cols[i])))
-			continue;
-		n += (size_t)snprintf(buf + n, n < sizeof(buf) ? sizeof(buf) - n : 0, "%s%s",
-				      n ? ", " : "", f->key);
-	}
-	return n ? bulk_strdup(&p->arena, buf) : NULL;
-}
-
-static void *push(void **vec, size_t *n, size_t *cap, size_t size)
-{
-	if (*n == *cap) {
-		size_t c = *cap ? *cap * 2 : 64;
-		void *q = realloc(*vec, c * size);
-
-		if (!q)
-			return NULL;
-		*vec = q;
-		*cap = c;
-	}
-	memset((char *)*vec + *n * size, 0, size);
-	return (char *)*vec + (*n)++ * size;
-}
 
 void bulk_plan_path(char *buf, size_t n, const struct bulk_plan *p, const struct plan_user *u,
 		    size_t di, const char *key)
@@ -136,7 +57,7 @@ static int plan_tenants(struct bulk_plan *p, struct bulk_report *rep)
 		t->slug = slug;
 		t->row = row == SIZE_MAX ? -1 : (int)row;
 		defaults[bulk_field(s, "name")] = slug;
-		if (!(t->v = finals(p, &ft->o, p->st.tenants, t->row, p->tcol, defaults))) {
+		if (!(t->v = bulk_finals(p, &ft->o, p->st.tenants, t->row, p->tcol, defaults))) {
 			r = PBX_ERROR;
 			break;
 		}
@@ -166,7 +87,7 @@ static int plan_tenants(struct bulk_plan *p, struct bulk_report *rep)
 			t->ext_next = hi + 1;
 		if (t->ext_next < lo)
 			t->ext_next = lo;
-		t->changed = diff(p, s, t->v, p->st.tenants, t->row, p->tcol, "slug");
+		t->changed = bulk_diff(p, s, t->v, p->st.tenants, t->row, p->tcol, "slug");
 		if (t->changed)
 			t->op = OP_UPDATE;
 	}
@@ -176,10 +97,6 @@ static int plan_tenants(struct bulk_plan *p, struct bulk_report *rep)
 
 /* ---- users -------------------------------------------------------------------------- */
 
-static const char *key2(struct bulk_plan *p, const char *a, const char *b)
-{
-	return bulk_printf(&p->arena, "%s\x1f%s", a, b);
-}
 
 static int plan_users(struct bulk_plan *p, bool prune, bool *mentioned, struct bulk_report *rep)
 {
@@ -192,7 +109,7 @@ static int plan_users(struct bulk_plan *p, bool prune, bool *mentioned, struct b
 	int r = 0;
 
 	for (int i = 0; i < nrows && r == 0; i++) {
-		const char *k = key2(p, PQgetvalue(res, i, p->u_tenant), PQgetvalue(res, i, ucol));
+		const char *k = bulk_key2(p, PQgetvalue(res, i, p->u_tenant), PQgetvalue(res, i, ucol));
 
 		if (!k || bulk_map_put(&rows, k, (size_t)i) < 0)
 			r = PBX_ERROR;
@@ -209,7 +126,7 @@ static int plan_users(struct bulk_plan *p, bool prune, bool *mentioned, struct b
 		for (size_t ui = 0; r == 0 && ui < ft->n_users; ui++) {
 			const struct bulk_user *fu = &ft->users[ui];
 			const char *name = bulk_get(&fu->o, "username");
-			struct plan_user *u = push((void **)&p->users, &p->n_users, &p->cap_users,
+			struct plan_user *u = bulk_push((void **)&p->users, &p->n_users, &p->cap_users,
 						   sizeof(*u));
 			size_t row = SIZE_MAX;
 
@@ -220,13 +137,13 @@ static int plan_users(struct bulk_plan *p, bool prune, bool *mentioned, struct b
 			u->pt = pt;
 			u->ui = ui;
 			if (t->id[0]) {
-				const char *k = key2(p, t->id, name);
+				const char *k = bulk_key2(p, t->id, name);
 
 				row = k ? bulk_map_get(&rows, k) : SIZE_MAX;
 			}
 			u->row = row == SIZE_MAX ? -1 : (int)row;
 			defaults[bulk_field(s, "name")] = name;
-			if (!(u->v = finals(p, &fu->o, res, u->row, p->ucol, defaults))) {
+			if (!(u->v = bulk_finals(p, &fu->o, res, u->row, p->ucol, defaults))) {
 				r = PBX_ERROR;
 				break;
 			}
@@ -241,10 +158,10 @@ static int plan_users(struct bulk_plan *p, bool prune, bool *mentioned, struct b
 				u->op = OP_RESTORE;
 				if (!bulk_given(&fu->o, "status"))
 					u->v[status] = "active";
-				u->changed = diff(p, s, u->v, res, u->row, p->ucol, "username");
+				u->changed = bulk_diff(p, s, u->v, res, u->row, p->ucol, "username");
 				continue;
 			}
-			u->changed = diff(p, s, u->v, res, u->row, p->ucol, "username");
+			u->changed = bulk_diff(p, s, u->v, res, u->row, p->ucol, "username");
 			u->op = u->changed ? OP_UPDATE : OP_NONE;
 		}
 	}
@@ -255,7 +172,7 @@ static int plan_users(struct bulk_plan *p, bool prune, bool *mentioned, struct b
 
 		if (mentioned[i] || pt == SIZE_MAX)
 			continue;
-		if (!(u = push((void **)&p->users, &p->n_users, &p->cap_users, sizeof(*u)))) {
+		if (!(u = bulk_push((void **)&p->users, &p->n_users, &p->cap_users, sizeof(*u)))) {
 			r = PBX_ERROR;
 			break;
 		}
@@ -327,7 +244,8 @@ static struct bulk_pos ext_pos(const struct bulk_plan *p, const struct plan_user
 	return bulk_vpos(&fu->o, "extension");
 }
 
-static int plan_extensions(struct bulk_plan *p, size_t pt, struct bulk_report *rep)
+static int plan_extensions(struct bulk_plan *p, size_t pt, const size_t *idx, size_t m,
+			   struct bulk_report *rep)
 {
 	struct plan_tenant *t = &p->tenants[pt];
 	const struct bulk_tenant *ft = &p->doc->tenants[t->fi];
@@ -340,20 +258,21 @@ static int plan_extensions(struct bulk_plan *p, size_t pt, struct bulk_report *r
 
 	if (!t->ext_max)
 		return 0;   /* no usable range: reported already */
-	fixed = calloc(p->n_users + 1, sizeof(*fixed));
-	any = calloc(p->n_users + 1, sizeof(*any));
+	fixed = calloc(m + 1, sizeof(*fixed));
+	any = calloc(m + 1, sizeof(*any));
 	if (!fixed || !any) {
 		r = PBX_ERROR;
 		goto done;
 	}
 	/* A restored user gets its old extension back when nobody else holds it. */
 	for (int pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < p->n_users; i++) {
+		for (size_t q = 0; q < m; q++) {
+			size_t i = idx[q];
 			struct plan_user *u = &p->users[i];
 			bool restoring = u->op == OP_RESTORE && u->ui != SIZE_MAX &&
-				!bulk_given(&ft->users[u->ui].o, "extension");
+				!bulk_has(&ft->users[u->ui].o, ext);
 
-			if (u->pt != pt || u->auto_ext || !u->v[ext] || restoring != (pass == 1))
+			if (u->auto_ext || !u->v[ext] || restoring != (pass == 1))
 				continue;
 			if (restoring) {
 				long e = strtol(u->v[ext], NULL, 10);
@@ -372,7 +291,7 @@ static int plan_extensions(struct bulk_plan *p, size_t pt, struct bulk_report *r
 	for (size_t i = 0; i < nf; i++) {
 		const struct plan_user *u = &p->users[fixed[i].pu];
 		const struct plan_user *prev = i ? &p->users[fixed[i - 1].pu] : NULL;
-		bool from_file = u->ui != SIZE_MAX && bulk_given(&ft->users[u->ui].o, "extension");
+		bool from_file = u->ui != SIZE_MAX && bulk_has(&ft->users[u->ui].o, ext);
 
 		if (fixed[i].ext < t->ext_min || fixed[i].ext > t->ext_max) {
 			if (from_file && !ft->ext_max) {
@@ -390,8 +309,7 @@ static int plan_extensions(struct bulk_plan *p, size_t pt, struct bulk_report *r
 			continue;
 		/* Two live users on one extension: blame the one the file puts there. */
 		{
-			bool prev_file = prev->ui != SIZE_MAX &&
-					 bulk_given(&ft->users[prev->ui].o, "extension");
+			bool prev_file = prev->ui != SIZE_MAX && bulk_has(&ft->users[prev->ui].o, ext);
 			const struct plan_user *culprit = from_file ? u : prev_file ? prev :
 							  u->ui != SIZE_MAX ? u : prev;
 			const struct plan_user *holder = culprit == u ? prev : u;
@@ -411,11 +329,10 @@ static int plan_extensions(struct bulk_plan *p, size_t pt, struct bulk_report *r
 			     "move those users first", t->ext_min, t->ext_max, outside, lo_out, hi_out);
 	}
 	/* Allocation: every row's final extension counts as taken for the pointer. */
-	for (size_t i = 0; i < p->n_users; i++) {
+	for (size_t q = 0; q < m; q++) {
+		size_t i = idx[q];
 		const struct plan_user *u = &p->users[i];
 
-		if (u->pt != pt)
-			continue;
 		if (!u->auto_ext && u->v[ext])
 			any[na++] = (struct ext_ent){ strtol(u->v[ext], NULL, 10), i };
 	}
@@ -425,11 +342,11 @@ static int plan_extensions(struct bulk_plan *p, size_t pt, struct bulk_report *r
 		size_t ai = 0, fi2 = 0, missing = 0;
 		struct plan_user *first_missing = NULL;
 
-		for (size_t i = 0; i < p->n_users; i++) {
-			struct plan_user *u = &p->users[i];
+		for (size_t q = 0; q < m; q++) {
+			struct plan_user *u = &p->users[idx[q]];
 			long e = -1;
 
-			if (u->pt != pt || !u->auto_ext)
+			if (!u->auto_ext)
 				continue;
 			while (ptr <= t->ext_max) {
 				while (ai < na && any[ai].ext < ptr)
@@ -485,7 +402,11 @@ done:
 	return r;
 }
 
-/* A forward to an extension stays in the final range and never points back at the user. */
+/*
+ * A forward to an extension stays in the final range and never points back at the user.
+ * Only what changes is checked: a forward the database already holds (a range may have
+ * moved since, which `tenant update` allows) does not stop an import that leaves it alone.
+ */
 static void plan_forwards(struct bulk_plan *p, struct bulk_report *rep)
 {
 	int fwd = bulk_field(&pbx_schema_user, "forward_to");
@@ -497,19 +418,23 @@ static void plan_forwards(struct bulk_plan *p, struct bulk_report *rep)
 		const struct plan_tenant *t = &p->tenants[u->pt];
 		const struct bulk_tenant *ft = &p->doc->tenants[t->fi];
 		const char *f = u->v[fwd];
+		const char *was_f = u->row >= 0 ? bulk_cell(p->st.users, u->row, p->ucol[fwd]) : NULL;
+		const char *was_e = u->row >= 0 ? bulk_cell(p->st.users, u->row, p->ucol[ext]) : NULL;
+		bool new_f = u->row < 0 || !was_f || strcmp(was_f, f ? f : "");
+		bool new_e = u->row < 0 || !was_e || !u->v[ext] || strcmp(was_e, u->v[ext]);
 		long e;
 
-		if (u->ui == SIZE_MAX || !f || f[0] == '+' || !t->ext_max ||
-		    !bulk_given(&ft->users[u->ui].o, "forward_to"))
+		if (u->ui == SIZE_MAX || !f || f[0] == '+' || !t->ext_max || (!new_f && !new_e))
 			continue;
 		e = strtol(f, NULL, 10);
 		bulk_plan_path(where, sizeof(where), p, u, SIZE_MAX, "forward_to");
-		if ((e < t->ext_min || e > t->ext_max) && !ft->ext_max)
+		if (new_f && (e < t->ext_min || e > t->ext_max))
 			bulk_problem(rep, PBX_EINVALID, bulk_vpos(&ft->users[u->ui].o, "forward_to"), where,
 				     "forward destination %s is outside %s's range %ld-%ld", f, t->slug,
 				     t->ext_min, t->ext_max);
 		else if (u->v[ext] && !strcmp(f, u->v[ext]) &&
-			 !bulk_given(&ft->users[u->ui].o, "extension"))
+			 !(bulk_given(&ft->users[u->ui].o, "extension") &&
+			   bulk_given(&ft->users[u->ui].o, "forward_to")))
 			bulk_problem(rep, PBX_EINVALID, bulk_vpos(&ft->users[u->ui].o, "forward_to"), where,
 				     "a user cannot forward to its own extension %s", f);
 	}
@@ -529,7 +454,7 @@ static int plan_devices(struct bulk_plan *p, bool prune, struct bulk_report *rep
 	int r = mentioned && count ? 0 : PBX_ERROR;
 
 	for (int i = 0; i < nrows && r == 0; i++) {
-		const char *k = key2(p, PQgetvalue(res, i, p->d_user), PQgetvalue(res, i, lcol));
+		const char *k = bulk_key2(p, PQgetvalue(res, i, p->d_user), PQgetvalue(res, i, lcol));
 
 		if (!k || bulk_map_put(&rows, k, (size_t)i) < 0)
 			r = PBX_ERROR;
@@ -554,7 +479,7 @@ static int plan_devices(struct bulk_plan *p, bool prune, struct bulk_report *rep
 		defaults[bulk_field(s, "user")] = uname(p, u);
 		for (size_t di = 0; r == 0 && di < fu->n_devices; di++) {
 			const struct bulk_device *fd = &fu->devices[di];
-			struct plan_device *d = push((void **)&p->devices, &p->n_devices,
+			struct plan_device *d = bulk_push((void **)&p->devices, &p->n_devices,
 						     &p->cap_devices, sizeof(*d));
 			size_t row = SIZE_MAX;
 
@@ -565,12 +490,12 @@ static int plan_devices(struct bulk_plan *p, bool prune, struct bulk_report *rep
 			d->pu = pu;
 			d->di = di;
 			if (uid) {
-				const char *k = key2(p, uid, bulk_get(&fd->o, "label"));
+				const char *k = bulk_key2(p, uid, bulk_get(&fd->o, "label"));
 
 				row = k ? bulk_map_get(&rows, k) : SIZE_MAX;
 			}
 			d->row = row == SIZE_MAX ? -1 : (int)row;
-			if (!(d->v = finals(p, &fd->o, res, d->row, p->dcol, defaults))) {
+			if (!(d->v = bulk_finals(p, &fd->o, res, d->row, p->dcol, defaults))) {
 				r = PBX_ERROR;
 				break;
 			}
@@ -581,7 +506,7 @@ static int plan_devices(struct bulk_plan *p, bool prune, struct bulk_report *rep
 				continue;
 			}
 			mentioned[d->row] = true;
-			d->changed = diff(p, s, d->v, res, d->row, p->dcol, "user");
+			d->changed = bulk_diff(p, s, d->v, res, d->row, p->dcol, "user");
 			d->op = d->changed ? OP_UPDATE : OP_NONE;
 		}
 	}
@@ -595,7 +520,7 @@ static int plan_devices(struct bulk_plan *p, bool prune, struct bulk_report *rep
 			count[pu]++;
 			continue;
 		}
-		if (!(d = push((void **)&p->devices, &p->n_devices, &p->cap_devices, sizeof(*d)))) {
+		if (!(d = bulk_push((void **)&p->devices, &p->n_devices, &p->cap_devices, sizeof(*d)))) {
 			r = PBX_ERROR;
 			break;
 		}
@@ -636,9 +561,9 @@ int bulk_plan_build(struct bulk_plan *p, const struct pbx_bulk_doc *doc, bool pr
 	int r;
 
 	p->doc = doc;
-	columns(p->st.tenants, &pbx_schema_tenant, p->tcol);
-	columns(p->st.users, &pbx_schema_user, p->ucol);
-	columns(p->st.devices, &pbx_schema_device, p->dcol);
+	bulk_columns(p->st.tenants, &pbx_schema_tenant, p->tcol);
+	bulk_columns(p->st.users, &pbx_schema_user, p->ucol);
+	bulk_columns(p->st.devices, &pbx_schema_device, p->dcol);
 	p->t_min = PQfnumber(p->st.tenants, "_ext_min");
 	p->t_max = PQfnumber(p->st.tenants, "_ext_max");
 	p->t_next = PQfnumber(p->st.tenants, "_ext_next");
@@ -651,8 +576,24 @@ int bulk_plan_build(struct bulk_plan *p, const struct pbx_bulk_doc *doc, bool pr
 	if (r == 0)
 		r = plan_users(p, prune, mentioned, rep);
 	free(mentioned);
-	for (size_t pt = 0; r == 0 && pt < p->n_tenants; pt++)
-		r = plan_extensions(p, pt, rep);
+	if (r == 0) {
+		/* The users of each tenant, in plan order (a counting sort by tenant). */
+		size_t *start = calloc(p->n_tenants + 2, sizeof(*start));
+		size_t *idx = malloc((p->n_users + 1) * sizeof(*idx));
+
+		if (!start || !idx)
+			r = PBX_ERROR;
+		for (size_t i = 0; r == 0 && i < p->n_users; i++)
+			start[p->users[i].pt + 2]++;
+		for (size_t k = 2; r == 0 && k < p->n_tenants + 2; k++)
+			start[k] += start[k - 1];
+		for (size_t i = 0; r == 0 && i < p->n_users; i++)
+			idx[start[p->users[i].pt + 1]++] = i;
+		for (size_t pt = 0; r == 0 && pt < p->n_tenants; pt++)
+			r = plan_extensions(p, pt, idx + start[pt], start[pt + 1] - start[pt], rep);
+		free(start);
+		free(idx);
+	}
 	if (r == 0)
 		plan_forwards(p, rep);
 	if (r == 0)
@@ -672,6 +613,15 @@ void bulk_plan_free(struct bulk_plan *p)
 	free(p->tenants);
 	free(p->users);
 	free(p->devices);
+	for (int kind = 0; kind < EXT_N; kind++) {
+		for (size_t i = 0; i < p->n_ext[kind]; i++)
+			free(p->ext[kind][i].sealed);
+		free(p->ext[kind]);
+		free(p->xseen[kind]);
+	}
+	bulk_map_free(&p->policy_ids);
+	pbx_store_bulk_ext_free(&p->xst);
+	pbx_store_bulk_audit_free(p->audit);
 	pbx_store_bulk_state_free(&p->st);
 	bulk_arena_free(&p->arena);
 }

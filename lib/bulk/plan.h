@@ -32,6 +32,7 @@ struct plan_user {
 	size_t pt;               /* index of its plan_tenant */
 	size_t ui;               /* index in the file tenant's users, SIZE_MAX when not listed */
 	int row;                 /* row of the state, -1 when new */
+	char id[24];             /* database id (drawn by exec for a new user) */
 	const char **v;          /* final values, pbx_schema_user order */
 	const char *pin_hash;    /* final stored hash (NULL = none) */
 	enum bulk_op op;
@@ -52,6 +53,22 @@ struct plan_device {
 	char *secret;            /* plaintext, wiped after use */
 };
 
+/* A DID, trunk or policy of the plan. */
+struct plan_ext {
+	size_t pt;               /* its plan tenant; SIZE_MAX for a global trunk */
+	size_t fi;               /* index in its list in the file, SIZE_MAX when not listed */
+	int row;                 /* row of its state result, -1 when new */
+	char id[24];             /* database id (set by exec when new) */
+	const char **v;          /* final values, schema order */
+	enum bulk_op op;
+	const char *changed;
+	const char *secret;      /* trunk: a secret to seal */
+	char *sealed;            /* trunk: the final sealed secret when it changes */
+	bool rules;              /* policy: its rules are written */
+};
+
+enum { EXT_DID, EXT_TRUNK, EXT_POLICY, EXT_N };
+
 struct bulk_plan {
 	struct bulk_arena arena;
 	const struct pbx_bulk_doc *doc;
@@ -66,6 +83,14 @@ struct bulk_plan {
 	int tcol[32], ucol[32], dcol[32];
 	int t_min, t_max, t_next, u_tenant, u_pin, d_user;
 	size_t counts[3][5];     /* [tenant, user, device][op] */
+	struct pbx_store_bulk_ext xst;
+	struct plan_ext *ext[EXT_N];
+	size_t n_ext[EXT_N], cap_ext[EXT_N];
+	int xcol[EXT_N][32];
+	bool *xseen[EXT_N];      /* state rows the file lists */
+	struct bulk_map policy_ids;   /* "<plan tenant>\x1f<name>" -> id (arena string) */
+	size_t xcounts[EXT_N][5];     /* [did, trunk, policy][op] */
+	struct pbx_store_bulk_audit *audit;   /* audit rows of what exec creates */
 };
 
 /* The index of @key in the entity schemas (a programming error when missing). */
@@ -85,6 +110,30 @@ int bulk_plan_build(struct bulk_plan *plan, const struct pbx_bulk_doc *doc, bool
  * the user's stored PIN, as `user update` does. Problems go to @rep.
  */
 int bulk_plan_pins(struct bulk_plan *plan, struct bulk_report *rep, pbx_error *err);
+
+/* Helpers plan.c shares with plan-ext.c. */
+void bulk_columns(const PGresult *res, const struct pbx_schema *s, int *cols);
+const char **bulk_finals(struct bulk_plan *p, const struct bulk_obj *o, const PGresult *res,
+			 int row, const int *cols, const char *const *defaults);
+/* The export keys (but those in the comma-separated @skip) whose final value differs. */
+const char *bulk_diff(struct bulk_plan *p, const struct pbx_schema *s, const char **v,
+		      const PGresult *res, int row, const int *cols, const char *skip);
+const char *bulk_key2(struct bulk_plan *p, const char *a, const char *b);
+void *bulk_push(void **vec, size_t *n, size_t *cap, size_t size);
+
+/*
+ * The plan of DIDs, trunks and policies, and the policies users and tenants name
+ * (plan-ext.c), against p->xst. A trunk secret the file repeats is compared with the stored
+ * one, opened with the key of @ctx. Returns 0 or PBX_ERROR; problems go to @rep.
+ */
+int bulk_plan_ext(struct bulk_plan *p, pbx_ctx *ctx, bool prune, struct bulk_report *rep,
+		  pbx_error *err);
+
+/* Write them (exec-ext.c): before users (trunks, policies) and after (the rest). */
+int bulk_exec_ext_before(struct bulk_plan *p, PGconn *pg, pbx_error *err);
+int bulk_exec_ext_after(struct bulk_plan *p, PGconn *pg, pbx_error *err);
+/* The id of policy @name of plan tenant @pt, after bulk_exec_ext_before; NULL if none. */
+const char *bulk_policy_id(struct bulk_plan *p, size_t pt, const char *name);
 
 /* Frees everything, wiping plaintext secrets; the state results are cleared too. */
 void bulk_plan_free(struct bulk_plan *plan);

@@ -197,7 +197,7 @@ bool bulk_full(const struct bulk_report *rep)
 
 static int add(struct bulk_report *rep, pbx_error *e, struct bulk_pos pos)
 {
-	if (bulk_full(rep)) {
+	if (bulk_full(rep) && !rep->force) {
 		rep->dropped++;
 		return e->code;
 	}

@@ -10,21 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
+#include "pbx/device.h"
 #include "pbx/user.h"
 #include "bulk-store.h"
 #include "ctx.h"
 #include "pg.h"
 #include "user-internal.h"
-
-/* The columns of a tenant as tenant.c's TENANT_SELECT writes them (its audit image too). */
-#define BULK_TENANT_SELECT \
-	"SELECT t.id::text AS id, t.slug, t.display_name AS name, t.status, " \
-	"t.ext_min || '-' || t.ext_max AS extensions, t.ext_next::text AS ext_next, " \
-	"t.default_inbound, NULL::text AS default_policy, " \
-	PBX_SQL_TIME("t.created_at") " AS created_at, " \
-	PBX_SQL_TIME("t.updated_at") " AS updated_at FROM tenants t "
 
 #define STATE_TENANTS \
 	"SELECT x.*, t2.ext_min::text AS _ext_min, t2.ext_max::text AS _ext_max, " \
@@ -32,27 +23,28 @@
 	"WHERE t.slug = ANY($1::text[])) x JOIN tenants t2 ON t2.id = x.id::bigint "
 
 static const char *const staging[] = {
-	"CREATE TEMP TABLE pbx_bulk_audit (ord bigserial, tenant text, action text, "
-	"entity text, entity_id text, before jsonb, after jsonb, "
+	"CREATE TEMP TABLE pbx_bulk_audit (id bigint, at timestamptz, actor text, source text, "
+	"tenant text, action text, entity text, entity_id text, before jsonb, after jsonb, "
 	"pending boolean NOT NULL DEFAULT false) ON COMMIT DROP",
 	"CREATE TEMP TABLE pbx_bulk_user_upd (ord serial, id bigint, action text, "
 	"display_name text, email text, extension int, status text, outbound_callerid text, "
-	"voicemail boolean, pin_hash text, dnd boolean, forward_to text) ON COMMIT DROP",
-	"CREATE TEMP TABLE pbx_bulk_user_new (ord serial, tenant_id bigint, username text, "
-	"display_name text, email text, extension int, status text, outbound_callerid text, "
-	"voicemail boolean, pin_hash text, dnd boolean, forward_to text) ON COMMIT DROP",
+	"voicemail boolean, pin_hash text, dnd boolean, forward_to text, policy_id bigint) "
+	"ON COMMIT DROP",
 	"CREATE TEMP TABLE pbx_bulk_device_upd (ord serial, id bigint, transport text, "
 	"force_rport boolean, rewrite_contact boolean, rtp_symmetric boolean, "
 	"direct_media boolean, codecs text, enabled boolean) ON COMMIT DROP",
-	"CREATE TEMP TABLE pbx_bulk_device_new (ord serial, tenant_id bigint, username text, "
-	"label text, sip_username text, secret_sealed text, transport text, "
-	"force_rport boolean, rewrite_contact boolean, rtp_symmetric boolean, "
-	"direct_media boolean, codecs text, enabled boolean) ON COMMIT DROP",
-	"CREATE TEMP TABLE pbx_bulk_audit_rows (LIKE audit_log) ON COMMIT DROP",
 };
 
-int pbx_store_bulk_begin(PGconn *pg, bool writes, pbx_error *err)
+int pbx_store_bulk_audit_lock(PGconn *pg, pbx_error *err)
 {
+	/* audit_append's lock, from the first audit id drawn to commit: nobody else appends
+	 * meanwhile, so ids and the chain keep the same order. */
+	return pbx_pg_exec(pg, "SELECT pg_advisory_xact_lock(7242, 1)", 0, NULL, "audit log", err);
+}
+
+int pbx_store_bulk_begin(PGconn *pg, bool writes, const char *source, pbx_error *err)
+{
+	const char *p[1] = { source };
 	int r;
 
 	if (!writes)
@@ -60,9 +52,11 @@ int pbx_store_bulk_begin(PGconn *pg, bool writes, pbx_error *err)
 				   "database", err);
 	if ((r = pbx_pg_begin(pg, err)) < 0)
 		return r;
-	for (size_t i = 0; i < sizeof(staging) / sizeof(staging[0]); i++)
-		if ((r = pbx_pg_exec(pg, staging[i], 0, NULL, "import", err)) < 0)
-			break;
+	/* The audit source of every staged row, and room for the sorts of big batches. */
+	r = pbx_pg_exec(pg, "SELECT set_config('pbxctl.source', $1, true), "
+			"set_config('work_mem', '64MB', true)", 1, p, "import", err);
+	for (size_t i = 0; r == 0 && i < sizeof(staging) / sizeof(staging[0]); i++)
+		r = pbx_pg_exec(pg, staging[i], 0, NULL, "import", err);
 	if (r < 0)
 		pbx_pg_rollback(pg);
 	return r;
@@ -120,7 +114,8 @@ int pbx_store_bulk_load(PGconn *pg, const char *slugs, bool lock,
 	}
 	p[0] = ids;
 	st.users = pbx_pg_query(pg,
-		"SELECT x.*, p.tenant_id::text AS _tenant_id, p.pin_hash AS _pin_hash FROM ("
+		"SELECT x.*, p.tenant_id::text AS _tenant_id, p.pin_hash AS _pin_hash, "
+		"(SELECT pl.name FROM policies pl WHERE pl.id = p.policy_id) AS _policy FROM ("
 		USER_SELECT "WHERE u.tenant_id = ANY($1::bigint[])) x "
 		"JOIN users p ON p.id = x.id::bigint ORDER BY p.tenant_id, p.id", 1, p, "user", err);
 	if (!st.users) {
@@ -155,98 +150,13 @@ void pbx_store_bulk_state_free(struct pbx_store_bulk_state *st)
 	*st = (struct pbx_store_bulk_state){ .tenants = NULL };
 }
 
-/* ---- COPY --------------------------------------------------------------------------- */
-
-struct copybuf {
-	char *p;
-	size_t n, cap;
-	bool oom;
-};
-
-static void put(struct copybuf *b, const char *s, size_t n)
-{
-	if (b->n + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 1 << 16;
-		char *p;
-
-		while (cap < b->n + n)
-			cap *= 2;
-		if (!(p = realloc(b->p, cap))) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->n, s, n);
-	b->n += n;
-}
-
-/* One field in COPY's text format: \N for null; backslash and line breaks escaped. */
-static void put_field(struct copybuf *b, const char *s)
-{
-	if (!s) {
-		put(b, "\\N", 2);
-		return;
-	}
-	for (const char *c = s; *c; c++) {
-		size_t run = strcspn(c, "\\\n\r\t");
-
-		put(b, c, run);
-		c += run;
-		if (!*c)
-			break;
-		put(b, *c == '\\' ? "\\\\" : *c == '\n' ? "\\n" : *c == '\r' ? "\\r" : "\\t", 2);
-	}
-}
-
-static int copy_in(PGconn *pg, const char *sql, const struct pbx_store_bulk_batch *batch,
-		   const char *object, pbx_error *err)
-{
-	struct copybuf b = { .p = NULL };
-	PGresult *res = PQexecParams(pg, sql, 0, NULL, NULL, NULL, NULL, 0);
-	int r = 0;
-
-	if (PQresultStatus(res) != PGRES_COPY_IN) {
-		r = pbx_pg_error(pg, res, object, err);
-		PQclear(res);
-		return r;
-	}
-	PQclear(res);
-	for (size_t row = 0; row < batch->n_rows; row++) {
-		for (size_t col = 0; col < batch->n_cols; col++) {
-			if (col)
-				put(&b, "\t", 1);
-			put_field(&b, batch->cells[row * batch->n_cols + col]);
-		}
-		put(&b, "\n", 1);
-		if (b.oom)
-			break;
-		if (b.n >= (1 << 16) || row + 1 == batch->n_rows) {
-			if (PQputCopyData(pg, b.p, (int)b.n) != 1)
-				break;
-			b.n = 0;
-		}
-	}
-	if (b.oom)
-		r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
-	PQputCopyEnd(pg, b.oom ? "out of memory" : NULL);
-	free(b.p);
-	while ((res = PQgetResult(pg))) {
-		if (r == 0 && PQresultStatus(res) != PGRES_COMMAND_OK)
-			r = pbx_pg_error(pg, res, object, err);
-		PQclear(res);
-	}
-	return r;
-}
-
 /* ---- tenants ------------------------------------------------------------------------ */
 
 /* Stage the audit image of tenant $1 as "before" of a pending update. */
 #define STAGE_TENANT_BEFORE \
-	"INSERT INTO pbx_bulk_audit (tenant, action, entity, entity_id, before, pending) " \
-	"SELECT x.slug, 'update', 'tenant', x.id, to_jsonb(x), true FROM (" BULK_TENANT_SELECT \
-	"WHERE t.id = $1::bigint) x"
+	AUDIT_INTO "before, pending) " \
+	AUDIT_FROM "x.slug, 'update', 'tenant', x.id, to_jsonb(x), true FROM (" BULK_TENANT_SELECT \
+	"WHERE t.id = $1::bigint) x) q"
 
 int pbx_store_bulk_tenant_create(PGconn *pg, const char *const v[7], char ret_id[24],
 				 pbx_error *err)
@@ -262,10 +172,11 @@ int pbx_store_bulk_tenant_create(PGconn *pg, const char *const v[7], char ret_id
 	snprintf(ret_id, 24, "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
 	p[0] = ret_id;
+	/* Its image is taken at the end (pbx_store_bulk_pending_images), with its policy. */
 	return pbx_pg_exec(pg,
-		"INSERT INTO pbx_bulk_audit (tenant, action, entity, entity_id, after) "
-		"SELECT x.slug, 'create', 'tenant', x.id, to_jsonb(x) FROM (" BULK_TENANT_SELECT
-		"WHERE t.id = $1::bigint) x", 1, p, "tenant", err);
+		AUDIT_INTO "before, pending) "
+		AUDIT_FROM "x.slug, 'create', 'tenant', x.id, NULL::jsonb, true FROM (" BULK_TENANT_SELECT
+		"WHERE t.id = $1::bigint) x) q", 1, p, "tenant", err);
 }
 
 int pbx_store_bulk_tenant_update(PGconn *pg, const char *id, const char *const v[6],
@@ -279,12 +190,6 @@ int pbx_store_bulk_tenant_update(PGconn *pg, const char *id, const char *const v
 			"UPDATE tenants SET display_name = $2, status = $3, ext_min = $4::int, "
 			"ext_max = $5::int, ext_next = $6::int, default_inbound = $7, updated_at = now() "
 			"WHERE id = $1::bigint", 7, p, "tenant", err);
-	if (r == 0)
-		r = pbx_pg_exec(pg,
-			"UPDATE pbx_bulk_audit a SET after = to_jsonb(x), pending = false FROM ("
-			BULK_TENANT_SELECT "WHERE t.id = $1::bigint) x "
-			"WHERE a.pending AND a.entity = 'tenant' AND a.entity_id = x.id", 1, p,
-			"tenant", err);
 	return r;
 }
 
@@ -310,9 +215,9 @@ int pbx_store_bulk_devices_delete(PGconn *pg, const char *ids, pbx_error *err)
 {
 	const char *p[1] = { ids };
 	int r = pbx_pg_exec(pg,
-		"INSERT INTO pbx_bulk_audit (tenant, action, entity, entity_id, before) "
-		"SELECT x.tenant, 'delete', 'device', x.id, to_jsonb(x) FROM (" DEVICE_SELECT
-		"WHERE d.id = ANY($1::bigint[])) x ORDER BY x.id::bigint", 1, p, "device", err);
+		AUDIT_INTO "before) "
+		AUDIT_FROM "x.tenant, 'delete', 'device', x.id, to_jsonb(x) FROM (" DEVICE_SELECT
+		"WHERE d.id = ANY($1::bigint[])) x ORDER BY x.id::bigint) q", 1, p, "device", err);
 
 	if (r == 0)
 		r = pbx_pg_exec(pg, "DELETE FROM devices WHERE id = ANY($1::bigint[])", 1, p,
@@ -324,9 +229,9 @@ int pbx_store_bulk_users_delete(PGconn *pg, const char *ids, pbx_error *err)
 {
 	const char *p[1] = { ids };
 	int r = pbx_pg_exec(pg,
-		"INSERT INTO pbx_bulk_audit (tenant, action, entity, entity_id, before, pending) "
-		"SELECT x.tenant, 'delete', 'user', x.id, to_jsonb(x), true FROM (" USER_SELECT
-		"WHERE u.id = ANY($1::bigint[])) x ORDER BY x.id::bigint", 1, p, "user", err);
+		AUDIT_INTO "before, pending) "
+		AUDIT_FROM "x.tenant, 'delete', 'user', x.id, to_jsonb(x), true FROM (" USER_SELECT
+		"WHERE u.id = ANY($1::bigint[])) x ORDER BY x.id::bigint) q", 1, p, "user", err);
 
 	if (r == 0)
 		r = pbx_pg_exec(pg, "UPDATE users SET status = 'deleted', updated_at = now() "
@@ -338,16 +243,16 @@ int pbx_store_bulk_users_delete(PGconn *pg, const char *ids, pbx_error *err)
 
 int pbx_store_bulk_users_update(PGconn *pg, const struct pbx_store_bulk_batch *b, pbx_error *err)
 {
-	int r = copy_in(pg, "COPY pbx_bulk_user_upd (id, action, display_name, email, extension, "
-			"status, outbound_callerid, voicemail, pin_hash, dnd, forward_to) FROM STDIN",
+	int r = pbx_store_bulk_copy(pg, "COPY pbx_bulk_user_upd (id, action, display_name, email, extension, "
+			"status, outbound_callerid, voicemail, pin_hash, dnd, forward_to, policy_id) FROM STDIN",
 			b, "user", err);
 
 	if (r == 0)
 		r = pbx_pg_exec(pg,
-			"INSERT INTO pbx_bulk_audit (tenant, action, entity, entity_id, before, pending) "
-			"SELECT x.tenant, s.action, 'user', x.id, to_jsonb(x), true FROM (" USER_SELECT
+			AUDIT_INTO "before, pending) "
+			AUDIT_FROM "x.tenant, s.action, 'user', x.id, to_jsonb(x), true FROM (" USER_SELECT
 			"WHERE u.id IN (SELECT id FROM pbx_bulk_user_upd)) x "
-			"JOIN pbx_bulk_user_upd s ON s.id = x.id::bigint ORDER BY s.ord", 0, NULL, "user",
+			"JOIN pbx_bulk_user_upd s ON s.id = x.id::bigint ORDER BY s.ord) q", 0, NULL, "user",
 			err);
 	/* Extensions may be swapped: the unique index is checked row by row, so every live
 	 * user that moves first steps aside to a negative number no extension can have. */
@@ -362,33 +267,105 @@ int pbx_store_bulk_users_update(PGconn *pg, const struct pbx_store_bulk_batch *b
 			"extension = s.extension, status = s.status, "
 			"outbound_callerid = s.outbound_callerid, voicemail = s.voicemail, "
 			"pin_hash = s.pin_hash, dnd = s.dnd, forward_to = s.forward_to, "
-			"updated_at = now() FROM pbx_bulk_user_upd s WHERE s.id = u.id", 0, NULL, "user",
+			"policy_id = s.policy_id, updated_at = now() "
+			"FROM pbx_bulk_user_upd s WHERE s.id = u.id", 0, NULL, "user",
 			err);
 	if (r == 0)
 		r = pbx_pg_exec(pg, USERS_AFTER, 0, NULL, "user", err);
 	return r;
 }
 
-int pbx_store_bulk_users_create(PGconn *pg, const struct pbx_store_bulk_batch *b, pbx_error *err)
-{
-	int r = copy_in(pg, "COPY pbx_bulk_user_new (tenant_id, username, display_name, email, "
-			"extension, status, outbound_callerid, voicemail, pin_hash, dnd, forward_to) "
-			"FROM STDIN", b, "user", err);
+/*
+ * Images of new rows, built from the values written: for each field of the entity's schema
+ * a column of the batch, or a fixed value. A field this table does not know means the
+ * schema grew: refused, so the audit images never silently lose a key.
+ */
+struct image_map {
+	const char *key;
+	int col;                 /* batch column, or -1 */
+	const char *fixed;       /* when col is -1; "now" is the transaction's time */
+};
 
-	if (r == 0)
-		r = pbx_pg_exec(pg,
-			"INSERT INTO users (tenant_id, username, display_name, email, extension, status, "
-			"outbound_callerid, voicemail, pin_hash, dnd, forward_to) "
-			"SELECT tenant_id, username, display_name, email, extension, status, "
-			"outbound_callerid, voicemail, pin_hash, dnd, forward_to "
-			"FROM pbx_bulk_user_new ORDER BY ord", 0, NULL, "user", err);
-	if (r == 0)
-		r = pbx_pg_exec(pg,
-			"INSERT INTO pbx_bulk_audit (tenant, action, entity, entity_id, after) "
-			"SELECT x.tenant, 'create', 'user', x.id, to_jsonb(x) FROM (" USER_SELECT
-			"WHERE (u.tenant_id, u.username) IN "
-			"(SELECT tenant_id, username FROM pbx_bulk_user_new)) x ORDER BY x.id::bigint",
-			0, NULL, "user", err);
+static int images(PGconn *pg, struct pbx_store_bulk_audit *a, const struct pbx_schema *s,
+		  const struct image_map *map, const struct pbx_store_bulk_batch *b,
+		  const char *tenant_key, pbx_error *err)
+{
+	size_t nf = s->n_fields;
+	const char **v = malloc((b->n_rows * nf + 1) * sizeof(*v));
+	int col[64];
+	const char *fixed[64];
+	char now[32] = "";
+	PGresult *res;
+	int r;
+
+	if (!v)
+		return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
+	for (size_t f = 0; f < nf; f++) {
+		size_t m = 0;
+
+		while (map[m].key && strcmp(map[m].key, s->fields[f].key))
+			m++;
+		if (!map[m].key) {
+			free(v);
+			return pbx_errorf(err, PBX_ERROR, s->name, s->fields[f].key,
+					  "bulk import cannot write the audit image of %s field %s",
+					  s->name, s->fields[f].key);
+		}
+		col[f] = map[m].col;
+		fixed[f] = map[m].fixed;
+	}
+	if (!(res = pbx_pg_query(pg, "SELECT " PBX_SQL_TIME("now()"), 0, NULL, s->name, err))) {
+		free(v);
+		return err->code;
+	}
+	snprintf(now, sizeof(now), "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	for (size_t i = 0; i < b->n_rows; i++)
+		for (size_t f = 0; f < nf; f++)
+			v[i * nf + f] = col[f] >= 0 ? b->cells[i * b->n_cols + (size_t)col[f]] :
+					fixed[f] && !strcmp(fixed[f], "now") ? now : fixed[f];
+	r = pbx_store_bulk_audit_creates(pg, a, s, v, b->n_rows, tenant_key, err);
+	free(v);
+	return r;
+}
+
+int pbx_store_bulk_users_create(PGconn *pg, const struct pbx_store_bulk_batch *b,
+				struct pbx_store_bulk_audit *a, pbx_error *err)
+{
+	static const int cols[] = { PBX_SBU_ID, PBX_SBU_TENANT_ID, PBX_SBU_USERNAME, PBX_SBU_NAME,
+		PBX_SBU_EMAIL, PBX_SBU_EXTENSION, PBX_SBU_STATUS, PBX_SBU_CALLERID,
+		PBX_SBU_VOICEMAIL, PBX_SBU_PIN_HASH, PBX_SBU_DND, PBX_SBU_FORWARD_TO,
+		PBX_SBU_POLICY_ID };
+	/* USER_COLUMNS, field by field; the PIN shows as the mask, as there. */
+	static const struct image_map map[] = {
+		{ "id", PBX_SBU_ID, NULL }, { "tenant", PBX_SBU_TENANT, NULL },
+		{ "username", PBX_SBU_USERNAME, NULL }, { "name", PBX_SBU_NAME, NULL },
+		{ "email", PBX_SBU_EMAIL, NULL }, { "extension", PBX_SBU_EXTENSION, NULL },
+		{ "status", PBX_SBU_STATUS, NULL }, { "outbound_callerid", PBX_SBU_CALLERID, NULL },
+		{ "voicemail", PBX_SBU_VOICEMAIL, NULL }, { "pin", PBX_SBU_PIN_HASH, NULL },
+		{ "dnd", PBX_SBU_DND, NULL }, { "forward_to", PBX_SBU_FORWARD_TO, NULL },
+		{ "policy", PBX_SBU_POLICY, NULL }, { "created_at", -1, "now" },
+		{ "updated_at", -1, "now" }, { NULL, -1, NULL },
+	};
+	struct pbx_store_bulk_batch masked = *b;
+	const char **cells = NULL;
+	int r = pbx_store_bulk_copy_cols(pg, "COPY users (id, tenant_id, username, display_name, "
+			"email, extension, status, outbound_callerid, voicemail, pin_hash, dnd, "
+			"forward_to, policy_id) FROM STDIN", b, cols, sizeof(cols) / sizeof(cols[0]),
+			"user", err);
+
+	if (r < 0)
+		return r;
+	/* The image never holds the PIN hash: "********" in its place. */
+	if (!(cells = malloc((b->n_rows * b->n_cols + 1) * sizeof(*cells))))
+		return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
+	memcpy(cells, b->cells, b->n_rows * b->n_cols * sizeof(*cells));
+	for (size_t i = 0; i < b->n_rows; i++)
+		if (cells[i * b->n_cols + PBX_SBU_PIN_HASH])
+			cells[i * b->n_cols + PBX_SBU_PIN_HASH] = "********";
+	masked.cells = cells;
+	r = images(pg, a, &pbx_schema_user, map, &masked, "tenant", err);
+	free(cells);
 	return r;
 }
 
@@ -397,15 +374,15 @@ int pbx_store_bulk_users_create(PGconn *pg, const struct pbx_store_bulk_batch *b
 int pbx_store_bulk_devices_update(PGconn *pg, const struct pbx_store_bulk_batch *b,
 				  pbx_error *err)
 {
-	int r = copy_in(pg, "COPY pbx_bulk_device_upd (id, transport, force_rport, rewrite_contact, "
+	int r = pbx_store_bulk_copy(pg, "COPY pbx_bulk_device_upd (id, transport, force_rport, rewrite_contact, "
 			"rtp_symmetric, direct_media, codecs, enabled) FROM STDIN", b, "device", err);
 
 	if (r == 0)
 		r = pbx_pg_exec(pg,
-			"INSERT INTO pbx_bulk_audit (tenant, action, entity, entity_id, before, pending) "
-			"SELECT x.tenant, 'update', 'device', x.id, to_jsonb(x), true FROM ("
+			AUDIT_INTO "before, pending) "
+			AUDIT_FROM "x.tenant, 'update', 'device', x.id, to_jsonb(x), true FROM ("
 			DEVICE_SELECT "WHERE d.id IN (SELECT id FROM pbx_bulk_device_upd)) x "
-			"JOIN pbx_bulk_device_upd s ON s.id = x.id::bigint ORDER BY s.ord", 0, NULL,
+			"JOIN pbx_bulk_device_upd s ON s.id = x.id::bigint ORDER BY s.ord) q", 0, NULL,
 			"device", err);
 	if (r == 0)
 		r = pbx_pg_exec(pg,
@@ -424,27 +401,32 @@ int pbx_store_bulk_devices_update(PGconn *pg, const struct pbx_store_bulk_batch 
 }
 
 int pbx_store_bulk_devices_create(PGconn *pg, const struct pbx_store_bulk_batch *b,
-				  pbx_error *err)
+				  struct pbx_store_bulk_audit *a, pbx_error *err)
 {
-	int r = copy_in(pg, "COPY pbx_bulk_device_new (tenant_id, username, label, sip_username, "
-			"secret_sealed, transport, force_rport, rewrite_contact, rtp_symmetric, "
-			"direct_media, codecs, enabled) FROM STDIN", b, "device", err);
+	static const int cols[] = { PBX_SBD_ID, PBX_SBD_TENANT_ID, PBX_SBD_USER_ID, PBX_SBD_LABEL,
+		PBX_SBD_SIP_USERNAME, PBX_SBD_SEALED, PBX_SBD_TRANSPORT, PBX_SBD_FORCE_RPORT,
+		PBX_SBD_REWRITE_CONTACT, PBX_SBD_RTP_SYMMETRIC, PBX_SBD_DIRECT_MEDIA,
+		PBX_SBD_CODECS_ARRAY, PBX_SBD_ENABLED };
+	/* DEVICE_COLUMNS, field by field; the secret is always the mask there. */
+	static const struct image_map map[] = {
+		{ "id", PBX_SBD_ID, NULL }, { "tenant", PBX_SBD_TENANT, NULL },
+		{ "user", PBX_SBD_USER, NULL }, { "label", PBX_SBD_LABEL, NULL },
+		{ "sip_username", PBX_SBD_SIP_USERNAME, NULL }, { "secret", -1, "********" },
+		{ "transport", PBX_SBD_TRANSPORT, NULL },
+		{ "force_rport", PBX_SBD_FORCE_RPORT, NULL },
+		{ "rewrite_contact", PBX_SBD_REWRITE_CONTACT, NULL },
+		{ "rtp_symmetric", PBX_SBD_RTP_SYMMETRIC, NULL },
+		{ "direct_media", PBX_SBD_DIRECT_MEDIA, NULL }, { "codecs", PBX_SBD_CODECS, NULL },
+		{ "enabled", PBX_SBD_ENABLED, NULL }, { "created_at", -1, "now" },
+		{ "updated_at", -1, "now" }, { NULL, -1, NULL },
+	};
+	int r = pbx_store_bulk_copy_cols(pg, "COPY devices (id, tenant_id, user_id, label, "
+			"sip_username, secret_sealed, transport, force_rport, rewrite_contact, "
+			"rtp_symmetric, direct_media, codecs, enabled) FROM STDIN", b, cols,
+			sizeof(cols) / sizeof(cols[0]), "device", err);
 
 	if (r == 0)
-		r = pbx_pg_exec(pg,
-			"INSERT INTO devices (user_id, tenant_id, label, sip_username, secret_sealed, "
-			"transport, force_rport, rewrite_contact, rtp_symmetric, direct_media, codecs, "
-			"enabled) SELECT u.id, s.tenant_id, s.label, s.sip_username, s.secret_sealed, "
-			"s.transport, s.force_rport, s.rewrite_contact, s.rtp_symmetric, s.direct_media, "
-			"string_to_array(s.codecs, ','), s.enabled FROM pbx_bulk_device_new s "
-			"JOIN users u ON u.tenant_id = s.tenant_id AND u.username = s.username "
-			"ORDER BY s.ord", 0, NULL, "device", err);
-	if (r == 0)
-		r = pbx_pg_exec(pg,
-			"INSERT INTO pbx_bulk_audit (tenant, action, entity, entity_id, after) "
-			"SELECT x.tenant, 'create', 'device', x.id, to_jsonb(x) FROM (" DEVICE_SELECT
-			"WHERE d.sip_username IN (SELECT sip_username FROM pbx_bulk_device_new)) x "
-			"ORDER BY x.id::bigint", 0, NULL, "device", err);
+		r = images(pg, a, &pbx_schema_device, map, b, "tenant", err);
 	return r;
 }
 
@@ -454,97 +436,6 @@ PGresult *pbx_store_bulk_sip_taken(PGconn *pg, const char *names, pbx_error *err
 
 	return pbx_pg_query(pg, "SELECT sip_username FROM devices WHERE sip_username = ANY($1::text[])",
 			    1, p, "device", err);
-}
-
-/* ---- the audit chain ---------------------------------------------------------------- */
-
-/* Append a decimal id or a hex hash to an array literal being built. */
-static void put_elem(struct copybuf *b, const char *s, size_t n)
-{
-	put(b, b->n > 1 ? "," : "", b->n > 1 ? 1 : 0);
-	put(b, s, n);
-}
-
-int pbx_store_bulk_audit_finish(PGconn *pg, const char *source, size_t *ret_rows,
-				pbx_error *err)
-{
-	struct copybuf ids = { .p = NULL }, prevs = { .p = NULL }, hashes = { .p = NULL };
-	const char *p[3] = { source };
-	char prev[65];
-	PGresult *res = NULL;
-	int n = 0, r;
-
-	/* audit_append's lock: from here to commit nobody else appends, so ids and the
-	 * chain keep the same order. */
-	r = pbx_pg_exec(pg, "SELECT pg_advisory_xact_lock(7242, 1)", 0, NULL, "audit log", err);
-	if (r == 0)
-		r = pbx_pg_exec(pg,
-			"INSERT INTO pbx_bulk_audit_rows (id, at, actor, source, tenant, action, entity, "
-			"entity_id, before, after, prev_hash, hash) "
-			"SELECT nextval('audit_log_id_seq'), clock_timestamp(), session_user, $1, tenant, "
-			"action, entity, entity_id, before, after, '', '' "
-			"FROM (SELECT * FROM pbx_bulk_audit ORDER BY ord) s", 1, p, "audit log", err);
-	if (r < 0)
-		return r;
-	if (!(res = pbx_pg_query(pg, "SELECT coalesce((SELECT hash FROM audit_log ORDER BY id DESC "
-				 "LIMIT 1), repeat('0', 64))", 0, NULL, "audit log", err)))
-		return err->code;
-	snprintf(prev, sizeof(prev), "%s", PQgetvalue(res, 0, 0));
-	PQclear(res);
-	/* The canonical text as UTF-8 bytes, whatever the client encoding. */
-	res = PQexecParams(pg, "SELECT convert_to(r.id::text, 'UTF8'), "
-			   "convert_to(audit_canonical(ROW(r.*)::audit_log), 'UTF8') "
-			   "FROM pbx_bulk_audit_rows r ORDER BY r.id", 0, NULL, NULL, NULL, NULL, 1);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		r = pbx_pg_error(pg, res, "audit log", err);
-		PQclear(res);
-		return r;
-	}
-	n = PQntuples(res);
-	put(&ids, "{", 1);
-	put(&prevs, "{", 1);
-	put(&hashes, "{", 1);
-	for (int i = 0; i < n; i++) {
-		unsigned char digest[crypto_hash_sha256_BYTES];
-		crypto_hash_sha256_state st;
-		char hex[65];
-
-		crypto_hash_sha256_init(&st);
-		crypto_hash_sha256_update(&st, (const unsigned char *)prev, 64);
-		crypto_hash_sha256_update(&st, (const unsigned char *)PQgetvalue(res, i, 1),
-					  (unsigned long long)PQgetlength(res, i, 1));
-		crypto_hash_sha256_final(&st, digest);
-		sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
-		put_elem(&ids, PQgetvalue(res, i, 0), (size_t)PQgetlength(res, i, 0));
-		put_elem(&prevs, prev, 64);
-		put_elem(&hashes, hex, 64);
-		memcpy(prev, hex, sizeof(prev));
-	}
-	PQclear(res);
-	put(&ids, "}", 2);
-	put(&prevs, "}", 2);
-	put(&hashes, "}", 2);
-	if (ids.oom || prevs.oom || hashes.oom) {
-		r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
-		goto done;
-	}
-	p[0] = ids.p;
-	p[1] = prevs.p;
-	p[2] = hashes.p;
-	r = pbx_pg_exec(pg,
-		"UPDATE pbx_bulk_audit_rows r SET prev_hash = h.prev, hash = h.hash "
-		"FROM unnest($1::bigint[], $2::text[], $3::text[]) h(id, prev, hash) WHERE r.id = h.id",
-		3, p, "audit log", err);
-	if (r == 0)
-		r = pbx_pg_exec(pg, "INSERT INTO audit_log SELECT * FROM pbx_bulk_audit_rows ORDER BY id",
-				0, NULL, "audit log", err);
-	if (r == 0 && ret_rows)
-		*ret_rows = (size_t)n;
-done:
-	free(ids.p);
-	free(prevs.p);
-	free(hashes.p);
-	return r;
 }
 
 /* ---- export ------------------------------------------------------------------------- */
@@ -561,8 +452,11 @@ PGresult *pbx_store_bulk_export_users(PGconn *pg, const char *id, pbx_error *err
 {
 	const char *p[1] = { id };
 
-	return pbx_pg_query(pg, USER_SELECT "WHERE u.tenant_id = $1::bigint AND u.status <> 'deleted' "
-			    "ORDER BY u.extension, u.id", 1, p, "user", err);
+	/* _policy: the name of the user's own policy (it overrides "policy"). */
+	return pbx_pg_query(pg, "SELECT x.*, (SELECT pl.name FROM policies pl WHERE pl.id = "
+			    "u2.policy_id) AS _policy FROM (" USER_SELECT "WHERE u.tenant_id = $1::bigint "
+			    "AND u.status <> 'deleted') x JOIN users u2 ON u2.id = x.id::bigint "
+			    "ORDER BY u2.extension, u2.id", 1, p, "user", err);
 }
 
 PGresult *pbx_store_bulk_export_devices(PGconn *pg, const char *id, pbx_error *err)

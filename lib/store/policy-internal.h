@@ -19,11 +19,11 @@
 	"SELECT p.id::text AS id, t.slug AS tenant, p.name, p.description, " \
 	"(t.default_policy_id IS NOT DISTINCT FROM p.id)::text AS \"default\", " \
 	"(SELECT count(*) FROM users u WHERE u.policy_id = p.id AND u.status <> 'deleted')::text AS users, " \
-	"(SELECT coalesce(jsonb_agg(jsonb_build_object('pattern', r.pattern, 'action', r.action, " \
-	"'strip', r.strip, 'prepend', r.prepend, 'trunks', (SELECT coalesce(jsonb_agg(k.name " \
-	"ORDER BY rt.position), '[]'::jsonb) FROM policy_rule_trunks rt JOIN trunks k " \
-	"ON k.id = rt.trunk_id WHERE rt.rule_id = r.id)) ORDER BY r.position), '[]'::jsonb) " \
-	"FROM policy_rules r WHERE r.policy_id = p.id)::text AS rules, " \
+	"(SELECT coalesce(json_agg(row_to_json(y) ORDER BY r.position), '[]'::json) " \
+	"FROM policy_rules r, LATERAL (SELECT r.pattern, r.action, r.strip, r.prepend, " \
+	"ARRAY(SELECT k.name FROM policy_rule_trunks rt JOIN trunks k ON k.id = rt.trunk_id " \
+	"WHERE rt.rule_id = r.id ORDER BY rt.position) AS trunks) y " \
+	"WHERE r.policy_id = p.id) AS rules, " \
 	PBX_SQL_TIME("p.created_at") " AS created_at, " \
 	PBX_SQL_TIME("p.updated_at") " AS updated_at " \
 	"FROM policies p JOIN tenants t ON t.id = p.tenant_id "

@@ -302,7 +302,7 @@ int pbx_policy_rule_add(pbx_ctx *ctx, const char *tenant, const char *policy,
 	snprintf(rule_id, sizeof(rule_id), "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
 	for (size_t i = 0; i < n_trunks && r == 0; i++) {
-		char k[16];
+		char k[24];
 		const char *q[3] = { rule_id, k, trunk_ids[i] };
 
 		snprintf(k, sizeof(k), "%zu", i + 1);

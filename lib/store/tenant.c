@@ -50,7 +50,7 @@ const struct pbx_schema pbx_schema_tenant_stats = {
 #define TENANT_SELECT \
 	"SELECT t.id::text AS id, t.slug, t.display_name AS name, t.status, " \
 	"t.ext_min || '-' || t.ext_max AS extensions, t.ext_next::text AS ext_next, " \
-	"t.default_inbound, NULL::text AS default_policy, " \
+	"t.default_inbound, (SELECT p.name FROM policies p WHERE p.id = t.default_policy_id) AS default_policy, " \
 	PBX_SQL_TIME("t.created_at") " AS created_at, " \
 	PBX_SQL_TIME("t.updated_at") " AS updated_at FROM tenants t "
 
@@ -234,7 +234,7 @@ int pbx_tenant_update(pbx_ctx *ctx, const char *tenant, const struct pbx_tenant_
 	char object[64], smin[16] = "", smax[16] = "", id[32];
 	struct pbx_rows cur;
 	char *before = NULL;
-	const char *p[5];
+	const char *p[6];
 	PGresult *res;
 	PGconn *pg;
 	int lo, hi, r;
@@ -281,18 +281,39 @@ int pbx_tenant_update(pbx_ctx *ctx, const char *tenant, const struct pbx_tenant_
 		}
 		PQclear(res);
 	}
+	if (spec->default_policy && *spec->default_policy) {
+		const char *q[2] = { id, spec->default_policy };
+
+		res = pbx_pg_query(pg, "SELECT 1 FROM policies WHERE tenant_id = $1::bigint AND name = $2",
+				   2, q, object, err);
+		if (!res) {
+			r = err->code;
+			goto fail;
+		}
+		if (PQntuples(res) == 0)
+			r = pbx_errorf(err, PBX_ENOTFOUND, object, "default_policy",
+				       "policy %s does not exist in tenant %s", spec->default_policy,
+				       pbx_rows_get(&cur, 0, "slug"));
+		PQclear(res);
+		if (r < 0)
+			goto fail;
+	}
 	p[0] = id;
 	p[1] = spec->name;
 	p[2] = spec->extensions ? smin : NULL;
 	p[3] = spec->extensions ? smax : NULL;
 	p[4] = spec->default_inbound;
+	p[5] = spec->default_policy;
 	r = pbx_pg_exec(pg,
 		"UPDATE tenants SET display_name = coalesce($2, display_name), "
 		"ext_min = coalesce($3::int, ext_min), ext_max = coalesce($4::int, ext_max), "
 		"ext_next = greatest(coalesce($3::int, ext_min), least(ext_next, coalesce($4::int, ext_max) + 1)), "
 		"default_inbound = CASE WHEN $5::text IS NULL THEN default_inbound "
-		"WHEN $5 = '' THEN NULL ELSE $5 END, updated_at = now() "
-		"WHERE id = $1::bigint", 5, p, object, err);
+		"WHEN $5 = '' THEN NULL ELSE $5 END, "
+		"default_policy_id = CASE WHEN $6::text IS NULL THEN default_policy_id "
+		"WHEN $6 = '' THEN NULL ELSE (SELECT p.id FROM policies p "
+		"WHERE p.tenant_id = $1::bigint AND p.name = $6) END, updated_at = now() "
+		"WHERE id = $1::bigint", 6, p, object, err);
 	if (r < 0)
 		goto fail;
 	{
@@ -440,6 +461,15 @@ int pbx_tenant_delete(pbx_ctx *ctx, const char *tenant, bool force, struct pbx_r
 			"SELECT audit_append($2, $3, 'delete', 'user', u.id::text, "
 			"to_jsonb(u) - 'pin_hash', NULL) "
 			"FROM users u WHERE u.tenant_id = $1::bigint ORDER BY u.id", 3, p, object, err);
+	if (r == 0)
+		r = pbx_pg_exec(pg,
+			"SELECT audit_append($2, $3, 'delete', x.entity, x.id, x.image, NULL) FROM ("
+			"SELECT 'did' AS entity, d.id::text AS id, to_jsonb(d) AS image FROM dids d "
+			"WHERE d.tenant_id = $1::bigint UNION ALL "
+			"SELECT 'trunk', k.id::text, to_jsonb(k) - 'secret_sealed' FROM trunks k "
+			"WHERE k.tenant_id = $1::bigint UNION ALL "
+			"SELECT 'policy', p.id::text, to_jsonb(p) FROM policies p "
+			"WHERE p.tenant_id = $1::bigint) x ORDER BY x.entity, x.id", 3, p, object, err);
 	if (r == 0)
 		r = pbx_pg_exec(pg, "DELETE FROM tenants WHERE id = $1::bigint", 1, p, object, err);
 	if (r == 0)

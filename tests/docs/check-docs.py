@@ -86,6 +86,14 @@ for noun in nouns:
                               if 'options:' in help_text else ''):
             check('--' + opt in section(page, 'OPTIONS'),
                   'pbxctl-%s(1) OPTIONS has --%s (%s)' % (noun, opt, verb))
+    if not table_synopsis:
+        # A command without verbs (import, export): its own usage and options.
+        help_text = run('help', noun)
+        table_synopsis = usage_lines(help_text)
+        for opt in re.findall(r'--([a-z][a-z0-9-]*)', help_text.split('options:')[-1]
+                              if 'options:' in help_text else ''):
+            check('--' + opt in section(page, 'OPTIONS'),
+                  'pbxctl-%s(1) OPTIONS has --%s' % (noun, opt))
     check(synopsis == table_synopsis, 'pbxctl-%s(1) SYNOPSIS equals the table' % noun,
           '\n  page:  %s\n  table: %s' % (synopsis, table_synopsis))
     for sec in ('NAME', 'SYNOPSIS', 'DESCRIPTION', 'COMMANDS', 'OPTIONS', 'OUTPUT',

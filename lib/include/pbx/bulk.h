@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Declarative bulk provisioning: a YAML (or JSON) file lists tenants with their users and
- * the users' devices; import makes the database match it in one transaction and export
- * writes the same format. The keys are the keys of `-o json` output, taken from the entity
- * schemas (PBX_FIELD_EXPORT keys are written by export and read by import). Objects are
- * matched by natural key: tenant slug, username within its tenant, device label within its
- * user. The parser reads libyaml events and refuses hostile input (deep nesting, huge
- * values, anchors and aliases) in bounded memory.
+ * Declarative bulk provisioning: a YAML (or JSON) file lists tenants with their users, the
+ * users' devices, the tenants' phone numbers (DIDs), trunks and outbound policies, and
+ * global trunks; import makes the database match it in one transaction and export writes
+ * the same format. The keys are the keys of `-o json` output, taken from the entity schemas
+ * (PBX_FIELD_EXPORT keys are written by export and read by import). Objects are matched by
+ * natural key: tenant slug, username within its tenant, device label within its user, DID
+ * number, trunk name, policy name within its tenant. The parser reads libyaml events and
+ * refuses hostile input (deep nesting, huge values, anchors and aliases) in bounded memory.
  */
 #ifndef PBX_BULK_H
 #define PBX_BULK_H
@@ -42,10 +43,11 @@ int pbx_bulk_parse(const char *name, FILE *in, pbx_bulk_doc **ret_doc, pbx_diag 
 		   pbx_error *err);
 void pbx_bulk_doc_free(pbx_bulk_doc *doc);
 
-/* How many objects of @entity ("tenant", "user", "device") the file holds. */
+/* How many objects of @entity ("tenant", "user", "device", "did", "trunk", "policy") the
+ * file holds. */
 size_t pbx_bulk_doc_count(const pbx_bulk_doc *doc, const char *entity);
 
-/* Progress of a long import: @phase is "reading", "planning" or "writing". */
+/* Progress of a long import: @phase is "planning" or "writing". */
 typedef void (*pbx_bulk_progress_fn)(void *userdata, const char *phase, size_t done,
 				     size_t total);
 
@@ -61,9 +63,10 @@ struct pbx_bulk_import_opts {
 #define PBX_BULK_IMPORT_OPTS_INIT { .dry_run = false }
 
 /*
- * The summary of an import (pbx_schema_import, one row): dry_run, the counts of tenants,
- * users and devices created, updated, restored and deleted, secrets_written and
- * secrets_out, and "changes", a JSON array with one object per change.
+ * The summary of an import (pbx_schema_import, one row): result, file, dry_run, the counts
+ * of tenants, users, devices, DIDs, trunks and policies created, updated, restored and
+ * deleted, audit_rows, secrets_written and secrets_out, and "changes", a JSON array with
+ * one object per change.
  */
 extern const struct pbx_schema pbx_schema_import;
 
@@ -74,7 +77,7 @@ extern const struct pbx_schema pbx_schema_import_change;
  * Make the database match @doc, in one transaction: create what is missing, update what
  * differs, restore soft-deleted users the file lists, and with @o->prune delete what the
  * file's tenants hold that the file does not list (users are soft-deleted, as `user delete`
- * does). Every change writes its audit row in the same transaction. Problems that need the
+ * does; global trunks are never pruned). Every change writes its audit row in the same transaction. Problems that need the
  * database (an extension taken by a user the file does not list, a range that is full,
  * a range that would leave users outside) are all added to @diag, with the position in
  * the file, and nothing is written (PBX_EINVALID). *@ret_summary gets one row and
@@ -99,8 +102,9 @@ struct pbx_bulk_export_opts {
 
 /*
  * Write the import format for one tenant or all of them to @out, from one consistent
- * snapshot: every tenant with its PBX_FIELD_EXPORT keys, its users (soft-deleted users are
- * left out) and their devices. Secrets and PINs are never written. PBX_ENOTFOUND (tenant),
+ * snapshot: the global trunks, then every tenant with its PBX_FIELD_EXPORT keys, its
+ * trunks, policies with their rules, DIDs, users (soft-deleted users are left out) and
+ * their devices. Secrets and PINs are never written. PBX_ENOTFOUND (tenant),
  * PBX_ERROR (write error).
  */
 int pbx_bulk_export(pbx_ctx *ctx, const struct pbx_bulk_export_opts *o, FILE *out,

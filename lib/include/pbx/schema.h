@@ -70,5 +70,12 @@ extern const struct pbx_schema pbx_schema_user;
 extern const struct pbx_schema pbx_schema_device;
 extern const struct pbx_schema pbx_schema_secret_check;
 extern const struct pbx_schema pbx_schema_key_file;
+extern const struct pbx_schema pbx_schema_did;
+extern const struct pbx_schema pbx_schema_trunk;
+extern const struct pbx_schema pbx_schema_trunk_status;
+extern const struct pbx_schema pbx_schema_policy;
+extern const struct pbx_schema pbx_schema_policy_rule;
+extern const struct pbx_schema pbx_schema_policy_test;
+extern const struct pbx_schema pbx_schema_policy_user;
 
 #endif

@@ -18,6 +18,7 @@ struct pbx_tenant_spec {
 	const char *name;            /* display name */
 	const char *extensions;      /* "MIN-MAX" */
 	const char *default_inbound; /* "" clears it */
+	const char *default_policy;  /* update: a policy name of the tenant; "" clears it */
 };
 
 /* Field rules, shared with import: 0 or PBX_EINVALID naming object and field. */

@@ -18,23 +18,34 @@
 
 struct pbx_config bi_cfg;
 pbx_ctx *bi_ctx;
+static char key_dir[64];
 
 void bi_setup(void)
 {
-	char dir[] = "/tmp/pbxctl-bi-XXXXXX";
 	char path[256];
 	pbx_error err = PBX_ERROR_INIT;
 
 	bi_ctx = testenv_ctx(&bi_cfg);
-	cr_assert_not_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/pbxctl.key", dir);
+	snprintf(key_dir, sizeof(key_dir), "/tmp/pbxctl-bi-XXXXXX");
+	cr_assert_not_null(mkdtemp(key_dir));
+	snprintf(path, sizeof(path), "%s/pbxctl.key", key_dir);
 	cr_assert(eq(int, pbx_secret_key_init(path, &err), 0), "%s", err.message);
 	free(bi_cfg.key_file);
 	bi_cfg.key_file = strdup(path);
 }
 
+/* The files bi_file wrote, removed at teardown. */
+static char made[64][64];
+static size_t n_made;
+
 void bi_teardown(void)
 {
+	for (size_t i = 0; i < n_made; i++)
+		unlink(made[i]);
+	n_made = 0;
+	if (bi_cfg.key_file)
+		unlink(bi_cfg.key_file);
+	rmdir(key_dir);
 	testenv_free(bi_ctx, &bi_cfg);
 }
 
@@ -197,5 +208,7 @@ const char *bi_file(const char *text)
 	cr_assert(ge(int, fd, 0));
 	cr_assert(eq(long, (long)write(fd, text, strlen(text)), (long)strlen(text)));
 	close(fd);
+	if (n_made < sizeof(made) / sizeof(made[0]))
+		snprintf(made[n_made++], sizeof(made[0]), "%s", path);
 	return path;
 }

@@ -56,7 +56,8 @@ long bi_sql_long(const char *sql, const char *p1, const char *p2);
 int bi_sh(char **ret_out, char **ret_err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Write @text to a new temp file; returns its path (static buffer of the call). */
+/* Write @text to a new temp file, removed at teardown; returns its path (a static buffer,
+ * overwritten by the next call). */
 const char *bi_file(const char *text);
 
 #endif

@@ -274,6 +274,8 @@ static const char old_endpoints[] =
 	" allow varchar(200), direct_media enum('yes','no'), dtmf_mode varchar(20),"
 	" force_rport enum('yes','no'), mailboxes varchar(40), rewrite_contact enum('yes','no'),"
 	" rtp_symmetric enum('yes','no'), callerid varchar(40), webrtc enum('yes','no'),"
+	" outbound_auth varchar(255), from_user varchar(40), from_domain varchar(40),"
+	" identify_by varchar(80),"
 	" site_note varchar(80), UNIQUE KEY id (id)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4";
 
 Test(schema, existing_table_and_its_foreign_row_survive_migrate)

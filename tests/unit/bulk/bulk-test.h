@@ -20,6 +20,16 @@ const pbx_error *bt_find(const pbx_diag *diag, const char *needle);
 /* Print every problem (for failing assertions). */
 void bt_dump(const pbx_diag *diag);
 
+/*
+ * @n MiB in KiB, as a bound on memory use; AddressSanitizer's shadow memory and red zones
+ * triple what the same allocations take.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define BT_MIB(n) ((long)(n) * 1024 * 3)
+#else
+#define BT_MIB(n) ((long)(n) * 1024)
+#endif
+
 /* Peak resident memory of this process so far, in KiB. */
 long bt_maxrss_kib(void);
 

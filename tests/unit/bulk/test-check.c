@@ -125,10 +125,10 @@ Test(bulk_check, user_fields_follow_the_cli_rules)
 	pbx_diag diag = PBX_DIAG_INIT;
 
 	cr_assert(eq(int, users("  - username: Alice\n    outbound_callerid: abc\n"
-				"    forward_to: 5000\n    status: deleted\n", &diag), PBX_EINVALID));
+				"    forward_to: \"0123\"\n    status: deleted\n", &diag), PBX_EINVALID));
+	cr_assert_not_null(bt_find(&diag, "forward destination \"0123\" must be an extension"));
 	cr_assert_not_null(bt_find(&diag, "username \"Alice\" must match"));
 	cr_assert_not_null(bt_find(&diag, "caller ID \"abc\""));
-	cr_assert_not_null(bt_find(&diag, "forward destination 5000 is outside"));
 	cr_assert_not_null(bt_find(&diag, "status deleted cannot be imported"));
 	pbx_diag_free(&diag);
 	cr_assert(eq(int, users("  - username: alice\n    outbound_callerid: \"+15551234567\"\n"

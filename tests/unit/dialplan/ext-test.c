@@ -29,8 +29,8 @@ static const struct pbx_policy_rule unrestricted[] = {
 	  .trunks = t_ab, .n_trunks = 2 },
 	{ .pattern = "^0[1-9][0-9]+$", .allow = true, .strip = 1, .prepend = "+49",
 	  .trunks = t_ba, .n_trunks = 2 },
-	/* not expressible as Asterisk patterns: tested with REGEX() */
-	{ .pattern = "^[+]([1-9][0-9]){4,}$", .allow = true, .trunks = t_a, .n_trunks = 1 },
+	/* E.164 of up to 15 digits: too many lengths for patterns, tested with REGEX() */
+	{ .pattern = "^[+][1-9][0-9]{1,14}$", .allow = true, .trunks = t_a, .n_trunks = 1 },
 	LOCAL,
 };
 

@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pbxctl policy: outbound policies of a tenant. create, list, show, update, delete; their
+ * ordered rules (rules, add-rule, remove-rule); `test`, which says what a policy does with
+ * a number without placing a call; and assign / unassign / users for per-user policies.
+ * The tenant comes from --tenant or -t / $PBXCTL_TENANT.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pbx/policy.h"
+#include "cli.h"
+
+#define CLI_USAGE 2
+
+static const char *need_tenant(struct cli *cli, const char *path, const char *opt)
+{
+	const char *t = cli_tenant(cli, opt);
+
+	if (!t)
+		cli_usage_error(path, NULL,
+				"a tenant is required: --tenant SLUG, -t SLUG or $PBXCTL_TENANT");
+	return t;
+}
+
+static int finish_change(struct cli *cli, int r, const char *action, bool changed,
+			 struct pbx_rows *rows)
+{
+	if (r < 0)
+		return cli_fail(cli, r);
+	r = cli_show_change(cli, action, changed, rows);
+	pbx_rows_free(rows);
+	return r;
+}
+
+static int show_list(struct cli *cli, int r, struct pbx_rows *rows)
+{
+	if (r < 0)
+		return cli_fail(cli, r);
+	r = cli_show_list(cli, rows);
+	pbx_rows_free(rows);
+	return r;
+}
+
+#define TENANT_OPT { "tenant", 0, "SLUG", "tenant of the policy (default -t / $PBXCTL_TENANT)", CLI_OPT_STRING, NULL, CLI_ARG_TENANT }
+
+enum { O_TENANT, O_DESCRIPTION, O_NAME };
+static const struct cli_opt create_opts[] = {
+	[O_TENANT] = TENANT_OPT,
+	[O_DESCRIPTION] = { "description", 0, "TEXT", "free text; empty to clear", CLI_OPT_STRING, NULL, 0 },
+};
+static const struct cli_opt update_opts[] = {
+	[O_TENANT] = TENANT_OPT,
+	[O_DESCRIPTION] = { "description", 0, "TEXT", "free text; empty to clear", CLI_OPT_STRING, NULL, 0 },
+	[O_NAME] = { "name", 0, "NEW", "rename the policy", CLI_OPT_STRING, NULL, 0 },
+};
+static const struct cli_opt tenant_opts[] = {
+	[O_TENANT] = TENANT_OPT,
+};
+
+static int cmd_policy_create(struct cli *cli, struct cli_args *a)
+{
+	const char *t = need_tenant(cli, "policy create", a->v[O_TENANT].s);
+	struct pbx_policy_spec spec = { .name = a->argv[0], .description = a->v[O_DESCRIPTION].s };
+	struct pbx_rows rows;
+	pbx_ctx *ctx;
+
+	if (!t)
+		return CLI_USAGE;
+	if (!(ctx = cli_ctx(cli)))
+		return cli->err.code;
+	return finish_change(cli, pbx_policy_create(ctx, t, &spec, &rows, &cli->err), "create",
+			     true, &rows);
+}
+
+static int cmd_policy_list(struct cli *cli, struct cli_args *a)
+{
+	const char *t = need_tenant(cli, "policy list", a->v[O_TENANT].s);
+	struct pbx_rows rows;
+	pbx_ctx *ctx;
+
+	if (!t)
+		return CLI_USAGE;
+	if (!(ctx = cli_ctx(cli)))
+		return cli->err.code;
+	return show_list(cli, pbx_policy_list(ctx, t, &rows, &cli->err), &rows);
+}
+
+static int cmd_policy_show(struct cli *cli, struct cli_args *a)
+{
+	const char *t = need_tenant(cli, "policy show", a->v[O_TENANT].s);
+	struct pbx_rows rows;
+	pbx_ctx *ctx;
+	int r;
+
+	if (!t)
+		return CLI_USAGE;
+	if (!(ctx = cli_ctx(cli)))
+		return cli->err.code;
+	if ((r = pbx_policy_show(ctx, t, a->argv[0], &rows, &cli->err)) < 0)
+		return cli_fail(cli, r);
+	r = cli_show_object(cli, &rows);
+	pbx_rows_free(&rows);
+	return r;
+}
+
+static int cmd_policy_update(struct cli *cli, struct cli_args *a)
+{
+	const char *t = need_tenant(cli, "policy update", a->v[O_TENANT].s);
+	struct pbx_policy_spec spec = { .name = a->v[O_NAME].s, .description = a->v[O_DESCRIPTION].s };
+	struct pbx_rows rows;
+	bool changed = false;
+	pbx_ctx *ctx;
+	int r;
+
+	if (!t)
+		return CLI_USAGE;
+	if (!(ctx = cli_ctx(cli)))
+		return cli->err.code;
+	r = pbx_policy_update(ctx, t, a->argv[0], &spec, &rows, &changed, &cli->err);
+	return finish_change(cli, r, "update", changed, &rows);
+}
+
+enum { D_TENANT, D_FORCE };
+static const struct cli_opt delete_opts[] = {
+	[D_TENANT] = TENANT_OPT,
+	[D_FORCE] = { "force", 0, NULL, "also when it is the tenant's default or assigned to users", CLI_OPT_FLAG, NULL, 0 },
+};
+
+static int cmd_policy_delete(struct cli *cli, struct cli_args *a)
+{
+	const char *t = need_tenant(cli, "policy delete", a->v[D_TENANT].s);
+	struct pbx_rows rows;
+	pbx_ctx *ctx;
+	int r;
+
+	if (!t)
+		return CLI_USAGE;
+	if (!(ctx = cli_ctx(cli)))
+		return cli->err.code;
+	if ((r = pbx_policy_delete(ctx, t, a->argv[0], a->v[D_FORCE].set, &rows, &cli->err)) < 0)
+		return cli_fail(cli, r);
+	r = cli_show_change(cli, "delete", true, NULL);
+	pbx_rows_free(&rows);
+	return r;
+}
+
+static int cmd_policy_rules(struct cli *cli, struct cli_args *a)
+{
+	const char *t = need_tenant(cli, "policy rules", a->v[O_TENANT].s);
+	struct pbx_rows rows;
+	pbx_ctx *ctx;
+
+	if (!t)
+		return CLI_USAGE;
+	if (!(ctx = cli_ctx(cli)))
+		return cli->err.code;
+	return show_list(cli, pbx_policy_rules(ctx, t, a->argv[0], &rows, &cli->err), &rows);
+}
+
+enum { R_TENANT, R_PATTERN, R_ALLOW, R_BLOCK, R_TRUNKS, R_STRIP, R_PREPEND, R_POSITION };
+static const struct cli_opt add_rule_opts[] = {
+	[R_TENANT] = TENANT_OPT,
+	[R_PATTERN] = { "pattern", 0, "REGEX", "POSIX extended regular expression the number must match", CLI_OPT_STRING, NULL, 0 },
+	[R_ALLOW] = { "allow", 0, NULL, "numbers it matches may be called", CLI_OPT_FLAG, NULL, 0 },
+	[R_BLOCK] = { "block", 0, NULL, "numbers it matches are refused", CLI_OPT_FLAG, NULL, 0 },
+	[R_TRUNKS] = { "trunks", 0, "LIST", "allow: comma-separated trunk names, tried in this order", CLI_OPT_STRING, NULL, CLI_ARG_TRUNK },
+	[R_STRIP] = { "strip", 0, "N", "allow: remove the first N characters (0 to 20)", CLI_OPT_INT, NULL, 0 },
+	[R_PREPEND] = { "prepend", 0, "DIGITS", "allow: then put DIGITS in front (0-9 * # +)", CLI_OPT_STRING, NULL, 0 },
+	[R_POSITION] = { "position", 0, "N", "insert as rule N (default: last)", CLI_OPT_INT, NULL, 0 },
+};
+
+static int cmd_policy_add_rule(struct cli *cli, struct cli_args *a)
+{
+	const char *t = need_tenant(cli, "policy add-rule", a->v[R_TENANT].s);
+	struct pbx_policy_rule_spec spec = PBX_POLICY_RULE_SPEC_INIT;
+	struct pbx_rows rows;
+	pbx_ctx *ctx;
+
+	if (!t)
+		return CLI_USAGE;
+	if (a->v[R_ALLOW].set == a->v[R_BLOCK].set) {
+		cli_usage_error("policy add-rule", NULL, "give exactly one of --allow and --block");
+		return CLI_USAGE;
+	}
+	if (!a->v[R_PATTERN].set) {
+		cli_usage_error("policy add-rule", NULL, "--pattern REGEX is required");
+		return CLI_USAGE;
+	}
+	if ((a->v[R_STRIP].set && (a->v[R_STRIP].i < 0 || a->v[R_STRIP].i > PBX_POLICY_STRIP_MAX)) ||
+	    (a->v[R_POSITION].set && (a->v[R_POSITION].i < 1 || a->v[R_POSITION].i > 1000))) {
+		cli_usage_error("policy add-rule", NULL, "--strip must be 0 to %d and --position "
+				"at least 1", PBX_POLICY_STRIP_MAX);
+		return CLI_USAGE;
+	}
+	spec.pattern = a->v[R_PATTERN].s;
+	spec.action = a->v[R_ALLOW].set ? "allow" : "block";
+	spec.trunks = a->v[R_TRUNKS].s;
+	spec.strip = a->v[R_STRIP].set ? (int)a->v[R_STRIP].i : -1;
+	spec.prepend = a->v[R_PREPEND].s;
+	spec.position = a->v[R_POSITION].set ? (long)a->v[R_POSITION].i : 0;
+	if (!(ctx = cli_ctx(cli)))
+		return cli->err.code;
+	return finish_change(cli, pbx_policy_rule_add(ctx, t, a->argv[0], &spec, &rows, &cli->err),
+			     "add-rule", true, &rows);
+}
+
+static int cmd_policy_remove_rule(struct cli *cli, struct cli_args *a)
+{
+	const char *t = need_tenant(cli, "policy remove-rule", a->v[O_TENANT].s);
+	struct pbx_rows rows;
+	char *end;
+	long pos = strtol(a->argv[1], &end, 10);
+	pbx_ctx *ctx;
+
+	if (!t)
+		return CLI_USAGE;
+	if (*end || end == a->argv[1] || pos < 1) {
+		cli_usage_error("policy remove-rule", NULL, "POSITION must be a rule number, from 1");
+		return CLI_USAGE;
+	}
+	if (!(ctx = cli_ctx(cli)))
+		return cli->err.code;
+	return finish_change(cli, pbx_policy_rule_remove(ctx, t, a->argv[0], pos, &rows, &cli->err),
+			     "remove-rule", true, &rows);
+}
+
+static int cmd_policy_test(struct cli *cli, struct cli_args *a)
+{
+	const char *t = need_tenant(cli, "policy test", a->v[O_TENANT].s);
+	struct pbx_rows rows;
+	pbx_ctx *ctx;
+	int r;
+
+	if (!t)
+		return CLI_USAGE;
+	if (!(ctx = cli_ctx(cli)))
+		return cli->err.code;
+	if ((r = pbx_policy_test(ctx, t, a->argv[0], a->argv[1], &rows, &cli->err)) < 0)
+		return cli_fail(cli, r);
+	r = cli_show_object(cli, &rows);
+	pbx_rows_free(&rows);
+	return r;
+}
+
+static int assign(struct cli *cli, const char *path, const char *tenant_opt, const char *policy,
+		  const char *user, const char *action)
+{
+	const char *t = need_tenant(cli, path, tenant_opt);
+	struct pbx_rows rows;
+	bool changed = false;
+	pbx_ctx *ctx;
+	int r;
+
+	if (!t)
+		return CLI_USAGE;
+	if (!(ctx = cli_ctx(cli)))
+		return cli->err.code;
+	r = pbx_policy_assign(ctx, t, user, policy, &rows, &changed, &cli->err);
+	return finish_change(cli, r, action, changed, &rows);
+}
+
+static int cmd_policy_assign(struct cli *cli, struct cli_args *a)
+{
+	return assign(cli, "policy assign", a->v[O_TENANT].s, a->argv[0], a->argv[1], "assign");
+}
+
+static int cmd_policy_unassign(struct cli *cli, struct cli_args *a)
+{
+	return assign(cli, "policy unassign", a->v[O_TENANT].s, NULL, a->argv[0], "unassign");
+}
+
+static int cmd_policy_users(struct cli *cli, struct cli_args *a)
+{
+	const char *t = need_tenant(cli, "policy users", a->v[O_TENANT].s);
+	struct pbx_rows rows;
+	pbx_ctx *ctx;
+
+	if (!t)
+		return CLI_USAGE;
+	if (!(ctx = cli_ctx(cli)))
+		return cli->err.code;
+	return show_list(cli, pbx_policy_users(ctx, t, &rows, &cli->err), &rows);
+}
+
+static const char *const list_aliases[] = { "ls", NULL };
+static const char *const delete_aliases[] = { "rm", NULL };
+
+static const struct cli_cmd policy_verbs[] = {
+	{ .name = "create", .summary = "create an empty outbound policy (it blocks everything)",
+	  .synopsis = "policy create NAME [--tenant SLUG] [--description TEXT]",
+	  .opts = CLI_OPTS(create_opts), .run = cmd_policy_create, .min_args = 1, .max_args = 1,
+	  .flags = CMD_PG | CMD_WRITES },
+	{ .name = "list", .aliases = list_aliases, .summary = "list a tenant's policies",
+	  .synopsis = "policy list [--tenant SLUG]", .opts = CLI_OPTS(tenant_opts),
+	  .run = cmd_policy_list, .max_args = 0, .flags = CMD_PG | CMD_DEFAULT },
+	{ .name = "show", .summary = "show one policy with its rules",
+	  .synopsis = "policy show NAME [--tenant SLUG]", .opts = CLI_OPTS(tenant_opts),
+	  .run = cmd_policy_show, .min_args = 1, .max_args = 1, .flags = CMD_PG,
+	  .args = CLI_ARG_POLICY },
+	{ .name = "update", .summary = "rename a policy or change its description",
+	  .synopsis = "policy update NAME [--tenant SLUG] [--name NEW] [--description TEXT]",
+	  .opts = CLI_OPTS(update_opts), .run = cmd_policy_update, .min_args = 1, .max_args = 1,
+	  .flags = CMD_PG | CMD_WRITES, .args = CLI_ARG_POLICY },
+	{ .name = "delete", .aliases = delete_aliases,
+	  .summary = "delete a policy (refused while in use, unless --force)",
+	  .synopsis = "policy delete NAME [--tenant SLUG] [--force]", .opts = CLI_OPTS(delete_opts),
+	  .run = cmd_policy_delete, .min_args = 1, .max_args = 1, .flags = CMD_PG | CMD_WRITES,
+	  .args = CLI_ARG_POLICY },
+	{ .name = "rules", .summary = "list a policy's rules in order, with their Asterisk patterns",
+	  .synopsis = "policy rules NAME [--tenant SLUG]", .opts = CLI_OPTS(tenant_opts),
+	  .run = cmd_policy_rules, .min_args = 1, .max_args = 1, .flags = CMD_PG,
+	  .args = CLI_ARG_POLICY },
+	{ .name = "add-rule", .summary = "add a rule to a policy",
+	  .synopsis = "policy add-rule NAME --pattern REGEX --allow --trunks LIST [--strip N] [--prepend DIGITS] [--position N] [--tenant SLUG]\n"
+		      "policy add-rule NAME --pattern REGEX --block [--position N] [--tenant SLUG]",
+	  .opts = CLI_OPTS(add_rule_opts), .run = cmd_policy_add_rule, .min_args = 1,
+	  .max_args = 1, .flags = CMD_PG | CMD_WRITES, .args = CLI_ARG_POLICY },
+	{ .name = "remove-rule", .summary = "remove the rule at a position; later rules move up",
+	  .synopsis = "policy remove-rule NAME POSITION [--tenant SLUG]",
+	  .opts = CLI_OPTS(tenant_opts), .run = cmd_policy_remove_rule, .min_args = 2,
+	  .max_args = 2, .flags = CMD_PG | CMD_WRITES, .args = CLI_ARG_POLICY },
+	{ .name = "test", .summary = "what a policy does with a number, without placing a call",
+	  .synopsis = "policy test NAME NUMBER [--tenant SLUG]", .opts = CLI_OPTS(tenant_opts),
+	  .run = cmd_policy_test, .min_args = 2, .max_args = 2, .flags = CMD_PG,
+	  .args = CLI_ARG_POLICY },
+	{ .name = "assign", .summary = "give a user its own policy instead of the tenant's default",
+	  .synopsis = "policy assign NAME USER [--tenant SLUG]", .opts = CLI_OPTS(tenant_opts),
+	  .run = cmd_policy_assign, .min_args = 2, .max_args = 2, .flags = CMD_PG | CMD_WRITES,
+	  .args = CLI_ARG_POLICY },
+	{ .name = "unassign", .summary = "make a user follow the tenant's default policy again",
+	  .synopsis = "policy unassign USER [--tenant SLUG]", .opts = CLI_OPTS(tenant_opts),
+	  .run = cmd_policy_unassign, .min_args = 1, .max_args = 1, .flags = CMD_PG | CMD_WRITES,
+	  .args = CLI_ARG_USER },
+	{ .name = "users", .summary = "the policy each user's calls go by",
+	  .synopsis = "policy users [--tenant SLUG]", .opts = CLI_OPTS(tenant_opts),
+	  .run = cmd_policy_users, .max_args = 0, .flags = CMD_PG },
+};
+
+const struct cli_cmd cmd_policy = {
+	.name = "policy",
+	.summary = "manage outbound calling policies and their rules",
+	.subs = CLI_SUBS(policy_verbs),
+	.max_args = -1,
+};

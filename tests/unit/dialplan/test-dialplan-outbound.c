@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tests of lib/dialplan/outbound.c: the golden file of tenant acme's outbound dialplan with
+ * three policies; the counts against the independent parser; trunk failover order and the
+ * statuses it reacts to; the policy chosen by the calling endpoint; the internal context's
+ * hand-off; and every model that must be refused (missing, disabled or foreign trunks, a
+ * policy blocking an emergency number, an extension that is an emergency number, hostile
+ * patterns).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+
+#include "pbx/dialplan-external.h"
+
+#include "dp-test.h"
+#include "ext-test.h"
+
+static struct pbx_dp_file generate(const struct pbx_dp_outbound *o)
+{
+	struct pbx_dp_file f = PBX_DP_FILE_INIT;
+	pbx_error err = PBX_ERROR_INIT;
+
+	cr_assert(eq(int, pbx_dialplan_outbound(o, &f, &err), 0), "%s: %s: %s", err.object,
+		  err.field, err.message);
+	return f;
+}
+
+static void expect_refused(const struct pbx_dp_outbound *o, const char *object,
+			   const char *field, const char *says)
+{
+	struct pbx_dp_file f = PBX_DP_FILE_INIT;
+	pbx_error err = PBX_ERROR_INIT;
+
+	cr_assert(eq(int, pbx_dialplan_outbound(o, &f, &err), PBX_EINVALID));
+	cr_assert(eq(str, err.object, (char *)object));
+	cr_assert(eq(str, err.field, (char *)field));
+	cr_assert(strstr(err.message, says) != NULL, "%s", err.message);
+	cr_assert_null(f.text);
+}
+
+/* The lines of extension @exten in context @ctx, joined by '\n' (static buffer). */
+static const char *extension(const char *text, const char *ctx, const char *exten)
+{
+	static char out[16384];
+	char head[128], start[128];
+	const char *p = strstr(text, (snprintf(head, sizeof(head), "[%s]\n", ctx), head));
+	size_t len = 0;
+	bool in = false;
+
+	out[0] = '\0';
+	cr_assert_not_null(p, "no context %s", ctx);
+	snprintf(start, sizeof(start), "exten => %s,1,", exten);
+	for (p += strlen(head); *p && *p != '['; p = strchr(p, '\n') + 1) {
+		size_t n = strcspn(p, "\n");
+
+		if (!strncmp(p, "exten => ", 9))
+			in = !strncmp(p, start, strlen(start));
+		if (in && (p[0] == 'e' || p[0] == 's'))
+			len += (size_t)snprintf(out + len, sizeof(out) - len, "%.*s\n", (int)n, p);
+		if (!p[n])
+			break;
+	}
+	return out;
+}
+
+Test(outbound_golden, three_policies_match_golden_and_counts)
+{
+	struct pbx_dp_outbound o = ext_outbound();
+	struct pbx_dp_file f = generate(&o);
+	struct dp_parsed p;
+
+	dp_golden("outbound-acme.conf", f.text);
+	dp_parse(f.text, &p);
+	dp_assert_counts(&f, &p);
+	cr_assert(eq(sz, f.n_contexts, 4));
+	cr_assert(eq(str, f.contexts[0].name, "acme-outbound"));
+	cr_assert(eq(str, f.contexts[1].name, "acme-policy-7"));
+	cr_assert(eq(str, f.contexts[3].name, "acme-policy-9"));
+	cr_assert(eq(sz, p.other, 0));
+	cr_assert(eq(sz, p.unknown_apps, 0));
+	cr_assert(eq(sz, p.cut_priorities, 0));
+	cr_assert(eq(sz, p.directives, 0));
+	pbx_dp_file_free(&f);
+}
+
+Test(outbound_failover, trunks_are_tried_in_order_on_chanunavail_and_congestion_only)
+{
+	struct pbx_dp_outbound o = ext_outbound();
+	struct pbx_dp_file f = generate(&o);
+	const char *ext = extension(f.text, "acme-policy-8", "_0ZXXXXXX");
+	const char *b = strstr(ext, "Dial(PJSIP/+49${EXTEN:1}@acme-trunk-b)");
+	const char *a = strstr(ext, "Dial(PJSIP/+49${EXTEN:1}@trunk-trunk-a)");
+	const char *go = b ? strstr(b, "GotoIf(") : NULL;
+
+	cr_assert_not_null(b, "%s", ext);
+	cr_assert_not_null(a, "%s", ext);
+	cr_assert(lt(ptr, (void *)b, (void *)a), "trunk b is tried before trunk-a");
+	cr_assert_not_null(go);
+	cr_assert(eq(int, strncmp(go, "GotoIf($[\"${DIALSTATUS}\" = \"CHANUNAVAIL\" | "
+				  "\"${DIALSTATUS}\" = \"CONGESTION\"]?r3t2)", 80), 0), "%s", go);
+	/* BUSY, NOANSWER and CANCEL fall through to Hangup: no other trunk is tried. */
+	cr_assert(eq(int, strncmp(strchr(go, '\n') + 1, "same => n,Hangup()", 18), 0));
+	cr_assert_null(strstr(ext, "BUSY"));
+	cr_assert_null(strstr(ext, "NOANSWER"));
+	cr_assert(lt(ptr, strstr(ext, "same => n(r3t2),"), (void *)a));
+	/* After the last trunk: all circuits busy. */
+	cr_assert_not_null(strstr(ext, "same => n(r3x),Playback(all-circuits-busy-now)"));
+	/* trunk b forces its own number; trunk-a passes the user's, when there is one */
+	cr_assert(lt(ptr, strstr(ext, "Set(CALLERID(num)=+4930999000)"), (void *)b));
+	cr_assert_not_null(strstr(ext, "ExecIf($[\"${PBXCTL_CID}\" != \"\"]?Set(CALLERID(num)=${PBXCTL_CID}))"));
+	pbx_dp_file_free(&f);
+}
+
+Test(outbound_failover, earlier_rules_are_tested_first_where_they_may_match)
+{
+	struct pbx_dp_outbound o = ext_outbound();
+	struct pbx_dp_file f = generate(&o);
+	/* national rule 3 (^0[1-9]...) after the premium block (^0900[0-9]*$): numbers of
+	 * _0ZXXXXXXX may be 0900..., so the block is tested first */
+	const char *ext = extension(f.text, "acme-policy-8", "_0ZXXXXXXX");
+
+	cr_assert(eq(int, strncmp(ext, "exten => _0ZXXXXXXX,1,GotoIf(${REGEX(\"^0900[0-9]*$\" "
+				  "${EXTEN})}?r2)", 60), 0), "%s", ext);
+	cr_assert_not_null(strstr(ext, "same => n(r2),Playback(ss-noservice)"));
+	/* the local rule's pattern cannot meet an earlier rule: no test at all */
+	ext = extension(f.text, "acme-policy-8", "_NXXXXXX");
+	cr_assert(eq(int, strncmp(ext, "exten => _NXXXXXX,1,ExecIf(", 27), 0), "%s", ext);
+	cr_assert_null(strstr(ext, "REGEX"));
+	pbx_dp_file_free(&f);
+}
+
+Test(outbound_select, policy_is_chosen_by_calling_endpoint_never_by_caller_id)
+{
+	struct pbx_dp_outbound o = ext_outbound();
+	struct pbx_dp_file f = generate(&o);
+	const char *ext = extension(f.text, "acme-outbound", "_X.");
+
+	cr_assert(eq(int, strncmp(ext, "exten => _X.,1,GotoIf(${REGEX(\"^[0-9]{2,20}$\" "
+				  "${EXTEN})}?ok)", 50), 0), "the number is checked first: %s", ext);
+	cr_assert_not_null(strstr(ext, "GotoIf($[\"${CHANNEL(endpoint)}\" = \"acme-k3f9x2q7m1ab\"]?u1001)"));
+	cr_assert_not_null(strstr(ext, "GotoIf($[\"${CHANNEL(endpoint)}\" = \"acme-p8w2m4x9c7de\"]?u1001)"));
+	cr_assert_not_null(strstr(ext, "GotoIf($[\"${CHANNEL(endpoint)}\" = \"acme-b0b0desk0001\"]?u1002)"));
+	cr_assert_null(strstr(ext, "acme-d4ve"), "a suspended user has no route");
+	cr_assert_null(strstr(ext, "CALLERID"), "caller ID never chooses anything");
+	cr_assert_not_null(strstr(ext, "same => n,Goto(acme-policy-7,${EXTEN},1)"), "default");
+	cr_assert_not_null(strstr(ext, "same => n(u1001),Set(PBXCTL_CID=+4930123456)\n"
+				       "same => n,Goto(acme-policy-8,${EXTEN},1)"));
+	cr_assert_not_null(strstr(ext, "same => n(u1002),Goto(acme-policy-9,${EXTEN},1)"));
+	cr_assert_not_null(strstr(f.text, "exten => _+X.,1,GotoIf(${REGEX(\"^[+][0-9]{2,20}$\" "));
+	pbx_dp_file_free(&f);
+}
+
+Test(outbound_select, no_default_policy_refuses_the_others)
+{
+	struct pbx_dp_outbound o = ext_outbound();
+	struct pbx_dp_file f;
+	const char *ext;
+
+	o.default_policy = NULL;
+	f = generate(&o);
+	ext = extension(f.text, "acme-outbound", "_X.");
+	cr_assert_not_null(strstr(ext, "same => n(ok),Set(PBXCTL_CID=)\n"));
+	cr_assert_not_null(strstr(ext, "]?u1002)\nsame => n,Playback(ss-noservice)\nsame => n,Hangup()\n"),
+			   "%s", ext);
+	pbx_dp_file_free(&f);
+}
+
+Test(outbound_select, suspended_tenant_refuses_every_call)
+{
+	struct pbx_dp_outbound o = ext_outbound();
+	struct pbx_dp_tenant t = *o.tenant;
+	struct pbx_dp_file f;
+	struct dp_parsed p;
+
+	t.suspended = true;
+	o.tenant = &t;
+	f = generate(&o);
+	cr_assert_null(strstr(f.text, "Dial("));
+	cr_assert_null(strstr(f.text, "Goto("));
+	cr_assert(eq(sz, f.n_contexts, 1));
+	dp_parse(f.text, &p);
+	dp_assert_counts(&f, &p);
+	pbx_dp_file_free(&f);
+}
+
+Test(outbound_handoff, internal_context_hands_over_only_digits)
+{
+	struct pbx_dp_tenant t = ext_tenant();
+	struct pbx_dp_file f = PBX_DP_FILE_INIT;
+	pbx_error err = PBX_ERROR_INIT;
+	struct dp_parsed p;
+	const char *ext;
+
+	cr_assert(eq(int, pbx_dialplan_tenant(&t, &f, &err), 0), "%s", err.message);
+	ext = extension(f.text, "acme-internal", "_X.");
+	cr_assert(eq(str, (char *)ext,
+		     "exten => _X.,1,GotoIf(${REGEX(\"^[0-9]{2,20}$\" ${EXTEN})}?out)\n"
+		     "same => n,Playback(pbx-invalid)\n"
+		     "same => n,Hangup()\n"
+		     "same => n(out),Goto(acme-outbound,${EXTEN},1)\n"));
+	cr_assert_not_null(strstr(f.text, "exten => _+X.,1,GotoIf(${REGEX(\"^[+][0-9]{2,20}$\" ${EXTEN})}?out)"));
+	cr_assert_not_null(strstr(f.text, "exten => _*X.,1,Playback(pbx-invalid)"));
+	dp_parse(f.text, &p);
+	dp_assert_counts(&f, &p);
+	pbx_dp_file_free(&f);
+	/* without outbound the internal context is what it always was */
+	t.outbound = false;
+	cr_assert(eq(int, pbx_dialplan_tenant(&t, &f, &err), 0));
+	cr_assert_null(strstr(f.text, "outbound,${EXTEN}"));
+	cr_assert_not_null(strstr(f.text, "exten => _X.,1,Playback(pbx-invalid)"));
+	pbx_dp_file_free(&f);
+}
+
+Test(outbound_refused, trunk_missing_disabled_or_of_another_tenant)
+{
+	static const char *const t_c[] = { "c" }, *const t_d[] = { "d" }, *const t_z[] = { "zz" };
+	struct pbx_policy_rule rules[3];
+	struct pbx_dp_policy pol[3];
+	struct pbx_dp_outbound o = ext_outbound();
+
+	memcpy(pol, ext_policies, sizeof(pol));
+	memcpy(rules, ext_policies[0].rules, 2 * sizeof(rules[0]));
+	pol[0].rules = rules;
+	o.policies = pol;
+	rules[1].trunks = t_c;
+	expect_refused(&o, "policy local-only rule 2", "trunks", "belongs to tenant beta");
+	rules[1].trunks = t_d;
+	expect_refused(&o, "policy local-only rule 2", "trunks", "trunk d is disabled");
+	rules[1].trunks = t_z;
+	expect_refused(&o, "policy local-only rule 2", "trunks", "trunk zz does not exist");
+	rules[1].n_trunks = 0;
+	expect_refused(&o, "policy local-only rule 2", "trunks", "needs 1 to 8 trunks");
+}
+
+Test(outbound_refused, a_policy_blocking_an_emergency_number)
+{
+	struct pbx_policy_rule rules[2];
+	struct pbx_dp_policy pol[3];
+	struct pbx_dp_outbound o = ext_outbound();
+
+	memcpy(pol, ext_policies, sizeof(pol));
+	memcpy(rules, ext_policies[0].rules, sizeof(rules));
+	rules[0].pattern = "^(112|999)$";    /* 911 no longer matched: blocked */
+	pol[0].rules = rules;
+	o.policies = pol;
+	expect_refused(&o, "policy local-only", "rules", "blocks the emergency number 911");
+	rules[0].pattern = "^(112|911|999)$";
+	rules[0].allow = false;
+	rules[0].n_trunks = 0;
+	expect_refused(&o, "policy local-only", "rules", "blocks the emergency number 911 (by its rule)");
+}
+
+Test(outbound_refused, an_extension_that_is_an_emergency_number)
+{
+	struct pbx_dp_outbound o = ext_outbound();
+	struct pbx_dp_tenant t = *o.tenant;
+	struct pbx_dp_user u[4];
+
+	memcpy(u, t.users, sizeof(u));
+	u[2].extension = "112";
+	t.users = u;
+	o.tenant = &t;
+	expect_refused(&o, "user carol", "extension", "is an emergency number");
+}
+
+Test(outbound_refused, unknown_policies_and_hostile_patterns)
+{
+	struct pbx_policy_rule rules[2];
+	struct pbx_dp_policy pol[3];
+	struct pbx_dp_outbound o = ext_outbound();
+	static const char *const up[4] = { "national", "gone", NULL, NULL };
+
+	o.default_policy = "nope";
+	expect_refused(&o, "tenant acme", "default_policy", "does not exist");
+	o = ext_outbound();
+	o.user_policies = up;
+	expect_refused(&o, "user bob", "policy", "policy gone does not exist");
+	o = ext_outbound();
+	memcpy(pol, ext_policies, sizeof(pol));
+	memcpy(rules, ext_policies[0].rules, sizeof(rules));
+	pol[0].rules = rules;
+	o.policies = pol;
+	rules[1].pattern = "^5\")\nexten => _X.,1,Dial(PJSIP/x";
+	expect_refused(&o, "policy local-only rule 2", "pattern", "may only hold");
+	rules[1].pattern = "^5${SHELL(id)}";
+	expect_refused(&o, "policy local-only rule 2", "pattern", "would be expanded");
+	rules[1].pattern = "^[2-9][0-9]{6}$";
+	rules[1].prepend = "1,2";
+	expect_refused(&o, "policy local-only rule 2", "prepend", "0-9 * # +");
+}
