@@ -15,6 +15,7 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 
+#include "pbx/config.h"
 #include "pbx/dialplan-external.h"
 #include "pbx/policy.h"
 
@@ -358,4 +359,29 @@ Test(asterisk_patterns, match_exactly_what_the_expression_matches, .timeout = 60
 	}
 	cr_assert(gt(int, converted, 500), "the generator must exercise the converter");
 	cr_assert(gt(int, checked, 100000));
+}
+
+Test(emergency, the_configuration_key_is_read_and_checked)
+{
+	struct pbx_config cfg;
+	pbx_diag diag = PBX_DIAG_INIT;
+	pbx_error err;
+	char **v = NULL;
+	size_t n = 0;
+
+	cr_assert(eq(int, pbx_config_defaults(&cfg, &err), 0));
+	cr_assert(eq(int, pbx_config_load_string(&cfg, "t.conf",
+						 "asterisk:\n  emergency_numbers: 112,110\n", &diag), 0));
+	cr_assert(eq(int, pbx_policy_emergency_numbers(cfg.emergency_numbers, &v, &n, &err), 0));
+	cr_assert(eq(sz, n, 2));
+	cr_assert(eq(str, v[1], "110"));
+	pbx_policy_strv_free(v);
+	pbx_config_free(&cfg);
+	/* a YAML list is not a single value */
+	cr_assert(eq(int, pbx_config_defaults(&cfg, &err), 0));
+	cr_assert(eq(int, pbx_config_load_string(&cfg, "t.conf",
+						 "asterisk:\n  emergency_numbers: [112, 110]\n", &diag),
+		     PBX_EINVALID));
+	pbx_diag_free(&diag);
+	pbx_config_free(&cfg);
 }
