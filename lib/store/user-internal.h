@@ -24,7 +24,8 @@
 	"u.email, u.extension::text AS extension, u.status, u.outbound_callerid, " \
 	"u.voicemail::text AS voicemail, " \
 	"CASE WHEN u.pin_hash IS NULL THEN NULL ELSE '********' END AS pin, " \
-	"u.dnd::text AS dnd, u.forward_to, NULL::text AS policy, " \
+	"u.dnd::text AS dnd, u.forward_to, " \
+	"(SELECT p.name FROM policies p WHERE p.id = u.policy_id) AS policy, " \
 	PBX_SQL_TIME("u.created_at") " AS created_at, " \
 	PBX_SQL_TIME("u.updated_at") " AS updated_at "
 #define USER_SELECT "SELECT " USER_COLUMNS "FROM users u JOIN tenants t ON t.id = u.tenant_id "
