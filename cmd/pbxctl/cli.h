@@ -142,6 +142,23 @@ int cli_fail(struct cli *cli, int code);
 /* The tenant a verb acts on: the positional/option value or -t; NULL after a usage error. */
 const char *cli_tenant(struct cli *cli, const char *explicit_value);
 
+/* What a verb returns after it has reported a usage error itself. */
+#define CLI_USAGE 2
+
+/* The tenant a verb acts on (@value, else -t / $PBXCTL_TENANT); NULL after a usage error. */
+const char *cli_need_tenant(struct cli *cli, const char *path, const char *value);
+
+/* A --x / --no-x pair of flags at @on and @off: PBX_UNSET (-1), 0 or 1; -2 after a usage
+ * error (both given). */
+int cli_flag_pair(const char *path, const struct cli_args *a, int on, int off, const char *name);
+
+/*
+ * The end of a write verb: report a failed @r, or print the change envelope; then free
+ * @rows with @free_rows (NULL: pbx_rows_free; devices and trunks wipe their secrets).
+ */
+int cli_finish_change(struct cli *cli, int r, const char *action, bool changed,
+		      struct pbx_rows *rows, void (*free_rows)(struct pbx_rows *));
+
 /* Render helpers that also remember "changed" for the exit path. */
 int cli_show_list(struct cli *cli, const struct pbx_rows *rows);
 int cli_show_object(struct cli *cli, const struct pbx_rows *rows);

@@ -13,28 +13,6 @@
 #include "pbx/device.h"
 #include "cli.h"
 
-#define CLI_USAGE 2
-
-static const char *need_tenant(struct cli *cli, const char *path, const char *opt)
-{
-	const char *t = cli_tenant(cli, opt);
-
-	if (!t)
-		cli_usage_error(path, NULL,
-				"a tenant is required: --tenant SLUG, -t SLUG or $PBXCTL_TENANT");
-	return t;
-}
-
-static int flag_pair(const char *path, const struct cli_args *a, int on, int off,
-		     const char *name)
-{
-	if (a->v[on].set && a->v[off].set) {
-		cli_usage_error(path, NULL, "--%s and --no-%s contradict each other", name, name);
-		return -2;
-	}
-	return a->v[on].set ? 1 : a->v[off].set ? 0 : PBX_UNSET;
-}
-
 /* Like wg genkey: a secret about to land in a file others can read deserves a warning. */
 static void warn_if_readable(void)
 {
@@ -56,16 +34,6 @@ static int show_secret(struct cli *cli, const char *action, struct pbx_rows *row
 		r = cli_show_object(cli, rows);
 	if (note && (cli->out.mode == CLI_OUT_TABLE || cli->out.mode == CLI_OUT_TSV))
 		fprintf(stderr, "pbxctl: store this secret now; it will not be shown again\n");
-	pbx_device_rows_free(rows);
-	return r;
-}
-
-static int finish_change(struct cli *cli, int r, const char *action, bool changed,
-			 struct pbx_rows *rows)
-{
-	if (r < 0)
-		return cli_fail(cli, r);
-	r = cli_show_change(cli, action, changed, rows);
 	pbx_device_rows_free(rows);
 	return r;
 }
@@ -104,10 +72,10 @@ static int parse_spec(const char *path, const struct cli_args *a, struct pbx_dev
 {
 	s->transport = a->v[O_TRANSPORT].s;
 	s->codecs = a->v[O_CODECS].s;
-	if ((s->force_rport = flag_pair(path, a, O_RPORT, O_NO_RPORT, "force-rport")) == -2 ||
-	    (s->rewrite_contact = flag_pair(path, a, O_REWRITE, O_NO_REWRITE, "rewrite-contact")) == -2 ||
-	    (s->rtp_symmetric = flag_pair(path, a, O_RTP, O_NO_RTP, "rtp-symmetric")) == -2 ||
-	    (s->direct_media = flag_pair(path, a, O_DIRECT, O_NO_DIRECT, "direct-media")) == -2)
+	if ((s->force_rport = cli_flag_pair(path, a, O_RPORT, O_NO_RPORT, "force-rport")) == -2 ||
+	    (s->rewrite_contact = cli_flag_pair(path, a, O_REWRITE, O_NO_REWRITE, "rewrite-contact")) == -2 ||
+	    (s->rtp_symmetric = cli_flag_pair(path, a, O_RTP, O_NO_RTP, "rtp-symmetric")) == -2 ||
+	    (s->direct_media = cli_flag_pair(path, a, O_DIRECT, O_NO_DIRECT, "direct-media")) == -2)
 		return -1;
 	return 0;
 }
@@ -115,7 +83,7 @@ static int parse_spec(const char *path, const struct cli_args *a, struct pbx_dev
 static int cmd_device_create(struct cli *cli, struct cli_args *a)
 {
 	struct pbx_device_spec spec = PBX_DEVICE_SPEC_INIT;
-	const char *t = need_tenant(cli, "device create", a->v[O_TENANT].s);
+	const char *t = cli_need_tenant(cli, "device create", a->v[O_TENANT].s);
 	struct pbx_rows rows;
 	pbx_ctx *ctx;
 	int r;
@@ -140,7 +108,7 @@ static const struct cli_opt show_opts[] = {
 
 static int cmd_device_list(struct cli *cli, struct cli_args *a)
 {
-	const char *t = need_tenant(cli, "device list", a->v[S_TENANT].s);
+	const char *t = cli_need_tenant(cli, "device list", a->v[S_TENANT].s);
 	struct pbx_rows rows;
 	pbx_ctx *ctx;
 	int r;
@@ -158,7 +126,7 @@ static int cmd_device_list(struct cli *cli, struct cli_args *a)
 
 static int cmd_device_show(struct cli *cli, struct cli_args *a)
 {
-	const char *t = need_tenant(cli, "device show", a->v[S_TENANT].s);
+	const char *t = cli_need_tenant(cli, "device show", a->v[S_TENANT].s);
 	bool reveal = a->v[S_REVEAL].set;
 	struct pbx_rows rows;
 	pbx_ctx *ctx;
@@ -181,7 +149,7 @@ static int cmd_device_show(struct cli *cli, struct cli_args *a)
 static int cmd_device_update(struct cli *cli, struct cli_args *a)
 {
 	struct pbx_device_spec spec = PBX_DEVICE_SPEC_INIT;
-	const char *t = need_tenant(cli, "device update", a->v[O_TENANT].s);
+	const char *t = cli_need_tenant(cli, "device update", a->v[O_TENANT].s);
 	struct pbx_rows rows;
 	bool changed = false;
 	pbx_ctx *ctx;
@@ -196,7 +164,7 @@ static int cmd_device_update(struct cli *cli, struct cli_args *a)
 		return cli->err.code;
 	/* Separate statements: @changed must be read after the call has set it. */
 	r = pbx_device_update(ctx, t, a->argv[0], a->argv[1], &spec, &rows, &changed, &cli->err);
-	return finish_change(cli, r, "update", changed, &rows);
+	return cli_finish_change(cli, r, "update", changed, &rows, pbx_device_rows_free);
 }
 
 enum { T_TENANT };
@@ -206,7 +174,7 @@ static const struct cli_opt tenant_opts[] = {
 
 static int set_enabled(struct cli *cli, struct cli_args *a, const char *path, bool enabled)
 {
-	const char *t = need_tenant(cli, path, a->v[T_TENANT].s);
+	const char *t = cli_need_tenant(cli, path, a->v[T_TENANT].s);
 	struct pbx_rows rows;
 	bool changed = false;
 	pbx_ctx *ctx;
@@ -218,7 +186,7 @@ static int set_enabled(struct cli *cli, struct cli_args *a, const char *path, bo
 		return cli->err.code;
 	r = pbx_device_set_enabled(ctx, t, a->argv[0], a->argv[1], enabled, &rows, &changed,
 				   &cli->err);
-	return finish_change(cli, r, enabled ? "enable" : "disable", changed, &rows);
+	return cli_finish_change(cli, r, enabled ? "enable" : "disable", changed, &rows, pbx_device_rows_free);
 }
 
 static int cmd_device_enable(struct cli *cli, struct cli_args *a)
@@ -233,7 +201,7 @@ static int cmd_device_disable(struct cli *cli, struct cli_args *a)
 
 static int cmd_device_delete(struct cli *cli, struct cli_args *a)
 {
-	const char *t = need_tenant(cli, "device delete", a->v[T_TENANT].s);
+	const char *t = cli_need_tenant(cli, "device delete", a->v[T_TENANT].s);
 	struct pbx_rows rows;
 	pbx_ctx *ctx;
 	int r;
@@ -251,7 +219,7 @@ static int cmd_device_delete(struct cli *cli, struct cli_args *a)
 
 static int cmd_device_rotate_secret(struct cli *cli, struct cli_args *a)
 {
-	const char *t = need_tenant(cli, "device rotate-secret", a->v[T_TENANT].s);
+	const char *t = cli_need_tenant(cli, "device rotate-secret", a->v[T_TENANT].s);
 	struct pbx_rows rows;
 	pbx_ctx *ctx;
 	int r;

@@ -10,18 +10,6 @@
 #include "pbx/did.h"
 #include "cli.h"
 
-#define CLI_USAGE 2
-
-static int finish_change(struct cli *cli, int r, const char *action, bool changed,
-			 struct pbx_rows *rows)
-{
-	if (r < 0)
-		return cli_fail(cli, r);
-	r = cli_show_change(cli, action, changed, rows);
-	pbx_rows_free(rows);
-	return r;
-}
-
 enum { O_TENANT, O_LABEL, O_PROVIDER, O_DESTINATION, O_ENABLE, O_DISABLE };
 
 #define SPEC_OPTS(tenant_help) \
@@ -70,8 +58,8 @@ static int cmd_did_create(struct cli *cli, struct cli_args *a)
 	}
 	if (!(ctx = cli_ctx(cli)))
 		return cli->err.code;
-	return finish_change(cli, pbx_did_create(ctx, &spec, &rows, &cli->err), "create", true,
-			     &rows);
+	return cli_finish_change(cli, pbx_did_create(ctx, &spec, &rows, &cli->err), "create", true,
+			     &rows, NULL);
 }
 
 enum { L_TENANT };
@@ -123,7 +111,7 @@ static int cmd_did_update(struct cli *cli, struct cli_args *a)
 	if (!(ctx = cli_ctx(cli)))
 		return cli->err.code;
 	r = pbx_did_update(ctx, a->argv[0], &spec, &rows, &changed, &cli->err);
-	return finish_change(cli, r, "update", changed, &rows);
+	return cli_finish_change(cli, r, "update", changed, &rows, NULL);
 }
 
 static int cmd_did_delete(struct cli *cli, struct cli_args *a)

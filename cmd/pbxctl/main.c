@@ -165,6 +165,35 @@ int cli_show_change(struct cli *cli, const char *action, bool changed,
 	return cli_render_change(stdout, &cli->out, action, changed, rows, 0);
 }
 
+const char *cli_need_tenant(struct cli *cli, const char *path, const char *value)
+{
+	const char *t = cli_tenant(cli, value);
+
+	if (!t)
+		cli_usage_error(path, NULL,
+				"a tenant is required: --tenant SLUG, -t SLUG or $PBXCTL_TENANT");
+	return t;
+}
+
+int cli_flag_pair(const char *path, const struct cli_args *a, int on, int off, const char *name)
+{
+	if (a->v[on].set && a->v[off].set) {
+		cli_usage_error(path, NULL, "--%s and --no-%s contradict each other", name, name);
+		return -2;
+	}
+	return a->v[on].set ? 1 : a->v[off].set ? 0 : -1;
+}
+
+int cli_finish_change(struct cli *cli, int r, const char *action, bool changed,
+		      struct pbx_rows *rows, void (*free_rows)(struct pbx_rows *))
+{
+	if (r < 0)
+		return cli_fail(cli, r);
+	r = cli_show_change(cli, action, changed, rows);
+	(free_rows ? free_rows : pbx_rows_free)(rows);
+	return r;
+}
+
 /* Parse the global options before the command; returns the index of the command word. */
 static int parse_globals(struct cli *cli, int argc, char **argv)
 {

@@ -12,28 +12,6 @@
 #include "pbx/policy.h"
 #include "cli.h"
 
-#define CLI_USAGE 2
-
-static const char *need_tenant(struct cli *cli, const char *path, const char *opt)
-{
-	const char *t = cli_tenant(cli, opt);
-
-	if (!t)
-		cli_usage_error(path, NULL,
-				"a tenant is required: --tenant SLUG, -t SLUG or $PBXCTL_TENANT");
-	return t;
-}
-
-static int finish_change(struct cli *cli, int r, const char *action, bool changed,
-			 struct pbx_rows *rows)
-{
-	if (r < 0)
-		return cli_fail(cli, r);
-	r = cli_show_change(cli, action, changed, rows);
-	pbx_rows_free(rows);
-	return r;
-}
-
 static int show_list(struct cli *cli, int r, struct pbx_rows *rows)
 {
 	if (r < 0)
@@ -61,7 +39,7 @@ static const struct cli_opt tenant_opts[] = {
 
 static int cmd_policy_create(struct cli *cli, struct cli_args *a)
 {
-	const char *t = need_tenant(cli, "policy create", a->v[O_TENANT].s);
+	const char *t = cli_need_tenant(cli, "policy create", a->v[O_TENANT].s);
 	struct pbx_policy_spec spec = { .name = a->argv[0], .description = a->v[O_DESCRIPTION].s };
 	struct pbx_rows rows;
 	pbx_ctx *ctx;
@@ -70,13 +48,13 @@ static int cmd_policy_create(struct cli *cli, struct cli_args *a)
 		return CLI_USAGE;
 	if (!(ctx = cli_ctx(cli)))
 		return cli->err.code;
-	return finish_change(cli, pbx_policy_create(ctx, t, &spec, &rows, &cli->err), "create",
-			     true, &rows);
+	return cli_finish_change(cli, pbx_policy_create(ctx, t, &spec, &rows, &cli->err), "create",
+			     true, &rows, NULL);
 }
 
 static int cmd_policy_list(struct cli *cli, struct cli_args *a)
 {
-	const char *t = need_tenant(cli, "policy list", a->v[O_TENANT].s);
+	const char *t = cli_need_tenant(cli, "policy list", a->v[O_TENANT].s);
 	struct pbx_rows rows;
 	pbx_ctx *ctx;
 
@@ -89,7 +67,7 @@ static int cmd_policy_list(struct cli *cli, struct cli_args *a)
 
 static int cmd_policy_show(struct cli *cli, struct cli_args *a)
 {
-	const char *t = need_tenant(cli, "policy show", a->v[O_TENANT].s);
+	const char *t = cli_need_tenant(cli, "policy show", a->v[O_TENANT].s);
 	struct pbx_rows rows;
 	pbx_ctx *ctx;
 	int r;
@@ -107,7 +85,7 @@ static int cmd_policy_show(struct cli *cli, struct cli_args *a)
 
 static int cmd_policy_update(struct cli *cli, struct cli_args *a)
 {
-	const char *t = need_tenant(cli, "policy update", a->v[O_TENANT].s);
+	const char *t = cli_need_tenant(cli, "policy update", a->v[O_TENANT].s);
 	struct pbx_policy_spec spec = { .name = a->v[O_NAME].s, .description = a->v[O_DESCRIPTION].s };
 	struct pbx_rows rows;
 	bool changed = false;
@@ -119,7 +97,7 @@ static int cmd_policy_update(struct cli *cli, struct cli_args *a)
 	if (!(ctx = cli_ctx(cli)))
 		return cli->err.code;
 	r = pbx_policy_update(ctx, t, a->argv[0], &spec, &rows, &changed, &cli->err);
-	return finish_change(cli, r, "update", changed, &rows);
+	return cli_finish_change(cli, r, "update", changed, &rows, NULL);
 }
 
 enum { D_TENANT, D_FORCE };
@@ -130,7 +108,7 @@ static const struct cli_opt delete_opts[] = {
 
 static int cmd_policy_delete(struct cli *cli, struct cli_args *a)
 {
-	const char *t = need_tenant(cli, "policy delete", a->v[D_TENANT].s);
+	const char *t = cli_need_tenant(cli, "policy delete", a->v[D_TENANT].s);
 	struct pbx_rows rows;
 	pbx_ctx *ctx;
 	int r;
@@ -148,7 +126,7 @@ static int cmd_policy_delete(struct cli *cli, struct cli_args *a)
 
 static int cmd_policy_rules(struct cli *cli, struct cli_args *a)
 {
-	const char *t = need_tenant(cli, "policy rules", a->v[O_TENANT].s);
+	const char *t = cli_need_tenant(cli, "policy rules", a->v[O_TENANT].s);
 	struct pbx_rows rows;
 	pbx_ctx *ctx;
 
@@ -173,7 +151,7 @@ static const struct cli_opt add_rule_opts[] = {
 
 static int cmd_policy_add_rule(struct cli *cli, struct cli_args *a)
 {
-	const char *t = need_tenant(cli, "policy add-rule", a->v[R_TENANT].s);
+	const char *t = cli_need_tenant(cli, "policy add-rule", a->v[R_TENANT].s);
 	struct pbx_policy_rule_spec spec = PBX_POLICY_RULE_SPEC_INIT;
 	struct pbx_rows rows;
 	pbx_ctx *ctx;
@@ -202,13 +180,13 @@ static int cmd_policy_add_rule(struct cli *cli, struct cli_args *a)
 	spec.position = a->v[R_POSITION].set ? (long)a->v[R_POSITION].i : 0;
 	if (!(ctx = cli_ctx(cli)))
 		return cli->err.code;
-	return finish_change(cli, pbx_policy_rule_add(ctx, t, a->argv[0], &spec, &rows, &cli->err),
-			     "add-rule", true, &rows);
+	return cli_finish_change(cli, pbx_policy_rule_add(ctx, t, a->argv[0], &spec, &rows, &cli->err),
+			     "add-rule", true, &rows, NULL);
 }
 
 static int cmd_policy_remove_rule(struct cli *cli, struct cli_args *a)
 {
-	const char *t = need_tenant(cli, "policy remove-rule", a->v[O_TENANT].s);
+	const char *t = cli_need_tenant(cli, "policy remove-rule", a->v[O_TENANT].s);
 	struct pbx_rows rows;
 	char *end;
 	long pos = strtol(a->argv[1], &end, 10);
@@ -222,13 +200,13 @@ static int cmd_policy_remove_rule(struct cli *cli, struct cli_args *a)
 	}
 	if (!(ctx = cli_ctx(cli)))
 		return cli->err.code;
-	return finish_change(cli, pbx_policy_rule_remove(ctx, t, a->argv[0], pos, &rows, &cli->err),
-			     "remove-rule", true, &rows);
+	return cli_finish_change(cli, pbx_policy_rule_remove(ctx, t, a->argv[0], pos, &rows, &cli->err),
+			     "remove-rule", true, &rows, NULL);
 }
 
 static int cmd_policy_test(struct cli *cli, struct cli_args *a)
 {
-	const char *t = need_tenant(cli, "policy test", a->v[O_TENANT].s);
+	const char *t = cli_need_tenant(cli, "policy test", a->v[O_TENANT].s);
 	struct pbx_rows rows;
 	pbx_ctx *ctx;
 	int r;
@@ -247,7 +225,7 @@ static int cmd_policy_test(struct cli *cli, struct cli_args *a)
 static int assign(struct cli *cli, const char *path, const char *tenant_opt, const char *policy,
 		  const char *user, const char *action)
 {
-	const char *t = need_tenant(cli, path, tenant_opt);
+	const char *t = cli_need_tenant(cli, path, tenant_opt);
 	struct pbx_rows rows;
 	bool changed = false;
 	pbx_ctx *ctx;
@@ -258,7 +236,7 @@ static int assign(struct cli *cli, const char *path, const char *tenant_opt, con
 	if (!(ctx = cli_ctx(cli)))
 		return cli->err.code;
 	r = pbx_policy_assign(ctx, t, user, policy, &rows, &changed, &cli->err);
-	return finish_change(cli, r, action, changed, &rows);
+	return cli_finish_change(cli, r, action, changed, &rows, NULL);
 }
 
 static int cmd_policy_assign(struct cli *cli, struct cli_args *a)
@@ -273,7 +251,7 @@ static int cmd_policy_unassign(struct cli *cli, struct cli_args *a)
 
 static int cmd_policy_users(struct cli *cli, struct cli_args *a)
 {
-	const char *t = need_tenant(cli, "policy users", a->v[O_TENANT].s);
+	const char *t = cli_need_tenant(cli, "policy users", a->v[O_TENANT].s);
 	struct pbx_rows rows;
 	pbx_ctx *ctx;
 

@@ -8,8 +8,6 @@
 #include "pbx/tenant.h"
 #include "cli.h"
 
-#define CLI_USAGE 2
-
 /* The tenant named by the first argument, or -t; NULL after a usage error. */
 static const char *need_tenant(struct cli *cli, const char *path, struct cli_args *a)
 {
@@ -18,16 +16,6 @@ static const char *need_tenant(struct cli *cli, const char *path, struct cli_arg
 	if (!t)
 		cli_usage_error(path, NULL, "a tenant is required: give its slug, or -t SLUG");
 	return t;
-}
-
-static int finish_change(struct cli *cli, int r, const char *action, bool changed,
-			 struct pbx_rows *rows)
-{
-	if (r < 0)
-		return cli_fail(cli, r);
-	r = cli_show_change(cli, action, changed, rows);
-	pbx_rows_free(rows);
-	return r;
 }
 
 enum { CREATE_NAME, CREATE_EXTENSIONS, CREATE_DEFAULT_INBOUND };
@@ -50,8 +38,8 @@ static int cmd_tenant_create(struct cli *cli, struct cli_args *a)
 
 	if (!ctx)
 		return cli->err.code;
-	return finish_change(cli, pbx_tenant_create(ctx, &spec, &rows, &cli->err), "create", true,
-			     &rows);
+	return cli_finish_change(cli, pbx_tenant_create(ctx, &spec, &rows, &cli->err), "create", true,
+			     &rows, NULL);
 }
 
 static const char *const status_values[] = { "active", "suspended", NULL };
@@ -120,7 +108,7 @@ static int cmd_tenant_update(struct cli *cli, struct cli_args *a)
 	if (!(ctx = cli_ctx(cli)))
 		return cli->err.code;
 	r = pbx_tenant_update(ctx, t, &spec, &rows, &changed, &cli->err);
-	return finish_change(cli, r, "update", changed, &rows);
+	return cli_finish_change(cli, r, "update", changed, &rows, NULL);
 }
 
 static int set_status(struct cli *cli, struct cli_args *a, const char *path, const char *status,
@@ -137,7 +125,7 @@ static int set_status(struct cli *cli, struct cli_args *a, const char *path, con
 	if (!(ctx = cli_ctx(cli)))
 		return cli->err.code;
 	r = pbx_tenant_set_status(ctx, t, status, &rows, &changed, &cli->err);
-	return finish_change(cli, r, action, changed, &rows);
+	return cli_finish_change(cli, r, action, changed, &rows, NULL);
 }
 
 static int cmd_tenant_suspend(struct cli *cli, struct cli_args *a)

@@ -12,18 +12,6 @@
 #include "pbx/trunk.h"
 #include "cli.h"
 
-#define CLI_USAGE 2
-
-static int finish_change(struct cli *cli, int r, const char *action, bool changed,
-			 struct pbx_rows *rows)
-{
-	if (r < 0)
-		return cli_fail(cli, r);
-	r = cli_show_change(cli, action, changed, rows);
-	pbx_trunk_rows_free(rows);
-	return r;
-}
-
 /* The first line of @file ("-": standard input) into @buf. 0, or -1 after a usage error. */
 static int read_secret(const char *path, const char *file, char *buf, size_t n)
 {
@@ -143,7 +131,7 @@ static int cmd_trunk_create(struct cli *cli, struct cli_args *a)
 	}
 	r = pbx_trunk_create(ctx, &spec, &rows, &cli->err);
 	pbx_secret_wipe(secret, sizeof(secret));
-	return finish_change(cli, r, "create", true, &rows);
+	return cli_finish_change(cli, r, "create", true, &rows, pbx_trunk_rows_free);
 }
 
 enum { L_TENANT, L_GLOBAL };
@@ -206,7 +194,7 @@ static int cmd_trunk_update(struct cli *cli, struct cli_args *a)
 	}
 	r = pbx_trunk_update(ctx, a->argv[0], &spec, &rows, &changed, &cli->err);
 	pbx_secret_wipe(secret, sizeof(secret));
-	return finish_change(cli, r, "update", changed, &rows);
+	return cli_finish_change(cli, r, "update", changed, &rows, pbx_trunk_rows_free);
 }
 
 static int cmd_trunk_delete(struct cli *cli, struct cli_args *a)

@@ -13,30 +13,6 @@
 #include "pbx/user.h"
 #include "cli.h"
 
-#define CLI_USAGE 2
-
-/* The tenant of the verb, or a usage error (NULL). */
-static const char *need_tenant(struct cli *cli, const char *path, const char *opt)
-{
-	const char *t = cli_tenant(cli, opt);
-
-	if (!t)
-		cli_usage_error(path, NULL,
-				"a tenant is required: --tenant SLUG, -t SLUG or $PBXCTL_TENANT");
-	return t;
-}
-
-/* A --x / --no-x pair: PBX_UNSET, 0 or 1; -2 after a usage error. */
-static int flag_pair(const char *path, const struct cli_args *a, int on, int off,
-		     const char *name)
-{
-	if (a->v[on].set && a->v[off].set) {
-		cli_usage_error(path, NULL, "--%s and --no-%s contradict each other", name, name);
-		return -2;
-	}
-	return a->v[on].set ? 1 : a->v[off].set ? 0 : PBX_UNSET;
-}
-
 /* Read a PIN from @file ("-" = standard input): its first line. 0, or -1 after an error. */
 static int read_pin(const char *path, const char *file, char *buf, size_t n)
 {
@@ -54,16 +30,6 @@ static int read_pin(const char *path, const char *file, char *buf, size_t n)
 	len = strcspn(buf, "\r\n");
 	buf[len] = '\0';
 	return 0;
-}
-
-static int finish_change(struct cli *cli, int r, const char *action, bool changed,
-			 struct pbx_rows *rows)
-{
-	if (r < 0)
-		return cli_fail(cli, r);
-	r = cli_show_change(cli, action, changed, rows);
-	pbx_rows_free(rows);
-	return r;
 }
 
 /* Options shared by create and update, at the same indexes in both arrays. */
@@ -108,8 +74,8 @@ static int parse_spec(const char *path, const struct cli_args *a, bool update,
 	spec->extension = a->v[O_EXTENSION].s;
 	spec->outbound_callerid = a->v[O_CALLERID].s;
 	spec->forward_to = a->v[O_FORWARD].s;
-	if ((spec->voicemail = flag_pair(path, a, O_VOICEMAIL, O_NO_VOICEMAIL, "voicemail")) == -2 ||
-	    (spec->dnd = flag_pair(path, a, O_DND, O_NO_DND, "dnd")) == -2)
+	if ((spec->voicemail = cli_flag_pair(path, a, O_VOICEMAIL, O_NO_VOICEMAIL, "voicemail")) == -2 ||
+	    (spec->dnd = cli_flag_pair(path, a, O_DND, O_NO_DND, "dnd")) == -2)
 		return -1;
 	if (a->v[O_PIN].set + a->v[O_PIN_FILE].set + (update && a->v[O_NO_PIN].set) > 1) {
 		cli_usage_error(path, NULL, "give only one of --pin, --pin-file%s",
@@ -137,7 +103,7 @@ static int parse_spec(const char *path, const struct cli_args *a, bool update,
 static int cmd_user_create(struct cli *cli, struct cli_args *a)
 {
 	struct pbx_user_spec spec = PBX_USER_SPEC_INIT;
-	const char *t = need_tenant(cli, "user create", a->v[O_TENANT].s);
+	const char *t = cli_need_tenant(cli, "user create", a->v[O_TENANT].s);
 	char pin[64] = "";
 	struct pbx_rows rows;
 	pbx_ctx *ctx;
@@ -154,7 +120,7 @@ static int cmd_user_create(struct cli *cli, struct cli_args *a)
 	}
 	r = pbx_user_create(ctx, t, &spec, &rows, &cli->err);
 	pbx_secret_wipe(pin, sizeof(pin));
-	return finish_change(cli, r, "create", true, &rows);
+	return cli_finish_change(cli, r, "create", true, &rows, NULL);
 }
 
 static const char *const status_values[] = { "active", "suspended", "deleted", "all", NULL };
@@ -171,7 +137,7 @@ static const struct cli_opt list_opts[] = {
 
 static int cmd_user_list(struct cli *cli, struct cli_args *a)
 {
-	const char *t = need_tenant(cli, "user list", a->v[L_TENANT].s);
+	const char *t = cli_need_tenant(cli, "user list", a->v[L_TENANT].s);
 	struct pbx_user_filter f = {
 		.status = a->v[L_STATUS].s, .search = a->v[L_SEARCH].s, .sort = a->v[L_SORT].s,
 		.limit = a->v[L_LIMIT].set ? (long)a->v[L_LIMIT].i : 0, .after = a->v[L_AFTER].s,
@@ -206,7 +172,7 @@ static const struct cli_opt show_opts[] = {
 
 static int cmd_user_show(struct cli *cli, struct cli_args *a)
 {
-	const char *t = need_tenant(cli, "user show", a->v[S_TENANT].s);
+	const char *t = cli_need_tenant(cli, "user show", a->v[S_TENANT].s);
 	struct pbx_rows rows;
 	pbx_ctx *ctx;
 	int r;
@@ -225,7 +191,7 @@ static int cmd_user_show(struct cli *cli, struct cli_args *a)
 static int cmd_user_update(struct cli *cli, struct cli_args *a)
 {
 	struct pbx_user_spec spec = PBX_USER_SPEC_INIT;
-	const char *t = need_tenant(cli, "user update", a->v[O_TENANT].s);
+	const char *t = cli_need_tenant(cli, "user update", a->v[O_TENANT].s);
 	char pin[64] = "";
 	struct pbx_rows rows;
 	bool changed = false;
@@ -243,13 +209,13 @@ static int cmd_user_update(struct cli *cli, struct cli_args *a)
 	}
 	r = pbx_user_update(ctx, t, a->argv[0], &spec, &rows, &changed, &cli->err);
 	pbx_secret_wipe(pin, sizeof(pin));
-	return finish_change(cli, r, "update", changed, &rows);
+	return cli_finish_change(cli, r, "update", changed, &rows, NULL);
 }
 
 static int set_status(struct cli *cli, struct cli_args *a, const char *path, const char *status,
 		      const char *action)
 {
-	const char *t = need_tenant(cli, path, a->v[S_TENANT].s);
+	const char *t = cli_need_tenant(cli, path, a->v[S_TENANT].s);
 	struct pbx_rows rows;
 	bool changed = false;
 	pbx_ctx *ctx;
@@ -261,7 +227,7 @@ static int set_status(struct cli *cli, struct cli_args *a, const char *path, con
 		return cli->err.code;
 	/* Separate statements: @changed must be read after the call has set it. */
 	r = pbx_user_set_status(ctx, t, a->argv[0], status, &rows, &changed, &cli->err);
-	return finish_change(cli, r, action, changed, &rows);
+	return cli_finish_change(cli, r, action, changed, &rows, NULL);
 }
 
 static int cmd_user_suspend(struct cli *cli, struct cli_args *a)
@@ -282,7 +248,7 @@ static const struct cli_opt delete_opts[] = {
 
 static int cmd_user_delete(struct cli *cli, struct cli_args *a)
 {
-	const char *t = need_tenant(cli, "user delete", a->v[D_TENANT].s);
+	const char *t = cli_need_tenant(cli, "user delete", a->v[D_TENANT].s);
 	bool purge = a->v[D_PURGE].set, changed = false;
 	struct pbx_rows rows;
 	pbx_ctx *ctx;
@@ -309,7 +275,7 @@ static const struct cli_opt restore_opts[] = {
 
 static int cmd_user_restore(struct cli *cli, struct cli_args *a)
 {
-	const char *t = need_tenant(cli, "user restore", a->v[R_TENANT].s);
+	const char *t = cli_need_tenant(cli, "user restore", a->v[R_TENANT].s);
 	struct pbx_rows rows;
 	bool changed = false;
 	pbx_ctx *ctx;
@@ -320,7 +286,7 @@ static int cmd_user_restore(struct cli *cli, struct cli_args *a)
 	if (!(ctx = cli_ctx(cli)))
 		return cli->err.code;
 	r = pbx_user_restore(ctx, t, a->argv[0], a->v[R_EXTENSION].s, &rows, &changed, &cli->err);
-	return finish_change(cli, r, "restore", changed, &rows);
+	return cli_finish_change(cli, r, "restore", changed, &rows, NULL);
 }
 
 static const char *const list_aliases[] = { "ls", NULL };

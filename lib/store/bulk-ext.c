@@ -15,27 +15,8 @@
 #include "bulk-store.h"
 #include "ctx.h"
 #include "pg.h"
+#include "selects.h"
 #include "policy-internal.h"
-
-/* The columns of a DID as did.c's DID_SELECT writes them (its audit image too). */
-#define BULK_DID_SELECT \
-	"SELECT d.id::text AS id, d.number, t.slug AS tenant, d.label, d.provider, " \
-	"d.destination, d.enabled::text AS enabled, " \
-	PBX_SQL_TIME("d.created_at") " AS created_at, " \
-	PBX_SQL_TIME("d.updated_at") " AS updated_at " \
-	"FROM dids d JOIN tenants t ON t.id = d.tenant_id "
-
-/* The columns of a trunk as trunk.c's TRUNK_SELECT writes them (its audit image too). */
-#define BULK_TRUNK_SELECT \
-	"SELECT k.id::text AS id, k.name, t.slug AS tenant, " \
-	"CASE WHEN t.slug IS NULL THEN 'trunk-' ELSE t.slug || '-trunk-' END || k.name AS endpoint, " \
-	"k.host, k.port::text AS port, k.transport, k.auth, k.username, " \
-	"CASE WHEN k.secret_sealed IS NULL THEN NULL ELSE '" PBX_TRUNK_SECRET_MASK "' END AS secret, " \
-	"array_to_string(k.match, ',') AS match, array_to_string(k.codecs, ',') AS codecs, " \
-	"k.callerid_mode, k.callerid, k.enabled::text AS enabled, " \
-	PBX_SQL_TIME("k.created_at") " AS created_at, " \
-	PBX_SQL_TIME("k.updated_at") " AS updated_at " \
-	"FROM trunks k LEFT JOIN tenants t ON t.id = k.tenant_id "
 
 /* A policy's rules as one comparable string: fields split by \x1f, rules by \x1e. */
 #define RULES_KEY(P) \
@@ -53,7 +34,7 @@ int pbx_store_bulk_load_ext(PGconn *pg, const char *tenant_ids, const char *numb
 
 	/* Every trunk: names are unique across tenants, and rules may name global ones. */
 	x.trunks = pbx_pg_query(pg, "SELECT x.*, k2.secret_sealed AS _sealed, "
-				"k2.tenant_id::text AS _tenant_id FROM (" BULK_TRUNK_SELECT ") x "
+				"k2.tenant_id::text AS _tenant_id FROM (" TRUNK_SELECT ") x "
 				"JOIN trunks k2 ON k2.id = x.id::bigint ORDER BY x.name", 0, NULL,
 				"trunk", err);
 	if (x.trunks)
@@ -64,7 +45,7 @@ int pbx_store_bulk_load_ext(PGconn *pg, const char *tenant_ids, const char *numb
 					  "policy", err);
 	if (x.policies)
 		x.dids = pbx_pg_query(pg, "SELECT x.*, d2.tenant_id::text AS _tenant_id FROM ("
-				      BULK_DID_SELECT "WHERE d.tenant_id = ANY($1::bigint[]) "
+				      DID_SELECT "WHERE d.tenant_id = ANY($1::bigint[]) "
 				      "OR d.number = ANY($2::text[])) x JOIN dids d2 ON d2.id = x.id::bigint "
 				      "ORDER BY x.number", 2, p, "did", err);
 	if (!x.dids) {
@@ -92,11 +73,11 @@ static int stage(PGconn *pg, const char *entity, const char *id, bool create, pb
 	if (!strcmp(entity, "trunk"))
 		sql = AUDIT_INTO "before, pending) " AUDIT_FROM "x.tenant, $2, 'trunk', x.id, "
 		      "CASE WHEN $2 = 'create' THEN NULL ELSE to_jsonb(x) END, true FROM ("
-		      BULK_TRUNK_SELECT "WHERE k.id = $1::bigint) x) q";
+		      TRUNK_SELECT "WHERE k.id = $1::bigint) x) q";
 	else if (!strcmp(entity, "did"))
 		sql = AUDIT_INTO "before, pending) " AUDIT_FROM "x.tenant, $2, 'did', x.id, "
 		      "CASE WHEN $2 = 'create' THEN NULL ELSE to_jsonb(x) END, true FROM ("
-		      BULK_DID_SELECT "WHERE d.id = $1::bigint) x) q";
+		      DID_SELECT "WHERE d.id = $1::bigint) x) q";
 	else
 		sql = AUDIT_INTO "before, pending) " AUDIT_FROM "x.tenant, $2, 'policy', x.id, "
 		      "CASE WHEN $2 = 'create' THEN NULL ELSE to_jsonb(x) END, true FROM ("
@@ -112,10 +93,10 @@ static int stage_delete(PGconn *pg, const char *entity, const char *id, pbx_erro
 
 	if (!strcmp(entity, "trunk"))
 		sql = AUDIT_INTO "before) " AUDIT_FROM "x.tenant, 'delete', 'trunk', x.id, to_jsonb(x) "
-		      "FROM (" BULK_TRUNK_SELECT "WHERE k.id = $1::bigint) x) q";
+		      "FROM (" TRUNK_SELECT "WHERE k.id = $1::bigint) x) q";
 	else if (!strcmp(entity, "did"))
 		sql = AUDIT_INTO "before) " AUDIT_FROM "x.tenant, 'delete', 'did', x.id, to_jsonb(x) "
-		      "FROM (" BULK_DID_SELECT "WHERE d.id = $1::bigint) x) q";
+		      "FROM (" DID_SELECT "WHERE d.id = $1::bigint) x) q";
 	else
 		sql = AUDIT_INTO "before) " AUDIT_FROM "x.tenant, 'delete', 'policy', x.id, to_jsonb(x) "
 		      "FROM (" POLICY_SELECT "WHERE p.id = $1::bigint) x) q";
@@ -282,11 +263,11 @@ int pbx_store_bulk_pending_images(PGconn *pg, pbx_error *err)
 {
 	static const char *const sql[] = {
 		"UPDATE pbx_bulk_audit a SET after = to_jsonb(x), pending = false FROM ("
-		BULK_TENANT_SELECT "WHERE t.id IN (SELECT entity_id::bigint FROM pbx_bulk_audit "
+		TENANT_SELECT "WHERE t.id IN (SELECT entity_id::bigint FROM pbx_bulk_audit "
 		"WHERE pending AND entity = 'tenant')) x "
 		"WHERE a.pending AND a.entity = 'tenant' AND a.entity_id = x.id",
 		"UPDATE pbx_bulk_audit a SET after = to_jsonb(x), pending = false FROM ("
-		BULK_TRUNK_SELECT "WHERE k.id IN (SELECT entity_id::bigint FROM pbx_bulk_audit "
+		TRUNK_SELECT "WHERE k.id IN (SELECT entity_id::bigint FROM pbx_bulk_audit "
 		"WHERE pending AND entity = 'trunk')) x "
 		"WHERE a.pending AND a.entity = 'trunk' AND a.entity_id = x.id",
 		"UPDATE pbx_bulk_audit a SET after = to_jsonb(x), pending = false FROM ("
@@ -294,7 +275,7 @@ int pbx_store_bulk_pending_images(PGconn *pg, pbx_error *err)
 		"WHERE pending AND entity = 'policy')) x "
 		"WHERE a.pending AND a.entity = 'policy' AND a.entity_id = x.id",
 		"UPDATE pbx_bulk_audit a SET after = to_jsonb(x), pending = false FROM ("
-		BULK_DID_SELECT "WHERE d.id IN (SELECT entity_id::bigint FROM pbx_bulk_audit "
+		DID_SELECT "WHERE d.id IN (SELECT entity_id::bigint FROM pbx_bulk_audit "
 		"WHERE pending AND entity = 'did')) x "
 		"WHERE a.pending AND a.entity = 'did' AND a.entity_id = x.id",
 	};
@@ -311,7 +292,7 @@ PGresult *pbx_store_bulk_export_trunks(PGconn *pg, const char *tenant_id, pbx_er
 {
 	const char *p[1] = { tenant_id };
 
-	return pbx_pg_query(pg, BULK_TRUNK_SELECT "WHERE k.tenant_id IS NOT DISTINCT FROM $1::bigint "
+	return pbx_pg_query(pg, TRUNK_SELECT "WHERE k.tenant_id IS NOT DISTINCT FROM $1::bigint "
 			    "ORDER BY k.name", 1, p, "trunk", err);
 }
 
@@ -319,7 +300,7 @@ PGresult *pbx_store_bulk_export_dids(PGconn *pg, const char *tenant_id, pbx_erro
 {
 	const char *p[1] = { tenant_id };
 
-	return pbx_pg_query(pg, BULK_DID_SELECT "WHERE d.tenant_id = $1::bigint ORDER BY d.number",
+	return pbx_pg_query(pg, DID_SELECT "WHERE d.tenant_id = $1::bigint ORDER BY d.number",
 			    1, p, "did", err);
 }
 

@@ -239,15 +239,6 @@ PGresult *pbx_store_bulk_export_devices(PGconn *pg, const char *id, pbx_error *e
 
 /* ---- SQL shared by the bulk store files ----------------------------------------- */
 
-/* The columns of a tenant as tenant.c's TENANT_SELECT writes them (its audit image too). */
-#define BULK_TENANT_SELECT \
-	"SELECT t.id::text AS id, t.slug, t.display_name AS name, t.status, " \
-	"t.ext_min || '-' || t.ext_max AS extensions, t.ext_next::text AS ext_next, " \
-	"t.default_inbound, (SELECT p.name FROM policies p WHERE p.id = t.default_policy_id) " \
-	"AS default_policy, " \
-	PBX_SQL_TIME("t.created_at") " AS created_at, " \
-	PBX_SQL_TIME("t.updated_at") " AS updated_at FROM tenants t "
-
 /*
  * Staging an audit row draws its id and time now, in the order of the rows selected
  * (AUDIT_FROM wraps the ordered selection, so the ids follow its ORDER BY).

@@ -15,11 +15,12 @@
 #include "bulk-store.h"
 #include "ctx.h"
 #include "pg.h"
+#include "selects.h"
 #include "user-internal.h"
 
 #define STATE_TENANTS \
 	"SELECT x.*, t2.ext_min::text AS _ext_min, t2.ext_max::text AS _ext_max, " \
-	"t2.ext_next::text AS _ext_next FROM (" BULK_TENANT_SELECT \
+	"t2.ext_next::text AS _ext_next FROM (" TENANT_SELECT \
 	"WHERE t.slug = ANY($1::text[])) x JOIN tenants t2 ON t2.id = x.id::bigint "
 
 static const char *const staging[] = {
@@ -155,7 +156,7 @@ void pbx_store_bulk_state_free(struct pbx_store_bulk_state *st)
 /* Stage the audit image of tenant $1 as "before" of a pending update. */
 #define STAGE_TENANT_BEFORE \
 	AUDIT_INTO "before, pending) " \
-	AUDIT_FROM "x.slug, 'update', 'tenant', x.id, to_jsonb(x), true FROM (" BULK_TENANT_SELECT \
+	AUDIT_FROM "x.slug, 'update', 'tenant', x.id, to_jsonb(x), true FROM (" TENANT_SELECT \
 	"WHERE t.id = $1::bigint) x) q"
 
 int pbx_store_bulk_tenant_create(PGconn *pg, const char *const v[7], char ret_id[24],
@@ -175,7 +176,7 @@ int pbx_store_bulk_tenant_create(PGconn *pg, const char *const v[7], char ret_id
 	/* Its image is taken at the end (pbx_store_bulk_pending_images), with its policy. */
 	return pbx_pg_exec(pg,
 		AUDIT_INTO "before, pending) "
-		AUDIT_FROM "x.slug, 'create', 'tenant', x.id, NULL::jsonb, true FROM (" BULK_TENANT_SELECT
+		AUDIT_FROM "x.slug, 'create', 'tenant', x.id, NULL::jsonb, true FROM (" TENANT_SELECT
 		"WHERE t.id = $1::bigint) x) q", 1, p, "tenant", err);
 }
 
@@ -444,7 +445,7 @@ PGresult *pbx_store_bulk_export_tenants(PGconn *pg, const char *tenant, pbx_erro
 {
 	const char *p[1] = { tenant };
 
-	return pbx_pg_query(pg, BULK_TENANT_SELECT "WHERE $1::text IS NULL OR t.slug = $1 "
+	return pbx_pg_query(pg, TENANT_SELECT "WHERE $1::text IS NULL OR t.slug = $1 "
 			    "OR t.id::text = $1 ORDER BY t.slug", 1, p, "tenant", err);
 }
 

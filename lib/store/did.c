@@ -13,6 +13,7 @@
 #include "ctx.h"
 #include "ext-internal.h"
 #include "pg.h"
+#include "selects.h"
 
 static const struct pbx_field did_fields[] = {
 	{ "id", PBX_FT_INT, PBX_FIELD_READONLY, "numeric id" },
@@ -33,13 +34,6 @@ const struct pbx_schema pbx_schema_did = {
 };
 
 /* Output columns in schema order; also the audit image. */
-#define DID_SELECT \
-	"SELECT d.id::text AS id, d.number, t.slug AS tenant, d.label, d.provider, " \
-	"d.destination, d.enabled::text AS enabled, " \
-	PBX_SQL_TIME("d.created_at") " AS created_at, " \
-	PBX_SQL_TIME("d.updated_at") " AS updated_at " \
-	"FROM dids d JOIN tenants t ON t.id = d.tenant_id "
-
 #define DID_JSON \
 	"SELECT x.*, to_jsonb(x)::text AS _json FROM (" DID_SELECT "WHERE d.id = $1::bigint) x"
 

@@ -12,6 +12,7 @@
 #include "pbx/valid.h"
 #include "ctx.h"
 #include "pg.h"
+#include "selects.h"
 
 static const struct pbx_field tenant_fields[] = {
 	{ "id", PBX_FT_INT, PBX_FIELD_READONLY, "numeric id" },
@@ -47,13 +48,6 @@ const struct pbx_schema pbx_schema_tenant_stats = {
 };
 
 /* The output columns, in schema order; also the audit image of a tenant. */
-#define TENANT_SELECT \
-	"SELECT t.id::text AS id, t.slug, t.display_name AS name, t.status, " \
-	"t.ext_min || '-' || t.ext_max AS extensions, t.ext_next::text AS ext_next, " \
-	"t.default_inbound, (SELECT p.name FROM policies p WHERE p.id = t.default_policy_id) AS default_policy, " \
-	PBX_SQL_TIME("t.created_at") " AS created_at, " \
-	PBX_SQL_TIME("t.updated_at") " AS updated_at FROM tenants t "
-
 #define TENANT_JSON \
 	"SELECT x.*, to_jsonb(x)::text AS _json FROM (" TENANT_SELECT "WHERE t.id = $1::bigint) x"
 

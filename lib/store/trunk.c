@@ -18,6 +18,7 @@
 #include "ctx.h"
 #include "ext-internal.h"
 #include "pg.h"
+#include "selects.h"
 
 static const struct pbx_field trunk_fields[] = {
 	{ "id", PBX_FT_INT, PBX_FIELD_READONLY, "numeric id" },
@@ -46,17 +47,6 @@ const struct pbx_schema pbx_schema_trunk = {
 };
 
 /* Output columns in schema order; also the audit image (the secret is always masked). */
-#define TRUNK_SELECT \
-	"SELECT k.id::text AS id, k.name, t.slug AS tenant, " \
-	"CASE WHEN t.slug IS NULL THEN 'trunk-' ELSE t.slug || '-trunk-' END || k.name AS endpoint, " \
-	"k.host, k.port::text AS port, k.transport, k.auth, k.username, " \
-	"CASE WHEN k.secret_sealed IS NULL THEN NULL ELSE '" PBX_TRUNK_SECRET_MASK "' END AS secret, " \
-	"array_to_string(k.match, ',') AS match, array_to_string(k.codecs, ',') AS codecs, " \
-	"k.callerid_mode, k.callerid, k.enabled::text AS enabled, " \
-	PBX_SQL_TIME("k.created_at") " AS created_at, " \
-	PBX_SQL_TIME("k.updated_at") " AS updated_at " \
-	"FROM trunks k LEFT JOIN tenants t ON t.id = k.tenant_id "
-
 #define TRUNK_JSON \
 	"SELECT x.*, to_jsonb(x)::text AS _json FROM (" TRUNK_SELECT "WHERE k.id = $1::bigint) x"
 

@@ -246,6 +246,11 @@ Test(bulk_cli, secrets_out_is_0600_and_holds_credentials_that_work)
 		else if (sip[0] && !secret[0])
 			sscanf(line, "  secret: %63s", secret);
 	fclose(f);
+	/* YAML quotes a secret that starts with a digit; the quotes are not part of it. */
+	if (secret[0] == '"' && strlen(secret) > 2) {
+		memmove(secret, secret + 1, strlen(secret));
+		secret[strlen(secret) - 1] = '\0';
+	}
 	cr_assert(eq(int, (int)strlen(secret), 24), "no secret in %s", secrets);
 	/* The first device is zoe's "null": reveal it and compare. */
 	cr_assert(eq(int, bi_sh(&out, &err, "$P -o json device show zoe null --tenant %s "
