@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pbx/bulk.h"
 #include "pbx/config.h"
 #include "pbx/db.h"
 #include "pbx/device.h"
@@ -122,6 +123,45 @@ int main(int argc, char **argv)
 	t2 = now();
 	printf("%ld users with 2 devices each, a call per user: %.3f s in total, "
 	       "%.3f ms per user\n", n, t2 - t0, (t2 - t0) * 1e3 / (double)n);
+
+	/* The library's bulk path: the same users and devices as one declarative document,
+	 * written in one transaction (what `pbxctl import` does). */
+	{
+		char bslug[40];
+		char *text = NULL;
+		size_t len = 0;
+		FILE *mem = open_memstream(&text, &len);
+		pbx_bulk_doc *doc = NULL;
+		pbx_diag diag = PBX_DIAG_INIT;
+		struct pbx_bulk_import_opts bo = { 0 };
+		struct pbx_rows sum, changes;
+		bool changed;
+
+		snprintf(bslug, sizeof(bslug), "%.16s-b", slug);
+		fprintf(mem, "version: 1\ntenants:\n  - slug: %s\n    extensions: 10000-99999\n"
+			     "    users:\n", bslug);
+		for (long i = 0; i < n; i++)
+			fprintf(mem, "      - username: bulk%05ld\n        devices:\n"
+				     "          - label: %s\n          - label: %s\n", i, labels[0],
+				labels[1]);
+		fclose(mem);
+		t0 = now();
+		mem = fmemopen(text, len, "r");
+		if (pbx_bulk_parse("bench", mem, &doc, &diag, &err) < 0 ||
+		    pbx_bulk_import(ctx, doc, &bo, &sum, &changes, &changed, &diag, &err) < 0)
+			return fail(diag.n ? diag.items[0].message : "bulk", &err);
+		t2 = now();
+		fclose(mem);
+		printf("%ld users with 2 devices each, one bulk import (pbx_bulk_import): %.3f s in "
+		       "total, %.3f ms per user\n", n, t2 - t0, (t2 - t0) * 1e3 / (double)n);
+		pbx_rows_free(&sum);
+		pbx_rows_free(&changes);
+		pbx_bulk_doc_free(doc);
+		pbx_diag_free(&diag);
+		free(text);
+		if (pbx_tenant_delete(ctx, bslug, true, NULL, &err) < 0)
+			return fail("cleanup", &err);
+	}
 
 	t1 = now();
 	if (pbx_tenant_delete(ctx, slug, true, NULL, &err) < 0)
