@@ -180,18 +180,33 @@ static int write_files(struct run *run, bool restore, pbx_error *err)
 	return 0;
 }
 
-static int reload(struct run *run, pbx_error *err)
+/* Which modules this apply must reload. */
+static void reload_modules(const struct run *run, bool *dialplan, bool *voicemail)
 {
-	bool dialplan = run->force, voicemail = run->force;
-	struct pbx_ami *ami;
-	int r;
-
+	*dialplan = *voicemail = run->force;
 	for (size_t i = 0; i < run->plan.n_artifacts; i++) {
 		const struct pbx_apply_artifact *a = &run->plan.artifacts[i];
 
-		dialplan |= a->changed && a->kind == PBX_ART_DIALPLAN;
-		voicemail |= a->changed && a->kind == PBX_ART_VOICEMAIL;
+		*dialplan |= a->changed && a->kind == PBX_ART_DIALPLAN;
+		*voicemail |= a->changed && a->kind == PBX_ART_VOICEMAIL;
 	}
+}
+
+static bool needs_reload(const struct run *run)
+{
+	bool dialplan, voicemail;
+
+	reload_modules(run, &dialplan, &voicemail);
+	return dialplan || voicemail;
+}
+
+static int reload(struct run *run, pbx_error *err)
+{
+	bool dialplan, voicemail;
+	struct pbx_ami *ami;
+	int r;
+
+	reload_modules(run, &dialplan, &voicemail);
 	if (!dialplan && !voicemail)
 		return 0;
 	if (!(ami = pbx_ctx_ami(run->ctx, err)))
@@ -353,6 +368,13 @@ static int run_apply(struct run *run, struct pbx_apply_result *ret, pbx_error *e
 	if (!ret->changed && !run->force) {
 		finish(run, "SUCCESS", NULL, false, ret, err);
 		return 0;
+	}
+	/* Asterisk must be reachable before anything is written, when it will be reloaded: an
+	 * unreachable AMI is exit 7 with nothing touched, not a write followed by a rollback. */
+	if (needs_reload(run) && !pbx_ctx_ami(run->ctx, err)) {
+		r = err->code;
+		finish(run, "FAILED", err->message, false, ret, err);
+		return r;
 	}
 	if ((r = files_json(run, err)) < 0 ||
 	    (r = pbx_job_update(run->ctx, run->job, "RUNNING", NULL, NULL, run->files_json, NULL,

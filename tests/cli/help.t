@@ -63,3 +63,11 @@ Completion answers from the table.
   $ pbxctl __complete -- -o j
   json
   :nofiles
+
+The bash shim asks the binary (no bash-completion package needed for this check).
+
+  $ bash -c 'source "$SRCDIR/completions/pbxctl.bash"; COMP_WORDS=(pbxctl tenant cr); COMP_CWORD=2; _pbxctl; echo "${COMPREPLY[@]}"'
+  create
+
+  $ bash -c 'source "$SRCDIR/completions/pbxctl.bash"; COMP_WORDS=(pbxctl -o y); COMP_CWORD=2; _pbxctl; echo "${COMPREPLY[@]}"'
+  yaml

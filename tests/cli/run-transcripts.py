@@ -41,11 +41,12 @@ def matches(expected, actual):
 
 def main():
     pbxctl = os.path.abspath(sys.argv[1])
+    srcdir = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
     files = sys.argv[2:]
     env = dict(os.environ)
     for k in ('PBXCTL_CONFIG', 'PBXCTL_TENANT'):
         env.pop(k, None)
-    env.update({'TERM': 'dumb', 'NO_COLOR': '1', 'LC_ALL': 'C', 'TZ': 'UTC',
+    env.update({'SRCDIR': srcdir, 'TERM': 'dumb', 'NO_COLOR': '1', 'LC_ALL': 'C', 'TZ': 'UTC',
                 'PATH': os.path.dirname(pbxctl) + ':' + env.get('PATH', '')})
     # The private services of the test run, under pbxctl's own variable names.
     for src, dst in (('PBXCTL_TEST_DATABASE_URL', 'PBXCTL_DATABASE_URL'),

@@ -513,3 +513,20 @@ Test(apply, connection_lost_during_reload_is_rolled_back_on_a_new_connection)
 {
 	rolled_back_by("drop-after Reload\n");
 }
+
+Test(apply, unreachable_asterisk_is_reported_before_anything_is_written)
+{
+	struct pbx_apply_result res;
+	pbx_error err = PBX_ERROR_INIT;
+	char path[300];
+
+	add_user("alice", 1);
+	cfg.ami_port = 1;   /* nothing listens there */
+	cr_assert(eq(int, run(false, &res, &err), PBX_EUNAVAILABLE), "%s", err.message);
+	cr_assert(not(eq(ptr, strstr(err.message, "unreachable"), NULL)), "%s", err.message);
+	cr_assert(eq(str, (char *)pbx_rows_get(&res.job, 0, "status"), "FAILED"));
+	pbx_apply_result_free(&res);
+	snprintf(path, sizeof(path), "%s/dp/%s.conf", dir, slug);
+	cr_assert(eq(int, access(path, F_OK), -1), "a file was written");
+	cr_assert(eq(sz, realtime_rows(), 0), "rows were written");
+}
