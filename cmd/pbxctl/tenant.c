@@ -207,7 +207,7 @@ static const struct cli_cmd tenant_verbs[] = {
 	  .synopsis = "tenant delete [SLUG] [--force]", .opts = CLI_OPTS(delete_opts),
 	  .run = cmd_tenant_delete, .max_args = 1, .flags = CMD_PG | CMD_WRITES,
 	  .args = CLI_ARG_TENANT },
-	{ .name = "stats", .summary = "count users, devices and extensions used and free",
+	{ .name = "stats", .summary = "count users, devices, phone numbers and extensions used and free",
 	  .synopsis = "tenant stats [SLUG]", .run = cmd_tenant_stats, .max_args = 1,
 	  .flags = CMD_PG, .args = CLI_ARG_TENANT },
 };

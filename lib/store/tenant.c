@@ -37,6 +37,7 @@ static const struct pbx_field stats_fields[] = {
 	{ "slug", PBX_FT_STRING, PBX_FIELD_DEFAULT, "tenant" },
 	{ "users", PBX_FT_INT, PBX_FIELD_DEFAULT, "users not deleted" },
 	{ "devices", PBX_FT_INT, PBX_FIELD_DEFAULT, "devices" },
+	{ "dids", PBX_FT_INT, PBX_FIELD_DEFAULT, "phone numbers" },
 	{ "extensions_used", PBX_FT_INT, PBX_FIELD_DEFAULT, "extensions assigned" },
 	{ "extensions_free", PBX_FT_INT, PBX_FIELD_DEFAULT, "extensions left in the range" },
 };
@@ -556,6 +557,7 @@ int pbx_tenant_stats(pbx_ctx *ctx, const char *tenant, struct pbx_rows *ret, pbx
 		"SELECT t.slug, "
 		"(SELECT count(*) FROM users u WHERE u.tenant_id = t.id AND u.status <> 'deleted')::text AS users, "
 		"(SELECT count(*) FROM devices d WHERE d.tenant_id = t.id)::text AS devices, "
+		"(SELECT count(*) FROM dids n WHERE n.tenant_id = t.id)::text AS dids, "
 		"(SELECT count(*) FROM users u WHERE u.tenant_id = t.id AND u.status <> 'deleted')::text AS extensions_used, "
 		"(t.ext_max - t.ext_min + 1 - (SELECT count(*) FROM users u WHERE u.tenant_id = t.id AND u.status <> 'deleted'))::text AS extensions_free "
 		"FROM tenants t WHERE $1::text IS NULL OR t.slug = $1 OR t.id::text = $1 ORDER BY t.slug",

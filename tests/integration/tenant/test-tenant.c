@@ -226,11 +226,14 @@ Test(tenant, stats_count_users_and_free_extensions)
 	id = sql1("SELECT id FROM tenants WHERE slug = $1", s);
 	free(sql1("INSERT INTO users (tenant_id, username, display_name, extension) "
 		  "VALUES ($1::bigint, 'a', 'A', 100), ($1::bigint, 'b', 'B', 101) RETURNING id", id));
+	free(sql1("INSERT INTO dids (tenant_id, number) VALUES ($1::bigint, "
+		  "'+49301' || lpad((pg_backend_pid() % 1000000)::text, 6, '0') || '7') RETURNING id", id));
 	free(id);
 	cr_assert(eq(int, pbx_tenant_stats(ctx, s, &rows, &err), 0));
 	cr_assert(eq(str, (char *)pbx_rows_get(&rows, 0, "users"), "2"));
 	cr_assert(eq(str, (char *)pbx_rows_get(&rows, 0, "extensions_used"), "2"));
 	cr_assert(eq(str, (char *)pbx_rows_get(&rows, 0, "extensions_free"), "98"));
+	cr_assert(eq(str, (char *)pbx_rows_get(&rows, 0, "dids"), "1"));
 	pbx_rows_free(&rows);
 	cr_assert(eq(int, pbx_tenant_stats(ctx, "no-such-tenant", &rows, &err), PBX_ENOTFOUND));
 }
