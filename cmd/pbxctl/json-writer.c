@@ -7,46 +7,10 @@
  */
 #include <string.h>
 
+#include "pbx/text.h"
 #include "json-writer.h"
 
 #define JSON_MAX_DEPTH 64
-
-size_t cli_utf8_next(const char *s, size_t len, uint32_t *ret_cp, bool *ret_bad)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	uint32_t cp, min;
-	size_t n;
-
-	*ret_bad = false;
-	if (p[0] < 0x80) {
-		*ret_cp = p[0];
-		return 1;
-	}
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		n = 2, cp = p[0] & 0x1f, min = 0x80;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		n = 3, cp = p[0] & 0x0f, min = 0x800;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4, cp = p[0] & 0x07, min = 0x10000;
-	} else {
-		goto bad;
-	}
-	if (len < n)
-		goto bad;
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			goto bad;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		goto bad;
-	*ret_cp = cp;
-	return n;
-bad:
-	*ret_bad = true;
-	*ret_cp = 0xfffd;
-	return 1;
-}
 
 void cli_json_init(struct cli_json *w, FILE *out, bool pretty)
 {
@@ -108,7 +72,7 @@ static void put_escaped(FILE *out, const char *s, size_t len)
 	while (i < len) {
 		uint32_t cp;
 		bool bad;
-		size_t n = cli_utf8_next(s + i, len - i, &cp, &bad);
+		size_t n = pbx_utf8_next(s + i, len - i, &cp, &bad);
 
 		switch (cp) {
 		case '"': fputs("\\\"", out); break;
@@ -238,7 +202,7 @@ static bool valid_string(const char **p)
 			continue;
 		}
 		/* A sequence is at most 4 bytes, and the NUL stops a truncated one. */
-		s += cli_utf8_next(s, strnlen(s, 4), &cp, &bad);
+		s += pbx_utf8_next(s, strnlen(s, 4), &cp, &bad);
 		if (bad)
 			return false;
 	}

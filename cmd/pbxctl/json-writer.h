@@ -54,12 +54,5 @@ bool cli_json_is_int(const char *s);
  */
 bool cli_json_valid(const char *s);
 
-/*
- * Decode one code point from @s (@len > 0 bytes left). Returns the bytes consumed (1..4)
- * and stores the code point in @ret_cp; an invalid or truncated sequence, an overlong form,
- * a surrogate or a value above U+10FFFF consumes one byte and yields U+FFFD with
- * @ret_bad set.
- */
-size_t cli_utf8_next(const char *s, size_t len, uint32_t *ret_cp, bool *ret_bad);
 
 #endif

@@ -67,11 +67,5 @@ int cli_yaml_list(FILE *out, const struct cli_view *v);
 int cli_yaml_object(FILE *out, const struct cli_view *v, size_t row);
 int cli_yaml_change(FILE *out, const char *action, bool changed, const char *name,
 		    const struct cli_view *v, size_t row);
-/*
- * True when @s must be quoted to stay a string when read back: it is empty, holds control
- * characters, or a YAML 1.1 or 1.2 reader could take it as null, a boolean, a number or a
- * timestamp ("null", "~", "yes", "on", "0123", "1e3", ".inf", "2024-01-01", ...).
- */
-bool cli_yaml_needs_quotes(const char *s);
 
 #endif

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <wchar.h>
 
+#include "pbx/text.h"
 #include "pbx/error.h"
 
 #include "json-writer.h"
@@ -45,7 +46,7 @@ static size_t put_cell(FILE *out, const char *s)
 	while (i < len) {
 		uint32_t cp;
 		bool bad;
-		size_t n = cli_utf8_next(s + i, len - i, &cp, &bad);
+		size_t n = pbx_utf8_next(s + i, len - i, &cp, &bad);
 		int w;
 
 		if (bad) {

@@ -5,7 +5,7 @@
  * as json. The keys and shapes equal json's, which are the keys import reads. What libyaml
  * does not decide for us is typing: a plain scalar "null", "yes" or "0123" would come back
  * as null, a boolean or a number, so a string that could be read as anything but a string
- * is written double-quoted (cli_yaml_needs_quotes). null, INT and BOOL cells are plain when
+ * is written double-quoted (pbx_yaml_needs_quotes). null, INT and BOOL cells are plain when
  * their text really is one; LIST is a flow sequence of strings; JSON cells are double-quoted
  * strings (valid JSON trimmed of surrounding whitespace, as in json output).
  * Invalid UTF-8 (which libyaml refuses) is replaced by U+FFFD first.
@@ -17,56 +17,13 @@
 #include "pbx/error.h"
 
 #include "json-writer.h"
+#include "pbx/text.h"
 #include "render-internal.h"
 
 struct emitter {
 	yaml_emitter_t e;
 	bool ok;   /* false after the first failure; later events are dropped */
 };
-
-static bool is_quote_cp(uint32_t cp)
-{
-	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 ||
-	       cp == 0xfeff;
-}
-
-/* Case-insensitive comparison with a lower-case word. */
-static bool word_eq(const char *s, const char *word)
-{
-	for (; *s && *word; s++, word++)
-		if ((*s >= 'A' && *s <= 'Z' ? *s - 'A' + 'a' : *s) != *word)
-			return false;
-	return *s == *word;
-}
-
-bool cli_yaml_needs_quotes(const char *s)
-{
-	/* YAML 1.1 (PyYAML, libyaml users) and 1.2 core schema nulls, booleans, specials. */
-	static const char *const words[] = {
-		"null", "~", "true", "false", "yes", "no", "on", "off", "y", "n", "<<", "=",
-	};
-	size_t len = strlen(s);
-
-	if (len == 0)
-		return true;
-	for (size_t i = 0; i < len;) {
-		uint32_t cp;
-		bool bad;
-
-		i += cli_utf8_next(s + i, len - i, &cp, &bad);
-		if (bad || is_quote_cp(cp))
-			return true;
-	}
-	/* Every int, float, sexagesimal and timestamp starts so (1e3, -1, +.5, .inf, 2024-01-01). */
-	if (s[0] >= '0' && s[0] <= '9')
-		return true;
-	if (strchr("+-.", s[0]) && s[1] && ((s[1] >= '0' && s[1] <= '9') || strchr(".iInN", s[1])))
-		return true;
-	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-		if (word_eq(s, words[i]))
-			return true;
-	return false;
-}
 
 /* A copy of @s with every invalid byte replaced by U+FFFD, or NULL when out of memory. */
 static char *utf8_fix(const char *s, size_t len, size_t *ret_len)
@@ -78,7 +35,7 @@ static char *utf8_fix(const char *s, size_t len, size_t *ret_len)
 	for (size_t i = 0; i < len;) {
 		uint32_t cp;
 		bool bad;
-		size_t n = cli_utf8_next(s + i, len - i, &cp, &bad);
+		size_t n = pbx_utf8_next(s + i, len - i, &cp, &bad);
 
 		if (bad) {
 			memcpy(p, "\xef\xbf\xbd", 3);
@@ -119,7 +76,7 @@ static void scalar(struct emitter *em, const char *s, size_t len, yaml_scalar_st
 		uint32_t cp;
 		bool bad;
 
-		i += cli_utf8_next(s + i, len - i, &cp, &bad);
+		i += pbx_utf8_next(s + i, len - i, &cp, &bad);
 		if (bad) {
 			fixed = utf8_fix(s, len, &len);
 			if (!fixed) {
@@ -145,7 +102,7 @@ static void string_len(struct emitter *em, const char *s, size_t len)
 		return;
 	}
 	scalar(em, copy, len,
-	       cli_yaml_needs_quotes(copy) ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE);
+	       pbx_yaml_needs_quotes(copy) ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE);
 	free(copy);
 }
 

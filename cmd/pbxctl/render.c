@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pbx/text.h"
 #include "pbx/error.h"
 #include "pbx/schema.h"
 
@@ -207,7 +208,7 @@ static void put_clean(FILE *out, const char *s)
 	for (size_t i = 0; i < len;) {
 		uint32_t cp;
 		bool bad;
-		size_t n = cli_utf8_next(s + i, len - i, &cp, &bad);
+		size_t n = pbx_utf8_next(s + i, len - i, &cp, &bad);
 
 		if (bad || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
 			fputc('?', out);

@@ -187,8 +187,6 @@ void bulk_emit_seq_end(struct bulk_emitter *em);
 void bulk_emit_key(struct bulk_emitter *em, const char *key);
 /* A value of @type: NULL is null; INT and BOOL plain when they are; LIST a flow sequence. */
 void bulk_emit_value(struct bulk_emitter *em, pbx_field_type type, const char *s);
-/* Whether a plain YAML scalar @s would read back as something other than this string. */
-bool bulk_yaml_needs_quotes(const char *s);
 
 /* ---- secrets out (secrets.c) ------------------------------------------------------- */
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "pbx/text.h"
 #include "bulk-internal.h"
 
 #define MAX_NEST 16
@@ -25,73 +26,6 @@ struct bulk_emitter {
 	bool is_map[MAX_NEST];
 	bool after_key;          /* json: the next value follows "key": */
 };
-
-/* Length of the UTF-8 sequence at @s (1 for a bad byte) and whether it is valid. */
-static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp, bool *bad)
-{
-	size_t len = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3 :
-		     (s[0] & 0xf8) == 0xf0 ? 4 : 0;
-
-	*bad = false;
-	if (len == 0 || len > n) {
-		*bad = true;
-		*cp = 0xfffd;
-		return 1;
-	}
-	*cp = len == 1 ? s[0] : s[0] & (0x7f >> len);
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80) {
-			*bad = true;
-			*cp = 0xfffd;
-			return 1;
-		}
-		*cp = (*cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 2 && *cp < 0x80) || (len == 3 && *cp < 0x800) || (len == 4 && *cp < 0x10000) ||
-	    *cp > 0x10ffff || (*cp >= 0xd800 && *cp <= 0xdfff)) {
-		*bad = true;
-		*cp = 0xfffd;
-		return 1;
-	}
-	return len;
-}
-
-static bool word_eq(const char *s, const char *word)
-{
-	for (; *s && *word; s++, word++)
-		if ((*s >= 'A' && *s <= 'Z' ? *s - 'A' + 'a' : *s) != *word)
-			return false;
-	return *s == *word;
-}
-
-bool bulk_yaml_needs_quotes(const char *s)
-{
-	/* YAML 1.1 and 1.2 nulls, booleans and specials; the same list as `-o yaml`. */
-	static const char *const words[] = {
-		"null", "~", "true", "false", "yes", "no", "on", "off", "y", "n", "<<", "=",
-	};
-	size_t len = strlen(s);
-
-	if (len == 0)
-		return true;
-	for (size_t i = 0; i < len;) {
-		uint32_t cp;
-		bool bad;
-
-		i += utf8_next((const unsigned char *)s + i, len - i, &cp, &bad);
-		if (bad || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 ||
-		    cp == 0xfeff)
-			return true;
-	}
-	if (s[0] >= '0' && s[0] <= '9')
-		return true;
-	if (strchr("+-.", s[0]) && s[1] && ((s[1] >= '0' && s[1] <= '9') || strchr(".iInN", s[1])))
-		return true;
-	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-		if (word_eq(s, words[i]))
-			return true;
-	return false;
-}
 
 static bool is_int(const char *s)
 {
@@ -129,7 +63,7 @@ static void y_scalar(struct bulk_emitter *em, const char *s, yaml_scalar_style_t
 		uint32_t cp;
 		bool bad;
 
-		i += utf8_next((const unsigned char *)s + i, len - i, &cp, &bad);
+		i += pbx_utf8_next(s + i, len - i, &cp, &bad);
 		if (bad && !fixed) {
 			char *p = fixed = malloc(len * 3 + 1);
 
@@ -138,7 +72,7 @@ static void y_scalar(struct bulk_emitter *em, const char *s, yaml_scalar_style_t
 				return;
 			}
 			for (size_t k = 0; k < len;) {
-				size_t w = utf8_next((const unsigned char *)s + k, len - k, &cp, &bad);
+				size_t w = pbx_utf8_next(s + k, len - k, &cp, &bad);
 
 				if (bad) {
 					memcpy(p, "\xef\xbf\xbd", 3);
@@ -162,7 +96,7 @@ static void y_scalar(struct bulk_emitter *em, const char *s, yaml_scalar_style_t
 
 static void y_string(struct bulk_emitter *em, const char *s)
 {
-	y_scalar(em, s, bulk_yaml_needs_quotes(s) ? YAML_DOUBLE_QUOTED_SCALAR_STYLE :
+	y_scalar(em, s, pbx_yaml_needs_quotes(s) ? YAML_DOUBLE_QUOTED_SCALAR_STYLE :
 		 YAML_ANY_SCALAR_STYLE);
 }
 

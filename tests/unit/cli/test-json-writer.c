@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pbx/text.h"
 #include "fixture.h"
 #include "json-writer.h"
 #include "tjson.h"
@@ -63,11 +64,11 @@ Test(json_writer, utf8_decoder_reads_four_byte_sequences_and_flags_bad_ones)
 	uint32_t cp;
 	bool bad;
 
-	cr_assert(eq(sz, cli_utf8_next("\xf0\x9f\x93\x9e", 4, &cp, &bad), 4));
+	cr_assert(eq(sz, pbx_utf8_next("\xf0\x9f\x93\x9e", 4, &cp, &bad), 4));
 	cr_assert(eq(u32, cp, 0x1f4de));
 	cr_assert(not(bad));
 	/* Truncated by the length given, though the bytes are there. */
-	cr_assert(eq(sz, cli_utf8_next("\xf0\x9f\x93\x9e", 3, &cp, &bad), 1));
+	cr_assert(eq(sz, pbx_utf8_next("\xf0\x9f\x93\x9e", 3, &cp, &bad), 1));
 	cr_assert(bad);
 	cr_assert(eq(u32, cp, 0xfffd));
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "pbx/text.h"
 #include "pbx/error.h"
 
 #include "fixture.h"
@@ -309,9 +310,9 @@ Test(render_yaml, quotes_strings_that_would_not_read_back_as_strings)
 				"a.b", "x1", "_1" };
 
 	for (size_t i = 0; i < sizeof(quoted) / sizeof(quoted[0]); i++)
-		cr_assert(cli_yaml_needs_quotes(quoted[i]), "\"%s\" left unquoted", quoted[i]);
+		cr_assert(pbx_yaml_needs_quotes(quoted[i]), "\"%s\" left unquoted", quoted[i]);
 	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
-		cr_assert(not(cli_yaml_needs_quotes(plain[i])), "\"%s\" quoted", plain[i]);
+		cr_assert(not(pbx_yaml_needs_quotes(plain[i])), "\"%s\" quoted", plain[i]);
 	/* The test's own resolver agrees on the plain ones. */
 	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
 		cr_assert(not(resolves_special(plain[i])), "\"%s\"", plain[i]);
