@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "pbx/text.h"
 #include "pbx/valid.h"
 
 static bool lower(char c) { return c >= 'a' && c <= 'z'; }
@@ -78,36 +79,18 @@ bool pbx_valid_username(const char *s)
 
 bool pbx_valid_text(const char *s, size_t max)
 {
-	const unsigned char *p = (const unsigned char *)s;
 	size_t n;
 
-	if (!s || !*s)
+	if (!s || !*s || (n = strlen(s)) > max)
 		return false;
-	n = strlen(s);
-	if (n > max)
-		return false;
-	while (*p) {
-		int len;
+	for (size_t i = 0; i < n;) {
+		uint32_t cp;
+		bool bad;
 
-		if (*p < 0x20 || *p == 0x7f)
+		i += pbx_utf8_next(s + i, n - i, &cp, &bad);
+		/* C0 and C1 control characters, DEL */
+		if (bad || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
 			return false;
-		if (*p < 0x80)
-			len = 1;
-		else if ((*p & 0xe0) == 0xc0 && *p >= 0xc2)
-			len = 2;
-		else if ((*p & 0xf0) == 0xe0)
-			len = 3;
-		else if ((*p & 0xf8) == 0xf0 && *p <= 0xf4)
-			len = 4;
-		else
-			return false;
-		for (int i = 1; i < len; i++)
-			if ((p[i] & 0xc0) != 0x80)
-				return false;
-		/* C1 control characters (U+0080..U+009F) */
-		if (len == 2 && p[0] == 0xc2 && p[1] < 0xa0)
-			return false;
-		p += len;
 	}
 	return true;
 }
