@@ -67,9 +67,7 @@ int pbx_device_list(pbx_ctx *ctx, const char *tenant, const char *user, struct p
 {
 	struct pbx_tenant_ref t;
 	struct pbx_user_ref u;
-	struct pbx_rows rows;
 	const char *p[2];
-	PGresult *res;
 	PGconn *pg;
 	int r;
 
@@ -79,20 +77,10 @@ int pbx_device_list(pbx_ctx *ctx, const char *tenant, const char *user, struct p
 		return r;
 	p[0] = t.id;
 	p[1] = user ? u.id : NULL;
-	res = pbx_pg_query(pg, DEVICE_SELECT "WHERE d.tenant_id = $1::bigint "
+	return pbx_pg_select(pg, DEVICE_SELECT "WHERE d.tenant_id = $1::bigint "
 			   "AND ($2::bigint IS NULL OR d.user_id = $2::bigint) "
-			   "ORDER BY u.username, d.label COLLATE \"C\", d.id", 2, p, "device", err);
-	if (!res)
-		return err->code;
-	pbx_rows_init(&rows, &pbx_schema_device);
-	r = pbx_pg_fill(res, &rows, err);
-	PQclear(res);
-	if (r < 0) {
-		pbx_rows_free(&rows);
-		return r;
-	}
-	*ret = rows;
-	return 0;
+			   "ORDER BY u.username, d.label COLLATE \"C\", d.id", 2, p, "device",
+			   &pbx_schema_device, ret, err);
 }
 
 int pbx_device_show(pbx_ctx *ctx, const char *tenant, const char *user, const char *device,

@@ -292,9 +292,7 @@ fail:
 int pbx_did_list(pbx_ctx *ctx, const char *tenant, struct pbx_rows *ret, pbx_error *err)
 {
 	struct ext_tenant t;
-	struct pbx_rows rows;
 	const char *p[1] = { NULL };
-	PGresult *res;
 	PGconn *pg;
 	int r;
 
@@ -305,19 +303,8 @@ int pbx_did_list(pbx_ctx *ctx, const char *tenant, struct pbx_rows *ret, pbx_err
 			return r;
 		p[0] = t.id;
 	}
-	res = pbx_pg_query(pg, DID_SELECT "WHERE $1::bigint IS NULL OR d.tenant_id = $1::bigint "
-			   "ORDER BY d.number", 1, p, "did", err);
-	if (!res)
-		return err->code;
-	pbx_rows_init(&rows, &pbx_schema_did);
-	r = pbx_pg_fill(res, &rows, err);
-	PQclear(res);
-	if (r < 0) {
-		pbx_rows_free(&rows);
-		return r;
-	}
-	*ret = rows;
-	return 0;
+	return pbx_pg_select(pg, DID_SELECT "WHERE $1::bigint IS NULL OR d.tenant_id = $1::bigint "
+			   "ORDER BY d.number", 1, p, "did", &pbx_schema_did, ret, err);
 }
 
 int pbx_did_show(pbx_ctx *ctx, const char *number, struct pbx_rows *ret, pbx_error *err)

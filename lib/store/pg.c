@@ -205,3 +205,24 @@ int pbx_pg_fill(const PGresult *res, struct pbx_rows *rows, pbx_error *err)
 	}
 	return 0;
 }
+
+int pbx_pg_select(PGconn *pg, const char *sql, int n, const char *const *params,
+		  const char *object, const struct pbx_schema *schema, struct pbx_rows *ret,
+		  pbx_error *err)
+{
+	PGresult *res = pbx_pg_query(pg, sql, n, params, object, err);
+	struct pbx_rows rows;
+	int r;
+
+	if (!res)
+		return err->code;
+	pbx_rows_init(&rows, schema);
+	r = pbx_pg_fill(res, &rows, err);
+	PQclear(res);
+	if (r < 0) {
+		pbx_rows_free(&rows);
+		return r;
+	}
+	*ret = rows;
+	return 0;
+}

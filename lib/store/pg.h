@@ -50,5 +50,13 @@ int pbx_audit_append(pbx_ctx *ctx, PGconn *pg, const char *tenant, const char *a
  */
 int pbx_pg_fill(const PGresult *res, struct pbx_rows *rows, pbx_error *err);
 
+/*
+ * Run a query whose result columns are keys of @schema and return its rows in @ret (written
+ * only on success). Errors as pbx_pg_query.
+ */
+int pbx_pg_select(PGconn *pg, const char *sql, int n, const char *const *params,
+		  const char *object, const struct pbx_schema *schema, struct pbx_rows *ret,
+		  pbx_error *err);
+
 /* "YYYY-MM-DDTHH:MM:SSZ" in SQL, for RFC 3339 UTC output. */
 #define PBX_SQL_TIME(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"

@@ -489,71 +489,47 @@ fail:
 int pbx_tenant_list(pbx_ctx *ctx, const char *status, struct pbx_rows *ret, pbx_error *err)
 {
 	const char *p[1] = { status };
-	struct pbx_rows rows;
-	PGresult *res;
 	PGconn *pg;
-	int r;
 
 	if (status && strcmp(status, "active") && strcmp(status, "suspended"))
 		return pbx_errorf(err, PBX_EINVALID, "tenant", "status",
 				  "status must be active or suspended");
 	if (!(pg = pbx_ctx_pg(ctx, err)))
 		return err->code;
-	res = pbx_pg_query(pg, TENANT_SELECT "WHERE $1::text IS NULL OR t.status = $1 ORDER BY t.slug",
-			   1, p, "tenant", err);
-	if (!res)
-		return err->code;
-	pbx_rows_init(&rows, &pbx_schema_tenant);
-	r = pbx_pg_fill(res, &rows, err);
-	PQclear(res);
-	if (r < 0) {
-		pbx_rows_free(&rows);
-		return r;
-	}
-	*ret = rows;
-	return 0;
+	return pbx_pg_select(pg, TENANT_SELECT "WHERE $1::text IS NULL OR t.status = $1 ORDER BY t.slug",
+			   1, p, "tenant", &pbx_schema_tenant, ret, err);
 }
 
 int pbx_tenant_show(pbx_ctx *ctx, const char *tenant, struct pbx_rows *ret, pbx_error *err)
 {
 	const char *p[1] = { tenant };
 	struct pbx_rows rows;
-	PGresult *res;
 	PGconn *pg;
 	int r;
 
 	if (!(pg = pbx_ctx_pg(ctx, err)))
 		return err->code;
-	res = pbx_pg_query(pg, TENANT_SELECT "WHERE t.slug = $1 OR t.id::text = $1", 1, p,
-			   "tenant", err);
-	if (!res)
-		return err->code;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return pbx_errorf(err, PBX_ENOTFOUND, NULL, NULL, "tenant %s does not exist", tenant);
-	}
-	pbx_rows_init(&rows, &pbx_schema_tenant);
-	r = pbx_pg_fill(res, &rows, err);
-	PQclear(res);
-	if (r < 0) {
+	r = pbx_pg_select(pg, TENANT_SELECT "WHERE t.slug = $1 OR t.id::text = $1", 1, p, "tenant",
+			  &pbx_schema_tenant, &rows, err);
+	if (r == 0 && rows.n_rows == 0) {
 		pbx_rows_free(&rows);
-		return r;
+		r = pbx_errorf(err, PBX_ENOTFOUND, NULL, NULL, "tenant %s does not exist", tenant);
 	}
-	*ret = rows;
-	return 0;
+	if (r == 0)
+		*ret = rows;
+	return r;
 }
 
 int pbx_tenant_stats(pbx_ctx *ctx, const char *tenant, struct pbx_rows *ret, pbx_error *err)
 {
 	const char *p[1] = { tenant };
 	struct pbx_rows rows;
-	PGresult *res;
 	PGconn *pg;
 	int r;
 
 	if (!(pg = pbx_ctx_pg(ctx, err)))
 		return err->code;
-	res = pbx_pg_query(pg,
+	r = pbx_pg_select(pg,
 		"SELECT t.slug, "
 		"(SELECT count(*) FROM users u WHERE u.tenant_id = t.id AND u.status <> 'deleted')::text AS users, "
 		"(SELECT count(*) FROM devices d WHERE d.tenant_id = t.id)::text AS devices, "
@@ -561,20 +537,12 @@ int pbx_tenant_stats(pbx_ctx *ctx, const char *tenant, struct pbx_rows *ret, pbx
 		"(SELECT count(*) FROM users u WHERE u.tenant_id = t.id AND u.status <> 'deleted')::text AS extensions_used, "
 		"(t.ext_max - t.ext_min + 1 - (SELECT count(*) FROM users u WHERE u.tenant_id = t.id AND u.status <> 'deleted'))::text AS extensions_free "
 		"FROM tenants t WHERE $1::text IS NULL OR t.slug = $1 OR t.id::text = $1 ORDER BY t.slug",
-		1, p, "tenant", err);
-	if (!res)
-		return err->code;
-	if (tenant && PQntuples(res) == 0) {
-		PQclear(res);
-		return pbx_errorf(err, PBX_ENOTFOUND, NULL, NULL, "tenant %s does not exist", tenant);
-	}
-	pbx_rows_init(&rows, &pbx_schema_tenant_stats);
-	r = pbx_pg_fill(res, &rows, err);
-	PQclear(res);
-	if (r < 0) {
+		1, p, "tenant", &pbx_schema_tenant_stats, &rows, err);
+	if (r == 0 && tenant && rows.n_rows == 0) {
 		pbx_rows_free(&rows);
-		return r;
+		r = pbx_errorf(err, PBX_ENOTFOUND, NULL, NULL, "tenant %s does not exist", tenant);
 	}
-	*ret = rows;
-	return 0;
+	if (r == 0)
+		*ret = rows;
+	return r;
 }

@@ -515,8 +515,6 @@ int pbx_trunk_list(pbx_ctx *ctx, const char *tenant, bool global_only, struct pb
 {
 	const char *p[2] = { NULL, global_only ? "true" : "false" };
 	struct ext_tenant t;
-	struct pbx_rows rows;
-	PGresult *res;
 	PGconn *pg;
 	int r;
 
@@ -527,21 +525,10 @@ int pbx_trunk_list(pbx_ctx *ctx, const char *tenant, bool global_only, struct pb
 			return r;
 		p[0] = t.id;
 	}
-	res = pbx_pg_query(pg, TRUNK_SELECT "WHERE CASE WHEN $2::boolean THEN k.tenant_id IS NULL "
+	return pbx_pg_select(pg, TRUNK_SELECT "WHERE CASE WHEN $2::boolean THEN k.tenant_id IS NULL "
 			   "WHEN $1::bigint IS NULL THEN true "
 			   "ELSE k.tenant_id IS NULL OR k.tenant_id = $1::bigint END ORDER BY k.name",
-			   2, p, "trunk", err);
-	if (!res)
-		return err->code;
-	pbx_rows_init(&rows, &pbx_schema_trunk);
-	r = pbx_pg_fill(res, &rows, err);
-	PQclear(res);
-	if (r < 0) {
-		pbx_rows_free(&rows);
-		return r;
-	}
-	*ret = rows;
-	return 0;
+			   2, p, "trunk", &pbx_schema_trunk, ret, err);
 }
 
 void pbx_trunk_rows_free(struct pbx_rows *rows)
