@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Files for apply: atomic writes (temporary file, fsync, rename, fsync of the directory),
- * reads, removal, and a unified diff that is correct though not always minimal (one hunk
- * around the changed middle, after the common head and tail are taken off).
+ * reads, removal, and a unified diff (Myers' shortest edit script, hunks with 3 lines of
+ * context) for dry runs.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -193,42 +193,151 @@ static char **lines_of(const char *text, size_t *ret_n, char **ret_copy)
 	return v;
 }
 
+/* Edit script of the shortest line diff (Myers, "An O(ND) Difference Algorithm"): one op per
+ * line, '=' kept, '-' only in @a, '+' only in @b. Returns the number of ops, or 0 when the
+ * search would need more memory than a dry run deserves (the caller then falls back). */
+static size_t myers(char **a, size_t n, char **b, size_t m, char *ops)
+{
+	size_t max = n + m, width = 2 * max + 1, nops = 0;
+	long *v, *trace;
+	long d, k, x, y;
+
+	if (max == 0)
+		return 0;
+	if (max > 200000 || (max + 1) > (size_t)(16u << 20) / width)
+		return 0;
+	v = calloc(width, sizeof(*v));
+	trace = malloc((max + 1) * width * sizeof(*trace));
+	if (!v || !trace) {
+		free(v);
+		free(trace);
+		return 0;
+	}
+	for (d = 0; d <= (long)max; d++) {
+		memcpy(trace + (size_t)d * width, v, width * sizeof(*v));
+		for (k = -d; k <= d; k += 2) {
+			long *vk = v + (long)max + k;
+
+			if (k == -d || (k != d && vk[-1] < vk[1]))
+				x = vk[1];
+			else
+				x = vk[-1] + 1;
+			y = x - k;
+			while ((size_t)x < n && (size_t)y < m && !strcmp(a[x], b[y])) {
+				x++;
+				y++;
+			}
+			*vk = x;
+			if ((size_t)x >= n && (size_t)y >= m)
+				goto found;
+		}
+	}
+found:
+	/* Walk the trace back from (n, m), writing the ops from the end. */
+	x = (long)n;
+	y = (long)m;
+	nops = (size_t)d + (size_t)(((long)n + (long)m - d) / 2);
+	{
+		size_t at = nops;
+
+		for (; d > 0; d--) {
+			const long *vd = trace + (size_t)d * width + (long)max;
+			long px, py;
+
+			k = x - y;
+			if (k == -d || (k != d && vd[k - 1] < vd[k + 1]))
+				k = k + 1;
+			else
+				k = k - 1;
+			px = vd[k];
+			py = px - k;
+			while (x > px && y > py) {
+				ops[--at] = '=';
+				x--;
+				y--;
+			}
+			ops[--at] = x == px ? '+' : '-';
+			x = px;
+			y = py;
+		}
+		while (x > 0 && y > 0) {
+			ops[--at] = '=';
+			x--;
+			y--;
+		}
+	}
+	free(v);
+	free(trace);
+	return nops;
+}
+
 int pbx_diff_append(char **out, const char *name, const char *a, const char *b, pbx_error *err)
 {
-	size_t na, nb, head = 0, tail = 0, from, a_end, b_end;
-	char *ca = NULL, *cb = NULL;
+	size_t na, nb, nops, i, ai = 0, bi = 0;
+	char *ca = NULL, *cb = NULL, *ops = NULL;
 	char **la = lines_of(a, &na, &ca), **lb = lines_of(b, &nb, &cb);
 	int r = 0;
 
-	if (!la || !lb) {
+	if (!la || !lb || !(ops = malloc(na + nb + 1))) {
 		r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
 		goto cleanup;
 	}
-	while (head < na && head < nb && !strcmp(la[head], lb[head]))
-		head++;
-	while (tail < na - head && tail < nb - head &&
-	       !strcmp(la[na - 1 - tail], lb[nb - 1 - tail]))
-		tail++;
-	if (head == na && head == nb)
+	nops = myers(la, na, lb, nb, ops);
+	if (nops == 0 && na + nb > 0) {
+		/* Too large to search: every old line out, every new line in. */
+		memset(ops, '-', na);
+		memset(ops + na, '+', nb);
+		nops = na + nb;
+	}
+	if (!memchr(ops, '-', nops) && !memchr(ops, '+', nops))
 		goto cleanup;
-	from = head > 3 ? head - 3 : 0;
-	a_end = na - tail + (tail > 3 ? 3 : tail);
-	b_end = nb - tail + (tail > 3 ? 3 : tail);
 	r |= pbx_str_appendf(out, "--- %s%s\n+++ %s%s\n", a ? "a/" : "", a ? name : "/dev/null",
 			     b ? "b/" : "", b ? name : "/dev/null");
-	r |= pbx_str_appendf(out, "@@ -%zu,%zu +%zu,%zu @@\n", a_end > from ? from + 1 : from,
-			     a_end - from, b_end > from ? from + 1 : from, b_end - from);
-	for (size_t i = from; i < head; i++)
-		r |= pbx_str_appendf(out, " %s\n", la[i]);
-	for (size_t i = head; i < na - tail; i++)
-		r |= pbx_str_appendf(out, "-%s\n", la[i]);
-	for (size_t i = head; i < nb - tail; i++)
-		r |= pbx_str_appendf(out, "+%s\n", lb[i]);
-	for (size_t i = na - tail; i < a_end; i++)
-		r |= pbx_str_appendf(out, " %s\n", la[i]);
+	/* Hunks: changes with 3 lines of context, merged when at most 6 kept lines part them. */
+	for (i = 0; i < nops && r == 0;) {
+		size_t start, end, last, ha, hb, ca_n = 0, cb_n = 0, j, xa, xb;
+
+		if (ops[i] == '=') {
+			ai++;
+			bi++;
+			i++;
+			continue;
+		}
+		start = i >= 3 ? i - 3 : 0;
+		while (start < i && ops[start] != '=')
+			start++;
+		for (last = i, j = i; j < nops; j++) {
+			if (ops[j] != '=')
+				last = j;
+			else if (j - last > 6)
+				break;
+		}
+		end = last + 4 < nops ? last + 4 : nops;
+		/* line numbers at the hunk start */
+		ha = ai - (i - start);
+		hb = bi - (i - start);
+		for (j = start; j < end; j++) {
+			ca_n += ops[j] != '+';
+			cb_n += ops[j] != '-';
+		}
+		r |= pbx_str_appendf(out, "@@ -%zu,%zu +%zu,%zu @@\n", ca_n ? ha + 1 : ha, ca_n,
+				     cb_n ? hb + 1 : hb, cb_n);
+		for (j = start, xa = ha, xb = hb; j < end; j++) {
+			if (ops[j] == '=')
+				r |= pbx_str_appendf(out, " %s\n", la[xa++]), xb++;
+			else if (ops[j] == '-')
+				r |= pbx_str_appendf(out, "-%s\n", la[xa++]);
+			else
+				r |= pbx_str_appendf(out, "+%s\n", lb[xb++]);
+		}
+		ai = xa;
+		bi = xb;
+		i = end;
+	}
 	if (r)
 		r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
 cleanup:
+	free(ops);
 	free(la);
 	free(lb);
 	free(ca);
