@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Benchmark: create N users (default 1000) with two SIP devices each through libpbx, every
- * object with its audit row, in two ways: one library call and one transaction per user
- * and per device, as `pbxctl user create` and `pbxctl device create` do; and one call and
- * one transaction per user with its devices (pbx_user_create_with_devices), as
- * provisioning a new user with their phones would. Prints the wall time of each in total,
- * per user (with its two devices) and per call. Needs a migrated PostgreSQL: the database comes from $PBXCTL_DATABASE_URL
- * (scripts/services writes it); a throw-away tenant and key file are made for the run,
- * and the tenant is removed afterwards (not timed).
+ * object with its audit row, in three ways: one library call and one transaction per user
+ * and per device, as `pbxctl user create` and `pbxctl device create` do; one call and one
+ * transaction per user with its devices (pbx_user_create_with_devices), as provisioning a
+ * new user with their phones would; and one bulk import of them all (pbx_bulk_import).
+ * Prints the wall time of each in total, per user (with its two devices) and per call.
+ * Needs PostgreSQL: the database comes from $PBXCTL_DATABASE_URL (scripts/services writes
+ * it) and is migrated; a throw-away tenant and key file are made for the run, and the
+ * tenants are removed afterwards (not timed). See bench/README.md for figures.
  *
  * Usage: bench-users [N]
  */

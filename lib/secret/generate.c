@@ -4,7 +4,9 @@
  * symbols (nothing that breaks SIP digest, provisioning files or a reading over the
  * phone); usernames are the tenant slug and a random lower-case tail, so they match
  * Asterisk endpoint ids ([a-z0-9-]) and cannot be guessed from an extension.
- * Every character is drawn with randombytes_uniform, so there is no modulo bias.
+ * The random bytes of a whole secret or username come from one randombytes_buf call (one
+ * getrandom(2)), and each byte becomes a character by rejection sampling, so every
+ * character of the alphabet is equally likely (no modulo bias).
  */
 #include <string.h>
 
@@ -15,13 +17,29 @@
 
 #include "secret-internal.h"
 
+/*
+ * Fill @out with @len characters of @alphabet (2 to 256 symbols) and a NUL. A random byte b
+ * is used only when it is below the largest multiple of the alphabet's size that a byte
+ * holds, and then gives alphabet[b % size]: uniform, as randombytes_uniform is. The bytes
+ * are fetched a pool at a time (a pool of 64 covers the 24 characters of a secret with
+ * overwhelming probability; when it runs out, another is fetched) and wiped afterwards.
+ */
 static void fill_random(char *out, size_t len, const char *alphabet)
 {
-	uint32_t n = (uint32_t)strlen(alphabet);
+	unsigned char pool[64];
+	size_t n = strlen(alphabet), limit = 256 - 256 % n, used = sizeof(pool);
 
-	for (size_t i = 0; i < len; i++)
-		out[i] = alphabet[randombytes_uniform(n)];
+	for (size_t i = 0; i < len;) {
+		if (used == sizeof(pool)) {
+			randombytes_buf(pool, sizeof(pool));
+			used = 0;
+		}
+		if (pool[used] < limit)
+			out[i++] = alphabet[pool[used] % n];
+		used++;
+	}
 	out[len] = '\0';
+	sodium_memzero(pool, sizeof(pool));
 }
 
 int pbx_secret_generate_sip(char *buf, size_t n, pbx_error *err)

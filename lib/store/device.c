@@ -4,7 +4,8 @@
  * random SIP username and a sealed random secret, update, enable and disable, delete and
  * rotate the secret. The secret is sealed before the transaction starts, so a missing key
  * writes nothing; the plaintext lives only in buffers that are wiped, and in the one result
- * row that create and rotate-secret hand back.
+ * row that create and rotate-secret hand back. Plain creates take one round trip
+ * (create_plain); anything else takes the steps that report every refusal.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,6 +134,75 @@ static int new_secret(pbx_ctx *ctx, char plain[PBX_SECRET_SIP_BUFSZ], char **sea
 	return pbx_secret_seal(key, plain, sealed, err);
 }
 
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
+
+/* A plain device create (migration 0006), its result and its audit row: one statement. */
+#define DEVICE_PLAIN \
+	"SELECT x.*, audit_append($12, x.tenant, 'create', 'device', x.id, NULL, to_jsonb(x)) " \
+	"AS _audit FROM (SELECT " DEVICE_COLUMNS "FROM device_create_plain((SELECT t.id " \
+	"FROM tenants t WHERE " TENANT_MATCH("$1") "), $2, $3, $4, $5, coalesce($6, 'udp'), " \
+	"coalesce($7::boolean, true), coalesce($8::boolean, true), coalesce($9::boolean, true), " \
+	"coalesce($10::boolean, false), coalesce(string_to_array($11, ','), '{ulaw,alaw}'), " \
+	"$13::int) d JOIN users u ON u.id = d.user_id JOIN tenants t ON t.id = d.tenant_id) x"
+
+void pbx_device_plain_step(pbx_ctx *ctx, const char *tenant, const char *user,
+			   const struct pbx_device_spec *spec, const char *sip_username,
+			   const char *sealed, struct pbx_user_step *step)
+{
+	const char **p = step->params;
+
+	*step = (struct pbx_user_step){ .slot = STMT_DEVICE_PLAIN, .sql = DEVICE_PLAIN, .n = 13 };
+	p[0] = tenant;
+	p[1] = user;
+	p[2] = spec->label;
+	p[3] = sip_username;
+	p[4] = sealed;
+	p[5] = spec->transport;
+	p[6] = tri(spec->force_rport);
+	p[7] = tri(spec->rewrite_contact);
+	p[8] = tri(spec->rtp_symmetric);
+	p[9] = tri(spec->direct_media);
+	p[10] = spec->codecs;
+	p[11] = pbx_ctx_source(ctx);
+	p[12] = STRINGIFY(PBX_DEVICE_MAX_PER_USER);
+}
+
+/*
+ * The plain case of a create in one round trip: the user @new (when not NULL; @hash its
+ * PIN's) and @n devices of @user in @tenant, with their sealed secrets. Their rows go to
+ * @urows and @drows. 0: committed; 1: nothing written, take the general path; PBX_ERROR
+ * (out of memory after commit).
+ */
+static int create_plain(pbx_ctx *ctx, PGconn *pg, const char *tenant,
+			const struct pbx_user_spec *new, const char *hash, const char *user,
+			const struct pbx_device_spec *devices, size_t n, char *const *sealed,
+			struct pbx_rows *urows, struct pbx_rows *drows, pbx_error *err)
+{
+	struct pbx_user_step steps[1 + PBX_DEVICE_MAX_PER_USER];
+	struct pbx_rows *out[1 + PBX_DEVICE_MAX_PER_USER];
+	char sipu[PBX_DEVICE_MAX_PER_USER][PBX_SECRET_USERNAME_BUFSZ];
+	pbx_error ignored = PBX_ERROR_INIT;
+	size_t k = 0;
+
+	/* A user named by extension or id is found by the general path (USER_MATCH). */
+	if (n > PBX_DEVICE_MAX_PER_USER || (new && !pbx_user_plain(new)) ||
+	    !pbx_valid_username(user))
+		return 1;
+	if (new) {
+		out[k] = urows;
+		pbx_user_plain_step(ctx, tenant, new, hash, &steps[k++]);
+	}
+	for (size_t i = 0; i < n; i++) {
+		/* SIP usernames start with the slug: a tenant named by its id takes the long way. */
+		if (pbx_secret_generate_sip_username(tenant, sipu[i], sizeof(sipu[i]), &ignored) < 0)
+			return 1;
+		out[k] = drows;
+		pbx_device_plain_step(ctx, tenant, user, &devices[i], sipu[i], sealed[i], &steps[k++]);
+	}
+	return pbx_user_fast(pg, steps, k, out, err);
+}
+
 /*
  * Inside an open transaction, with the user's row locked (or new): check the limit and the
  * label (a fresh snapshot, taken after the lock), insert, read the result and append its
@@ -229,6 +299,10 @@ int pbx_device_create(pbx_ctx *ctx, const char *tenant, const char *user,
 		r = err->code;
 		goto cleanup;
 	}
+	/* The plain case in one round trip; anything else, or any doubt, takes the steps below. */
+	if ((r = create_plain(ctx, pg, tenant, NULL, NULL, user, spec, 1, &sealed, NULL, &rows,
+			      err)) <= 0)
+		goto done;
 	if ((r = pbx_user_tx_begin(pg, err)) < 0)
 		goto cleanup;
 	/* Find the user and lock its row: the limit and the label hold until commit. */
@@ -264,7 +338,8 @@ int pbx_device_create(pbx_ctx *ctx, const char *tenant, const char *user,
 	    (r = insert_device(ctx, pg, &t, u.id, u.username, spec, sealed, &rows, err)) < 0 ||
 	    (r = pbx_pg_commit(pg, err)) < 0)
 		goto fail;
-	if (ret) {
+done:
+	if (r == 0 && ret) {
 		*ret = rows;
 		pbx_rows_init(&rows, &pbx_schema_device);
 		r = pbx_device_hand_out(ret, plain, err);
@@ -315,6 +390,12 @@ int pbx_user_create_with_devices(pbx_ctx *ctx, const char *tenant,
 		r = err->code;
 		goto cleanup;
 	}
+	/* The plain case in one round trip; anything else, or any doubt, takes the steps below. */
+	if ((r = create_plain(ctx, pg, tenant, user, hash, user->username, devices, n_devices,
+			      sealed, &urows, &drows, err)) < 0)
+		goto cleanup;
+	if (r == 0)
+		goto done;
 	if ((r = pbx_user_tx_begin(pg, err)) < 0)
 		goto cleanup;
 	/* The new user is invisible to others until commit: its row needs no lock. */
@@ -326,6 +407,7 @@ int pbx_user_create_with_devices(pbx_ctx *ctx, const char *tenant,
 			goto fail;
 	if ((r = pbx_pg_commit(pg, err)) < 0)
 		goto fail;
+done:
 	for (size_t i = 0; i < n_devices && r == 0; i++)
 		if (pbx_rows_set(&drows, i, "secret", plain[i]) < 0)
 			r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");

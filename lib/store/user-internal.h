@@ -3,7 +3,8 @@
  * Inside lib/store: what the user and device stores share. The output SELECTs (also the
  * audit images: the secret and the PIN are masked in them, so neither the sealed secret nor
  * the PIN hash can reach the audit log), the lookup of a tenant and of a user by username,
- * extension or id, and the end of every change: image, audit row and commit.
+ * extension or id, the end of every change: image, audit row and commit, and the fast path
+ * of plain creates.
  */
 #ifndef PBX_STORE_USER_INTERNAL_H
 #define PBX_STORE_USER_INTERNAL_H
@@ -13,6 +14,7 @@
 
 #include <libpq-fe.h>
 
+#include "pbx/device.h"
 #include "pbx/pbx.h"
 #include "pbx/schema.h"
 #include "pbx/user.h"
@@ -55,6 +57,9 @@ enum pbx_user_stmt {
 	STMT_USER_INSERT,
 	STMT_DEVICE_CREATE_LOCK,
 	STMT_DEVICE_INSERT,
+	STMT_USER_PLAIN,
+	STMT_DEVICE_PLAIN,
+	STMT_TX_SETTINGS,
 	STMT_MAX_,
 };
 
@@ -85,6 +90,53 @@ PGresult *pbx_user_stmt(PGconn *pg, enum pbx_user_stmt slot, const char *sql, in
 
 /* BEGIN a change (with the plan settings of its prepared statements). */
 int pbx_user_tx_begin(PGconn *pg, pbx_error *err);
+
+/*
+ * The fast path of the creates. A plain create (the usual one: nothing taken, nothing
+ * missing) is one prepared statement per object calling a function of migration 0006,
+ * which raises SQLSTATE PBX01 before writing anything when the create is not plain. The
+ * statements of a change go to the server in one round trip with BEGIN and COMMIT.
+ */
+#define PBX_USER_STEP_PARAMS 14
+struct pbx_user_step {
+	enum pbx_user_stmt slot;
+	const char *sql;
+	int n;
+	const char *params[PBX_USER_STEP_PARAMS];
+};
+
+/*
+ * Run @steps (at most 1 + PBX_DEVICE_MAX_PER_USER) in one transaction, sent at once with
+ * BEGIN and COMMIT (libpq pipeline mode), and append the one row of steps[i] to rows[i].
+ * 0: committed. 1: not committed, nothing written (a step declined or failed, or the
+ * connection cannot pipeline): the caller takes its general path, which reports any
+ * problem as it always has. PBX_ERROR: committed, but out of memory reading the rows.
+ */
+int pbx_user_fast(PGconn *pg, const struct pbx_user_step *steps, size_t n,
+		  struct pbx_rows *const *rows, pbx_error *err);
+
+/*
+ * Whether the create of @spec can be plain: no PIN and no forward to an extension (both are
+ * checked against the new extension in C, which the general path does before inserting).
+ */
+bool pbx_user_plain(const struct pbx_user_spec *spec);
+
+/* The step creating @spec in @tenant (hash: the PIN's, or "" without one). user-query.c */
+void pbx_user_plain_step(pbx_ctx *ctx, const char *tenant, const struct pbx_user_spec *spec,
+			 const char *hash, struct pbx_user_step *step);
+
+/*
+ * Create @spec in @tenant the plain way, its row appended to @rows: the return values of
+ * pbx_user_fast, and 1 as well when @spec is not plain.
+ */
+int pbx_user_create_plain(pbx_ctx *ctx, PGconn *pg, const char *tenant,
+			  const struct pbx_user_spec *spec, const char *hash,
+			  struct pbx_rows *rows, pbx_error *err);
+
+/* The step adding device @spec to @user of @tenant (device.c). */
+void pbx_device_plain_step(pbx_ctx *ctx, const char *tenant, const char *user,
+			   const struct pbx_device_spec *spec, const char *sip_username,
+			   const char *sealed, struct pbx_user_step *step);
 
 /* A tenant as the user and device stores need it. */
 struct pbx_tenant_ref {

@@ -2,7 +2,9 @@
 /*
  * Users in PostgreSQL, the reading half: the user schema, finding a tenant and a user by
  * what people type, the shared end of every change (image, audit, commit or no-op
- * rollback), and list (status filter, search, stable sort, keyset pagination) and show.
+ * rollback), the one-round-trip path of plain creates (a pipeline of BEGIN, prepared
+ * statements and COMMIT), and list (status filter, search, stable sort, keyset pagination)
+ * and show.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -124,9 +126,14 @@ int pbx_user_tx_begin(PGconn *pg, pbx_error *err)
 	/*
 	 * The statements of a change are prepared and their generic plans are good; without
 	 * this PostgreSQL keeps re-planning some of them on every call, which costs more than
-	 * running them. SET LOCAL ends with the transaction, so nobody else is affected.
+	 * running them. A generic plan is made once per connection, from the size the tables
+	 * have then: made while they are nearly empty (a new database, a first tenant), it
+	 * would scan whole tables for ever after, so sequential scans are ruled out; every
+	 * statement of a change finds its rows through an index. SET LOCAL ends with the
+	 * transaction, so nobody else is affected.
 	 */
-	PGresult *res = PQexec(pg, "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan");
+	PGresult *res = PQexec(pg, "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan; "
+			       "SET LOCAL enable_seqscan = off");
 
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		pbx_pg_error(pg, res, NULL, err);
@@ -136,6 +143,158 @@ int pbx_user_tx_begin(PGconn *pg, pbx_error *err)
 	}
 	PQclear(res);
 	return 0;
+}
+
+/* The settings of pbx_user_tx_begin as one statement, for a pipeline. */
+static const struct pbx_user_step tx_settings = {
+	.slot = STMT_TX_SETTINGS,
+	.sql = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true), "
+	       "set_config('enable_seqscan', 'off', true)",
+};
+
+/* A command of a pipeline: what it is, the statement slot it prepares, the step it runs. */
+enum cmd_kind { CMD_BEGIN, CMD_PREPARE, CMD_STEP, CMD_COMMIT };
+struct cmd {
+	enum cmd_kind kind;
+	enum pbx_user_stmt slot;
+	size_t step;
+};
+
+/*
+ * Queue BEGIN, the settings and each step (each prepared first where this connection has
+ * not yet), then COMMIT; return how many commands were queued (fewer when sending fails).
+ */
+static size_t send_pipeline(PGconn *pg, struct conn_state *st, const struct pbx_user_step *steps,
+			    size_t n, struct cmd *cmd)
+{
+	unsigned long long queued = 0;
+	size_t sent = 0;
+	char name[32];
+
+	if (!PQsendQueryParams(pg, "BEGIN", 0, NULL, NULL, NULL, NULL, 0))
+		return sent;
+	cmd[sent++] = (struct cmd){ CMD_BEGIN, STMT_MAX_, 0 };
+	/* Statement 0 is the settings, which must come before the plans of the others. */
+	for (size_t i = 0; i <= n; i++) {
+		const struct pbx_user_step *s = i == 0 ? &tx_settings : &steps[i - 1];
+		unsigned long long bit = 1ull << s->slot;
+
+		snprintf(name, sizeof(name), "pbx_user_%d", (int)s->slot);
+		if (!((st->prepared | queued) & bit)) {
+			if (!PQsendPrepare(pg, name, s->sql, s->n, NULL))
+				return sent;
+			cmd[sent++] = (struct cmd){ CMD_PREPARE, s->slot, 0 };
+			queued |= bit;
+		}
+		if (!PQsendQueryPrepared(pg, name, s->n, s->params, NULL, NULL, 0))
+			return sent;
+		cmd[sent++] = i == 0 ? (struct cmd){ CMD_BEGIN, s->slot, 0 } :
+				       (struct cmd){ CMD_STEP, s->slot, i - 1 };
+	}
+	if (PQsendQueryParams(pg, "COMMIT", 0, NULL, NULL, NULL, NULL, 0))
+		cmd[sent++] = (struct cmd){ CMD_COMMIT, STMT_MAX_, 0 };
+	return sent;
+}
+
+int pbx_user_fast(PGconn *pg, const struct pbx_user_step *steps, size_t n,
+		  struct pbx_rows *const *rows, pbx_error *err)
+{
+	enum { MAX_STEPS = 1 + PBX_DEVICE_MAX_PER_USER };
+	struct cmd cmd[4 + 2 * MAX_STEPS];
+	PGresult *res[MAX_STEPS] = { NULL };
+	struct conn_state *st = conn_state(pg);
+	bool committed = false;
+	size_t sent;
+	int r = 0;
+
+	if (!st || n > MAX_STEPS || STMT_MAX_ > 64 || PQpipelineStatus(pg) != PQ_PIPELINE_OFF ||
+	    PQtransactionStatus(pg) != PQTRANS_IDLE || !PQenterPipelineMode(pg))
+		return 1;
+	sent = send_pipeline(pg, st, steps, n, cmd);
+	/* Without the sync nothing runs (and nothing is read back). */
+	if (PQpipelineSync(pg) != 1)
+		sent = 0;
+	/* Each command's results end with NULL; after a failed one the rest are skipped. */
+	for (size_t c = 0; c < sent; c++) {
+		PGresult *one;
+
+		while ((one = PQgetResult(pg))) {
+			ExecStatusType rs = PQresultStatus(one);
+			bool ok = rs == PGRES_COMMAND_OK || rs == PGRES_TUPLES_OK;
+
+			if (ok && cmd[c].kind == CMD_PREPARE)
+				st->prepared |= 1ull << cmd[c].slot;
+			if (ok && cmd[c].kind == CMD_COMMIT)
+				committed = !strcmp(PQcmdStatus(one), "COMMIT");
+			if (ok && cmd[c].kind == CMD_STEP && !res[cmd[c].step])
+				res[cmd[c].step] = one;
+			else
+				PQclear(one);
+		}
+	}
+	if (sent > 0)
+		PQclear(PQgetResult(pg));       /* the sync */
+	PQexitPipelineMode(pg);
+	if (!committed) {
+		if (PQpipelineStatus(pg) == PQ_PIPELINE_OFF &&
+		    PQtransactionStatus(pg) != PQTRANS_IDLE)
+			pbx_pg_rollback(pg);
+		for (size_t i = 0; i < n; i++)
+			PQclear(res[i]);
+		return 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (r == 0)
+			r = res[i] && PQntuples(res[i]) == 1 ? pbx_pg_fill(res[i], rows[i], err) :
+				pbx_errorf(err, PBX_ERROR, rows[i]->schema->name, NULL,
+					   "the new %s vanished", rows[i]->schema->name);
+		PQclear(res[i]);
+	}
+	return r;
+}
+
+bool pbx_user_plain(const struct pbx_user_spec *spec)
+{
+	return !spec->pin && (!spec->forward_to || !*spec->forward_to || spec->forward_to[0] == '+');
+}
+
+int pbx_user_create_plain(pbx_ctx *ctx, PGconn *pg, const char *tenant,
+			  const struct pbx_user_spec *spec, const char *hash,
+			  struct pbx_rows *rows, pbx_error *err)
+{
+	struct pbx_rows *const out[1] = { rows };
+	struct pbx_user_step step;
+
+	if (!pbx_user_plain(spec))
+		return 1;
+	pbx_user_plain_step(ctx, tenant, spec, hash, &step);
+	return pbx_user_fast(pg, &step, 1, out, err);
+}
+
+/* A plain user create (migration 0006), its result and its audit row: one statement. */
+#define USER_PLAIN \
+	"SELECT x.*, audit_append($11, x.tenant, 'create', 'user', x.id, NULL, to_jsonb(x)) " \
+	"AS _audit FROM (SELECT " USER_COLUMNS "FROM user_create_plain((SELECT t.id FROM " \
+	"tenants t WHERE " TENANT_MATCH("$1") "), $2, $3, $4, $5::int, $6, $7::boolean, $8, " \
+	"$9::boolean, $10) u JOIN tenants t ON t.id = u.tenant_id) x"
+
+void pbx_user_plain_step(pbx_ctx *ctx, const char *tenant, const struct pbx_user_spec *spec,
+			 const char *hash, struct pbx_user_step *step)
+{
+	const char **p = step->params;
+
+	*step = (struct pbx_user_step){ .slot = STMT_USER_PLAIN, .sql = USER_PLAIN, .n = 11 };
+	p[0] = tenant;
+	p[1] = spec->username;
+	p[2] = spec->name ? spec->name : spec->username;
+	p[3] = spec->email && *spec->email ? spec->email : NULL;
+	p[4] = spec->extension;
+	p[5] = spec->outbound_callerid && *spec->outbound_callerid ? spec->outbound_callerid : NULL;
+	p[6] = spec->voicemail > 0 ? "true" : "false";
+	p[7] = hash && *hash ? hash : NULL;
+	p[8] = spec->dnd > 0 ? "true" : "false";
+	p[9] = spec->forward_to && *spec->forward_to ? spec->forward_to : NULL;
+	p[10] = pbx_ctx_source(ctx);
 }
 
 int pbx_user_find(PGconn *pg, const char *tenant, const char *user, struct pbx_tenant_ref *ret_t,

@@ -3,7 +3,9 @@
  * Users in PostgreSQL, the writing half: create with extension allocation under a row lock
  * on the tenant, update, suspend and resume, soft delete, purge and restore. Each change and
  * its audit row share one transaction; the PIN is hashed before the transaction starts so
- * that the tenant's lock is held only for a few statements.
+ * that the tenant's lock is held only for a few statements. A plain create (no PIN, nothing
+ * taken) is one statement sent with its BEGIN and COMMIT (user-query.c); the steps here
+ * handle every other case and report every refusal.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,6 +143,14 @@ static int check_pin_vs_ext(const char *object, const char *pin, const char *pin
 }
 
 /*
+ * No user of tenant $1, not even a deleted one, holds extension E (a range with ORDER BY
+ * rather than '=' keeps to the extension's index: see migrations/0006_fast_create.sql).
+ */
+#define EXT_FREE(E) \
+	"(SELECT v.extension FROM users v WHERE v.tenant_id = $1::bigint AND v.extension >= " E \
+	" AND v.extension <= " E " ORDER BY v.extension LIMIT 1) IS NULL"
+
+/*
  * Pick an extension for a new user of the locked tenant @t. First from ext_next upwards,
  * skipping extensions held by any user (deleted ones too: freed extensions are not handed
  * out again while the range has room); when that reaches the end, the lowest extension no
@@ -159,10 +169,11 @@ static int allocate(PGconn *pg, const char *object, const struct pbx_tenant_ref 
 	if (t->ext_next <= t->ext_max) {
 		snprintf(a, sizeof(a), "%ld", t->ext_next);
 		res = pbx_user_stmt(pg, STMT_USER_ALLOC_NEXT,
-			"SELECT min(c.e)::text FROM (SELECT $2::int AS e UNION ALL "
-			"SELECT u.extension + 1 FROM users u WHERE u.tenant_id = $1::bigint "
-			"AND u.extension >= $2::int) c WHERE c.e <= $3::int AND NOT EXISTS "
-			"(SELECT 1 FROM users u WHERE u.tenant_id = $1::bigint AND u.extension = c.e)",
+			"SELECT CASE WHEN c.e <= $3::int THEN c.e::text END FROM (SELECT CASE "
+			"WHEN " EXT_FREE("$2::int") " THEN $2::int "
+			"ELSE (SELECT u.extension + 1 FROM users u WHERE u.tenant_id = $1::bigint "
+			"AND u.extension >= $2::int AND " EXT_FREE("u.extension + 1") " "
+			"ORDER BY u.extension LIMIT 1) END AS e) c",
 			3, p, object, err);
 		if (!res)
 			return err->code;
@@ -330,6 +341,9 @@ int pbx_user_create(pbx_ctx *ctx, const char *tenant, const struct pbx_user_spec
 		r = err->code;
 		goto cleanup;
 	}
+	/* The plain case in one round trip; anything else, or any doubt, takes the steps below. */
+	if ((r = pbx_user_create_plain(ctx, pg, tenant, spec, hash, &rows, err)) <= 0)
+		goto done;
 	if ((r = pbx_user_tx_begin(pg, err)) < 0)
 		goto cleanup;
 	if ((r = pbx_user_create_tx(ctx, pg, tenant, spec, hash, NULL, &rows, err)) < 0 ||
@@ -337,7 +351,8 @@ int pbx_user_create(pbx_ctx *ctx, const char *tenant, const struct pbx_user_spec
 		pbx_pg_rollback(pg);
 		goto cleanup;
 	}
-	if (ret) {
+done:
+	if (r == 0 && ret) {
 		*ret = rows;
 		pbx_rows_init(&rows, &pbx_schema_user);
 	}

@@ -82,6 +82,38 @@ Test(secret_generate, thousand_sip_secrets_are_distinct_and_spread)
 	}
 }
 
+Test(secret_generate, sip_secrets_show_no_modulo_bias)
+{
+	enum { N = 2000 };
+	const char *a = PBX_SECRET_SIP_ALPHABET;
+	size_t alpha = strlen(a), low = 256 % alpha;
+	unsigned long in_low = 0, total = 0;
+	pbx_error err = PBX_ERROR_INIT;
+	char buf[PBX_SECRET_SIP_BUFSZ];
+
+	/*
+	 * A byte taken modulo 57 without rejection would favour the first 256 % 57 = 28
+	 * symbols (5 chances in 256 each instead of 4): they would get 54.7 % of the draws
+	 * instead of 28/57 = 49.1 %. Over 48 000 draws the standard deviation of that share is
+	 * 0.23 points; the bound is 1.5 points either way.
+	 */
+	for (int i = 0; i < N; i++) {
+		cr_assert(eq(int, pbx_secret_generate_sip(buf, sizeof(buf), &err), 0));
+		for (const char *p = buf; *p; p++, total++)
+			in_low += (size_t)(strchr(a, *p) - a) < low;
+	}
+	pbx_secret_wipe(buf, sizeof(buf));
+	cr_assert(eq(sz, low, (size_t)28));
+	cr_assert(eq(ulong, total, (unsigned long)N * PBX_SECRET_SIP_LEN));
+	{
+		double share = (double)in_low / (double)total, want = (double)low / (double)alpha;
+
+		cr_assert(share > want - 0.015 && share < want + 0.015,
+			  "the first %zu symbols got %.2f %% of the draws, %.2f %% expected", low,
+			  100 * share, 100 * want);
+	}
+}
+
 Test(secret_generate, sip_secret_refuses_small_buffer)
 {
 	pbx_error err = PBX_ERROR_INIT;
@@ -174,6 +206,34 @@ Test(secret_generate, username_refuses_small_buffer)
 		     PBX_EINVALID));
 	cr_assert_not_null(strstr(err.message, "buffer too small"), "%s", err.message);
 	cr_assert(eq(int, pbx_secret_generate_sip_username("acme", buf, 18, &err), 0));
+}
+
+Test(secret_generate, thousand_usernames_are_spread_over_the_alphabet)
+{
+	enum { N = 1000 };
+	size_t alpha = strlen(PBX_SECRET_USERNAME_ALPHABET);
+	unsigned counts[128] = { 0 };
+	pbx_error err = PBX_ERROR_INIT;
+	char buf[PBX_SECRET_USERNAME_BUFSZ];
+
+	for (int i = 0; i < N; i++) {
+		cr_assert(eq(int, pbx_secret_generate_sip_username("acme", buf, sizeof(buf), &err),
+			     0));
+		for (const char *p = buf + strlen("acme-"); *p; p++)
+			counts[(unsigned char)*p]++;
+	}
+	/*
+	 * 12 000 draws over 32 symbols: 375 each, standard deviation about 19. Every symbol
+	 * must appear and none may be far off (the bounds are over 6 deviations wide), and
+	 * nothing outside the alphabet may appear at all.
+	 */
+	for (int c = 0; c < 128; c++) {
+		if (strchr(PBX_SECRET_USERNAME_ALPHABET, c) && c)
+			cr_assert(counts[c] > 250 && counts[c] < 500, "'%c' drawn %u times of %u", c,
+				  counts[c], (unsigned)(N * PBX_SECRET_USERNAME_RANDOM_LEN / alpha));
+		else
+			cr_assert(eq(uint, counts[c], 0), "'%c' drawn %u times", c, counts[c]);
+	}
 }
 
 Test(secret_generate, thousand_usernames_are_distinct)
