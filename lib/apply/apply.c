@@ -213,14 +213,26 @@ static int reload(struct run *run, pbx_error *err)
 		return err->code;
 	if (dialplan && (r = pbx_ami_reload(ami, "pbx_config", err)) < 0)
 		return r;
-	if (voicemail && (r = pbx_ami_reload(ami, "app_voicemail", err)) < 0)
-		return r;
+	if (voicemail) {
+		pbx_error e = PBX_ERROR_INIT;
+
+		/* Calls are routed without voicemail; an Asterisk without app_voicemail gets a
+		 * warning, not a failed apply. Any other refusal fails the apply. */
+		if (pbx_ami_reload(ami, "app_voicemail", &e) < 0) {
+			if (!strstr(e.message, "No such module")) {
+				*err = e;
+				return e.code;
+			}
+			pbx_log(run->ctx, PBX_LOG_WARN,
+				"Asterisk has no app_voicemail module: the voicemail configuration was written but not loaded");
+		}
+	}
 	run->reloaded = true;
 	return 0;
 }
 
 /* Prove that Asterisk holds what @restore says it should: the new or the old state. */
-static int verify(struct run *run, bool restore, pbx_error *err)
+static int verify_once(struct run *run, bool restore, pbx_error *err)
 {
 	struct pbx_ami *ami = NULL;
 	int r = 0;
@@ -286,6 +298,24 @@ static int verify(struct run *run, bool restore, pbx_error *err)
 				       "verify: %zu realtime row(s) differ from what was written",
 				       again->n_changes);
 		pbx_rt_plan_free(again);
+	}
+	return r;
+}
+
+/*
+ * verify_once, retried for about two seconds: Asterisk may still be loading what a reload
+ * started. A file it dropped or a line it skipped stays wrong, and fails after the retries.
+ */
+static int verify(struct run *run, bool restore, pbx_error *err)
+{
+	int r = 0;
+
+	for (int attempt = 0; attempt < 8; attempt++) {
+		struct timespec ts = { .tv_sec = 0, .tv_nsec = 250 * 1000 * 1000 };
+
+		if ((r = verify_once(run, restore, err)) == 0 || r == PBX_EUNAVAILABLE)
+			return r;
+		nanosleep(&ts, NULL);
 	}
 	return r;
 }

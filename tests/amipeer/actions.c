@@ -182,7 +182,8 @@ static void do_reload(struct peer *p, const struct req *r, struct sb *out)
 {
 	const char *m = req_get(r, "Module");
 
-	if (*m && !known_module(m)) {
+	if (*m && (!known_module(m) || (p->sw.not_loaded &&
+					 strncasecmp(m, p->sw.not_loaded, strlen(p->sw.not_loaded)) == 0))) {
 		send_error(out, r, "No such module");
 		return;
 	}

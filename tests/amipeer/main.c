@@ -146,6 +146,9 @@ static bool apply_switch(struct switches *sw, const char *name, const char *arg)
 		sw->skip_line = xstrdup(arg);
 	} else if (strcmp(name, "stale-reload") == 0) {
 		sw->stale_reload = true;
+	} else if (strcmp(name, "not-loaded") == 0 && arg && *arg) {
+		free(sw->not_loaded);
+		sw->not_loaded = xstrdup(arg);
 	} else {
 		return false;
 	}
@@ -156,9 +159,11 @@ static void copy_switches(struct switches *dst, const struct switches *src)
 {
 	free(dst->drop_after);
 	free(dst->skip_line);
+	free(dst->not_loaded);
 	*dst = *src;
 	dst->drop_after = src->drop_after ? xstrdup(src->drop_after) : NULL;
 	dst->skip_line = src->skip_line ? xstrdup(src->skip_line) : NULL;
+	dst->not_loaded = src->not_loaded ? xstrdup(src->not_loaded) : NULL;
 }
 
 static char *read_file(const char *path)
@@ -596,6 +601,8 @@ int main(int argc, char **argv)
 	free(p.sw.drop_after);
 	free(p.base.skip_line);
 	free(p.sw.skip_line);
+	free(p.base.not_loaded);
+	free(p.sw.not_loaded);
 	if (p.log)
 		fclose(p.log);
 	return r;

@@ -90,6 +90,7 @@ struct switches {
 	char *skip_line;    /* a dialplan line holding this text is skipped on load, as Asterisk
 			       skips a line with an invalid priority */
 	bool stale_reload;  /* Reload answers Success but keeps the old dialplan */
+	char *not_loaded;   /* a module this Asterisk does not have: "No such module" */
 };
 
 struct dbent {

@@ -530,3 +530,19 @@ Test(apply, unreachable_asterisk_is_reported_before_anything_is_written)
 	cr_assert(eq(int, access(path, F_OK), -1), "a file was written");
 	cr_assert(eq(sz, realtime_rows(), 0), "rows were written");
 }
+
+Test(apply, asterisk_without_voicemail_module_warns_but_applies)
+{
+	struct pbx_apply_result res;
+	pbx_error err = PBX_ERROR_INIT;
+	char *log;
+
+	add_user("alice", 1);
+	control("not-loaded app_voicemail\n");
+	cr_assert(eq(int, run(false, &res, &err), 0), "%s", err.message);
+	cr_assert(eq(str, (char *)pbx_rows_get(&res.job, 0, "status"), "SUCCESS"));
+	pbx_apply_result_free(&res);
+	log = read_all(path_in("peer.log"));
+	cr_assert(eq(int, count_in(log, "Reload Module=app_voicemail"), 1), "%s", log);
+	free(log);
+}
