@@ -24,6 +24,7 @@
 #include "ctx.h"
 #include "pg.h"
 #include "plan.h"
+#include "policy-internal.h"
 
 static const struct pbx_field import_fields[] = {
 	{ "result", PBX_FT_STRING, PBX_FIELD_DEFAULT, "changed, nothing to change, or (dry run) would change" },
@@ -587,6 +588,16 @@ int pbx_bulk_import(pbx_ctx *ctx, const pbx_bulk_doc *doc, const struct pbx_bulk
 		    (r = bulk_exec(&plan, pg, o, err)) < 0 ||
 		    (r = pbx_store_bulk_audit_finish(pg, plan.audit, &audit_rows, err)) < 0)
 			goto fail;
+		/* As `pbxctl policy` does: a saved policy that blocks an emergency number is a
+		 * warning now and an error at apply. */
+		for (size_t i = 0; i < plan.n_ext[EXT_POLICY]; i++) {
+			const struct plan_ext *x = &plan.ext[EXT_POLICY][i];
+
+			if (x->op == OP_CREATE || x->op == OP_UPDATE)
+				policy_warn_emergency(ctx, pg, x->id,
+						      x->v[pbx_schema_index(&pbx_schema_policy, "name")],
+						      plan.tenants[x->pt].slug);
+		}
 		if (o->progress)
 			o->progress(o->progress_userdata, "writing", 1, 1);
 		if (secrets && (r = write_secrets(&plan, secrets, o->secrets_out, &written, err)) < 0)

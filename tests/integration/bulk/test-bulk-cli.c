@@ -392,3 +392,29 @@ Test(bulk_cli, missing_file_unknown_tenant_and_bad_options_have_their_exit_statu
 	free(err);
 	cr_assert(eq(int, bi_sh(NULL, NULL, "$P -o tsv export"), 2));
 }
+
+/* As `pbxctl policy create` does, import warns when a policy blocks an emergency number
+ * (apply will refuse it); a policy that allows them draws no warning. */
+Test(bulk_cli, policy_blocking_an_emergency_number_is_warned_about)
+{
+	char slug[32], text[2048], *out = NULL, *err = NULL;
+
+	bi_slug(slug, "emerg");
+	snprintf(text, sizeof(text),
+		 "tenants:\n- slug: %s\n  extensions: 100-199\n  policies:\n"
+		 "  - name: nothing\n    rules:\n    - pattern: \"^.*$\"\n      action: block\n", slug);
+	cr_assert(eq(int, bi_sh(&out, &err, "$P import %s", bi_file(text)), 0), "%s", err);
+	cr_assert_not_null(strstr(err, "blocks the emergency number 112"), "%s", err);
+	free(out);
+	free(err);
+	bi_slug(slug, "emok");
+	snprintf(text, sizeof(text),
+		 "trunks:\n- name: tr-%s\n  host: sip.example.com\n  auth: ip_auth\n  match: [192.0.2.1]\n"
+		 "tenants:\n- slug: %s\n  extensions: 100-199\n  policies:\n"
+		 "  - name: sos\n    rules:\n    - pattern: \"^(911|112|999)$\"\n      action: allow\n"
+		 "      trunks: [tr-%s]\n", slug, slug, slug);
+	cr_assert(eq(int, bi_sh(&out, &err, "$P import %s", bi_file(text)), 0), "%s", err);
+	cr_assert(eq(ptr, strstr(err, "emergency"), NULL), "%s", err);
+	free(out);
+	free(err);
+}
