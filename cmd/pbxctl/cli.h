@@ -148,6 +148,14 @@ const char *cli_tenant(struct cli *cli, const char *explicit_value);
 /* The tenant a verb acts on (@value, else -t / $PBXCTL_TENANT); NULL after a usage error. */
 const char *cli_need_tenant(struct cli *cli, const char *path, const char *value);
 
+/*
+ * The prologue of a verb that acts on one tenant: the tenant (as cli_need_tenant) and the
+ * context. Returns 0, CLI_USAGE after a usage error, or the code of a context failure
+ * (already reported) — what the verb returns when it is not 0.
+ */
+int cli_open_tenant(struct cli *cli, const char *path, const char *value, const char **ret_tenant,
+		    pbx_ctx **ret_ctx);
+
 /* A --x / --no-x pair of flags at @on and @off: PBX_UNSET (-1), 0 or 1; -2 after a usage
  * error (both given). */
 int cli_flag_pair(const char *path, const struct cli_args *a, int on, int off, const char *name);

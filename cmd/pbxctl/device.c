@@ -108,15 +108,13 @@ static const struct cli_opt show_opts[] = {
 
 static int cmd_device_list(struct cli *cli, struct cli_args *a)
 {
-	const char *t = cli_need_tenant(cli, "device list", a->v[S_TENANT].s);
+	const char *t;
 	struct pbx_rows rows;
 	pbx_ctx *ctx;
 	int r;
 
-	if (!t)
-		return CLI_USAGE;
-	if (!(ctx = cli_ctx(cli)))
-		return cli->err.code;
+	if ((r = cli_open_tenant(cli, "device list", a->v[S_TENANT].s, &t, &ctx)) != 0)
+		return r;
 	if ((r = pbx_device_list(ctx, t, a->argc > 0 ? a->argv[0] : NULL, &rows, &cli->err)) < 0)
 		return cli_fail(cli, r);
 	r = cli_show_list(cli, &rows);
@@ -126,16 +124,14 @@ static int cmd_device_list(struct cli *cli, struct cli_args *a)
 
 static int cmd_device_show(struct cli *cli, struct cli_args *a)
 {
-	const char *t = cli_need_tenant(cli, "device show", a->v[S_TENANT].s);
+	const char *t;
 	bool reveal = a->v[S_REVEAL].set;
 	struct pbx_rows rows;
 	pbx_ctx *ctx;
 	int r;
 
-	if (!t)
-		return CLI_USAGE;
-	if (!(ctx = cli_ctx(cli)))
-		return cli->err.code;
+	if ((r = cli_open_tenant(cli, "device show", a->v[S_TENANT].s, &t, &ctx)) != 0)
+		return r;
 	r = pbx_device_show(ctx, t, a->argv[0], a->argv[1], reveal, &rows, &cli->err);
 	if (r < 0)
 		return cli_fail(cli, r);
@@ -174,16 +170,14 @@ static const struct cli_opt tenant_opts[] = {
 
 static int set_enabled(struct cli *cli, struct cli_args *a, const char *path, bool enabled)
 {
-	const char *t = cli_need_tenant(cli, path, a->v[T_TENANT].s);
+	const char *t;
 	struct pbx_rows rows;
 	bool changed = false;
 	pbx_ctx *ctx;
 	int r;
 
-	if (!t)
-		return CLI_USAGE;
-	if (!(ctx = cli_ctx(cli)))
-		return cli->err.code;
+	if ((r = cli_open_tenant(cli, path, a->v[T_TENANT].s, &t, &ctx)) != 0)
+		return r;
 	r = pbx_device_set_enabled(ctx, t, a->argv[0], a->argv[1], enabled, &rows, &changed,
 				   &cli->err);
 	return cli_finish_change(cli, r, enabled ? "enable" : "disable", changed, &rows, pbx_device_rows_free);
@@ -201,15 +195,13 @@ static int cmd_device_disable(struct cli *cli, struct cli_args *a)
 
 static int cmd_device_delete(struct cli *cli, struct cli_args *a)
 {
-	const char *t = cli_need_tenant(cli, "device delete", a->v[T_TENANT].s);
+	const char *t;
 	struct pbx_rows rows;
 	pbx_ctx *ctx;
 	int r;
 
-	if (!t)
-		return CLI_USAGE;
-	if (!(ctx = cli_ctx(cli)))
-		return cli->err.code;
+	if ((r = cli_open_tenant(cli, "device delete", a->v[T_TENANT].s, &t, &ctx)) != 0)
+		return r;
 	if ((r = pbx_device_delete(ctx, t, a->argv[0], a->argv[1], &rows, &cli->err)) < 0)
 		return cli_fail(cli, r);
 	pbx_rows_free(&rows);
@@ -219,15 +211,13 @@ static int cmd_device_delete(struct cli *cli, struct cli_args *a)
 
 static int cmd_device_rotate_secret(struct cli *cli, struct cli_args *a)
 {
-	const char *t = cli_need_tenant(cli, "device rotate-secret", a->v[T_TENANT].s);
+	const char *t;
 	struct pbx_rows rows;
 	pbx_ctx *ctx;
 	int r;
 
-	if (!t)
-		return CLI_USAGE;
-	if (!(ctx = cli_ctx(cli)))
-		return cli->err.code;
+	if ((r = cli_open_tenant(cli, "device rotate-secret", a->v[T_TENANT].s, &t, &ctx)) != 0)
+		return r;
 	if ((r = pbx_device_rotate_secret(ctx, t, a->argv[0], a->argv[1], &rows, &cli->err)) < 0)
 		return cli_fail(cli, r);
 	return show_secret(cli, "rotate-secret", &rows, true);

@@ -175,6 +175,16 @@ const char *cli_need_tenant(struct cli *cli, const char *path, const char *value
 	return t;
 }
 
+int cli_open_tenant(struct cli *cli, const char *path, const char *value, const char **ret_tenant,
+		    pbx_ctx **ret_ctx)
+{
+	if (!(*ret_tenant = cli_need_tenant(cli, path, value)))
+		return CLI_USAGE;
+	if (!(*ret_ctx = cli_ctx(cli)))
+		return cli->err.code;
+	return 0;
+}
+
 int cli_flag_pair(const char *path, const struct cli_args *a, int on, int off, const char *name)
 {
 	if (a->v[on].set && a->v[off].set) {

@@ -39,43 +39,39 @@ static const struct cli_opt tenant_opts[] = {
 
 static int cmd_policy_create(struct cli *cli, struct cli_args *a)
 {
-	const char *t = cli_need_tenant(cli, "policy create", a->v[O_TENANT].s);
+	const char *t;
 	struct pbx_policy_spec spec = { .name = a->argv[0], .description = a->v[O_DESCRIPTION].s };
 	struct pbx_rows rows;
 	pbx_ctx *ctx;
+	int r;
 
-	if (!t)
-		return CLI_USAGE;
-	if (!(ctx = cli_ctx(cli)))
-		return cli->err.code;
+	if ((r = cli_open_tenant(cli, "policy create", a->v[O_TENANT].s, &t, &ctx)) != 0)
+		return r;
 	return cli_finish_change(cli, pbx_policy_create(ctx, t, &spec, &rows, &cli->err), "create",
 			     true, &rows, NULL);
 }
 
 static int cmd_policy_list(struct cli *cli, struct cli_args *a)
 {
-	const char *t = cli_need_tenant(cli, "policy list", a->v[O_TENANT].s);
+	const char *t;
 	struct pbx_rows rows;
 	pbx_ctx *ctx;
+	int r;
 
-	if (!t)
-		return CLI_USAGE;
-	if (!(ctx = cli_ctx(cli)))
-		return cli->err.code;
+	if ((r = cli_open_tenant(cli, "policy list", a->v[O_TENANT].s, &t, &ctx)) != 0)
+		return r;
 	return show_list(cli, pbx_policy_list(ctx, t, &rows, &cli->err), &rows);
 }
 
 static int cmd_policy_show(struct cli *cli, struct cli_args *a)
 {
-	const char *t = cli_need_tenant(cli, "policy show", a->v[O_TENANT].s);
+	const char *t;
 	struct pbx_rows rows;
 	pbx_ctx *ctx;
 	int r;
 
-	if (!t)
-		return CLI_USAGE;
-	if (!(ctx = cli_ctx(cli)))
-		return cli->err.code;
+	if ((r = cli_open_tenant(cli, "policy show", a->v[O_TENANT].s, &t, &ctx)) != 0)
+		return r;
 	if ((r = pbx_policy_show(ctx, t, a->argv[0], &rows, &cli->err)) < 0)
 		return cli_fail(cli, r);
 	r = cli_show_object(cli, &rows);
@@ -85,17 +81,15 @@ static int cmd_policy_show(struct cli *cli, struct cli_args *a)
 
 static int cmd_policy_update(struct cli *cli, struct cli_args *a)
 {
-	const char *t = cli_need_tenant(cli, "policy update", a->v[O_TENANT].s);
+	const char *t;
 	struct pbx_policy_spec spec = { .name = a->v[O_NAME].s, .description = a->v[O_DESCRIPTION].s };
 	struct pbx_rows rows;
 	bool changed = false;
 	pbx_ctx *ctx;
 	int r;
 
-	if (!t)
-		return CLI_USAGE;
-	if (!(ctx = cli_ctx(cli)))
-		return cli->err.code;
+	if ((r = cli_open_tenant(cli, "policy update", a->v[O_TENANT].s, &t, &ctx)) != 0)
+		return r;
 	r = pbx_policy_update(ctx, t, a->argv[0], &spec, &rows, &changed, &cli->err);
 	return cli_finish_change(cli, r, "update", changed, &rows, NULL);
 }
@@ -108,15 +102,13 @@ static const struct cli_opt delete_opts[] = {
 
 static int cmd_policy_delete(struct cli *cli, struct cli_args *a)
 {
-	const char *t = cli_need_tenant(cli, "policy delete", a->v[D_TENANT].s);
+	const char *t;
 	struct pbx_rows rows;
 	pbx_ctx *ctx;
 	int r;
 
-	if (!t)
-		return CLI_USAGE;
-	if (!(ctx = cli_ctx(cli)))
-		return cli->err.code;
+	if ((r = cli_open_tenant(cli, "policy delete", a->v[D_TENANT].s, &t, &ctx)) != 0)
+		return r;
 	if ((r = pbx_policy_delete(ctx, t, a->argv[0], a->v[D_FORCE].set, &rows, &cli->err)) < 0)
 		return cli_fail(cli, r);
 	r = cli_show_change(cli, "delete", true, NULL);
@@ -126,14 +118,13 @@ static int cmd_policy_delete(struct cli *cli, struct cli_args *a)
 
 static int cmd_policy_rules(struct cli *cli, struct cli_args *a)
 {
-	const char *t = cli_need_tenant(cli, "policy rules", a->v[O_TENANT].s);
+	const char *t;
 	struct pbx_rows rows;
 	pbx_ctx *ctx;
+	int r;
 
-	if (!t)
-		return CLI_USAGE;
-	if (!(ctx = cli_ctx(cli)))
-		return cli->err.code;
+	if ((r = cli_open_tenant(cli, "policy rules", a->v[O_TENANT].s, &t, &ctx)) != 0)
+		return r;
 	return show_list(cli, pbx_policy_rules(ctx, t, a->argv[0], &rows, &cli->err), &rows);
 }
 
@@ -206,15 +197,13 @@ static int cmd_policy_remove_rule(struct cli *cli, struct cli_args *a)
 
 static int cmd_policy_test(struct cli *cli, struct cli_args *a)
 {
-	const char *t = cli_need_tenant(cli, "policy test", a->v[O_TENANT].s);
+	const char *t;
 	struct pbx_rows rows;
 	pbx_ctx *ctx;
 	int r;
 
-	if (!t)
-		return CLI_USAGE;
-	if (!(ctx = cli_ctx(cli)))
-		return cli->err.code;
+	if ((r = cli_open_tenant(cli, "policy test", a->v[O_TENANT].s, &t, &ctx)) != 0)
+		return r;
 	if ((r = pbx_policy_test(ctx, t, a->argv[0], a->argv[1], &rows, &cli->err)) < 0)
 		return cli_fail(cli, r);
 	r = cli_show_object(cli, &rows);
@@ -225,16 +214,14 @@ static int cmd_policy_test(struct cli *cli, struct cli_args *a)
 static int assign(struct cli *cli, const char *path, const char *tenant_opt, const char *policy,
 		  const char *user, const char *action)
 {
-	const char *t = cli_need_tenant(cli, path, tenant_opt);
+	const char *t;
 	struct pbx_rows rows;
 	bool changed = false;
 	pbx_ctx *ctx;
 	int r;
 
-	if (!t)
-		return CLI_USAGE;
-	if (!(ctx = cli_ctx(cli)))
-		return cli->err.code;
+	if ((r = cli_open_tenant(cli, path, tenant_opt, &t, &ctx)) != 0)
+		return r;
 	r = pbx_policy_assign(ctx, t, user, policy, &rows, &changed, &cli->err);
 	return cli_finish_change(cli, r, action, changed, &rows, NULL);
 }
@@ -251,14 +238,13 @@ static int cmd_policy_unassign(struct cli *cli, struct cli_args *a)
 
 static int cmd_policy_users(struct cli *cli, struct cli_args *a)
 {
-	const char *t = cli_need_tenant(cli, "policy users", a->v[O_TENANT].s);
+	const char *t;
 	struct pbx_rows rows;
 	pbx_ctx *ctx;
+	int r;
 
-	if (!t)
-		return CLI_USAGE;
-	if (!(ctx = cli_ctx(cli)))
-		return cli->err.code;
+	if ((r = cli_open_tenant(cli, "policy users", a->v[O_TENANT].s, &t, &ctx)) != 0)
+		return r;
 	return show_list(cli, pbx_policy_users(ctx, t, &rows, &cli->err), &rows);
 }
 

@@ -172,15 +172,13 @@ static const struct cli_opt show_opts[] = {
 
 static int cmd_user_show(struct cli *cli, struct cli_args *a)
 {
-	const char *t = cli_need_tenant(cli, "user show", a->v[S_TENANT].s);
+	const char *t;
 	struct pbx_rows rows;
 	pbx_ctx *ctx;
 	int r;
 
-	if (!t)
-		return CLI_USAGE;
-	if (!(ctx = cli_ctx(cli)))
-		return cli->err.code;
+	if ((r = cli_open_tenant(cli, "user show", a->v[S_TENANT].s, &t, &ctx)) != 0)
+		return r;
 	if ((r = pbx_user_show(ctx, t, a->argv[0], &rows, &cli->err)) < 0)
 		return cli_fail(cli, r);
 	r = cli_show_object(cli, &rows);
@@ -215,16 +213,14 @@ static int cmd_user_update(struct cli *cli, struct cli_args *a)
 static int set_status(struct cli *cli, struct cli_args *a, const char *path, const char *status,
 		      const char *action)
 {
-	const char *t = cli_need_tenant(cli, path, a->v[S_TENANT].s);
+	const char *t;
 	struct pbx_rows rows;
 	bool changed = false;
 	pbx_ctx *ctx;
 	int r;
 
-	if (!t)
-		return CLI_USAGE;
-	if (!(ctx = cli_ctx(cli)))
-		return cli->err.code;
+	if ((r = cli_open_tenant(cli, path, a->v[S_TENANT].s, &t, &ctx)) != 0)
+		return r;
 	/* Separate statements: @changed must be read after the call has set it. */
 	r = pbx_user_set_status(ctx, t, a->argv[0], status, &rows, &changed, &cli->err);
 	return cli_finish_change(cli, r, action, changed, &rows, NULL);
@@ -248,16 +244,14 @@ static const struct cli_opt delete_opts[] = {
 
 static int cmd_user_delete(struct cli *cli, struct cli_args *a)
 {
-	const char *t = cli_need_tenant(cli, "user delete", a->v[D_TENANT].s);
+	const char *t;
 	bool purge = a->v[D_PURGE].set, changed = false;
 	struct pbx_rows rows;
 	pbx_ctx *ctx;
 	int r;
 
-	if (!t)
-		return CLI_USAGE;
-	if (!(ctx = cli_ctx(cli)))
-		return cli->err.code;
+	if ((r = cli_open_tenant(cli, "user delete", a->v[D_TENANT].s, &t, &ctx)) != 0)
+		return r;
 	r = pbx_user_delete(ctx, t, a->argv[0], purge, &rows, &changed, &cli->err);
 	if (r < 0)
 		return cli_fail(cli, r);
@@ -275,16 +269,14 @@ static const struct cli_opt restore_opts[] = {
 
 static int cmd_user_restore(struct cli *cli, struct cli_args *a)
 {
-	const char *t = cli_need_tenant(cli, "user restore", a->v[R_TENANT].s);
+	const char *t;
 	struct pbx_rows rows;
 	bool changed = false;
 	pbx_ctx *ctx;
 	int r;
 
-	if (!t)
-		return CLI_USAGE;
-	if (!(ctx = cli_ctx(cli)))
-		return cli->err.code;
+	if ((r = cli_open_tenant(cli, "user restore", a->v[R_TENANT].s, &t, &ctx)) != 0)
+		return r;
 	r = pbx_user_restore(ctx, t, a->argv[0], a->v[R_EXTENSION].s, &rows, &changed, &cli->err);
 	return cli_finish_change(cli, r, "restore", changed, &rows, NULL);
 }
