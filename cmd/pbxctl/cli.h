@@ -34,6 +34,7 @@ enum cli_arg_kind {
 	CLI_ARG_DID,      /* a DID's E.164 number (complete-external.c) */
 	CLI_ARG_TRUNK,    /* a trunk name */
 	CLI_ARG_POLICY,   /* a policy name of the -t tenant */
+	CLI_ARG_OPERATOR, /* an operator's login (operator.c) */
 };
 
 struct cli_opt {
@@ -109,6 +110,10 @@ extern const size_t cli_n_global_opts;
 /* The nouns, each defined at the end of its own file. */
 extern const struct cli_cmd cmd_tenant, cmd_user, cmd_device, cmd_secrets, cmd_apply, cmd_audit, cmd_db, cmd_help, cmd_complete, cmd_version;
 extern const struct cli_cmd cmd_did, cmd_trunk, cmd_policy;
+extern const struct cli_cmd cmd_operator, cmd_whoami;
+
+/* operator.c: the logins of operators starting with @prefix, for completion. */
+void cli_complete_operators(pbx_ctx *ctx, const char *prefix);
 
 /* complete-external.c: candidates for CLI_ARG_DID, CLI_ARG_TRUNK and CLI_ARG_POLICY (a
  * no-op for other kinds), from the context complete_dynamic() opened. */

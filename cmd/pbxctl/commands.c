@@ -73,6 +73,8 @@ static const struct cli_cmd *const nouns[] = {
 	&cmd_secrets,
 	&cmd_apply,
 	&cmd_audit,
+	&cmd_operator,
+	&cmd_whoami,
 	&cmd_db,
 	&cmd_import,
 	&cmd_export,

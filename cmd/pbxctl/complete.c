@@ -90,6 +90,8 @@ static void complete_dynamic(struct cli *cli, enum cli_arg_kind kind, const char
 		complete_users(ctx, cli->tenant, prefix);
 	} else if (kind == CLI_ARG_DEVICE) {
 		complete_devices(ctx, cli->tenant, user, prefix);
+	} else if (kind == CLI_ARG_OPERATOR && !user) {
+		cli_complete_operators(ctx, prefix);
 	}
 	cli_complete_external(cli, kind, prefix);
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pbx/operator.h"
 #include "pbx-config.h"
 #include "cli.h"
 
@@ -111,10 +112,35 @@ pbx_ctx *cli_ctx(struct cli *cli)
 	return cli->ctx;
 }
 
+/*
+ * A refusal or a miss under row-level security says who the operator is: a row of another
+ * tenant looks exactly like one that does not exist (nothing about it is revealed), so the
+ * message says which operator looked, and which tenant it is limited to.
+ */
+static void explain_scope(struct cli *cli, int code)
+{
+	struct pbx_operator op;
+	char who[200];
+	size_t n = strlen(cli->err.message);
+
+	if ((code != PBX_EPERM && code != PBX_ENOTFOUND) || !cli->ctx ||
+	    strcmp(cli->err.backend, "ami") == 0 || pbx_whoami(cli->ctx, &op) < 0 ||
+	    op.bypass_rls || !strcmp(op.role, "platform_admin"))
+		return;
+	pbx_operator_describe(&op, who, sizeof(who));
+	if (code == PBX_EPERM && !strncmp(cli->err.message, "not allowed for operator ", 25))
+		snprintf(cli->err.message, sizeof(cli->err.message), "not allowed for operator %s",
+			 who);
+	else if (code == PBX_ENOTFOUND && n + 40 < sizeof(cli->err.message))
+		snprintf(cli->err.message + n, sizeof(cli->err.message) - n,
+			 " or is out of reach of operator %s", who);
+}
+
 int cli_fail(struct cli *cli, int code)
 {
 	if (!cli->err.code)
 		cli->err.code = code;
+	explain_scope(cli, code);
 	cli_render_error(stderr, &cli->out, &cli->err, cli_exit_status(code), cli->verbosity > 0);
 	return code;
 }

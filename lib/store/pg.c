@@ -97,7 +97,7 @@ int pbx_pg_error(PGconn *pg, const PGresult *res, const char *object, pbx_error 
 	const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
-	char where[300];
+	char where[300], denied[160];
 	int code = PBX_ERROR;
 	const char *msg = "the database refused the change";
 
@@ -117,8 +117,10 @@ int pbx_pg_error(PGconn *pg, const PGresult *res, const char *object, pbx_error 
 			code = PBX_EINVALID;
 			msg = "a value is out of the allowed range";
 		} else if (!strcmp(st, "42501")) {
+			/* A table privilege or a row-level security policy of migration 0007. */
 			code = PBX_EPERM;
-			msg = "permission denied";
+			snprintf(denied, sizeof(denied), "not allowed for operator %s", PQuser(pg));
+			msg = denied;
 		} else if (!strcmp(st, "55P03")) {
 			code = PBX_EBUSY;
 			msg = "is locked by another operation; try again";

@@ -295,20 +295,28 @@ int pbx_tenant_update(pbx_ctx *ctx, const char *tenant, const struct pbx_tenant_
 	}
 	p[0] = id;
 	p[1] = spec->name;
-	p[2] = spec->extensions ? smin : NULL;
-	p[3] = spec->extensions ? smax : NULL;
-	p[4] = spec->default_inbound;
-	p[5] = spec->default_policy;
+	p[2] = spec->default_inbound;
+	p[3] = spec->default_policy;
+	/* The range apart: a tenant admin may change the other columns, not the range
+	 * (migration 0007 grants it no privilege on ext_min and ext_max). */
+	if (spec->extensions &&
+	    (r = pbx_pg_exec(pg,
+		"UPDATE tenants SET ext_min = $2::int, ext_max = $3::int, "
+		"ext_next = greatest($2::int, least(ext_next, $3::int + 1)) "
+		"WHERE id = $1::bigint", 3, (const char *const[]){ id, smin, smax }, object,
+		err)) < 0) {
+		if (r == PBX_EPERM)
+			snprintf(err->field, sizeof(err->field), "extensions");
+		goto fail;
+	}
 	r = pbx_pg_exec(pg,
 		"UPDATE tenants SET display_name = coalesce($2, display_name), "
-		"ext_min = coalesce($3::int, ext_min), ext_max = coalesce($4::int, ext_max), "
-		"ext_next = greatest(coalesce($3::int, ext_min), least(ext_next, coalesce($4::int, ext_max) + 1)), "
-		"default_inbound = CASE WHEN $5::text IS NULL THEN default_inbound "
-		"WHEN $5 = '' THEN NULL ELSE $5 END, "
-		"default_policy_id = CASE WHEN $6::text IS NULL THEN default_policy_id "
-		"WHEN $6 = '' THEN NULL ELSE (SELECT p.id FROM policies p "
-		"WHERE p.tenant_id = $1::bigint AND p.name = $6) END, updated_at = now() "
-		"WHERE id = $1::bigint", 6, p, object, err);
+		"default_inbound = CASE WHEN $3::text IS NULL THEN default_inbound "
+		"WHEN $3 = '' THEN NULL ELSE $3 END, "
+		"default_policy_id = CASE WHEN $4::text IS NULL THEN default_policy_id "
+		"WHEN $4 = '' THEN NULL ELSE (SELECT p.id FROM policies p "
+		"WHERE p.tenant_id = $1::bigint AND p.name = $4) END, updated_at = now() "
+		"WHERE id = $1::bigint", 4, p, object, err);
 	if (r < 0)
 		goto fail;
 	{

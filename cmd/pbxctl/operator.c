@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pbxctl operator: add, list, show, set-role, remove (which PostgreSQL logins may use
+ * pbxctl, and as what); and pbxctl whoami.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "pbx/operator.h"
+#include "cli.h"
+
+static const char *const role_values[] = { "platform_admin", "tenant_admin", "support",
+					    "end_user", NULL };
+
+enum { ADD_ROLE, ADD_TENANT, ADD_USER, ADD_CREATE_LOGIN };
+static const struct cli_opt add_opts[] = {
+	[ADD_ROLE] = { "role", 0, "ROLE", "platform_admin, tenant_admin, support or end_user", CLI_OPT_ENUM, role_values, 0 },
+	[ADD_TENANT] = { "tenant", 0, "SLUG", "the tenant of a tenant_admin or end_user; limits a support operator to it (default: -t)", CLI_OPT_STRING, NULL, CLI_ARG_TENANT },
+	[ADD_USER] = { "user", 0, "USER", "the user an end_user is (username or id in --tenant)", CLI_OPT_STRING, NULL, CLI_ARG_USER },
+	[ADD_CREATE_LOGIN] = { "create-login", 0, NULL, "also create the PostgreSQL login role, without a password (peer or certificate authentication)", CLI_OPT_FLAG, NULL, 0 },
+};
+
+/* -t fills --tenant only for roles that have a tenant: a platform admin never has one. */
+static const char *role_tenant(struct cli *cli, const char *role, const char *value)
+{
+	if (value || !role || !strcmp(role, "platform_admin") || !strcmp(role, "support"))
+		return value;
+	return cli_tenant(cli, NULL);
+}
+
+static int cmd_operator_add(struct cli *cli, struct cli_args *a)
+{
+	struct pbx_operator_spec spec = {
+		.login = a->argv[0],
+		.role = a->v[ADD_ROLE].s,
+		.tenant = role_tenant(cli, a->v[ADD_ROLE].s, a->v[ADD_TENANT].s),
+		.user = a->v[ADD_USER].s,
+		.create_login = a->v[ADD_CREATE_LOGIN].set,
+	};
+	struct pbx_rows rows;
+	pbx_ctx *ctx;
+	int r;
+
+	if (!spec.role) {
+		cli_usage_error("operator add", NULL, "a role is required: --role ROLE");
+		return CLI_USAGE;
+	}
+	if ((r = pbx_operator_check(&spec, &cli->err)) < 0)
+		return cli_fail(cli, r);
+	if (!(ctx = cli_ctx(cli)))
+		return cli->err.code;
+	return cli_finish_change(cli, pbx_operator_add(ctx, &spec, &rows, &cli->err), "create",
+				 true, &rows, NULL);
+}
+
+enum { LIST_ROLE };
+static const struct cli_opt list_opts[] = {
+	[LIST_ROLE] = { "role", 0, "ROLE", "only operators with this role", CLI_OPT_ENUM, role_values, 0 },
+};
+
+static int cmd_operator_list(struct cli *cli, struct cli_args *a)
+{
+	struct pbx_rows rows;
+	pbx_ctx *ctx = cli_ctx(cli);
+	int r;
+
+	if (!ctx)
+		return cli->err.code;
+	if ((r = pbx_operator_list(ctx, a->v[LIST_ROLE].s, &rows, &cli->err)) < 0)
+		return cli_fail(cli, r);
+	r = cli_show_list(cli, &rows);
+	pbx_rows_free(&rows);
+	return r;
+}
+
+static int cmd_operator_show(struct cli *cli, struct cli_args *a)
+{
+	struct pbx_rows rows;
+	pbx_ctx *ctx = cli_ctx(cli);
+	int r;
+
+	if (!ctx)
+		return cli->err.code;
+	if ((r = pbx_operator_show(ctx, a->argv[0], &rows, &cli->err)) < 0)
+		return cli_fail(cli, r);
+	r = cli_show_object(cli, &rows);
+	pbx_rows_free(&rows);
+	return r;
+}
+
+enum { SET_TENANT, SET_USER };
+static const struct cli_opt set_role_opts[] = {
+	[SET_TENANT] = { "tenant", 0, "SLUG", "the tenant of a tenant_admin or end_user; limits a support operator to it (default: -t)", CLI_OPT_STRING, NULL, CLI_ARG_TENANT },
+	[SET_USER] = { "user", 0, "USER", "the user an end_user is (username or id in --tenant)", CLI_OPT_STRING, NULL, CLI_ARG_USER },
+};
+
+static int cmd_operator_set_role(struct cli *cli, struct cli_args *a)
+{
+	struct pbx_operator_spec spec = {
+		.login = a->argv[0],
+		.role = a->argv[1],
+		.tenant = role_tenant(cli, a->argv[1], a->v[SET_TENANT].s),
+		.user = a->v[SET_USER].s,
+	};
+	struct pbx_rows rows;
+	bool changed = false;
+	pbx_ctx *ctx;
+	int r;
+
+	if ((r = pbx_operator_check(&spec, &cli->err)) < 0)
+		return cli_fail(cli, r);
+	if (!(ctx = cli_ctx(cli)))
+		return cli->err.code;
+	r = pbx_operator_set_role(ctx, &spec, &rows, &changed, &cli->err);
+	return cli_finish_change(cli, r, "update", changed, &rows, NULL);
+}
+
+static int cmd_operator_remove(struct cli *cli, struct cli_args *a)
+{
+	struct pbx_rows rows;
+	pbx_ctx *ctx = cli_ctx(cli);
+
+	if (!ctx)
+		return cli->err.code;
+	return cli_finish_change(cli, pbx_operator_remove(ctx, a->argv[0], &rows, &cli->err),
+				 "delete", true, &rows, NULL);
+}
+
+void cli_complete_operators(pbx_ctx *ctx, const char *prefix)
+{
+	struct pbx_rows rows;
+	pbx_error err;
+
+	if (pbx_operator_list(ctx, NULL, &rows, &err) < 0)
+		return;
+	for (size_t i = 0; i < rows.n_rows; i++) {
+		const char *l = pbx_rows_get(&rows, i, "login");
+
+		if (l && !strncmp(l, prefix, strlen(prefix)))
+			printf("%s\t%s\n", l, pbx_rows_get(&rows, i, "role"));
+	}
+	pbx_rows_free(&rows);
+}
+
+static const char *const list_aliases[] = { "ls", NULL };
+static const char *const remove_aliases[] = { "rm", NULL };
+
+static const struct cli_cmd operator_verbs[] = {
+	{ .name = "add", .summary = "map a PostgreSQL login to a pbxctl role (platform_admin only)",
+	  .synopsis = "operator add LOGIN --role ROLE [--tenant SLUG] [--user USER] [--create-login]",
+	  .opts = CLI_OPTS(add_opts), .run = cmd_operator_add, .min_args = 1, .max_args = 1,
+	  .flags = CMD_PG | CMD_WRITES },
+	{ .name = "list", .aliases = list_aliases, .summary = "list operators",
+	  .synopsis = "operator list [--role ROLE]", .opts = CLI_OPTS(list_opts),
+	  .run = cmd_operator_list, .max_args = 0, .flags = CMD_PG | CMD_DEFAULT },
+	{ .name = "show", .summary = "show one operator", .synopsis = "operator show LOGIN",
+	  .run = cmd_operator_show, .min_args = 1, .max_args = 1, .flags = CMD_PG,
+	  .args = CLI_ARG_OPERATOR },
+	{ .name = "set-role", .summary = "change an operator's role, tenant or user (platform_admin only)",
+	  .synopsis = "operator set-role LOGIN ROLE [--tenant SLUG] [--user USER]",
+	  .opts = CLI_OPTS(set_role_opts), .run = cmd_operator_set_role, .min_args = 2,
+	  .max_args = 2, .flags = CMD_PG | CMD_WRITES, .args = CLI_ARG_OPERATOR },
+	{ .name = "remove", .aliases = remove_aliases, .summary = "unmap a login; the login role itself stays (platform_admin only)",
+	  .synopsis = "operator remove LOGIN", .run = cmd_operator_remove, .min_args = 1,
+	  .max_args = 1, .flags = CMD_PG | CMD_WRITES, .args = CLI_ARG_OPERATOR },
+};
+
+const struct cli_cmd cmd_operator = {
+	.name = "operator",
+	.summary = "manage who may use pbxctl, and as what role",
+	.subs = CLI_SUBS(operator_verbs),
+	.max_args = -1,
+};
+
+static int cmd_whoami_run(struct cli *cli, struct cli_args *a)
+{
+	struct pbx_operator op;
+	struct pbx_rows rows;
+	pbx_ctx *ctx = cli_ctx(cli);
+	int r;
+
+	if (!ctx)
+		return cli->err.code;
+	if ((r = pbx_operator_whoami(ctx, &op, &cli->err)) < 0 ||
+	    (r = pbx_operator_whoami_rows(&op, &rows, &cli->err)) < 0)
+		return cli_fail(cli, r);
+	r = cli_show_object(cli, &rows);
+	pbx_rows_free(&rows);
+	return r;
+}
+
+const struct cli_cmd cmd_whoami = {
+	.name = "whoami",
+	.summary = "show the PostgreSQL login this connection uses and its pbxctl role",
+	.synopsis = "whoami",
+	.run = cmd_whoami_run,
+	.max_args = 0,
+	.flags = CMD_PG,
+};
