@@ -123,8 +123,10 @@ static void explain_scope(struct cli *cli, int code)
 	char who[200];
 	size_t n = strlen(cli->err.message);
 
-	if ((code != PBX_EPERM && code != PBX_ENOTFOUND) || !cli->ctx ||
-	    strcmp(cli->err.backend, "ami") == 0 || pbx_whoami(cli->ctx, &op) < 0 ||
+	/* Files (key, config, import) are not rows: their misses say nothing of the operator. */
+	if ((code != PBX_EPERM && code != PBX_ENOTFOUND) || !cli->ctx || cli->err.file[0] ||
+	    strstr(cli->err.message, "file") || strcmp(cli->err.backend, "ami") == 0 ||
+	    strcmp(cli->err.backend, "mariadb") == 0 || pbx_whoami(cli->ctx, &op) < 0 ||
 	    op.bypass_rls || !strcmp(op.role, "platform_admin"))
 		return;
 	pbx_operator_describe(&op, who, sizeof(who));

@@ -109,6 +109,28 @@ int pbx_store_bulk_copy(PGconn *pg, const char *sql, const struct pbx_store_bulk
 	return pbx_store_bulk_copy_cols(pg, sql, batch, NULL, batch->n_cols, object, err);
 }
 
+int pbx_store_bulk_copy_into(PGconn *pg, const struct pbx_store_bulk_target *t,
+			     const struct pbx_store_bulk_batch *batch, const int *cols, size_t n_cols,
+			     const char *object, pbx_error *err)
+{
+	PGresult *res = pbx_pg_query(pg, "SELECT row_security_active($1)", 1,
+				     (const char *const[]){ t->table }, object, err);
+	bool rls;
+	int r;
+
+	if (!res)
+		return err->code;
+	rls = !strcmp(PQgetvalue(res, 0, 0), "t");
+	PQclear(res);
+	if (!rls)
+		return pbx_store_bulk_copy_cols(pg, t->copy, batch, cols, n_cols, object, err);
+	if ((r = pbx_pg_exec(pg, t->stage[0], 0, NULL, object, err)) < 0 ||
+	    (r = pbx_store_bulk_copy_cols(pg, t->stage[1], batch, cols, n_cols, object, err)) < 0 ||
+	    (r = pbx_pg_exec(pg, t->stage[2], 0, NULL, object, err)) < 0)
+		return r;
+	return pbx_pg_exec(pg, t->stage[3], 0, NULL, object, err);
+}
+
 int pbx_store_bulk_ids(PGconn *pg, const char *table, size_t n, char (**ret)[24], pbx_error *err)
 {
 	char count[24];
@@ -142,8 +164,8 @@ static int audit_block(PGconn *pg, size_t n, long long *ret_first, pbx_error *er
 	PGresult *res;
 
 	snprintf(count, sizeof(count), "%zu", n);
-	if (!(res = pbx_pg_query(pg, "SELECT setval('audit_log_id_seq', nextval('audit_log_id_seq') "
-				 "+ $1::bigint - 1) - $1::bigint + 1", 1, p, "audit log", err)))
+	/* audit_reserve_ids() of migration 0007: operators may not set the sequence. */
+	if (!(res = pbx_pg_query(pg, "SELECT audit_reserve_ids($1::bigint)", 1, p, "audit log", err)))
 		return err->code;
 	*ret_first = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
@@ -389,10 +411,13 @@ static void canonical(struct pbx_store_bulk_buf *b, const char *const v[A_N])
 int pbx_store_bulk_audit_finish(PGconn *pg, struct pbx_store_bulk_audit *a, size_t *ret_rows,
 				pbx_error *err)
 {
-	struct pbx_store_bulk_batch batch = { .n_cols = A_N + 1 };
+	static const struct pbx_store_bulk_target audit_log = BULK_TARGET("audit_log",
+		"(id, at, actor, source, tenant, action, entity, entity_id, before, after, "
+		"prev_hash, hash, actor_role)");
+	struct pbx_store_bulk_batch batch = { .n_cols = A_N + 2 };
 	struct pbx_store_bulk_buf text = { .p = NULL };
 	struct entry *order = NULL;
-	char prev[65], first_prev[65], (*hashes)[65] = NULL, (*idbufs)[24] = NULL;
+	char prev[65], first_prev[65], (*hashes)[65] = NULL, (*idbufs)[24] = NULL, role[32];
 	PGresult *res = NULL;
 	size_t n = 0, ns;
 	int r;
@@ -402,10 +427,13 @@ int pbx_store_bulk_audit_finish(PGconn *pg, struct pbx_store_bulk_audit *a, size
 			"audit log", err);
 	if (r < 0)
 		return r;
-	if (!(res = pbx_pg_query(pg, "SELECT coalesce((SELECT hash FROM audit_log ORDER BY id DESC "
-				 "LIMIT 1), repeat('0', 64))", 0, NULL, "audit log", err)))
+	/* The head of the whole chain, which row-level security may hide from the operator,
+	 * and the operator's role, which every row records as audit_append()'s do. */
+	if (!(res = pbx_pg_query(pg, "SELECT audit_head(), pbx_operator_role()", 0, NULL,
+				 "audit log", err)))
 		return err->code;
 	snprintf(prev, sizeof(prev), "%s", PQgetvalue(res, 0, 0));
+	snprintf(role, sizeof(role), "%s", PQgetvalue(res, 0, 1));
 	memcpy(first_prev, prev, sizeof(prev));
 	PQclear(res);
 	/* Unsorted: a sort of these wide rows would spill; they are ordered by id below. */
@@ -450,13 +478,12 @@ int pbx_store_bulk_audit_finish(PGconn *pg, struct pbx_store_bulk_audit *a, size
 			if (c != A_MICROS)
 				*row++ = v[c];
 		*row++ = k ? hashes[k - 1] : first_prev;
-		*row = hashes[k];
+		*row++ = hashes[k];
+		*row = *role ? role : NULL;
 		memcpy(prev, hashes[k], sizeof(prev));
 	}
 	batch.n_rows = n;
-	r = pbx_store_bulk_copy(pg, "COPY audit_log (id, at, actor, source, tenant, action, entity, "
-				"entity_id, before, after, prev_hash, hash) FROM STDIN", &batch,
-				"audit log", err);
+	r = pbx_store_bulk_copy_into(pg, &audit_log, &batch, NULL, batch.n_cols, "audit log", err);
 	if (r == 0 && ret_rows)
 		*ret_rows = n;
 done:

@@ -102,22 +102,42 @@ static char *slurp(int fd)
 	return buf;
 }
 
-int testenv_run(char **ret_out, char **ret_err, const char *arg, ...)
+const char *testenv_config_file_as(const char *login)
+{
+	static char path[256];
+	const char *base = testenv_config_file();
+	char url[1024];
+	FILE *in, *f;
+	char line[1024];
+
+	snprintf(path, sizeof(path), "%.200s.%s", base, login);
+	snprintf(url, sizeof(url), "%s user=%s", need("PBXCTL_TEST_DATABASE_URL"), login);
+	cr_assert_not_null(in = fopen(base, "r"));
+	cr_assert_not_null(f = fopen(path, "w"));
+	while (fgets(line, sizeof(line), in)) {
+		if (!strncmp(line, "  url: ", 7))
+			fprintf(f, "  url: \"%s\"\n", url);
+		else
+			fputs(line, f);
+	}
+	fclose(in);
+	fclose(f);
+	return path;
+}
+
+static int run_v(const char *config, char **ret_out, char **ret_err, const char *arg, va_list ap)
 {
 	const char *bin = need("PBXCTL_BIN");
 	const char *argv[64];
 	int outp[2], errp[2], status, n = 0;
 	char *out, *errs;
-	va_list ap;
 	pid_t pid;
 
 	argv[n++] = bin;
 	argv[n++] = "-c";
-	argv[n++] = testenv_config_file();
-	va_start(ap, arg);
+	argv[n++] = config;
 	for (const char *a = arg; a && n < 63; a = va_arg(ap, const char *))
 		argv[n++] = a;
-	va_end(ap);
 	argv[n] = NULL;
 	cr_assert_eq(pipe(outp), 0);
 	cr_assert_eq(pipe(errp), 0);
@@ -150,4 +170,28 @@ int testenv_run(char **ret_out, char **ret_err, const char *arg, ...)
 	else
 		free(errs);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int testenv_run(char **ret_out, char **ret_err, const char *arg, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, arg);
+	r = run_v(testenv_config_file(), ret_out, ret_err, arg, ap);
+	va_end(ap);
+	return r;
+}
+
+int testenv_run_as(const char *login, char **ret_out, char **ret_err, const char *arg, ...)
+{
+	char config[256];
+	va_list ap;
+	int r;
+
+	snprintf(config, sizeof(config), "%s", testenv_config_file_as(login));
+	va_start(ap, arg);
+	r = run_v(config, ret_out, ret_err, arg, ap);
+	va_end(ap);
+	return r;
 }

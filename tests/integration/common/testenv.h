@@ -32,4 +32,9 @@ const char *testenv_config_file(void);
  */
 int testenv_run(char **ret_out, char **ret_err, const char *arg, ...);
 
+/* The same config file with the database URL's user set to @login (a path in a static
+ * buffer), and testenv_run as that login: how the role tests connect as an operator. */
+const char *testenv_config_file_as(const char *login);
+int testenv_run_as(const char *login, char **ret_out, char **ret_err, const char *arg, ...);
+
 #endif
