@@ -8,9 +8,12 @@
  * Prints the wall time of each in total, per user (with its two devices) and per call.
  * Needs PostgreSQL: the database comes from $PBXCTL_DATABASE_URL (scripts/services writes
  * it) and is migrated; a throw-away tenant and key file are made for the run, and the
- * tenants are removed afterwards (not timed). See bench/README.md for figures.
+ * tenants are removed afterwards (not timed). With --tenant-admin LOGIN the same calls run
+ * as LOGIN, mapped (and if need be created) as the tenant_admin of the tenant being filled,
+ * so that row-level security (migration 0007) applies to every statement; the owner still
+ * creates and removes the tenants. See bench/README.md for figures.
  *
- * Usage: bench-users [N]
+ * Usage: bench-users [N] [--tenant-admin LOGIN]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +25,7 @@
 #include "pbx/config.h"
 #include "pbx/db.h"
 #include "pbx/device.h"
+#include "pbx/operator.h"
 #include "pbx/pbx.h"
 #include "pbx/secret.h"
 #include "pbx/tenant.h"
@@ -35,6 +39,26 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Map @login as the tenant_admin of @tenant, creating the login the first time. */
+static int map_tenant_admin(pbx_ctx *ctx, const char *login, const char *tenant, pbx_error *err)
+{
+	struct pbx_operator_spec op = { .login = login, .role = "tenant_admin", .tenant = tenant };
+	struct pbx_rows rows;
+	bool changed;
+	int r = pbx_operator_set_role(ctx, &op, &rows, &changed, err);
+
+	if (r == PBX_ENOTFOUND) {
+		r = pbx_operator_add(ctx, &op, &rows, err);
+		if (r == PBX_ENOTFOUND) {
+			op.create_login = true;
+			r = pbx_operator_add(ctx, &op, &rows, err);
+		}
+	}
+	if (r == 0)
+		pbx_rows_free(&rows);
+	return r;
+}
+
 static int fail(const char *what, const pbx_error *err)
 {
 	fprintf(stderr, "bench-users: %s: %s%s%s\n", what, err->message,
@@ -46,17 +70,19 @@ int main(int argc, char **argv)
 {
 	static const char *const labels[] = { "Desk Phone", "Mobile" };
 	struct pbx_tenant_spec tspec = { .extensions = "10000-99999" };
-	char dir[] = "/tmp/pbxctl-bench-XXXXXX", key[64], slug[32], name[32];
+	char dir[] = "/tmp/pbxctl-bench-XXXXXX", key[64], slug[32], name[32], bslug[40];
 	const char *url = getenv("PBXCTL_DATABASE_URL");
 	long n = argc > 1 ? strtol(argv[1], NULL, 10) : 1000;
+	const char *ta = argc == 4 && !strcmp(argv[2], "--tenant-admin") ? argv[3] : NULL;
 	pbx_error err = PBX_ERROR_INIT;
-	struct pbx_config cfg;
+	struct pbx_config cfg, ta_cfg;
 	struct pbx_rows rows;
 	double t0, t1, t2;
-	pbx_ctx *ctx;
+	pbx_ctx *ctx, *wctx;
 
-	if (!url || n < 1 || n > 40000) {
-		fprintf(stderr, "usage: PBXCTL_DATABASE_URL=... bench-users [N (1-40000)]\n");
+	if (!url || n < 1 || n > 40000 || (argc > 2 && !ta)) {
+		fprintf(stderr, "usage: PBXCTL_DATABASE_URL=... bench-users [N (1-40000)] "
+			"[--tenant-admin LOGIN]\n");
 		return 2;
 	}
 	if (pbx_config_defaults(&cfg, &err) < 0)
@@ -82,6 +108,30 @@ int main(int argc, char **argv)
 	if (pbx_tenant_create(ctx, &tspec, &rows, &err) < 0)
 		return fail("tenant", &err);
 	pbx_rows_free(&rows);
+	/* The bulk import's tenant exists beforehand in both modes (a tenant admin cannot
+	 * create one). */
+	snprintf(bslug, sizeof(bslug), "%.16s-b", slug);
+	tspec.slug = bslug;
+	if (pbx_tenant_create(ctx, &tspec, &rows, &err) < 0)
+		return fail("tenant", &err);
+	pbx_rows_free(&rows);
+	wctx = ctx;
+	if (ta) {
+		char ta_url[1024];
+
+		if (map_tenant_admin(ctx, ta, slug, &err) < 0)
+			return fail("operator", &err);
+		if (pbx_config_defaults(&ta_cfg, &err) < 0)
+			return fail("config", &err);
+		snprintf(ta_url, sizeof(ta_url), "%s user=%s", url, ta);
+		free(ta_cfg.database_url);
+		ta_cfg.database_url = strdup(ta_url);
+		free(ta_cfg.key_file);
+		ta_cfg.key_file = strdup(key);
+		if (pbx_ctx_new(&ta_cfg, &wctx, &err) < 0)
+			return fail("context", &err);
+		printf("as %s, tenant_admin of the tenant (row-level security applies)\n", ta);
+	}
 
 	t0 = now();
 	for (long i = 0; i < n; i++) {
@@ -89,14 +139,14 @@ int main(int argc, char **argv)
 
 		snprintf(name, sizeof(name), "user%05ld", i);
 		u.username = name;
-		if (pbx_user_create(ctx, slug, &u, &rows, &err) < 0)
+		if (pbx_user_create(wctx, slug, &u, &rows, &err) < 0)
 			return fail(name, &err);
 		pbx_rows_free(&rows);
 		for (size_t d = 0; d < 2; d++) {
 			struct pbx_device_spec s = PBX_DEVICE_SPEC_INIT;
 
 			s.label = labels[d];
-			if (pbx_device_create(ctx, slug, name, &s, &rows, &err) < 0)
+			if (pbx_device_create(wctx, slug, name, &s, &rows, &err) < 0)
 				return fail(labels[d], &err);
 			pbx_device_rows_free(&rows);
 		}
@@ -116,7 +166,7 @@ int main(int argc, char **argv)
 		u.username = name;
 		s[0].label = labels[0];
 		s[1].label = labels[1];
-		if (pbx_user_create_with_devices(ctx, slug, &u, s, 2, &rows, &devs, &err) < 0)
+		if (pbx_user_create_with_devices(wctx, slug, &u, s, 2, &rows, &devs, &err) < 0)
 			return fail(name, &err);
 		pbx_rows_free(&rows);
 		pbx_device_rows_free(&devs);
@@ -128,7 +178,6 @@ int main(int argc, char **argv)
 	/* The library's bulk path: the same users and devices as one declarative document,
 	 * written in one transaction (what `pbxctl import` does). */
 	{
-		char bslug[40];
 		char *text = NULL;
 		size_t len = 0;
 		FILE *mem = open_memstream(&text, &len);
@@ -138,7 +187,8 @@ int main(int argc, char **argv)
 		struct pbx_rows sum, changes;
 		bool changed;
 
-		snprintf(bslug, sizeof(bslug), "%.16s-b", slug);
+		if (ta && map_tenant_admin(ctx, ta, bslug, &err) < 0)
+			return fail("operator", &err);
 		fprintf(mem, "version: 1\ntenants:\n  - slug: %s\n    extensions: 10000-99999\n"
 			     "    users:\n", bslug);
 		for (long i = 0; i < n; i++)
@@ -149,7 +199,7 @@ int main(int argc, char **argv)
 		t0 = now();
 		mem = fmemopen(text, len, "r");
 		if (pbx_bulk_parse("bench", mem, &doc, &diag, &err) < 0 ||
-		    pbx_bulk_import(ctx, doc, &bo, &sum, &changes, &changed, &diag, &err) < 0)
+		    pbx_bulk_import(wctx, doc, &bo, &sum, &changes, &changed, &diag, &err) < 0)
 			return fail(diag.n ? diag.items[0].message : "bulk", &err);
 		t2 = now();
 		fclose(mem);
@@ -169,6 +219,10 @@ int main(int argc, char **argv)
 		return fail("cleanup", &err);
 	t2 = now();
 	printf("cleanup (tenant delete --force, not part of the figure): %.3f s\n", t2 - t1);
+	if (ta) {
+		pbx_ctx_free(wctx);
+		pbx_config_free(&ta_cfg);
+	}
 	pbx_ctx_free(ctx);
 	pbx_config_free(&cfg);
 	unlink(key);

@@ -134,6 +134,37 @@ class Bench:
                   % (a.pins, t_pins, rss3, os.cpu_count() or 1))
             print('the same file again (verify):   %7.3f s' % t_pins2)
 
+    def tenant_admin(self):
+        """The same import of one tenant's users, as the owner and as its tenant admin."""
+        a = self.a
+        login = 'bench_tenant_admin'
+        path = self.generate('one.yaml', '--tenants', '1', '--users', str(a.users),
+                             '--devices', str(a.devices))
+        empty = self.generate('empty.yaml', '--tenants', '1', '--users', '0')
+        print('tenant admin: 1 tenant x %d users x %d devices, imported by the owner and by '
+              'a tenant_admin (row-level security), each into a new database holding the '
+              'tenant' % (a.users, a.devices))
+        times = {}
+        for who, db in (('owner', 'bench_import_o'), ('tenant_admin', 'bench_import_t')):
+            url, conf = self.fresh_db(db)
+            self.pbxctl(conf, 'import', empty)
+            if who == 'tenant_admin':
+                exists = psql(url, '-Atc', "SELECT 1 FROM pg_roles WHERE rolname = '%s'"
+                              % login).stdout.strip()
+                args = ['operator', 'add', login, '--role', 'tenant_admin', '--tenant',
+                        'bench-0']
+                self.pbxctl(conf, *(args + ([] if exists else ['--create-login'])))
+                ta_conf = conf + '.ta'
+                with open(conf) as f, open(ta_conf, 'w') as g:
+                    g.write(f.read().replace(url, url + ' user=' + login))
+                conf = ta_conf
+            times[who], _ = run_measured([a.pbxctl, '-q', '-c', conf, 'import', path,
+                                          '--secrets-out', os.path.join(self.dir, who + '.sec')],
+                                         self.env)
+            print('import as %-13s %7.3f s' % (who + ':', times[who]))
+        print('tenant_admin / owner:           %7.2f     (goal: at most 1.20)'
+              % (times['tenant_admin'] / times['owner']))
+
     def cleanup(self):
         if not self.a.keep:
             for name in self.dbs:
@@ -153,12 +184,18 @@ def main():
     ap.add_argument('--devices', type=int, default=2, help='per user')
     ap.add_argument('--pins', type=int, default=0, help='also import this many users with PINs')
     ap.add_argument('--keep', action='store_true', help='keep the databases and files')
+    ap.add_argument('--tenant-admin', action='store_true',
+                    help='instead: one tenant of --users users, imported by the owner and by '
+                    'a tenant_admin under row-level security')
     a = ap.parse_args()
     if not os.access(a.pbxctl, os.X_OK):
         sys.exit('bench: %s is not an executable; give --pbxctl' % a.pbxctl)
     b = Bench(a)
     try:
-        b.run()
+        if a.tenant_admin:
+            b.tenant_admin()
+        else:
+            b.run()
     finally:
         b.cleanup()
 
