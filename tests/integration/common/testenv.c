@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+extern char **environ;
+
 #include "pbx/db.h"
 #include "testenv.h"
 
@@ -102,22 +104,36 @@ static char *slurp(int fd)
 	return buf;
 }
 
-int testenv_run(char **ret_out, char **ret_err, const char *arg, ...)
+/* Drop every PBXCTL_* override, so only the config file speaks. */
+static void clean_env(void)
 {
-	const char *bin = need("PBXCTL_BIN");
+	for (char **e = environ; *e;) {
+		if (!strncmp(*e, "PBXCTL_", 7)) {
+			char name[128];
+
+			snprintf(name, sizeof(name), "%.*s", (int)strcspn(*e, "="), *e);
+			unsetenv(name);
+		} else {
+			e++;
+		}
+	}
+}
+
+static int vrun(const char *conf, const char *env, char **ret_out, char **ret_err,
+		const char *arg, va_list ap)
+{
+	static char bin[4096];
 	const char *argv[64];
 	int outp[2], errp[2], status, n = 0;
 	char *out, *errs;
-	va_list ap;
 	pid_t pid;
 
+	snprintf(bin, sizeof(bin), "%s", need("PBXCTL_BIN"));
 	argv[n++] = bin;
 	argv[n++] = "-c";
-	argv[n++] = testenv_config_file();
-	va_start(ap, arg);
+	argv[n++] = conf;
 	for (const char *a = arg; a && n < 63; a = va_arg(ap, const char *))
 		argv[n++] = a;
-	va_end(ap);
 	argv[n] = NULL;
 	cr_assert_eq(pipe(outp), 0);
 	cr_assert_eq(pipe(errp), 0);
@@ -129,6 +145,10 @@ int testenv_run(char **ret_out, char **ret_err, const char *arg, ...)
 		close(errp[0]);
 		unsetenv("PBXCTL_CONFIG");
 		unsetenv("PBXCTL_TENANT");
+		if (conf != testenv_config_file())
+			clean_env();
+		if (env)
+			putenv((char *)env);
 		setenv("NO_COLOR", "1", 1);
 		execv(bin, (char *const *)argv);
 		_exit(127);
@@ -150,4 +170,27 @@ int testenv_run(char **ret_out, char **ret_err, const char *arg, ...)
 	else
 		free(errs);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int testenv_run(char **ret_out, char **ret_err, const char *arg, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, arg);
+	r = vrun(testenv_config_file(), NULL, ret_out, ret_err, arg, ap);
+	va_end(ap);
+	return r;
+}
+
+int testenv_run_conf(const char *conf, const char *env, char **ret_out, char **ret_err,
+		     const char *arg, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, arg);
+	r = vrun(conf, env, ret_out, ret_err, arg, ap);
+	va_end(ap);
+	return r;
 }

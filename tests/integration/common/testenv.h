@@ -32,4 +32,11 @@ const char *testenv_config_file(void);
  */
 int testenv_run(char **ret_out, char **ret_err, const char *arg, ...);
 
+/*
+ * The same with the config file @conf, no PBXCTL_* variable of the test's environment
+ * (only the file speaks), and @env ("NAME=value", or NULL) added.
+ */
+int testenv_run_conf(const char *conf, const char *env, char **ret_out, char **ret_err,
+		     const char *arg, ...);
+
 #endif
