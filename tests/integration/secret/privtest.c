@@ -33,25 +33,26 @@ const char *pt_path(const struct privtest *pt, const char *name)
 	return buf[k];
 }
 
-static void write_conf(const struct privtest *pt, const char *path, const char *key, bool ami)
+static void write_conf(const struct privtest *pt, const char *path, const char *key, bool ami,
+		       const char *dialplan)
 {
 	FILE *f = fopen(path, "w");
 
 	cr_assert_not_null(f);
 	fprintf(f, "database:\n  url: \"%s\"\nrealtime:\n  socket: \"%s\"\n  user: \"%s\"\n"
-		   "  password: \"%s\"\n  database: \"%s\"\nasterisk:\n  config_dir: \"%s/dp\"\n"
+		   "  password: \"%s\"\n  database: \"%s\"\nasterisk:\n  config_dir: \"%s\"\n"
 		   "  voicemail_dir: \"%s/vm\"\n  backup_dir: \"%s/backup\"\n"
 		   "secrets:\n  key_file: \"%s\"\n",
 		pt->url, need("PBXCTL_TEST_MARIADB_SOCKET"), need("PBXCTL_TEST_MARIADB_USER"),
 		need("PBXCTL_TEST_MARIADB_PASSWORD"), need("PBXCTL_TEST_MARIADB_DATABASE"),
-		pt->dir, pt->dir, pt->dir, key);
+		dialplan, pt->dir, pt->dir, key);
 	if (ami && pt->ami_port)
 		fprintf(f, "ami:\n  host: \"127.0.0.1\"\n  port: %d\n  username: pbxctl\n"
 			   "  secret: secret\n  timeout: 2\n", pt->ami_port);
 	fclose(f);
 }
 
-void pt_setup(struct privtest *pt, int ami_port)
+void pt_setup(struct privtest *pt, int ami_port, const char *dialplan_dir)
 {
 	static unsigned counter;
 	char sql[128], *out = NULL, *err = NULL;
@@ -83,9 +84,12 @@ void pt_setup(struct privtest *pt, int ami_port)
 	snprintf(pt->key, sizeof(pt->key), "%s/pbxctl.key", pt->dir);
 	snprintf(pt->priv_conf, sizeof(pt->priv_conf), "%s/priv.conf", pt->dir);
 	snprintf(pt->op_conf, sizeof(pt->op_conf), "%s/op.conf", pt->dir);
-	write_conf(pt, pt->priv_conf, pt->key, true);
-	write_conf(pt, pt->op_conf, pt_path(pt, "no-such.key"), false);
-	st = testenv_run_conf(pt->priv_conf, NULL, &out, &err, "db", "migrate", NULL);
+	snprintf(pt->dialplan, sizeof(pt->dialplan), "%s", dialplan_dir ? dialplan_dir :
+		 pt_path(pt, "dp"));
+	write_conf(pt, pt->priv_conf, pt->key, true, pt->dialplan);
+	write_conf(pt, pt->op_conf, pt_path(pt, "no-such.key"), false, pt->dialplan);
+	st = testenv_run_conf(pt->priv_conf, NULL, &out, &err, "db", "migrate",
+			      ami_port ? "--realtime" : NULL, NULL);
 	cr_assert(eq(int, st, 0), "db migrate: %s", err);
 	free(out);
 	free(err);

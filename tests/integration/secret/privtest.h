@@ -20,11 +20,13 @@ struct privtest {
 	char priv_conf[256], op_conf[256];
 	char key[256];          /* the privileged side's key file */
 	int ami_port;           /* 0: none configured */
+	char dialplan[512];     /* asterisk.config_dir */
 	PGconn *pg;             /* on the test database, for checks in SQL */
 };
 
-/* A fresh database (migrated through `pbxctl db migrate`), temp dir and both configs. */
-void pt_setup(struct privtest *pt, int ami_port);
+/* A fresh database (migrated through `pbxctl db migrate`), temp dir and both configs;
+ * @dialplan_dir is asterisk.config_dir (NULL: <dir>/dp). */
+void pt_setup(struct privtest *pt, int ami_port, const char *dialplan_dir);
 void pt_teardown(struct privtest *pt);
 
 /* Path "<dir>/<name>" (one of four rotating static buffers). */
