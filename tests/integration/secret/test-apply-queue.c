@@ -251,3 +251,25 @@ Test(apply_queue, bad_input_is_refused_with_one_line)
 	cr_assert(eq(str, n, "0"), "nothing was queued by the refused commands");
 	free(n);
 }
+
+Test(apply_queue, a_bounded_wait_without_a_worker_is_busy_and_leaves_the_request_queued)
+{
+	char *out = NULL, *err = NULL, *n;
+	int st;
+
+	tenant("qt");
+	st = testenv_run_conf(pt.op_conf, NULL, &out, &err, "-t", "qt", "apply", "--wait", "1",
+			      NULL);
+	cr_assert(eq(int, st, 5), "%s", err);
+	cr_assert_not_null(strstr(err, "is still queued after 1 seconds"), "%s", err);
+	free(out);
+	free(err);
+	n = pt_sql(&pt, "SELECT status FROM apply_requests", NULL);
+	cr_assert(eq(str, n, "queued"));
+	free(n);
+	/* The partner: a worker drains it. */
+	free(run(pt.priv_conf, 0, "apply", "worker", "--once", NULL, NULL, NULL, NULL));
+	n = pt_sql(&pt, "SELECT status FROM apply_requests", NULL);
+	cr_assert(eq(str, n, "done"));
+	free(n);
+}
