@@ -35,3 +35,13 @@ BEGIN
 	END IF;
 	RETURN pbx_operator_role();
 END $$;
+
+-- The requester's tenant under the same contract (pbx_operator_tenant()), or NULL.
+CREATE FUNCTION pbx_apply_requester_tenant() RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	IF to_regprocedure('pbx_operator_tenant()') IS NULL THEN
+		RETURN NULL;
+	END IF;
+	RETURN (SELECT slug FROM tenants WHERE id = pbx_operator_tenant());
+END $$;

@@ -61,10 +61,43 @@ int pbx_queue_role(PGconn *pg, char *buf, size_t n, pbx_error *err)
 	return 0;
 }
 
+/*
+ * Under the operators contract a tenant admin applies its own tenant only (the default
+ * when it names none), and support and end users apply nothing; row-level security on
+ * apply_requests is the server's half of the same rule.
+ */
+static int requester_scope(PGconn *pg, const char **tenant, char *own, size_t n,
+			   pbx_error *err)
+{
+	PGresult *res = pbx_pg_query(pg, "SELECT coalesce(pbx_apply_requester_role(), ''), "
+				     "coalesce(pbx_apply_requester_tenant(), '')", 0, NULL, "apply",
+				     err);
+	int r = 0;
+
+	if (!res)
+		return err->code;
+	snprintf(own, n, "%s", PQgetvalue(res, 0, 1));
+	if (!strcmp(PQgetvalue(res, 0, 0), "support") || !strcmp(PQgetvalue(res, 0, 0), "end_user"))
+		r = pbx_errorf(err, PBX_EPERM, "apply", NULL, "role %s may not apply",
+			       PQgetvalue(res, 0, 0));
+	else if (!strcmp(PQgetvalue(res, 0, 0), "tenant_admin") && !*tenant)
+		*tenant = own;
+	else if (!strcmp(PQgetvalue(res, 0, 0), "tenant_admin") && strcmp(*tenant, own) != 0)
+		r = pbx_errorf(err, PBX_EPERM, "apply", "tenant",
+			       "a tenant admin of %s may apply only %s, not %s", own, own, *tenant);
+	PQclear(res);
+	return r;
+}
+
 int pbx_queue_insert(pbx_ctx *ctx, PGconn *pg, const char *tenant, long *ret_id, pbx_error *err)
 {
 	const char *p[2] = { tenant, pbx_ctx_source(ctx) };
+	char own[64];
 	PGresult *res;
+
+	if (requester_scope(pg, &tenant, own, sizeof(own), err) < 0)
+		return err->code;
+	p[0] = tenant;
 
 	/* LISTEN first, so the worker's answer cannot come before we listen. */
 	if (pbx_pg_exec(pg, "LISTEN pbxctl_apply_request", 0, NULL, "apply", err) < 0)
