@@ -387,8 +387,8 @@ Test(sealing, rotation_is_refused_when_a_secret_does_not_open_and_changes_nothin
 
 	populate(&b, "sealbad");
 	/* A value sealed to a key nobody here holds. */
-	pt_sql(&pt, "UPDATE devices SET secret_sealed = 'v2:0123456789abcdef:AAAA' "
-		    "WHERE label = 'Soft'", NULL);
+	free(pt_sql(&pt, "UPDATE devices SET secret_sealed = 'v2:0123456789abcdef:AAAA' "
+			 "WHERE label = 'Soft'", NULL));
 	before = pt_sql(&pt, "SELECT string_agg(secret_sealed, ',' ORDER BY id) FROM devices", NULL);
 	id = published_id();
 	cr_assert(eq(int, testenv_run_conf(pt.priv_conf, NULL, &out, &err, "secrets", "rotate-key", NULL), 3),
