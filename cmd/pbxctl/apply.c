@@ -7,15 +7,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pbx/apply-queue.h"
 #include "pbx/apply.h"
 #include "cli.h"
 
-enum { A_TENANT, A_DRY_RUN, A_PREVIEW, A_WAIT };
+enum { A_TENANT, A_DRY_RUN, A_PREVIEW, A_WAIT, A_QUEUE, A_NO_WAIT };
 static const struct cli_opt run_opts[] = {
 	[A_TENANT] = { "tenant", 0, "SLUG", "apply only this tenant's files and rows", CLI_OPT_STRING, NULL, CLI_ARG_TENANT },
 	[A_DRY_RUN] = { "dry-run", 0, NULL, "print the diff of files, the row changes and the validation result; touch nothing", CLI_OPT_FLAG, NULL, 0 },
 	[A_PREVIEW] = { "preview", 0, NULL, "same as --dry-run", CLI_OPT_FLAG, NULL, 0 },
-	[A_WAIT] = { "wait", 0, "SECONDS", "wait up to SECONDS for a concurrent apply instead of failing with exit 5", CLI_OPT_INT, NULL, 0 },
+	[A_WAIT] = { "wait", 0, "SECONDS", "wait up to SECONDS for a concurrent apply (queued: for the worker's result) instead of failing with exit 5", CLI_OPT_INT, NULL, 0 },
+	[A_QUEUE] = { "queue", 0, NULL, "queue the apply for `pbxctl apply worker` even when this operator could apply itself", CLI_OPT_FLAG, NULL, 0 },
+	[A_NO_WAIT] = { "no-wait", 0, NULL, "queued: print the request and return at once", CLI_OPT_FLAG, NULL, 0 },
 };
 
 static int cmd_apply_run(struct cli *cli, struct cli_args *a)
@@ -35,6 +38,15 @@ static int cmd_apply_run(struct cli *cli, struct cli_args *a)
 	}
 	if (!(ctx = cli_ctx(cli)))
 		return cli->err.code;
+	if (!opts.dry_run) {
+		bool queue = a->v[A_QUEUE].set;
+
+		if (!queue && (r = pbx_apply_must_queue(ctx, &queue, &cli->err)) < 0)
+			return cli_fail(cli, r);
+		if (queue)
+			return cli_apply_queued(cli, ctx, opts.tenant, !a->v[A_NO_WAIT].set,
+						opts.wait_seconds);
+	}
 	r = pbx_apply(ctx, &opts, &res, &cli->err);
 	if (r == PBX_EINVALID && res.problems.n > 1) {
 		/* Every validation problem, one line each; the last one is reported by cli_fail. */
@@ -118,7 +130,7 @@ static int cmd_apply_show(struct cli *cli, struct cli_args *a)
 
 static const struct cli_cmd apply_verbs[] = {
 	{ .name = "run", .summary = "apply the desired state to Asterisk, verified, rolled back on failure",
-	  .synopsis = "apply [run] [--tenant SLUG] [--dry-run] [--wait SECONDS]",
+	  .synopsis = "apply [run] [--tenant SLUG] [--dry-run] [--wait SECONDS] [--queue] [--no-wait]",
 	  .opts = CLI_OPTS(run_opts), .run = cmd_apply_run, .max_args = 0,
 	  .flags = CMD_PG | CMD_REALTIME | CMD_AMI | CMD_WRITES | CMD_DEFAULT },
 	{ .name = "jobs", .summary = "list apply jobs, newest first",
@@ -126,6 +138,16 @@ static const struct cli_cmd apply_verbs[] = {
 	  .opts = CLI_OPTS(jobs_opts), .run = cmd_apply_jobs, .max_args = 0, .flags = CMD_PG },
 	{ .name = "show", .summary = "show one apply job", .synopsis = "apply show JOB",
 	  .run = cmd_apply_show, .min_args = 1, .max_args = 1, .flags = CMD_PG },
+	{ .name = "worker", .summary = "run queued applies in order (the privileged side, long-running)",
+	  .synopsis = "apply worker [--once] [--lock-wait SECONDS]",
+	  .opts = CLI_OPTS(cli_apply_worker_opts), .run = cli_apply_worker, .max_args = 0,
+	  .flags = CMD_PG | CMD_REALTIME | CMD_AMI | CMD_WRITES },
+	{ .name = "status", .summary = "show one apply request", .synopsis = "apply status REQUEST",
+	  .run = cli_apply_status, .min_args = 1, .max_args = 1, .flags = CMD_PG },
+	{ .name = "requests", .summary = "list apply requests, newest first",
+	  .synopsis = "apply requests [--status STATUS] [--limit N]",
+	  .opts = CLI_OPTS(cli_apply_requests_opts), .run = cli_apply_requests, .max_args = 0,
+	  .flags = CMD_PG },
 };
 
 const struct cli_cmd cmd_apply = {

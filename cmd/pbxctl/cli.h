@@ -115,6 +115,21 @@ extern const struct cli_cmd cmd_operator, cmd_whoami;
 /* operator.c: the logins of operators starting with @prefix, for completion. */
 void cli_complete_operators(pbx_ctx *ctx, const char *prefix);
 
+/*
+ * apply-worker.c: the apply queue. cli_apply_queued queues an apply of @tenant and, with
+ * @wait, follows it (up to @wait_seconds, 0 without limit) and returns its code; the
+ * others are the verbs worker, status and requests of apply.c's table.
+ */
+int cli_apply_queued(struct cli *cli, pbx_ctx *ctx, const char *tenant, bool wait,
+		     int wait_seconds);
+#define CLI_APPLY_WORKER_NOPTS 2
+#define CLI_APPLY_REQUESTS_NOPTS 2
+extern const struct cli_opt cli_apply_worker_opts[CLI_APPLY_WORKER_NOPTS];
+extern const struct cli_opt cli_apply_requests_opts[CLI_APPLY_REQUESTS_NOPTS];
+int cli_apply_worker(struct cli *cli, struct cli_args *a);
+int cli_apply_status(struct cli *cli, struct cli_args *a);
+int cli_apply_requests(struct cli *cli, struct cli_args *a);
+
 /* complete-external.c: candidates for CLI_ARG_DID, CLI_ARG_TRUNK and CLI_ARG_POLICY (a
  * no-op for other kinds), from the context complete_dynamic() opened. */
 void cli_complete_external(struct cli *cli, enum cli_arg_kind kind, const char *prefix);

@@ -170,7 +170,8 @@ int cli_parse(struct cli *cli, const struct cli_cmd *cmd, const char *path, int 
 		/* skip the value of an option that takes one */
 		for (size_t m = 0; m < n; m++)
 			if (strlen(longopts[m].name) == len && !strncmp(longopts[m].name, argv[k] + 2, len) &&
-			    longopts[m].has_arg == required_argument && !argv[k][2 + len])
+			    longopts[m].has_arg == required_argument && !argv[k][2 + len] &&
+			    k + 1 < argc)
 				k++;
 	}
 	optind = 0;

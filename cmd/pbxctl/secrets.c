@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * pbxctl secrets: create the key file that seals SIP secrets (init), and check that every
- * sealed secret still opens with it (verify) without revealing any.
+ * pbxctl secrets: create the private key file (init), publish its public half for
+ * operators who hold no private key (publish), re-seal every secret to a new key pair
+ * (rotate-key, which also moves secrets of the earlier scheme to sealed boxes), and check
+ * that every sealed secret still opens (verify) without revealing any.
  */
 #include <stdio.h>
 
 #include "pbx/device.h"
+#include "pbx/sealing.h"
 #include "cli.h"
 
 enum { I_KEY_FILE };
@@ -55,6 +58,35 @@ static int cmd_secrets_verify(struct cli *cli, struct cli_args *a)
 	return 0;
 }
 
+/* publish and rotate-key: one lib call that prints the sealing key row. */
+static int sealing_change(struct cli *cli, const char *action,
+			  int (*fn)(pbx_ctx *, struct pbx_rows *, pbx_error *))
+{
+	struct pbx_rows rows;
+	pbx_ctx *ctx;
+	int r;
+
+	if (!(ctx = cli_ctx(cli)))
+		return cli->err.code;
+	if ((r = fn(ctx, &rows, &cli->err)) < 0)
+		return cli_fail(cli, r);
+	r = cli_show_change(cli, action, true, &rows);
+	pbx_rows_free(&rows);
+	return r;
+}
+
+static int cmd_secrets_publish(struct cli *cli, struct cli_args *a)
+{
+	(void)a;
+	return sealing_change(cli, "publish", pbx_sealing_publish);
+}
+
+static int cmd_secrets_rotate_key(struct cli *cli, struct cli_args *a)
+{
+	(void)a;
+	return sealing_change(cli, "rotate-key", pbx_sealing_rotate);
+}
+
 static const struct cli_cmd secrets_verbs[] = {
 	{ .name = "init", .summary = "create the key file that seals SIP secrets (mode 0600, never overwritten)",
 	  .synopsis = "secrets init [--key-file FILE]", .opts = CLI_OPTS(init_opts),
@@ -62,11 +94,17 @@ static const struct cli_cmd secrets_verbs[] = {
 	{ .name = "verify", .summary = "check that every sealed SIP secret opens with the key",
 	  .synopsis = "secrets verify [--tenant SLUG]", .opts = CLI_OPTS(verify_opts),
 	  .run = cmd_secrets_verify, .max_args = 0, .flags = CMD_PG },
+	{ .name = "publish", .summary = "publish the key's public half so operators without the private key can seal",
+	  .synopsis = "secrets publish", .run = cmd_secrets_publish, .max_args = 0,
+	  .flags = CMD_PG | CMD_WRITES },
+	{ .name = "rotate-key", .summary = "re-seal every secret to a new key pair in one transaction",
+	  .synopsis = "secrets rotate-key", .run = cmd_secrets_rotate_key, .max_args = 0,
+	  .flags = CMD_PG | CMD_WRITES },
 };
 
 const struct cli_cmd cmd_secrets = {
 	.name = "secrets",
-	.summary = "create the sealing key and check the sealed secrets",
+	.summary = "manage the key pair that seals SIP secrets and check the sealed secrets",
 	.subs = CLI_SUBS(secrets_verbs),
 	.max_args = -1,
 };

@@ -494,7 +494,7 @@ static int seal_trunks(struct bulk_plan *p, pbx_ctx *ctx, pbx_error *err)
 
 		if (!x->secret || (x->op != OP_CREATE && x->op != OP_UPDATE))
 			continue;
-		if (!key && !(key = pbx_ctx_key(ctx, err)))
+		if (!key && !(key = pbx_ctx_seal_key(ctx, err)))
 			return err->code;
 		if ((r = pbx_secret_seal(key, x->secret, &x->sealed, err)) < 0)
 			return r;
@@ -561,7 +561,7 @@ int pbx_bulk_import(pbx_ctx *ctx, const pbx_bulk_doc *doc, const struct pbx_bulk
 	for (size_t i = 0; i < plan.n_devices; i++)
 		news += plan.devices[i].op == OP_CREATE;
 	/* A real run would need the key and a fresh secrets file: a dry run says so too. */
-	if (news && !(key = pbx_ctx_key(ctx, err))) {
+	if (news && !(key = pbx_ctx_seal_key(ctx, err))) {
 		r = err->code;
 		goto fail;
 	}

@@ -161,14 +161,12 @@ static int plan_trunk(struct bulk_plan *p, pbx_ctx *ctx, size_t pt, size_t fi,
 	if (k->secret && *k->secret && val(x, EXT_TRUNK, "auth") &&
 	    !strcmp(val(x, EXT_TRUNK, "auth"), "registration")) {
 		const char *sealed = bulk_cell(res, x->row, PQfnumber(res, "_sealed"));
-		pbx_secret_key *key = pbx_ctx_key(ctx, err);
 		char *plain = NULL;
 		pbx_error ignored = PBX_ERROR_INIT;
 
-		if (!key)
-			return err->code;
-		/* A secret the file repeats is kept; only a different one is a change. */
-		if (!sealed || pbx_secret_open(key, sealed, &plain, &ignored) < 0 ||
+		/* A secret the file repeats is kept; only a different one (or one this operator
+		 * cannot open: it holds no private key) is a change. */
+		if (!sealed || pbx_ctx_open_secret(ctx, sealed, &plain, &ignored) < 0 ||
 		    strcmp(plain, k->secret)) {
 			x->secret = k->secret;
 			x->changed = x->changed ? bulk_printf(&p->arena, "%s, secret", x->changed) : "secret";

@@ -14,6 +14,7 @@
 #include "pbx/secret.h"
 #include "ctx.h"
 #include "../store/pg.h"
+#include "../store/sealing-key.h"
 
 int pbx_ctx_new(const struct pbx_config *cfg, pbx_ctx **ret, pbx_error *err)
 {
@@ -36,6 +37,9 @@ void pbx_ctx_free(pbx_ctx *ctx)
 	pbx_realtime_close(ctx->rt);
 	pbx_ami_close(ctx->ami);
 	pbx_secret_key_free(ctx->key);
+	pbx_secret_key_free(ctx->seal_key);
+	for (size_t i = 0; i < sizeof(ctx->retired) / sizeof(ctx->retired[0]); i++)
+		pbx_secret_key_free(ctx->retired[i]);
 	free(ctx);
 }
 
@@ -129,6 +133,103 @@ struct pbx_secret_key *pbx_ctx_key(pbx_ctx *ctx, pbx_error *err)
 	if (!ctx->key && pbx_secret_key_load(ctx->cfg->key_file, &ctx->key, err) < 0)
 		return NULL;
 	return ctx->key;
+}
+
+bool pbx_ctx_key_absent(pbx_ctx *ctx, const pbx_error *e)
+{
+	/* A key file that exists but is open to others is a fault to report, not an absence. */
+	return e->code == PBX_ENOTFOUND ||
+	       (e->code == PBX_EPERM && access(ctx->cfg->key_file, R_OK) != 0);
+}
+
+struct pbx_secret_key *pbx_ctx_seal_key(pbx_ctx *ctx, pbx_error *err)
+{
+	pbx_error e = PBX_ERROR_INIT;
+	struct pbx_secret_key *key;
+	char text[PBX_SECRET_PUBLIC_BUFSZ];
+	PGconn *pg;
+	int r;
+
+	if (ctx->seal_key)
+		return ctx->seal_key;
+	key = pbx_ctx_key(ctx, &e);
+	if (key && !pbx_secret_key_is_legacy(key))
+		return key;
+	if (!key && !pbx_ctx_key_absent(ctx, &e)) {
+		*err = e;
+		return NULL;
+	}
+	if (!(pg = pbx_ctx_pg(ctx, err)))
+		return NULL;
+	r = pbx_sealing_key_read(pg, text, sizeof(text), err);
+	if (r == PBX_ENOTFOUND) {
+		if (key)
+			pbx_errorf(err, PBX_EINVALID, NULL, NULL,
+				   "key file %s holds a legacy key (pbxctl-key-v1) and no public key is published; "
+				   "run `pbxctl secrets rotate-key`", ctx->cfg->key_file);
+		else {
+			*err = e;
+			/* Say both ways out: this operator's own key, or the published one. */
+			if (e.code == PBX_ENOTFOUND)
+				pbx_errorf(err, PBX_ENOTFOUND, NULL, NULL,
+					   "key file %s does not exist and no public key is published; "
+					   "create it with `pbxctl secrets init` and publish it with "
+					   "`pbxctl secrets publish`", ctx->cfg->key_file);
+		}
+		return NULL;
+	}
+	if (r < 0 || pbx_secret_key_from_public(text, &ctx->seal_key, err) < 0)
+		return NULL;
+	return ctx->seal_key;
+}
+
+/* The retired key named @id, loaded from "<key_file>.<id>" once; NULL when there is none. */
+static struct pbx_secret_key *retired_key(pbx_ctx *ctx, const char *id, pbx_error *err)
+{
+	const size_t n = sizeof(ctx->retired) / sizeof(ctx->retired[0]);
+	char path[4096];
+	size_t i;
+
+	for (i = 0; i < n && ctx->retired[i]; i++)
+		if (!strcmp(pbx_secret_key_id(ctx->retired[i]), id))
+			return ctx->retired[i];
+	if (i == n || snprintf(path, sizeof(path), "%s.%s", ctx->cfg->key_file, id) >=
+		      (int)sizeof(path))
+		return NULL;
+	if (pbx_secret_key_load(path, &ctx->retired[i], err) < 0)
+		return NULL;
+	if (strcmp(pbx_secret_key_id(ctx->retired[i]), id) != 0) {
+		pbx_errorf(err, PBX_EINVALID, NULL, NULL, "key file %s holds key %s, not %s", path,
+			   pbx_secret_key_id(ctx->retired[i]), id);
+		pbx_secret_key_free(ctx->retired[i]);
+		ctx->retired[i] = NULL;
+		return NULL;
+	}
+	return ctx->retired[i];
+}
+
+int pbx_ctx_open_secret(pbx_ctx *ctx, const char *sealed, char **ret_plain, pbx_error *err)
+{
+	pbx_error e = PBX_ERROR_INIT;
+	struct pbx_secret_key *key, *old;
+	char id[PBX_SECRET_KEY_ID_BUFSZ];
+	int r;
+
+	if (!(key = pbx_ctx_key(ctx, &e))) {
+		if (!pbx_ctx_key_absent(ctx, &e)) {
+			*err = e;
+			return e.code;
+		}
+		return pbx_errorf(err, PBX_EPERM, NULL, "secret",
+				  "cannot open sealed secrets: the private key %s is not readable here; "
+				  "only the privileged side (platform admins, the apply worker) holds it",
+				  ctx->cfg->key_file);
+	}
+	if ((r = pbx_secret_sealed_key_id(sealed, id, sizeof(id), err)) < 0)
+		return r;
+	if (strcmp(id, pbx_secret_key_id(key)) != 0 && (old = retired_key(ctx, id, &e)))
+		key = old;
+	return pbx_secret_open(key, sealed, ret_plain, err);
 }
 
 struct pbx_ami *pbx_ctx_ami(pbx_ctx *ctx, pbx_error *err)

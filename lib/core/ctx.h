@@ -20,6 +20,8 @@ struct pbx_ctx {
 	struct pbx_realtime *rt;
 	struct pbx_ami *ami;
 	struct pbx_secret_key *key;
+	struct pbx_secret_key *seal_key;        /* the published key, when key_file cannot seal */
+	struct pbx_secret_key *retired[4];      /* "<key_file>.<id>" files opened so far */
 };
 
 /* The PostgreSQL connection, opened on first use (PBX_EUNAVAILABLE when unreachable). */
@@ -34,8 +36,27 @@ struct pbx_ami *pbx_ctx_ami(pbx_ctx *ctx, pbx_error *err);
 /* Close the AMI connection so that the next pbx_ctx_ami opens a new one. */
 void pbx_ctx_ami_reset(pbx_ctx *ctx);
 
-/* The sealing key from cfg->key_file, loaded on first use. */
+/* The private key from cfg->key_file, loaded on first use. */
 struct pbx_secret_key *pbx_ctx_key(pbx_ctx *ctx, pbx_error *err);
+
+/*
+ * The key new secrets are sealed to: the key file's own public half when this operator
+ * holds a private key, else the public key published in PostgreSQL (table sealing_key).
+ * With neither, the key file's error (e.g. PBX_ENOTFOUND "create it with `pbxctl secrets
+ * init`"). Owned by the context.
+ */
+struct pbx_secret_key *pbx_ctx_seal_key(pbx_ctx *ctx, pbx_error *err);
+
+/*
+ * Open @sealed with the key its id names: the key file, or a retired key kept next to it
+ * as "<key_file>.<id>" ("<key_file>.v1" for the legacy key). PBX_EPERM with a one-line
+ * message when this operator cannot read the private key; otherwise as pbx_secret_open.
+ * *@ret_plain is released with pbx_secret_free_str.
+ */
+int pbx_ctx_open_secret(pbx_ctx *ctx, const char *sealed, char **ret_plain, pbx_error *err);
+
+/* True when @e (from loading the key file) means "not this operator's to read". */
+bool pbx_ctx_key_absent(pbx_ctx *ctx, const pbx_error *e);
 
 void pbx_log(pbx_ctx *ctx, enum pbx_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -86,7 +86,6 @@ int pbx_device_list(pbx_ctx *ctx, const char *tenant, const char *user, struct p
 int pbx_device_show(pbx_ctx *ctx, const char *tenant, const char *user, const char *device,
 		    bool reveal, struct pbx_rows *ret, pbx_error *err)
 {
-	pbx_secret_key *key = NULL;
 	struct pbx_tenant_ref t;
 	struct pbx_user_ref u;
 	struct pbx_rows rows;
@@ -96,8 +95,6 @@ int pbx_device_show(pbx_ctx *ctx, const char *tenant, const char *user, const ch
 	PGconn *pg;
 	int r;
 
-	if (reveal && !(key = pbx_ctx_key(ctx, err)))
-		return err->code;
 	if (!(pg = pbx_ctx_pg(ctx, err)))
 		return err->code;
 	if ((r = pbx_user_find(pg, tenant, user, &t, &u, err)) < 0)
@@ -129,7 +126,7 @@ int pbx_device_show(pbx_ctx *ctx, const char *tenant, const char *user, const ch
 		r = err->code;
 		goto done;
 	}
-	r = PQntuples(res) == 1 ? pbx_secret_open(key, PQgetvalue(res, 0, 0), &plain, err) :
+	r = PQntuples(res) == 1 ? pbx_ctx_open_secret(ctx, PQgetvalue(res, 0, 0), &plain, err) :
 		pbx_errorf(err, PBX_ENOTFOUND, NULL, NULL, "%s does not exist any more", object);
 	PQclear(res);
 	if (r < 0) {
@@ -204,7 +201,7 @@ int pbx_device_verify_secrets(pbx_ctx *ctx, const char *tenant, struct pbx_rows 
 		char *plain = NULL;
 		long row;
 
-		if (pbx_secret_open(key, PQgetvalue(res, i, 4), &plain, &e) == 0) {
+		if (pbx_ctx_open_secret(ctx, PQgetvalue(res, i, 4), &plain, &e) == 0) {
 			pbx_secret_free_str(plain);
 			continue;
 		}

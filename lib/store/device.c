@@ -124,7 +124,7 @@ static const char *tri(int v)
 static int new_secret(pbx_ctx *ctx, char plain[PBX_SECRET_SIP_BUFSZ], char **sealed,
 		      pbx_error *err)
 {
-	pbx_secret_key *key = pbx_ctx_key(ctx, err);
+	pbx_secret_key *key = pbx_ctx_seal_key(ctx, err);
 	int r;
 
 	if (!key)

@@ -192,11 +192,7 @@ static int fill_trunks(pbx_ctx *ctx, struct pbx_state_ext *x, const char *scope,
 		    !(k->codecs = split(x, val(res, i, 9), &k->n_codecs)))
 			return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
 		if (open_secrets && k->sync && k->enabled && val(res, i, 7)) {
-			struct pbx_secret_key *key = pbx_ctx_key(ctx, err);
-
-			if (!key)
-				return err->code;
-			if ((r = pbx_secret_open(key, val(res, i, 7), &k->password, err)) < 0) {
+			if ((r = pbx_ctx_open_secret(ctx, val(res, i, 7), &k->password, err)) < 0) {
 				snprintf(err->object, sizeof(err->object), "trunk %s", k->name);
 				pbx_sanitize(err->object);
 			}

@@ -150,14 +150,10 @@ static int load(pbx_ctx *ctx, PGconn *pg, const char *tenant, bool open_secrets,
 		    split_codecs(PQgetvalue(res, i, 6), d) < 0)
 			goto oom;
 		if (open_secrets) {
-			struct pbx_secret_key *key = pbx_ctx_key(ctx, err);
 			char object[96];
 
-			if (!key) {
-				r = err->code;
-				break;
-			}
-			if ((r = pbx_secret_open(key, PQgetvalue(res, i, 4), &d->password, err)) < 0) {
+			if ((r = pbx_ctx_open_secret(ctx, PQgetvalue(res, i, 4), &d->password,
+						     err)) < 0) {
 				snprintf(object, sizeof(object), "device %s of %s", d->label, u->username);
 				snprintf(err->object, sizeof(err->object), "%s", object);
 				pbx_sanitize(err->object);

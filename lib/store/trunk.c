@@ -236,7 +236,7 @@ static int seal(pbx_ctx *ctx, const char *secret, char **sealed, pbx_error *err)
 	*sealed = NULL;
 	if (!secret)
 		return 0;
-	if (!(key = pbx_ctx_key(ctx, err)))
+	if (!(key = pbx_ctx_seal_key(ctx, err)))
 		return err->code;
 	return pbx_secret_seal(key, secret, sealed, err);
 }
@@ -548,15 +548,12 @@ int pbx_trunk_show(pbx_ctx *ctx, const char *trunk, bool reveal, struct pbx_rows
 		   pbx_error *err)
 {
 	const char *p[1] = { trunk };
-	pbx_secret_key *key = NULL;
 	struct pbx_rows rows;
 	char *plain = NULL;
 	PGresult *res;
 	PGconn *pg;
 	int r;
 
-	if (reveal && !(key = pbx_ctx_key(ctx, err)))
-		return err->code;
 	if (!(pg = pbx_ctx_pg(ctx, err)))
 		return err->code;
 	res = pbx_pg_query(pg, "SELECT x.*, k.secret_sealed FROM (" TRUNK_SELECT
@@ -574,8 +571,8 @@ int pbx_trunk_show(pbx_ctx *ctx, const char *trunk, bool reveal, struct pbx_rows
 		char object[PBX_ERR_OBJECT];
 
 		snprintf(object, sizeof(object), "trunk %s", pbx_rows_get(&rows, 0, "name"));
-		r = pbx_secret_open(key, PQgetvalue(res, 0, PQfnumber(res, "secret_sealed")), &plain,
-				    err);
+		r = pbx_ctx_open_secret(ctx, PQgetvalue(res, 0, PQfnumber(res, "secret_sealed")),
+					&plain, err);
 		if (r < 0)
 			snprintf(err->object, sizeof(err->object), "%s", object);
 		/* The reveal is on record before the secret leaves the library. */

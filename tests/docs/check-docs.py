@@ -114,6 +114,41 @@ for shim in ('pbxctl.bash', '_pbxctl', 'pbxctl.fish'):
     with open(os.path.join(root, 'completions', shim)) as f:
         check('__complete' in f.read(), 'completions/%s asks pbxctl __complete' % shim)
 
+# The systemd unit of the apply worker names a real command and the configured paths.
+unit_path = os.path.join(root, 'examples', 'systemd', 'pbxctl-apply-worker.service')
+with open(unit_path) as f:
+    unit = {}
+    for line in f:
+        if '=' in line and not line.startswith('#'):
+            k, v = line.rstrip('\n').split('=', 1)
+            unit.setdefault(k, []).append(v)
+execstart = unit.get('ExecStart', [''])[0].split()
+check(execstart[:1] == ['/usr/bin/pbxctl'] and execstart[1:3] == ['apply', 'worker'],
+      'pbxctl-apply-worker.service runs pbxctl apply worker', ' '.join(execstart))
+helped = subprocess.run([pbxctl, *execstart[1:], '--help'], stdout=subprocess.PIPE,
+                        stderr=subprocess.PIPE)
+check(helped.returncode == 0 and b'apply worker' in helped.stdout,
+      'pbxctl-apply-worker.service: its command and options exist')
+with open(os.path.join(root, 'lib', 'core', 'config.c')) as f:
+    config_c = f.read()
+defaults = dict(re.findall(r'set_string\(&cfg->(\w+), "([^"]*)"\)', config_c))
+want_rw = {defaults.get('config_dir'), defaults.get('voicemail_dir'), defaults.get('backup_dir')}
+have_rw = set(' '.join(unit.get('ReadWritePaths', [])).split())
+check(want_rw == have_rw, 'pbxctl-apply-worker.service ReadWritePaths are the default '
+      'config, voicemail and backup dirs', 'want %s, have %s' % (sorted(want_rw), sorted(have_rw)))
+key_dir = os.path.dirname(defaults.get('key_file', ''))
+check(key_dir in ' '.join(unit.get('ReadOnlyPaths', [])).split(),
+      'pbxctl-apply-worker.service can read the key file directory', key_dir)
+with open(os.path.join(root, 'lib', 'include', 'pbx', 'config.h')) as f:
+    default_conf = re.search(r'PBX_DEFAULT_CONFIG "([^"]+)"', f.read()).group(1)
+check('PBXCTL_CONFIG=' + default_conf in unit.get('Environment', []),
+      'pbxctl-apply-worker.service reads the default configuration file')
+for key, value in (('NoNewPrivileges', 'yes'), ('ProtectSystem', 'strict'),
+                   ('ProtectHome', 'yes'), ('PrivateTmp', 'yes'), ('User', 'pbxctl'),
+                   ('RestrictAddressFamilies', 'AF_UNIX AF_INET AF_INET6')):
+    check(unit.get(key) == [value], 'pbxctl-apply-worker.service has %s=%s' % (key, value),
+          str(unit.get(key)))
+
 print('1..%d' % len(results))
 for i, (ok, name, detail) in enumerate(results, 1):
     print('%s %d - %s' % ('ok' if ok else 'not ok', i, name))

@@ -321,7 +321,7 @@ Test(bulk_cli, export_never_prints_secrets_or_pins)
 	cr_assert(eq(int, bi_sh(&out, NULL, "$P export --tenant %s", slug), 0));
 	cr_assert_null(strstr(out, "secret"), "%s", out);
 	cr_assert_null(strstr(out, "pin"), "%s", out);
-	cr_assert_null(strstr(out, "v1:"), "%s", out);
+	cr_assert_null(strstr(out, "v2:"), "%s", out);
 	cr_assert_null(strstr(out, "argon2"), "%s", out);
 	cr_assert_not_null(strstr(out, "label: desk"), "%s", out);
 	free(out);

@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+extern char **environ;
+
 #include "pbx/db.h"
 #include "testenv.h"
 
@@ -125,17 +127,34 @@ const char *testenv_config_file_as(const char *login)
 	return path;
 }
 
-static int run_v(const char *config, char **ret_out, char **ret_err, const char *arg, va_list ap)
+/* Drop every PBXCTL_* override, so only the config file speaks. */
+static void clean_env(void)
 {
-	const char *bin = need("PBXCTL_BIN");
+	for (char **e = environ; *e;) {
+		if (!strncmp(*e, "PBXCTL_", 7)) {
+			char name[128];
+
+			snprintf(name, sizeof(name), "%.*s", (int)strcspn(*e, "="), *e);
+			unsetenv(name);
+		} else {
+			e++;
+		}
+	}
+}
+
+static int vrun(const char *conf, const char *env, char **ret_out, char **ret_err,
+		const char *arg, va_list ap)
+{
+	static char bin[4096];
 	const char *argv[64];
 	int outp[2], errp[2], status, n = 0;
 	char *out, *errs;
 	pid_t pid;
 
+	snprintf(bin, sizeof(bin), "%s", need("PBXCTL_BIN"));
 	argv[n++] = bin;
 	argv[n++] = "-c";
-	argv[n++] = config;
+	argv[n++] = conf;
 	for (const char *a = arg; a && n < 63; a = va_arg(ap, const char *))
 		argv[n++] = a;
 	argv[n] = NULL;
@@ -149,6 +168,10 @@ static int run_v(const char *config, char **ret_out, char **ret_err, const char 
 		close(errp[0]);
 		unsetenv("PBXCTL_CONFIG");
 		unsetenv("PBXCTL_TENANT");
+		if (conf != testenv_config_file())
+			clean_env();
+		if (env)
+			putenv((char *)env);
 		setenv("NO_COLOR", "1", 1);
 		execv(bin, (char *const *)argv);
 		_exit(127);
@@ -178,7 +201,7 @@ int testenv_run(char **ret_out, char **ret_err, const char *arg, ...)
 	int r;
 
 	va_start(ap, arg);
-	r = run_v(testenv_config_file(), ret_out, ret_err, arg, ap);
+	r = vrun(testenv_config_file(), NULL, ret_out, ret_err, arg, ap);
 	va_end(ap);
 	return r;
 }
@@ -191,7 +214,19 @@ int testenv_run_as(const char *login, char **ret_out, char **ret_err, const char
 
 	snprintf(config, sizeof(config), "%s", testenv_config_file_as(login));
 	va_start(ap, arg);
-	r = run_v(config, ret_out, ret_err, arg, ap);
+	r = vrun(config, NULL, ret_out, ret_err, arg, ap);
+	va_end(ap);
+	return r;
+}
+
+int testenv_run_conf(const char *conf, const char *env, char **ret_out, char **ret_err,
+		     const char *arg, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, arg);
+	r = vrun(conf, env, ret_out, ret_err, arg, ap);
 	va_end(ap);
 	return r;
 }

@@ -36,5 +36,11 @@ int testenv_run(char **ret_out, char **ret_err, const char *arg, ...);
  * buffer), and testenv_run as that login: how the role tests connect as an operator. */
 const char *testenv_config_file_as(const char *login);
 int testenv_run_as(const char *login, char **ret_out, char **ret_err, const char *arg, ...);
+/*
+ * The same with the config file @conf, no PBXCTL_* variable of the test's environment
+ * (only the file speaks), and @env ("NAME=value", or NULL) added.
+ */
+int testenv_run_conf(const char *conf, const char *env, char **ret_out, char **ret_err,
+		     const char *arg, ...);
 
 #endif

@@ -176,7 +176,7 @@ Test(trunk, registration_secret_is_sealed_masked_and_revealed_with_audit)
 	it_trunk_global(name);
 	sealed = it_pg1("SELECT secret_sealed FROM trunks WHERE name = $1", name);
 	cr_assert(strstr(sealed, "carrier-secret-1") == NULL, "sealed at rest");
-	cr_assert(eq(int, strncmp(sealed, "v1:", 3), 0));
+	cr_assert(eq(int, strncmp(sealed, "v2:", 3), 0));
 	free(sealed);
 	count = it_pg1("SELECT count(*) FROM audit_log WHERE entity = 'trunk' "
 		       "AND after::text LIKE '%carrier-secret-1%'", NULL);

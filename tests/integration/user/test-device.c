@@ -72,7 +72,7 @@ Test(device, create_draws_a_random_sip_username_and_a_sealed_secret)
 	cr_assert(ge(sz, strlen(secret), 20));
 	cr_assert(eq(sz, strspn(secret, PBX_SECRET_SIP_ALPHABET), strlen(secret)));
 	sealed = ut_sql("SELECT secret_sealed FROM devices WHERE sip_username = $1", sipu, NULL);
-	cr_assert(eq(int, strncmp(sealed, "v1:", 3), 0));
+	cr_assert(eq(int, strncmp(sealed, "v2:", 3), 0));
 	cr_assert(eq(ptr, strstr(sealed, secret), NULL));
 	cr_assert(eq(int, pbx_secret_key_load(ut_key_path, &key, &err), 0));
 	cr_assert(eq(int, pbx_secret_open(key, sealed, &plain, &err), 0));

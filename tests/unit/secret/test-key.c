@@ -62,7 +62,7 @@ Test(secret_key, init_creates_0600_file_in_text_form)
 	cr_assert(eq(u32, (unsigned)(st.st_mode & S_IFMT), (unsigned)S_IFREG));
 	cr_assert(eq(u32, (unsigned)(st.st_mode & 07777), 0600));
 	read_text(path, text, sizeof(text));
-	cr_assert(eq(int, strncmp(text, "pbxctl-key-v1:", 14), 0), "file holds: %s", text);
+	cr_assert(eq(int, strncmp(text, "pbxctl-key-v2:", 14), 0), "file holds: %s", text);
 	/* Tag, 44 base64 characters for 32 bytes, newline. */
 	cr_assert(eq(sz, strlen(text), (size_t)(14 + 44 + 1)));
 	cr_assert(eq(chr, text[strlen(text) - 1], '\n'));
@@ -313,7 +313,8 @@ Test(secret_key, load_refuses_garbage)
 	assert_not_a_key("binary.key", binary, sizeof(binary));
 	assert_not_a_key("tag-only.key", "pbxctl-key-v1:\n", (size_t)-1);
 	assert_not_a_key("bad-b64.key", "pbxctl-key-v1:!!!!" ZERO_B64 "\n", (size_t)-1);
-	assert_not_a_key("other-version.key", "pbxctl-key-v2:" ZERO_B64 "\n", (size_t)-1);
+	assert_not_a_key("other-version.key", "pbxctl-key-v3:" ZERO_B64 "\n", (size_t)-1);
+	assert_not_a_key("public.key", "pbxctl-pub-v2:" ZERO_B64 "\n", (size_t)-1);
 	assert_not_a_key("trailing.key", "pbxctl-key-v1:" ZERO_B64 "\nmore\n", (size_t)-1);
 	assert_not_a_key("space.key", "pbxctl-key-v1: " ZERO_B64 "\n", (size_t)-1);
 	assert_not_a_key("no-padding.key", "pbxctl-key-v1:" ZERO_B64_NOPAD "\n", (size_t)-1);
