@@ -97,6 +97,7 @@ int pbx_pg_error(PGconn *pg, const PGresult *res, const char *object, pbx_error 
 	const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+	const char *constraint = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
 	char where[300];
 	int code = PBX_ERROR;
 	const char *msg = "the database refused the change";
@@ -107,7 +108,19 @@ int pbx_pg_error(PGconn *pg, const PGresult *res, const char *object, pbx_error 
 			   where);
 		code = PBX_EUNAVAILABLE;
 	} else {
-		if (!strcmp(st, "23505")) {
+		if (!strcmp(st, "23505") && constraint &&
+		    !strcmp(constraint, "asterisk_ids_pkey")) {
+			/* The registry of migration 0009: an id another object holds. */
+			const char *id = detail ? strstr(detail, "(id)=(") : NULL;
+			int len = id ? (int)strcspn(id + 6, ")") : 0;
+
+			pbx_errorf(err, PBX_ECONFLICT, object, "name",
+				   "its Asterisk id %.*s is already used by another device or trunk "
+				   "(ids are unique across all tenants); choose another name",
+				   len, id ? id + 6 : "");
+			code = PBX_ECONFLICT;
+			msg = NULL;
+		} else if (!strcmp(st, "23505")) {
 			code = PBX_ECONFLICT;
 			msg = "already exists";
 		} else if (!strcmp(st, "23503")) {
@@ -129,7 +142,8 @@ int pbx_pg_error(PGconn *pg, const PGresult *res, const char *object, pbx_error 
 			code = PBX_EUNAVAILABLE;
 			msg = "lost the connection to postgresql";
 		}
-		pbx_errorf(err, code, object, NULL, "%s", msg);
+		if (msg)
+			pbx_errorf(err, code, object, NULL, "%s", msg);
 	}
 	if (err) {
 		snprintf(err->backend, sizeof(err->backend), "postgresql");

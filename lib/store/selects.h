@@ -26,7 +26,7 @@
 
 #define TRUNK_SELECT \
 	"SELECT k.id::text AS id, k.name, t.slug AS tenant, " \
-	"CASE WHEN t.slug IS NULL THEN 'trunk-' ELSE t.slug || '-trunk-' END || k.name AS endpoint, " \
+	"pbx_trunk_endpoint(t.slug, k.name) AS endpoint, " \
 	"k.host, k.port::text AS port, k.transport, k.auth, k.username, " \
 	"CASE WHEN k.secret_sealed IS NULL THEN NULL ELSE '" PBX_TRUNK_SECRET_MASK "' END AS secret, " \
 	"array_to_string(k.match, ',') AS match, array_to_string(k.codecs, ',') AS codecs, " \
