@@ -92,6 +92,40 @@ int pbx_pg_check_schema(PGconn *pg, pbx_error *err)
 	return r;
 }
 
+/*
+ * The constraints of migration 0009, which guard what no single row can: their own sentence,
+ * with the value the server names in its detail ("...=(value)").
+ */
+static bool known_constraint(const char *constraint, const char *detail, const char *object,
+			     pbx_error *err, int *ret_code)
+{
+	static const struct {
+		const char *constraint, *field, *before, *after;
+		int code;
+	} known[] = {
+		{ "asterisk_ids_pkey", "name", "its Asterisk id ", " is already used by another "
+		  "device or trunk (ids are unique across all tenants); choose another name",
+		  PBX_ECONFLICT },
+		{ "trunks_match_width", "match", "address range ", " is too wide: a tenant's trunk "
+		  "matches at most a /24 (IPv4) or /48 (IPv6), a global trunk a /16 or /32",
+		  PBX_EINVALID },
+		{ "trunks_match_overlap", "match", "address range ", " overlaps a range of another "
+		  "owner's ip_auth trunk, and Asterisk could not tell their calls apart",
+		  PBX_ECONFLICT },
+	};
+	const char *v = detail ? strstr(detail, ")=(") : NULL;
+	int len = v ? (int)strcspn(v + 3, ")") : 0;
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcmp(constraint, known[i].constraint)) {
+			*ret_code = pbx_errorf(err, known[i].code, object, known[i].field,
+					       "%s%.*s%s", known[i].before, len, v ? v + 3 : "",
+					       known[i].after);
+			return true;
+		}
+	return false;
+}
+
 int pbx_pg_error(PGconn *pg, const PGresult *res, const char *object, pbx_error *err)
 {
 	const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
@@ -108,17 +142,7 @@ int pbx_pg_error(PGconn *pg, const PGresult *res, const char *object, pbx_error 
 			   where);
 		code = PBX_EUNAVAILABLE;
 	} else {
-		if (!strcmp(st, "23505") && constraint &&
-		    !strcmp(constraint, "asterisk_ids_pkey")) {
-			/* The registry of migration 0009: an id another object holds. */
-			const char *id = detail ? strstr(detail, "(id)=(") : NULL;
-			int len = id ? (int)strcspn(id + 6, ")") : 0;
-
-			pbx_errorf(err, PBX_ECONFLICT, object, "name",
-				   "its Asterisk id %.*s is already used by another device or trunk "
-				   "(ids are unique across all tenants); choose another name",
-				   len, id ? id + 6 : "");
-			code = PBX_ECONFLICT;
+		if (constraint && known_constraint(constraint, detail, object, err, &code)) {
 			msg = NULL;
 		} else if (!strcmp(st, "23505")) {
 			code = PBX_ECONFLICT;

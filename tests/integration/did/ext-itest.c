@@ -21,6 +21,7 @@
 #include "testenv.h"
 
 struct pbx_config it_cfg;
+char it_match[80];
 pbx_ctx *it_ctx;
 static char dir[64];
 static char warnings[8192];
@@ -148,9 +149,16 @@ void it_trunk_tenant(const char *tenant, const char *name)
 
 	s.name = name;
 	s.tenant = tenant;
+	static unsigned counter;
+	unsigned pid = (unsigned)getpid();
+
+	/* Ranges of different owners may not overlap: each trunk has addresses of its own. */
+	snprintf(it_match, sizeof(it_match), "10.%u.%u.%u,2001:db8:%x:%x::/64", pid >> 8 & 255,
+		 pid & 255, counter % 250 + 1, pid & 0xffff, counter);
+	counter++;
 	s.host = "203.0.113.10";
 	s.auth = "ip_auth";
-	s.match = "203.0.113.10,2001:db8::/32";
+	s.match = it_match;
 	s.callerid_mode = "force";
 	s.callerid = "+4930123000";
 	cr_assert(eq(int, pbx_trunk_create(it_ctx, &s, &rows, &err), 0), "%s", err.message);

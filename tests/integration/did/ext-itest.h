@@ -27,6 +27,8 @@ const char *it_name(const char *prefix);
 /* A global registration trunk @name and an ip_auth trunk of @tenant. */
 void it_trunk_global(const char *name);
 void it_trunk_tenant(const char *tenant, const char *name);
+/* The match list of the last it_trunk_tenant ("<IPv4>,<IPv6>/64", unique to it). */
+extern char it_match[80];
 
 /* Warnings logged since the last call, joined by '\n' (static buffer), then cleared. */
 const char *it_warnings(void);

@@ -327,7 +327,8 @@ Test(external_apply, dids_policies_and_trunk_rows_end_to_end)
 	free(v);
 	v = my("SELECT group_concat(concat(id, '=', `match`) ORDER BY id SEPARATOR ' ') "
 	       "FROM ps_endpoint_id_ips WHERE endpoint = ?", ep_ip);
-	snprintf(id1, sizeof(id1), "%s-1=203.0.113.10 %s-2=2001:db8::/32", ep_ip, ep_ip);
+	snprintf(id1, sizeof(id1), "%s-1=%.*s %s-2=%s", ep_ip, (int)strcspn(it_match, ","),
+		 it_match, ep_ip, strchr(it_match, ',') + 1);
 	cr_assert(eq(str, v, id1));
 	free(v);
 	v = my("SELECT identify_by FROM ps_endpoints WHERE id = ?", ep_ip);

@@ -7,6 +7,7 @@
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
+#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,4 +146,75 @@ Test(isolation, trunk_cannot_take_a_device_id)
 	EXPECT(0, "trunk", "create", sipu, "--tenant", a, "--host", "sip.example.net",
 	       "--auth", "ip_auth", "--match", "198.51.100.11");
 	EXPECT(0, "trunk", "delete", sipu);
+}
+
+/* A tenant's ip_auth trunk: at most a /24 or /48, never 0.0.0.0/0. */
+Test(isolation, ip_auth_trunk_wider_than_the_limit_is_refused)
+{
+	char a[32], name[40];
+	const char *msg;
+	char *n;
+
+	snprintf(a, sizeof(a), "%s", it_tenant("wd"));
+	snprintf(name, sizeof(name), "%s", it_name("wide"));
+	msg = EXPECT(3, "trunk", "create", name, "--tenant", a, "--host", "sip.example.net",
+		     "--auth", "ip_auth", "--match", "0.0.0.0/0");
+	cr_assert_not_null(strstr(msg, "address range 0.0.0.0/0 is too wide"), "%s", msg);
+	cr_assert_not_null(strstr(msg, name), "the error names the trunk: %s", msg);
+	msg = EXPECT(3, "trunk", "create", name, "--tenant", a, "--host", "sip.example.net",
+		     "--auth", "ip_auth", "--match", "198.51.100.1,2001:db8:77::/47");
+	cr_assert_not_null(strstr(msg, "2001:db8:77::/47"), "%s", msg);
+	n = it_pg1("SELECT count(*) FROM trunks WHERE name = $1", name);
+	cr_assert(eq(str, n, "0"), "nothing was written");
+	free(n);
+	/* the limits themselves are fine, and a global trunk may be wider */
+	EXPECT(0, "trunk", "create", name, "--tenant", a, "--host", "sip.example.net",
+	       "--auth", "ip_auth", "--match", "198.51.101.0/24,2001:db8:78::/48");
+	EXPECT(3, "trunk", "update", name, "--match", "198.51.0.0/16");
+	snprintf(name, sizeof(name), "%s", it_name("gwide"));
+	EXPECT(0, "trunk", "create", name, "--global", "--host", "sip.example.net",
+	       "--auth", "ip_auth", "--match", "100.64.0.0/16");
+	EXPECT(3, "trunk", "update", name, "--match", "0.0.0.0/0");
+	EXPECT(0, "trunk", "delete", name);
+}
+
+/* A hostile tenant cannot claim another tenant's provider addresses, by create, update,
+ * enabling a disabled trunk or plain SQL. */
+Test(isolation, hostile_tenant_cannot_overlap_another_owners_range)
+{
+	char a[32], b[32], mine[40], second[40], evil[40];
+	const char *msg;
+
+	snprintf(a, sizeof(a), "%s", it_tenant("va"));
+	snprintf(b, sizeof(b), "%s", it_tenant("hb"));
+	snprintf(mine, sizeof(mine), "%s", it_name("mine"));
+	snprintf(second, sizeof(second), "%s", it_name("second"));
+	snprintf(evil, sizeof(evil), "%s", it_name("evil"));
+	EXPECT(0, "trunk", "create", mine, "--tenant", a, "--host", "sip.example.net",
+	       "--auth", "ip_auth", "--match", "192.0.2.0/24");
+	/* the owner itself may reuse its addresses */
+	EXPECT(0, "trunk", "create", second, "--tenant", a, "--host", "sip.example.net",
+	       "--auth", "ip_auth", "--match", "192.0.2.77");
+	msg = EXPECT(5, "trunk", "create", evil, "--tenant", b, "--host", "sip.example.net",
+		     "--auth", "ip_auth", "--match", "192.0.2.77");
+	cr_assert_not_null(strstr(msg, "address range 192.0.2.77 overlaps"), "%s", msg);
+	cr_assert_null(strstr(msg, mine), "the other tenant's trunk is not named: %s", msg);
+	EXPECT(0, "trunk", "create", evil, "--tenant", b, "--host", "sip.example.net",
+	       "--auth", "ip_auth", "--match", "198.18.0.1");
+	EXPECT(5, "trunk", "update", evil, "--match", "192.0.2.128/25");
+	/* disabled, a trunk claims nothing; enabling it checks again */
+	EXPECT(0, "trunk", "update", second, "--disable");
+	EXPECT(0, "trunk", "update", mine, "--disable");
+	EXPECT(0, "trunk", "update", evil, "--match", "192.0.2.77");
+	EXPECT(5, "trunk", "update", mine, "--enable");
+	/* the rule holds for plain SQL too */
+	{
+		PGconn *pg = PQconnectdb(getenv("PBXCTL_TEST_DATABASE_URL"));
+		PGresult *res = PQexec(pg, "INSERT INTO trunks (name, host, auth, match) VALUES "
+				       "('sql-wide', 'h', 'ip_auth', '{0.0.0.0/0}')");
+
+		cr_assert(eq(str, PQresultErrorField(res, PG_DIAG_SQLSTATE), "23514"));
+		PQclear(res);
+		PQfinish(pg);
+	}
 }
