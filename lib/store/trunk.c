@@ -355,22 +355,27 @@ static int lock_trunk(PGconn *pg, const char *trunk, char id[24], struct pbx_row
 	return ext_load(pg, TRUNK_JSON, id, "trunk", rows, json, err);
 }
 
-/* "policy P of tenant T" for the first rule naming trunk @id, or "" when none. */
+/* "policy P of tenant T" for the first rule naming trunk @id, else "the emergency trunk of
+ * tenant T", or "" when nothing uses it. */
 static int user_of(PGconn *pg, const char *id, char *buf, size_t n, pbx_error *err)
 {
 	const char *p[1] = { id };
 	PGresult *res = pbx_pg_query(pg,
-		"SELECT p.name, t.slug, count(*) OVER () FROM policy_rule_trunks rt "
+		"SELECT * FROM (SELECT 'policy ' || p.name || ' of tenant ' || t.slug, "
+		"count(*) OVER () FROM policy_rule_trunks rt "
 		"JOIN policy_rules r ON r.id = rt.rule_id JOIN policies p ON p.id = r.policy_id "
 		"JOIN tenants t ON t.id = p.tenant_id WHERE rt.trunk_id = $1::bigint "
-		"ORDER BY t.slug, p.name LIMIT 1", 1, p, "trunk", err);
+		"ORDER BY t.slug, p.name LIMIT 1) x UNION ALL "
+		"SELECT * FROM (SELECT 'the emergency trunk of tenant ' || slug, count(*) OVER () "
+		"FROM tenants WHERE emergency_trunk_id = $1::bigint ORDER BY slug LIMIT 1) y",
+		1, p, "trunk", err);
 
 	if (!res)
 		return err->code;
 	buf[0] = '\0';
-	if (PQntuples(res) == 1)
-		snprintf(buf, n, "policy %s of tenant %s%s", PQgetvalue(res, 0, 0),
-			 PQgetvalue(res, 0, 1), strcmp(PQgetvalue(res, 0, 2), "1") ? " and others" : "");
+	if (PQntuples(res) >= 1)
+		snprintf(buf, n, "%s%s", PQgetvalue(res, 0, 0),
+			 strcmp(PQgetvalue(res, 0, 1), "1") || PQntuples(res) > 1 ? " and others" : "");
 	PQclear(res);
 	return 0;
 }
