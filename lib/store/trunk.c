@@ -85,12 +85,15 @@ int pbx_trunk_check_host(const char *object, const char *host, pbx_error *err)
 {
 	unsigned char buf[16];
 
-	if (host && (inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1 ||
-		     dns_name(host)))
+	/* At most PBX_TRUNK_HOST_MAX: "sip:<username>@[host]:<port>" must fit the 255
+	 * characters of ps_registrations.client_uri, or no apply could write the trunk. */
+	if (host && strlen(host) <= PBX_TRUNK_HOST_MAX &&
+	    (inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1 ||
+	     dns_name(host)))
 		return 0;
 	return pbx_errorf(err, PBX_EINVALID, object, "host",
-			  "host \"%.64s\" must be a DNS name, an IPv4 or an IPv6 address",
-			  host ? host : "");
+			  "host \"%.64s\" must be a DNS name of at most %d characters, an IPv4 or "
+			  "an IPv6 address", host ? host : "", PBX_TRUNK_HOST_MAX);
 }
 
 int pbx_trunk_check_match(const char *object, const char *match, pbx_error *err)

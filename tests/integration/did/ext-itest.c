@@ -50,6 +50,18 @@ void it_setup(void)
 	warnings[0] = '\0';
 }
 
+void it_cli_key(void)
+{
+	const char *conf = testenv_config_file();
+	char key[300];
+	pbx_error err = PBX_ERROR_INIT;
+
+	/* the CLI's key file lives next to its config file */
+	snprintf(key, sizeof(key), "%.*s/pbxctl.key", (int)(strrchr(conf, '/') - conf), conf);
+	if (access(key, F_OK) != 0)
+		cr_assert(eq(int, pbx_secret_key_init(key, &err), 0), "%s", err.message);
+}
+
 /* What the tests created, removed again so that no broken state outlives them. */
 static char made_tenants[32][32], made_trunks[32][40];
 static size_t n_made_tenants, n_made_trunks;

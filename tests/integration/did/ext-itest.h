@@ -17,6 +17,8 @@ extern pbx_ctx *it_ctx;
 /* testenv_ctx plus a key file in a temporary directory, and a log catcher. */
 void it_setup(void);
 void it_teardown(void);
+/* The key file of the built pbxctl's test configuration, made when missing. */
+void it_cli_key(void);
 
 /* A new tenant (range 1000-1999) with a unique slug made from @prefix; static buffer. */
 const char *it_tenant(const char *prefix);

@@ -395,7 +395,7 @@ Test(external_apply, did_whose_user_was_deleted_is_caught_at_apply)
 	expect_refused("has no user bob");
 }
 
-Test(external_apply, policy_blocking_an_emergency_number_is_refused_at_apply)
+Test(external_apply, emergency_number_no_route_allows_is_refused_at_apply)
 {
 	const char *g = it_name("g");
 
@@ -403,7 +403,8 @@ Test(external_apply, policy_blocking_an_emergency_number_is_refused_at_apply)
 	it_user(slug, "carol", 1);
 	policy("strict", true);
 	rule("strict", "^(112|999)$", "allow", g);
-	expect_refused("blocks the emergency number 911");
+	expect_refused("emergency number 911 cannot be called from carol's phones: policy strict "
+		       "does not allow it; name an emergency trunk");
 }
 
 Test(external_apply, trunk_of_another_tenant_or_disabled_is_refused_at_apply)

@@ -13,20 +13,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pbx/secret.h"
 #include "ext-itest.h"
 #include "testenv.h"
 
 static void setup(void)
 {
-	const char *conf = testenv_config_file();
-	char key[300];
-	pbx_error err = PBX_ERROR_INIT;
-
 	it_setup();
-	snprintf(key, sizeof(key), "%.*s/pbxctl.key", (int)(strrchr(conf, '/') - conf), conf);
-	if (access(key, F_OK) != 0)
-		cr_assert(eq(int, pbx_secret_key_init(key, &err), 0), "%s", err.message);
+	it_cli_key();
 }
 
 TestSuite(isolation, .init = setup, .fini = it_teardown, .timeout = 90);
@@ -182,7 +175,7 @@ Test(isolation, ip_auth_trunk_wider_than_the_limit_is_refused)
  * enabling a disabled trunk or plain SQL. */
 Test(isolation, hostile_tenant_cannot_overlap_another_owners_range)
 {
-	char a[32], b[32], mine[40], second[40], evil[40];
+	char a[32], b[32], mine[40], second[40], evil[40], net[32], one[32], half[32], says[64];
 	const char *msg;
 
 	snprintf(a, sizeof(a), "%s", it_tenant("va"));
@@ -190,22 +183,26 @@ Test(isolation, hostile_tenant_cannot_overlap_another_owners_range)
 	snprintf(mine, sizeof(mine), "%s", it_name("mine"));
 	snprintf(second, sizeof(second), "%s", it_name("second"));
 	snprintf(evil, sizeof(evil), "%s", it_name("evil"));
+	snprintf(net, sizeof(net), "10.203.%d.0/24", (int)getpid() & 255);
+	snprintf(one, sizeof(one), "10.203.%d.77", (int)getpid() & 255);
+	snprintf(half, sizeof(half), "10.203.%d.128/25", (int)getpid() & 255);
 	EXPECT(0, "trunk", "create", mine, "--tenant", a, "--host", "sip.example.net",
-	       "--auth", "ip_auth", "--match", "192.0.2.0/24");
+	       "--auth", "ip_auth", "--match", net);
 	/* the owner itself may reuse its addresses */
 	EXPECT(0, "trunk", "create", second, "--tenant", a, "--host", "sip.example.net",
-	       "--auth", "ip_auth", "--match", "192.0.2.77");
+	       "--auth", "ip_auth", "--match", one);
 	msg = EXPECT(5, "trunk", "create", evil, "--tenant", b, "--host", "sip.example.net",
-		     "--auth", "ip_auth", "--match", "192.0.2.77");
-	cr_assert_not_null(strstr(msg, "address range 192.0.2.77 overlaps"), "%s", msg);
+		     "--auth", "ip_auth", "--match", one);
+	snprintf(says, sizeof(says), "address range %s overlaps", one);
+	cr_assert_not_null(strstr(msg, says), "%s", msg);
 	cr_assert_null(strstr(msg, mine), "the other tenant's trunk is not named: %s", msg);
 	EXPECT(0, "trunk", "create", evil, "--tenant", b, "--host", "sip.example.net",
 	       "--auth", "ip_auth", "--match", "198.18.0.1");
-	EXPECT(5, "trunk", "update", evil, "--match", "192.0.2.128/25");
+	EXPECT(5, "trunk", "update", evil, "--match", half);
 	/* disabled, a trunk claims nothing; enabling it checks again */
 	EXPECT(0, "trunk", "update", second, "--disable");
 	EXPECT(0, "trunk", "update", mine, "--disable");
-	EXPECT(0, "trunk", "update", evil, "--match", "192.0.2.77");
+	EXPECT(0, "trunk", "update", evil, "--match", one);
 	EXPECT(5, "trunk", "update", mine, "--enable");
 	/* the rule holds for plain SQL too */
 	{
