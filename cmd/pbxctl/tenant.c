@@ -81,12 +81,15 @@ static int cmd_tenant_show(struct cli *cli, struct cli_args *a)
 	return r;
 }
 
-enum { UPDATE_NAME, UPDATE_EXTENSIONS, UPDATE_DEFAULT_INBOUND, UPDATE_DEFAULT_POLICY };
+enum { UPDATE_NAME, UPDATE_EXTENSIONS, UPDATE_DEFAULT_INBOUND, UPDATE_DEFAULT_POLICY,
+       UPDATE_EMERGENCY_TRUNK, UPDATE_EMERGENCY_CALLERID };
 static const struct cli_opt update_opts[] = {
 	[UPDATE_NAME] = { "name", 0, "NAME", "new display name", CLI_OPT_STRING, NULL, 0 },
 	[UPDATE_EXTENSIONS] = { "extensions", 0, "MIN-MAX", "new extension range; may not leave assigned extensions outside", CLI_OPT_STRING, NULL, 0 },
 	[UPDATE_DEFAULT_INBOUND] = { "default-inbound", 0, "DEST", "where unassigned DIDs go; empty to clear", CLI_OPT_STRING, NULL, 0 },
 	[UPDATE_DEFAULT_POLICY] = { "default-policy", 0, "POLICY", "outbound policy of users without their own; empty to clear", CLI_OPT_STRING, NULL, CLI_ARG_POLICY },
+	[UPDATE_EMERGENCY_TRUNK] = { "emergency-trunk", 0, "TRUNK", "the tenant's or a global trunk for emergency numbers its users' policies do not allow; empty to clear", CLI_OPT_STRING, NULL, CLI_ARG_TRUNK },
+	[UPDATE_EMERGENCY_CALLERID] = { "emergency-callerid", 0, "NUMBER", "caller ID of every emergency call, [+]2 to 20 digits; empty to clear", CLI_OPT_STRING, NULL, 0 },
 };
 
 static int cmd_tenant_update(struct cli *cli, struct cli_args *a)
@@ -97,6 +100,8 @@ static int cmd_tenant_update(struct cli *cli, struct cli_args *a)
 		.extensions = a->v[UPDATE_EXTENSIONS].s,
 		.default_inbound = a->v[UPDATE_DEFAULT_INBOUND].s,
 		.default_policy = a->v[UPDATE_DEFAULT_POLICY].s,
+		.emergency_trunk = a->v[UPDATE_EMERGENCY_TRUNK].s,
+		.emergency_callerid = a->v[UPDATE_EMERGENCY_CALLERID].s,
 	};
 	struct pbx_rows rows;
 	bool changed = false;
@@ -192,9 +197,10 @@ static const struct cli_cmd tenant_verbs[] = {
 	  .flags = CMD_PG | CMD_DEFAULT },
 	{ .name = "show", .summary = "show one tenant", .synopsis = "tenant show [SLUG]",
 	  .run = cmd_tenant_show, .max_args = 1, .flags = CMD_PG, .args = CLI_ARG_TENANT },
-	{ .name = "update", .summary = "change a tenant's name, range, default inbound destination or default policy",
+	{ .name = "update", .summary = "change a tenant's name, range, default inbound destination, default policy or emergency routing",
 	  .synopsis = "tenant update [SLUG] [--name NAME] [--extensions MIN-MAX] [--default-inbound DEST]\n"
-		      "tenant update [SLUG] [--default-policy POLICY]",
+		      "tenant update [SLUG] [--default-policy POLICY]\n"
+		      "tenant update [SLUG] [--emergency-trunk TRUNK] [--emergency-callerid NUMBER]",
 	  .opts = CLI_OPTS(update_opts), .run = cmd_tenant_update, .max_args = 1,
 	  .flags = CMD_PG | CMD_WRITES, .args = CLI_ARG_TENANT },
 	{ .name = "suspend", .summary = "suspend a tenant: its calls are refused after the next apply",

@@ -3,8 +3,8 @@
  * External calling in apply: the inbound and outbound dialplan of each tenant (appended to
  * the tenant's own file), the global inbound router file, and the trunks' realtime rows,
  * all from the snapshot pbx_state_load read. Validation happens in the generators: a DID
- * whose user was deleted, a policy naming a disabled or foreign trunk, a policy blocking
- * an emergency number are apply errors, reported with the rest.
+ * whose user was deleted, a policy naming a disabled or foreign trunk, a tenant whose users
+ * could not reach an emergency number are apply errors of that tenant, reported with the rest.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +52,9 @@ static int outbound(pbx_ctx *ctx, const struct pbx_state *st,
 	struct pbx_dp_policy *pols = calloc(x->n_policies + 1, sizeof(*pols));
 	struct pbx_dp_trunk *trunks = calloc(e->n_trunks + 1, sizeof(*trunks));
 	const char **user_pol = calloc(t->n_users + 1, sizeof(*user_pol));
-	struct pbx_dp_outbound out = { .tenant = m, .default_policy = x->default_policy };
+	struct pbx_dp_outbound out = { .tenant = m, .default_policy = x->default_policy,
+				       .emergency_trunk = x->emergency_trunk,
+				       .emergency_callerid = x->emergency_callerid };
 	char **emergency = NULL;
 	size_t n_emergency = 0;
 	int r;
@@ -88,10 +90,6 @@ static int outbound(pbx_ctx *ctx, const struct pbx_state *st,
 	out.emergency = (const char *const *)emergency;
 	out.n_emergency = n_emergency;
 	r = pbx_dialplan_outbound(&out, ret, err);
-	if (r == 0 && !x->default_policy && !t->suspended && t->n_users)
-		pbx_log(ctx, PBX_LOG_WARN, "tenant %s has no default outbound policy: its users "
-			"without a policy of their own cannot call out, not even emergency numbers",
-			t->slug);
 cleanup:
 	pbx_policy_strv_free(emergency);
 	free(pols);

@@ -126,3 +126,15 @@ bool pbx_valid_destination(const char *s)
 		return pbx_valid_e164(s + 9);
 	return false;
 }
+
+bool pbx_valid_callerid(const char *s)
+{
+	size_t n;
+
+	if (!s)
+		return false;
+	if (*s == '+')
+		s++;
+	n = strspn(s, "0123456789");
+	return s[n] == '\0' && n >= 2 && n <= 20;
+}

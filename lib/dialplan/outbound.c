@@ -20,6 +20,7 @@
 
 #include "pbx/dialplan-external.h"
 #include "pbx/policy.h"
+#include "pbx/valid.h"
 
 #include "dialplan-internal.h"
 #include "external-internal.h"
@@ -82,38 +83,27 @@ static const struct pbx_dp_policy *find_policy(const struct pbx_dp_outbound *out
 	return NULL;
 }
 
-static bool valid_callerid(const char *s)
-{
-	size_t n;
-
-	if (!s)
-		return false;
-	if (*s == '+')
-		s++;
-	n = strspn(s, "0123456789");
-	return s[n] == '\0' && n >= 2 && n <= 20;
-}
-
 static int check_trunk(const struct pbx_dp_outbound *out, const char *object,
-		       const struct pbx_dp_trunk *t, const char *name, pbx_error *err)
+		       const char *field, const struct pbx_dp_trunk *t, const char *name,
+		       pbx_error *err)
 {
 	const char *slug = out->tenant->slug;
 
 	if (!t)
-		return pbx_errorf(err, PBX_EINVALID, object, "trunks",
+		return pbx_errorf(err, PBX_EINVALID, object, field,
 				  "trunk %s does not exist", name);
 	if (t->owner && strcmp(t->owner, slug))
-		return pbx_errorf(err, PBX_EINVALID, object, "trunks",
+		return pbx_errorf(err, PBX_EINVALID, object, field,
 				  "trunk %s belongs to tenant %s; a policy may use only its tenant's "
 				  "own trunks and global ones", name, t->owner);
 	if (!t->enabled)
-		return pbx_errorf(err, PBX_EINVALID, object, "trunks",
+		return pbx_errorf(err, PBX_EINVALID, object, field,
 				  "trunk %s is disabled", name);
 	if (!pbx_dialplan_valid_endpoint(t->endpoint))
-		return pbx_errorf(err, PBX_EINVALID, object, "trunks",
+		return pbx_errorf(err, PBX_EINVALID, object, field,
 				  "trunk %s has an invalid endpoint id", name);
-	if ((t->force_callerid || t->callerid) && !valid_callerid(t->callerid))
-		return pbx_errorf(err, PBX_EINVALID, object, "trunks",
+	if ((t->force_callerid || t->callerid) && !pbx_valid_callerid(t->callerid))
+		return pbx_errorf(err, PBX_EINVALID, object, field,
 				  "trunk %s: caller ID must be 2 to 20 digits, optionally after a +",
 				  name);
 	return 0;
@@ -153,25 +143,61 @@ static int check_policy(const struct pbx_dp_outbound *out, const struct pbx_dp_p
 			return pbx_errorf(err, PBX_EINVALID, object, "trunks",
 					  "a blocking rule names no trunks");
 		for (size_t k = 0; k < rule->n_trunks; k++)
-			if ((r = check_trunk(out, object, find_trunk(out, rule->trunks[k]),
+			if ((r = check_trunk(out, object, "trunks", find_trunk(out, rule->trunks[k]),
 					     rule->trunks[k], err)) < 0)
 				return r;
 		pats[i].n = pbx_dialplan_patterns(rule->pattern, pats[i].buf, sizeof(pats[i].buf));
 		if (pats[i].n < 0)
 			pats[i].n = 0;
 	}
-	/* Emergency numbers are never blocked. */
-	for (size_t e = 0; e < out->n_emergency; e++) {
+	return 0;
+}
+
+/* The policy that applies to user @i: its own, else the tenant's default (NULL: none). */
+static const struct pbx_dp_policy *policy_of(const struct pbx_dp_outbound *out, size_t i)
+{
+	const char *pol = out->user_policies ? out->user_policies[i] : NULL;
+
+	return find_policy(out, pol ? pol : out->default_policy);
+}
+
+/* Whether policy @p lets emergency number @num out, and how (@v: the rule and the number). */
+static bool allows(const struct pbx_dp_policy *p, const char *num, struct pbx_policy_verdict *v)
+{
+	return p && pbx_policy_evaluate(p->rules, p->n_rules, num, v, NULL) == 0 && v->allowed;
+}
+
+/* Every emergency number reaches the emergency services from every phone of the tenant. */
+static int check_emergency(const struct pbx_dp_outbound *out, pbx_error *err)
+{
+	const struct pbx_dp_tenant *t = out->tenant;
+	char object[PBX_ERR_OBJECT];
+
+	snprintf(object, sizeof(object), "tenant %s", t->slug);
+	if (out->emergency_callerid && !pbx_valid_callerid(out->emergency_callerid))
+		return pbx_errorf(err, PBX_EINVALID, object, "emergency_callerid",
+				  "emergency caller ID must be 2 to 20 digits, optionally after a +");
+	if (out->emergency_trunk)
+		return check_trunk(out, object, "emergency_trunk",
+				   find_trunk(out, out->emergency_trunk), out->emergency_trunk, err);
+	for (size_t i = 0; i < t->n_users; i++) {
+		const struct pbx_dp_user *u = &t->users[i];
+		const struct pbx_dp_policy *p = policy_of(out, i);
 		struct pbx_policy_verdict v;
 
-		snprintf(object, sizeof(object), "policy %s", p->name);
-		if ((r = pbx_policy_evaluate(p->rules, p->n_rules, out->emergency[e], &v, err)) < 0)
-			return r;
-		if (!v.allowed)
-			return pbx_errorf(err, PBX_EINVALID, object, "rules",
-					  "policy %s blocks the emergency number %s%s; add a rule "
-					  "allowing it before any rule that blocks it", p->name,
-					  out->emergency[e], v.rule ? " (by its rule)" : " (no rule matches it)");
+		if (!u->active || !u->n_endpoints)
+			continue;
+		for (size_t e = 0; e < out->n_emergency; e++)
+			if (!allows(p, out->emergency[e], &v))
+				return pbx_errorf(err, PBX_EINVALID, object, "emergency_trunk",
+						  "emergency number %s cannot be called from %s's "
+						  "phones: %s%s%s; name an emergency trunk (pbxctl "
+						  "tenant update %s --emergency-trunk TRUNK)%s",
+						  out->emergency[e], u->username ? u->username : "a user",
+						  p ? "policy " : "no outbound policy applies",
+						  p ? p->name : "", p ? " does not allow it" : "", t->slug,
+						  p ? " or allow it in that policy" :
+						      " or give the tenant a default policy allowing it");
 	}
 	return 0;
 }
@@ -210,7 +236,7 @@ static int check_model(const struct pbx_dp_outbound *out, struct rule_pats **pat
 		if (pol && !find_policy(out, pol))
 			return pbx_errorf(err, PBX_EINVALID, object, "policy",
 					  "policy %s does not exist in tenant %s", pol, t->slug);
-		if (u->callerid_num && *u->callerid_num && !valid_callerid(u->callerid_num))
+		if (u->callerid_num && *u->callerid_num && !pbx_valid_callerid(u->callerid_num))
 			return pbx_errorf(err, PBX_EINVALID, object, "callerid_num",
 					  "caller ID must be 2 to 20 digits, optionally after a +");
 		for (size_t e = 0; e < out->n_emergency; e++)
@@ -227,7 +253,7 @@ static int check_model(const struct pbx_dp_outbound *out, struct rule_pats **pat
 						  "device endpoint \"%.48s\" does not belong to tenant %s",
 						  u->endpoints[k], t->slug);
 	}
-	return 0;
+	return check_emergency(out, err);
 }
 
 /* The Set or ExecIf line that gives a call over @t its caller ID; returns the format. */
@@ -418,6 +444,90 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* The route label of a caller under policy @p for emergency number @num. */
+static void route_label(const struct pbx_dp_outbound *out, const struct pbx_dp_policy *p,
+			const char *num, char *buf, size_t n)
+{
+	struct pbx_policy_verdict v;
+
+	if (allows(p, num, &v))
+		snprintf(buf, n, "p%ld", p->id);
+	else
+		snprintf(buf, n, "%s", out->emergency_trunk ? "em" : "busy");
+}
+
+/* Dial @num over @t, then on failover go to @next, else hang up. */
+static void emergency_dial(const struct pbx_dp_outbound *out, struct line *l, const char *label,
+			   const struct pbx_dp_trunk *t, const char *num, const char *next)
+{
+	if (out->emergency_callerid)
+		emit(l, label, "Dial(PJSIP/%s@%s)", num, t->endpoint);
+	else {
+		callerid_line(l, label, t);
+		emit(l, NULL, "Dial(PJSIP/%s@%s)", num, t->endpoint);
+	}
+	emit(l, NULL, "GotoIf(" FAILOVER "?%s)", next);
+	emit(l, NULL, "Hangup()");
+}
+
+/*
+ * Emergency number @num as an exact extension of "<slug>-outbound" (see
+ * pbx/dialplan-external.h): by the calling endpoint to the route of its user's policy, the
+ * others to the default policy's; a policy that allows the number dials as its rule does,
+ * then falls back to the emergency trunk; without either, all circuits are busy.
+ */
+static void emergency_exten(struct dp_out *o, const struct pbx_dp_outbound *out, const char *num)
+{
+	const struct pbx_dp_tenant *t = out->tenant;
+	const struct pbx_dp_policy *dflt = find_policy(out, out->default_policy);
+	struct line l = { .o = o, .exten = num, .first = true };
+	char lab[32], dlab[32], next[32];
+
+	emit(&l, NULL, "NoOp(emergency number %s: routed whatever the policy)", num);
+	if (out->emergency_callerid)
+		emit(&l, NULL, "Set(CALLERID(num)=%s)", out->emergency_callerid);
+	route_label(out, dflt, num, dlab, sizeof(dlab));
+	for (size_t i = 0; i < t->n_users; i++) {
+		const struct pbx_dp_user *u = &t->users[i];
+		const char *eps[PBX_DP_MAX_DEVICES];
+		size_t ne = u->n_endpoints < PBX_DP_MAX_DEVICES ? u->n_endpoints : PBX_DP_MAX_DEVICES;
+
+		if (!u->active || !ne)
+			continue;
+		route_label(out, policy_of(out, i), num, lab, sizeof(lab));
+		if (!strcmp(lab, dlab))
+			continue;
+		memcpy(eps, u->endpoints, ne * sizeof(eps[0]));
+		qsort(eps, ne, sizeof(eps[0]), cmp_str);
+		for (size_t j = 0; j < ne; j++)
+			emit(&l, NULL, "GotoIf($[\"${CHANNEL(endpoint)}\" = \"%s\"]?%s)", eps[j], lab);
+	}
+	emit(&l, NULL, "Goto(%s)", dlab);
+	for (size_t k = 0; k < out->n_policies; k++) {
+		const struct pbx_dp_policy *p = &out->policies[k];
+		struct pbx_policy_verdict v;
+		const struct pbx_policy_rule *rule;
+
+		if (!allows(p, num, &v))
+			continue;
+		rule = &p->rules[v.rule - 1];
+		for (size_t j = 0; j < rule->n_trunks; j++) {
+			snprintf(lab, sizeof(lab), "p%ldt%zu", p->id, j + 1);
+			if (j + 1 < rule->n_trunks)
+				snprintf(next, sizeof(next), "p%ldt%zu", p->id, j + 2);
+			else
+				snprintf(next, sizeof(next), "%s", out->emergency_trunk ? "em" : "busy");
+			if (j == 0)
+				snprintf(lab, sizeof(lab), "p%ld", p->id);
+			emergency_dial(out, &l, lab, find_trunk(out, rule->trunks[j]), v.dial, next);
+		}
+	}
+	if (out->emergency_trunk)
+		emergency_dial(out, &l, "em", find_trunk(out, out->emergency_trunk), num, "busy");
+	emit(&l, "busy", "Playback(all-circuits-busy-now)");
+	emit(&l, NULL, "Hangup()");
+}
+
 /* The entry context: check the number, then choose the policy by the calling endpoint. */
 static void entry_context(struct dp_out *o, const struct pbx_dp_outbound *out)
 {
@@ -443,6 +553,8 @@ static void entry_context(struct dp_out *o, const struct pbx_dp_outbound *out)
 		dp_comment(o, "calls leaving tenant %s: the policy of the calling device's user, "
 			   "else the tenant's default (%s)", t->slug,
 			   out->default_policy ? out->default_policy : "none: refused");
+	for (size_t e = 0; e < out->n_emergency && !t->suspended; e++)
+		emergency_exten(o, out, out->emergency[e]);
 	for (size_t e = 0; e < 2; e++) {
 		struct line l = { .o = o, .exten = entry[e], .first = true };
 

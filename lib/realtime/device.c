@@ -102,6 +102,24 @@ static void clean_name(const char *name, char *out)
 	*o = '\0';
 }
 
+/*
+ * Cut valid UTF-8 @s to at most @max characters, at a character boundary, and drop the
+ * blank the cut may leave at the end.
+ */
+static void utf8_cut(char *s, long max)
+{
+	unsigned char *p = (unsigned char *)s;
+	long n = 0;
+
+	for (; *p && n < max; n++)
+		do
+			p++;
+		while ((*p & 0xc0) == 0x80);
+	*p = '\0';
+	while (p > (unsigned char *)s && p[-1] == ' ')
+		*--p = '\0';
+}
+
 static int build_callerid(const struct pbx_rt_device *dev, const char *object, char **ret,
 			  pbx_error *err)
 {
@@ -128,6 +146,11 @@ static int build_callerid(const struct pbx_rt_device *dev, const char *object, c
 			return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
 		clean_name(dev->callerid_name, name);
 	}
+	/* A display name is kept whole in PostgreSQL; the caller ID shows as much of it as
+	 * "<name>" <number> leaves of the column: 40 less the quotes, the brackets, the blank
+	 * and the number (at most 20), so at least 15 characters. */
+	if (name)
+		utf8_cut(name, CALLERID_MAX - (num ? (long)strlen(num) + 5 : 2));
 	if ((!name || !*name) && !num)
 		goto cleanup;
 	size = (name ? strlen(name) : 0) + (num ? strlen(num) : 0) + 8;

@@ -92,11 +92,46 @@ int pbx_pg_check_schema(PGconn *pg, pbx_error *err)
 	return r;
 }
 
+/*
+ * The constraints of migration 0009, which guard what no single row can: their own sentence,
+ * with the value the server names in its detail ("...=(value)").
+ */
+static bool known_constraint(const char *constraint, const char *detail, const char *object,
+			     pbx_error *err, int *ret_code)
+{
+	static const struct {
+		const char *constraint, *field, *before, *after;
+		int code;
+	} known[] = {
+		{ "asterisk_ids_pkey", "name", "its Asterisk id ", " is already used by another "
+		  "device or trunk (ids are unique across all tenants); choose another name",
+		  PBX_ECONFLICT },
+		{ "trunks_match_width", "match", "address range ", " is too wide: a tenant's trunk "
+		  "matches at most a /24 (IPv4) or /48 (IPv6), a global trunk a /16 or /32",
+		  PBX_EINVALID },
+		{ "trunks_match_overlap", "match", "address range ", " overlaps a range of another "
+		  "owner's ip_auth trunk, and Asterisk could not tell their calls apart",
+		  PBX_ECONFLICT },
+	};
+	const char *v = detail ? strstr(detail, ")=(") : NULL;
+	int len = v ? (int)strcspn(v + 3, ")") : 0;
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcmp(constraint, known[i].constraint)) {
+			*ret_code = pbx_errorf(err, known[i].code, object, known[i].field,
+					       "%s%.*s%s", known[i].before, len, v ? v + 3 : "",
+					       known[i].after);
+			return true;
+		}
+	return false;
+}
+
 int pbx_pg_error(PGconn *pg, const PGresult *res, const char *object, pbx_error *err)
 {
 	const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+	const char *constraint = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
 	char where[300], denied[160];
 	int code = PBX_ERROR;
 	const char *msg = "the database refused the change";
@@ -107,7 +142,9 @@ int pbx_pg_error(PGconn *pg, const PGresult *res, const char *object, pbx_error 
 			   where);
 		code = PBX_EUNAVAILABLE;
 	} else {
-		if (!strcmp(st, "23505")) {
+		if (constraint && known_constraint(constraint, detail, object, err, &code)) {
+			msg = NULL;
+		} else if (!strcmp(st, "23505")) {
 			code = PBX_ECONFLICT;
 			msg = "already exists";
 		} else if (!strcmp(st, "23503")) {
@@ -131,7 +168,8 @@ int pbx_pg_error(PGconn *pg, const PGresult *res, const char *object, pbx_error 
 			code = PBX_EUNAVAILABLE;
 			msg = "lost the connection to postgresql";
 		}
-		pbx_errorf(err, code, object, NULL, "%s", msg);
+		if (msg)
+			pbx_errorf(err, code, object, NULL, "%s", msg);
 	}
 	if (err) {
 		snprintf(err->backend, sizeof(err->backend), "postgresql");

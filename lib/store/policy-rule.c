@@ -126,7 +126,8 @@ void policy_warn_emergency(pbx_ctx *ctx, PGconn *pg, const char *id, const char 
 			if (pbx_policy_evaluate(pr.rules, pr.n, numbers[i], &v, &e) == 0 && !v.allowed)
 				pbx_log(ctx, PBX_LOG_WARN,
 					"policy %s of tenant %s blocks the emergency number %s; "
-					"apply refuses it until a rule allows that number", name,
+					"its callers reach it only through the tenant's emergency "
+					"trunk, and apply refuses the tenant without one", name,
 					slug, numbers[i]);
 		}
 		policy_rules_free(&pr);

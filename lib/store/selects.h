@@ -14,6 +14,8 @@
 	"SELECT t.id::text AS id, t.slug, t.display_name AS name, t.status, " \
 	"t.ext_min || '-' || t.ext_max AS extensions, t.ext_next::text AS ext_next, " \
 	"t.default_inbound, (SELECT p.name FROM policies p WHERE p.id = t.default_policy_id) AS default_policy, " \
+	"(SELECT k.name FROM trunks k WHERE k.id = t.emergency_trunk_id) AS emergency_trunk, " \
+	"t.emergency_callerid, " \
 	PBX_SQL_TIME("t.created_at") " AS created_at, " \
 	PBX_SQL_TIME("t.updated_at") " AS updated_at FROM tenants t "
 
@@ -26,7 +28,7 @@
 
 #define TRUNK_SELECT \
 	"SELECT k.id::text AS id, k.name, t.slug AS tenant, " \
-	"CASE WHEN t.slug IS NULL THEN 'trunk-' ELSE t.slug || '-trunk-' END || k.name AS endpoint, " \
+	"pbx_trunk_endpoint(t.slug, k.name) AS endpoint, " \
 	"k.host, k.port::text AS port, k.transport, k.auth, k.username, " \
 	"CASE WHEN k.secret_sealed IS NULL THEN NULL ELSE '" PBX_TRUNK_SECRET_MASK "' END AS secret, " \
 	"array_to_string(k.match, ',') AS match, array_to_string(k.codecs, ',') AS codecs, " \

@@ -21,7 +21,9 @@ enum { Q_SLUGS, Q_TENANTS, Q_DIDS, Q_POLICIES, Q_RULES, Q_ASSIGN, Q_TRUNKS };
 
 static const char *const queries[] = {
 	[Q_SLUGS] = "SELECT slug FROM tenants ORDER BY slug",
-	[Q_TENANTS] = "SELECT t.slug, t.default_inbound, p.name FROM tenants t "
+	[Q_TENANTS] = "SELECT t.slug, t.default_inbound, p.name, "
+		"(SELECT k.name FROM trunks k WHERE k.id = t.emergency_trunk_id), t.emergency_callerid "
+		"FROM tenants t "
 		"LEFT JOIN policies p ON p.id = t.default_policy_id WHERE " SCOPE "ORDER BY t.slug",
 	[Q_DIDS] = "SELECT t.slug, d.number, d.label, d.destination, d.enabled FROM dids d "
 		"JOIN tenants t ON t.id = d.tenant_id WHERE " SCOPE "ORDER BY t.slug, d.number",
@@ -97,6 +99,8 @@ static int fill_tenants(struct pbx_state_ext *x)
 		t->slug = val(res, i, 0);
 		t->default_inbound = val(res, i, 1);
 		t->default_policy = val(res, i, 2);
+		t->emergency_trunk = val(res, i, 3);
+		t->emergency_callerid = val(res, i, 4);
 	}
 	res = x->res[Q_DIDS];
 	for (int i = 0; i < PQntuples(res); i++) {

@@ -37,6 +37,8 @@ struct pbx_state_ext_tenant {
 	const char *slug;
 	const char *default_inbound;   /* NULL: none */
 	const char *default_policy;    /* policy name, NULL: none */
+	const char *emergency_trunk;   /* trunk name, NULL: none */
+	const char *emergency_callerid; /* NULL: none */
 	struct pbx_state_did *dids;
 	size_t n_dids;
 	struct pbx_state_policy *policies;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "pbx/tenant.h"
+#include "pbx/trunk.h"
 #include "pbx/valid.h"
 #include "ctx.h"
 #include "pg.h"
@@ -23,6 +24,8 @@ static const struct pbx_field tenant_fields[] = {
 	{ "ext_next", PBX_FT_INT, PBX_FIELD_READONLY, "next extension to assign" },
 	{ "default_inbound", PBX_FT_STRING, PBX_FIELD_EXPORT, "destination of unassigned DIDs" },
 	{ "default_policy", PBX_FT_STRING, PBX_FIELD_EXPORT, "default outbound policy" },
+	{ "emergency_trunk", PBX_FT_STRING, 0, "trunk for emergency numbers its callers' policies do not allow" },
+	{ "emergency_callerid", PBX_FT_STRING, 0, "caller ID of every emergency call" },
 	{ "created_at", PBX_FT_TIME, PBX_FIELD_READONLY, "creation time" },
 	{ "updated_at", PBX_FT_TIME, PBX_FIELD_READONLY, "last change" },
 };
@@ -229,7 +232,7 @@ int pbx_tenant_update(pbx_ctx *ctx, const char *tenant, const struct pbx_tenant_
 	char object[64], smin[16] = "", smax[16] = "", id[32];
 	struct pbx_rows cur;
 	char *before = NULL;
-	const char *p[6];
+	const char *p[8];
 	PGresult *res;
 	PGconn *pg;
 	int lo, hi, r;
@@ -247,6 +250,16 @@ int pbx_tenant_update(pbx_ctx *ctx, const char *tenant, const struct pbx_tenant_
 	if ((spec->name && (r = check_name(object, spec->name, err)) < 0) ||
 	    (r = check_inbound(object, spec->default_inbound, err)) < 0)
 		return r;
+	if (spec->emergency_callerid && *spec->emergency_callerid &&
+	    !pbx_valid_callerid(spec->emergency_callerid))
+		return pbx_errorf(err, PBX_EINVALID, object, "emergency_callerid",
+				  "emergency caller ID \"%.24s\" must be 2 to 20 digits, optionally "
+				  "after a +", spec->emergency_callerid);
+	if (spec->emergency_trunk && *spec->emergency_trunk &&
+	    (r = pbx_trunk_check_name(object, spec->emergency_trunk, err)) < 0)
+		return pbx_errorf(err, PBX_EINVALID, object, "emergency_trunk",
+				  "trunk name \"%.40s\" must match [a-z][a-z0-9-]{0,31}",
+				  spec->emergency_trunk);
 	if (!(pg = pbx_ctx_pg(ctx, err)))
 		return err->code;
 	if ((r = pbx_pg_begin(pg, err)) < 0)
@@ -293,10 +306,29 @@ int pbx_tenant_update(pbx_ctx *ctx, const char *tenant, const struct pbx_tenant_
 		if (r < 0)
 			goto fail;
 	}
+	if (spec->emergency_trunk && *spec->emergency_trunk) {
+		const char *q[2] = { id, spec->emergency_trunk };
+
+		res = pbx_pg_query(pg, "SELECT 1 FROM trunks WHERE name = $2 AND "
+				   "(tenant_id IS NULL OR tenant_id = $1::bigint)", 2, q, object, err);
+		if (!res) {
+			r = err->code;
+			goto fail;
+		}
+		if (PQntuples(res) == 0)
+			r = pbx_errorf(err, PBX_ENOTFOUND, object, "emergency_trunk",
+				       "tenant %s has no trunk %s, and no global trunk has that name",
+				       pbx_rows_get(&cur, 0, "slug"), spec->emergency_trunk);
+		PQclear(res);
+		if (r < 0)
+			goto fail;
+	}
 	p[0] = id;
 	p[1] = spec->name;
 	p[2] = spec->default_inbound;
 	p[3] = spec->default_policy;
+	p[4] = spec->emergency_trunk;
+	p[5] = spec->emergency_callerid;
 	/* The range apart: a tenant admin may change the other columns, not the range
 	 * (migration 0007 grants it no privilege on ext_min and ext_max). */
 	if (spec->extensions &&
@@ -315,8 +347,12 @@ int pbx_tenant_update(pbx_ctx *ctx, const char *tenant, const struct pbx_tenant_
 		"WHEN $3 = '' THEN NULL ELSE $3 END, "
 		"default_policy_id = CASE WHEN $4::text IS NULL THEN default_policy_id "
 		"WHEN $4 = '' THEN NULL ELSE (SELECT p.id FROM policies p "
-		"WHERE p.tenant_id = $1::bigint AND p.name = $4) END, updated_at = now() "
-		"WHERE id = $1::bigint", 4, p, object, err);
+		"WHERE p.tenant_id = $1::bigint AND p.name = $4) END, "
+		"emergency_trunk_id = CASE WHEN $5::text IS NULL THEN emergency_trunk_id "
+		"WHEN $5 = '' THEN NULL ELSE (SELECT k.id FROM trunks k WHERE k.name = $5) END, "
+		"emergency_callerid = CASE WHEN $6::text IS NULL THEN emergency_callerid "
+		"WHEN $6 = '' THEN NULL ELSE $6 END, updated_at = now() "
+		"WHERE id = $1::bigint", 6, p, object, err);
 	if (r < 0)
 		goto fail;
 	{

@@ -85,12 +85,15 @@ int pbx_trunk_check_host(const char *object, const char *host, pbx_error *err)
 {
 	unsigned char buf[16];
 
-	if (host && (inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1 ||
-		     dns_name(host)))
+	/* At most PBX_TRUNK_HOST_MAX: "sip:<username>@[host]:<port>" must fit the 255
+	 * characters of ps_registrations.client_uri, or no apply could write the trunk. */
+	if (host && strlen(host) <= PBX_TRUNK_HOST_MAX &&
+	    (inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1 ||
+	     dns_name(host)))
 		return 0;
 	return pbx_errorf(err, PBX_EINVALID, object, "host",
-			  "host \"%.64s\" must be a DNS name, an IPv4 or an IPv6 address",
-			  host ? host : "");
+			  "host \"%.64s\" must be a DNS name of at most %d characters, an IPv4 or "
+			  "an IPv6 address", host ? host : "", PBX_TRUNK_HOST_MAX);
 }
 
 int pbx_trunk_check_match(const char *object, const char *match, pbx_error *err)
@@ -355,22 +358,27 @@ static int lock_trunk(PGconn *pg, const char *trunk, char id[24], struct pbx_row
 	return ext_load(pg, TRUNK_JSON, id, "trunk", rows, json, err);
 }
 
-/* "policy P of tenant T" for the first rule naming trunk @id, or "" when none. */
+/* "policy P of tenant T" for the first rule naming trunk @id, else "the emergency trunk of
+ * tenant T", or "" when nothing uses it. */
 static int user_of(PGconn *pg, const char *id, char *buf, size_t n, pbx_error *err)
 {
 	const char *p[1] = { id };
 	PGresult *res = pbx_pg_query(pg,
-		"SELECT p.name, t.slug, count(*) OVER () FROM policy_rule_trunks rt "
+		"SELECT * FROM (SELECT 'policy ' || p.name || ' of tenant ' || t.slug, "
+		"count(*) OVER () FROM policy_rule_trunks rt "
 		"JOIN policy_rules r ON r.id = rt.rule_id JOIN policies p ON p.id = r.policy_id "
 		"JOIN tenants t ON t.id = p.tenant_id WHERE rt.trunk_id = $1::bigint "
-		"ORDER BY t.slug, p.name LIMIT 1", 1, p, "trunk", err);
+		"ORDER BY t.slug, p.name LIMIT 1) x UNION ALL "
+		"SELECT * FROM (SELECT 'the emergency trunk of tenant ' || slug, count(*) OVER () "
+		"FROM tenants WHERE emergency_trunk_id = $1::bigint ORDER BY slug LIMIT 1) y",
+		1, p, "trunk", err);
 
 	if (!res)
 		return err->code;
 	buf[0] = '\0';
-	if (PQntuples(res) == 1)
-		snprintf(buf, n, "policy %s of tenant %s%s", PQgetvalue(res, 0, 0),
-			 PQgetvalue(res, 0, 1), strcmp(PQgetvalue(res, 0, 2), "1") ? " and others" : "");
+	if (PQntuples(res) >= 1)
+		snprintf(buf, n, "%s%s", PQgetvalue(res, 0, 0),
+			 strcmp(PQgetvalue(res, 0, 1), "1") || PQntuples(res) > 1 ? " and others" : "");
 	PQclear(res);
 	return 0;
 }

@@ -42,10 +42,12 @@ int pbx_user_check_callerid(const char *object, const char *callerid, pbx_error 
 {
 	size_t n = callerid ? strlen(callerid) : 0;
 
-	if (pbx_valid_e164(callerid) || (n >= 1 && n <= 20 && strspn(callerid, "0123456789") == n))
+	/* What the dialplan can set (pbx_valid_callerid): one digit used to pass here and fail
+	 * every apply of the tenant. */
+	if (pbx_valid_e164(callerid) || (n >= 2 && n <= 20 && strspn(callerid, "0123456789") == n))
 		return 0;
 	return pbx_errorf(err, PBX_EINVALID, object, "outbound_callerid",
-			  "caller ID \"%s\" must be +E164 or 1 to 20 digits", callerid ? callerid : "");
+			  "caller ID \"%.24s\" must be +E164 or 2 to 20 digits", callerid ? callerid : "");
 }
 
 /* The checks that need no database. */

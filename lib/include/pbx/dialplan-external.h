@@ -113,6 +113,8 @@ struct pbx_dp_outbound {
 	size_t n_trunks;
 	const char *const *emergency;         /* emergency numbers */
 	size_t n_emergency;
+	const char *emergency_trunk;          /* a trunk name or NULL */
+	const char *emergency_callerid;       /* [+]digits or NULL */
 };
 
 /*
@@ -121,9 +123,18 @@ struct pbx_dp_outbound {
  * Validation, every failure PBX_EINVALID naming the object and field: patterns pass
  * pbx_policy_check_pattern, strip and prepend are in range, an allowing rule names 1 to
  * PBX_POLICY_MAX_TRUNKS trunks and a blocking one none; each trunk exists, is enabled, and
- * is the tenant's own or global; the default and assigned policies exist; no policy that
- * applies to anyone blocks an emergency number; no active user's extension is an emergency
- * number (the extension would win over the emergency call).
+ * is the tenant's own or global; the default and assigned policies exist; no active user's
+ * extension is an emergency number (the extension would win over the emergency call); the
+ * emergency trunk, when named, passes the same trunk checks; and every emergency number is
+ * routable for every active user with a device, through the policy that applies to the user
+ * or the emergency trunk (else an error naming the number, a user and what to configure).
+ *
+ * Emergency numbers are exact extensions of "<slug>-outbound", so they win over its
+ * patterns and never reach a policy context: a caller whose policy allows the number dials
+ * it as that policy's rule would (rewrite, trunks in order); a caller whose policy does not,
+ * and any call whose policy trunks all fail, goes out through the emergency trunk with the
+ * number unchanged. The tenant's emergency caller ID, when set, is the caller ID of every
+ * emergency call; without it the trunk's caller-ID mode applies to the phone's own.
  */
 int pbx_dialplan_outbound(const struct pbx_dp_outbound *out, struct pbx_dp_file *ret,
 			  pbx_error *err);

@@ -19,6 +19,8 @@ struct pbx_tenant_spec {
 	const char *extensions;      /* "MIN-MAX" */
 	const char *default_inbound; /* "" clears it */
 	const char *default_policy;  /* update: a policy name of the tenant; "" clears it */
+	const char *emergency_trunk; /* update: a trunk of the tenant or a global one; "" clears */
+	const char *emergency_callerid; /* update: [+]2 to 20 digits; "" clears it */
 };
 
 /* Field rules, shared with import: 0 or PBX_EINVALID naming object and field. */

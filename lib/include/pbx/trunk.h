@@ -25,6 +25,8 @@ extern const struct pbx_schema pbx_schema_trunk_status;
 
 #define PBX_TRUNK_ENDPOINT_MAX 40
 #define PBX_TRUNK_MATCH_MAX 16
+/* Longest host: "sip:" + a 40-character user + "@[" host "]:65535" fits 255 characters. */
+#define PBX_TRUNK_HOST_MAX 200
 #define PBX_TRUNK_SECRET_MAX 80
 #define PBX_TRUNK_SECRET_MASK "********"
 

@@ -28,7 +28,7 @@ struct pbx_user_spec {
 	const char *name;              /* display name; create default: the username */
 	const char *email;
 	const char *extension;         /* create: NULL = allocate; update: move */
-	const char *outbound_callerid; /* E.164 or 1 to 20 digits */
+	const char *outbound_callerid; /* E.164 or 2 to 20 digits */
 	const char *pin;               /* plaintext, 4-10 digits; hashed, never stored as is */
 	const char *forward_to;        /* an extension of the tenant's range, or +E164 */
 	int voicemail;                 /* PBX_UNSET, 0, 1 */

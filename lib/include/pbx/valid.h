@@ -21,6 +21,8 @@ bool pbx_valid_username(const char *s);
 bool pbx_valid_text(const char *s, size_t max);
 /* Email: local@domain.tld with a conservative character set, at most 254 bytes. */
 bool pbx_valid_email(const char *s);
+/* Caller ID number: 2 to 20 digits, optionally after a '+' (what the dialplan sets). */
+bool pbx_valid_callerid(const char *s);
 /* Destination: user:USERNAME, ext:NNNN, voicemail:USERNAME or external:+E164. */
 bool pbx_valid_destination(const char *s);
 

@@ -24,6 +24,7 @@
 #include "pbx/realtime.h"
 #include "pbx/secret.h"
 #include "pbx/tenant.h"
+#include "pbx/trunk.h"
 #include "pbx/user.h"
 #include "testenv.h"
 
@@ -84,6 +85,34 @@ static void control(const char *text)
 	cr_assert(eq(int, rename(path_in("control.tmp"), path_in("control")), 0));
 }
 
+/*
+ * Apply refuses a tenant whose phones could not call an emergency number: route them through
+ * a global trunk of this test (global, so a tenant-scoped apply writes none of its rows).
+ */
+static char em_trunk[40];
+
+static void emergency_route(void)
+{
+	struct pbx_trunk_spec k = PBX_TRUNK_SPEC_INIT;
+	struct pbx_tenant_spec t = { .emergency_trunk = em_trunk };
+	struct pbx_rows rows;
+	pbx_error err = PBX_ERROR_INIT;
+	char match[32];
+
+	snprintf(em_trunk, sizeof(em_trunk), "em-%d", (int)getpid());
+	snprintf(match, sizeof(match), "10.202.%d.%d", (int)getpid() >> 8 & 255,
+		 (int)getpid() & 255);
+	k.name = em_trunk;
+	k.global = 1;
+	k.host = "sip.emergency.example";
+	k.auth = "ip_auth";
+	k.match = match;
+	cr_assert(eq(int, pbx_trunk_create(ctx, &k, &rows, &err), 0), "%s", err.message);
+	pbx_trunk_rows_free(&rows);
+	cr_assert(eq(int, pbx_tenant_update(ctx, slug, &t, &rows, NULL, &err), 0), "%s", err.message);
+	pbx_rows_free(&rows);
+}
+
 static void setup(void)
 {
 	struct pbx_tenant_spec spec = { .extensions = "100-199", .name = "Apply Co" };
@@ -114,11 +143,20 @@ static void setup(void)
 	spec.slug = slug;
 	cr_assert(eq(int, pbx_tenant_create(ctx, &spec, &rows, &err), 0), "%s", err.message);
 	pbx_rows_free(&rows);
+	emergency_route();
 }
 
 static void teardown(void)
 {
+	struct pbx_tenant_spec t = { .emergency_trunk = "" };
+	struct pbx_rows rows;
+	pbx_error err = PBX_ERROR_INIT;
 	char cmd[128];
+
+	if (pbx_tenant_update(ctx, slug, &t, &rows, NULL, &err) == 0)
+		pbx_rows_free(&rows);
+	if (pbx_trunk_delete(ctx, em_trunk, &rows, &err) == 0)
+		pbx_trunk_rows_free(&rows);
 
 	testenv_free(ctx, &cfg);
 	if (peer > 0) {
@@ -253,7 +291,10 @@ Test(apply, dry_run_then_apply_then_nothing_to_do)
 		text = read_all(p);
 		cr_assert_not_null(text);
 		/* alice's two devices ring together on one Dial */
-		cr_assert(eq(int, count_in(text, "Dial(PJSIP/"), 2), "%s", text);
+		cr_assert(eq(int, count_in(text, "Dial(PJSIP/") - count_in(text, "@trunk-em-"), 2),
+			  "%s", text);
+		/* and each emergency number goes out through the emergency trunk */
+		cr_assert(eq(int, count_in(text, "@trunk-em-"), 3), "%s", text);
 		cr_assert(eq(int, count_in(text, "&PJSIP/"), 1), "%s", text);
 		free(text);
 	}

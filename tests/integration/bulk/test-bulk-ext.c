@@ -31,7 +31,7 @@ static void number(char buf[24])
 	"  username: acct\n  secret: %s\n" \
 	"tenants:\n- slug: %s\n  extensions: 100-199\n  default_policy: std\n" \
 	"  trunks:\n  - name: %s-k\n    host: 203.0.113.1\n    auth: ip_auth\n" \
-	"    match: [203.0.113.1]\n" \
+	"    match: [%s]\n" \
 	"  policies:\n  - name: std\n    rules:\n    - pattern: \"^911$\"\n      action: allow\n" \
 	"      trunks: [%s-k, %s-g]\n    - pattern: \"^1900\"\n      action: block\n" \
 	"  - name: vip\n    description: All\n    rules:\n    - pattern: \"^[0-9]+$\"\n" \
@@ -42,7 +42,13 @@ static void number(char buf[24])
 static void import_ext(struct bi_result *res, const char *slug, const char *secret,
 		       const char *num, bool prune)
 {
-	bi_import(res, false, prune, NULL, EXT_FILE, slug, secret, slug, slug, slug, slug, slug, num);
+	char match[32];
+
+	/* ranges of different owners may not overlap: an address per tenant */
+	snprintf(match, sizeof(match), "10.201.%u.%d", (unsigned)getpid() & 255,
+		 atoi(strrchr(slug, '-') + 1) % 250 + 1);
+	bi_import(res, false, prune, NULL, EXT_FILE, slug, secret, slug, slug, match, slug, slug,
+		  slug, num);
 }
 
 static void ok(struct bi_result *res)

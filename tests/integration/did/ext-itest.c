@@ -21,6 +21,7 @@
 #include "testenv.h"
 
 struct pbx_config it_cfg;
+char it_match[80];
 pbx_ctx *it_ctx;
 static char dir[64];
 static char warnings[8192];
@@ -47,6 +48,18 @@ void it_setup(void)
 	cr_assert(eq(int, pbx_secret_key_init(it_cfg.key_file, &err), 0), "%s", err.message);
 	pbx_ctx_set_log(it_ctx, log_cb, NULL);
 	warnings[0] = '\0';
+}
+
+void it_cli_key(void)
+{
+	const char *conf = testenv_config_file();
+	char key[300];
+	pbx_error err = PBX_ERROR_INIT;
+
+	/* the CLI's key file lives next to its config file */
+	snprintf(key, sizeof(key), "%.*s/pbxctl.key", (int)(strrchr(conf, '/') - conf), conf);
+	if (access(key, F_OK) != 0)
+		cr_assert(eq(int, pbx_secret_key_init(key, &err), 0), "%s", err.message);
 }
 
 /* What the tests created, removed again so that no broken state outlives them. */
@@ -148,9 +161,16 @@ void it_trunk_tenant(const char *tenant, const char *name)
 
 	s.name = name;
 	s.tenant = tenant;
+	static unsigned counter;
+	unsigned pid = (unsigned)getpid();
+
+	/* Ranges of different owners may not overlap: each trunk has addresses of its own. */
+	snprintf(it_match, sizeof(it_match), "10.%u.%u.%u,2001:db8:%x:%x::/64", pid >> 8 & 255,
+		 pid & 255, counter % 250 + 1, pid & 0xffff, counter);
+	counter++;
 	s.host = "203.0.113.10";
 	s.auth = "ip_auth";
-	s.match = "203.0.113.10,2001:db8::/32";
+	s.match = it_match;
 	s.callerid_mode = "force";
 	s.callerid = "+4930123000";
 	cr_assert(eq(int, pbx_trunk_create(it_ctx, &s, &rows, &err), 0), "%s", err.message);

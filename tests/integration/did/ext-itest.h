@@ -17,6 +17,8 @@ extern pbx_ctx *it_ctx;
 /* testenv_ctx plus a key file in a temporary directory, and a log catcher. */
 void it_setup(void);
 void it_teardown(void);
+/* The key file of the built pbxctl's test configuration, made when missing. */
+void it_cli_key(void);
 
 /* A new tenant (range 1000-1999) with a unique slug made from @prefix; static buffer. */
 const char *it_tenant(const char *prefix);
@@ -27,6 +29,8 @@ const char *it_name(const char *prefix);
 /* A global registration trunk @name and an ip_auth trunk of @tenant. */
 void it_trunk_global(const char *name);
 void it_trunk_tenant(const char *tenant, const char *name);
+/* The match list of the last it_trunk_tenant ("<IPv4>,<IPv6>/64", unique to it). */
+extern char it_match[80];
 
 /* Warnings logged since the last call, joined by '\n' (static buffer), then cleared. */
 const char *it_warnings(void);

@@ -20,15 +20,8 @@ static char slug[32], num[24], trunk[40];
 
 static void setup(void)
 {
-	const char *conf = testenv_config_file();
-	char key[300];
-	pbx_error err = PBX_ERROR_INIT;
-
 	it_setup();
-	/* the CLI's key file lives next to its config file */
-	snprintf(key, sizeof(key), "%.*s/pbxctl.key", (int)(strrchr(conf, '/') - conf), conf);
-	if (access(key, F_OK) != 0)
-		cr_assert(eq(int, pbx_secret_key_init(key, &err), 0), "%s", err.message);
+	it_cli_key();
 	snprintf(slug, sizeof(slug), "%s", it_tenant("xc"));
 	snprintf(num, sizeof(num), "+49303%05d001", (int)getpid() % 100000);
 	snprintf(trunk, sizeof(trunk), "%s", it_name("cli"));

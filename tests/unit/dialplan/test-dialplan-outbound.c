@@ -161,6 +161,7 @@ Test(outbound_select, no_default_policy_refuses_the_others)
 	const char *ext;
 
 	o.default_policy = NULL;
+	o.emergency_trunk = "trunk-a";   /* else carol could not call 911: refused */
 	f = generate(&o);
 	ext = extension(f.text, "acme-outbound", "_X.");
 	cr_assert_not_null(strstr(ext, "same => n(ok),Set(PBXCTL_CID=)\n"));
@@ -236,7 +237,7 @@ Test(outbound_refused, trunk_missing_disabled_or_of_another_tenant)
 	expect_refused(&o, "policy local-only rule 2", "trunks", "needs 1 to 8 trunks");
 }
 
-Test(outbound_refused, a_policy_blocking_an_emergency_number)
+Test(outbound_refused, emergency_number_nobody_can_route)
 {
 	struct pbx_policy_rule rules[2];
 	struct pbx_dp_policy pol[3];
@@ -247,11 +248,82 @@ Test(outbound_refused, a_policy_blocking_an_emergency_number)
 	rules[0].pattern = "^(112|999)$";    /* 911 no longer matched: blocked */
 	pol[0].rules = rules;
 	o.policies = pol;
-	expect_refused(&o, "policy local-only", "rules", "blocks the emergency number 911");
-	rules[0].pattern = "^(112|911|999)$";
-	rules[0].allow = false;
-	rules[0].n_trunks = 0;
-	expect_refused(&o, "policy local-only", "rules", "blocks the emergency number 911 (by its rule)");
+	/* local-only is carol's (the default): she could not call 911 */
+	expect_refused(&o, "tenant acme", "emergency_trunk",
+		       "emergency number 911 cannot be called from carol's phones: policy "
+		       "local-only does not allow it; name an emergency trunk (pbxctl tenant "
+		       "update acme --emergency-trunk TRUNK) or allow it in that policy");
+	o.default_policy = NULL;
+	expect_refused(&o, "tenant acme", "emergency_trunk",
+		       "no outbound policy applies; name an emergency trunk");
+	/* an emergency trunk must be usable like any other */
+	o.emergency_trunk = "c";
+	expect_refused(&o, "tenant acme", "emergency_trunk", "trunk c belongs to tenant beta");
+	o.emergency_trunk = "d";
+	expect_refused(&o, "tenant acme", "emergency_trunk", "trunk d is disabled");
+	o.emergency_trunk = "nope";
+	expect_refused(&o, "tenant acme", "emergency_trunk", "trunk nope does not exist");
+	o.emergency_trunk = "b";
+	o.emergency_callerid = "12;x";
+	expect_refused(&o, "tenant acme", "emergency_callerid", "must be 2 to 20 digits");
+}
+
+/* A policy that blocks everything still lets 112 out, through the emergency trunk, with the
+ * tenant's emergency caller ID, before any pattern of the policy. */
+Test(outbound_emergency, blocking_policy_still_routes_through_the_emergency_trunk)
+{
+	static const struct pbx_policy_rule block_all[] = { { .pattern = ".", .allow = false } };
+	struct pbx_dp_policy pol[3];
+	struct pbx_dp_outbound o = ext_outbound();
+	struct pbx_dp_file f;
+	const char *ext;
+
+	memcpy(pol, ext_policies, sizeof(pol));
+	pol[0].rules = block_all;
+	pol[0].n_rules = 1;
+	o.policies = pol;
+	o.emergency_trunk = "b";
+	o.emergency_callerid = "+4930555000";
+	f = generate(&o);
+	ext = extension(f.text, "acme-outbound", "112");
+	cr_assert_not_null(strstr(ext, "exten => 112,1,NoOp(emergency number 112: routed whatever "
+				  "the policy)\nsame => n,Set(CALLERID(num)=+4930555000)\n"), "%s", ext);
+	/* carol's policy (the default) blocks it: the default route is the emergency trunk */
+	cr_assert_not_null(strstr(ext, "same => n,Goto(em)\n"), "%s", ext);
+	cr_assert_not_null(strstr(ext, "same => n(em),Dial(PJSIP/112@acme-trunk-b)\n"), "%s", ext);
+	/* alice (national) and bob (unrestricted) go through their policies' trunks, and on
+	 * failure through the emergency trunk */
+	cr_assert_not_null(strstr(ext, "?p8)\n"), "%s", ext);
+	cr_assert_not_null(strstr(ext, "same => n(p8),Dial(PJSIP/112@trunk-trunk-a)\n"
+				  "same => n,GotoIf($[\"${DIALSTATUS}\" = \"CHANUNAVAIL\" | "
+				  "\"${DIALSTATUS}\" = \"CONGESTION\"]?em)"), "%s", ext);
+	/* the trunk's forced caller ID does not replace the emergency one */
+	cr_assert_null(strstr(ext, "+4930999000"), "%s", ext);
+	/* the exact extension comes before the patterns of the context */
+	cr_assert_lt(strstr(f.text, "exten => 112,1"), strstr(f.text, "exten => _X.,1"));
+	pbx_dp_file_free(&f);
+}
+
+/* No policy at all, an emergency trunk: 911 goes out, the rest is refused. */
+Test(outbound_emergency, tenant_without_policy_routes_through_the_emergency_trunk)
+{
+	struct pbx_dp_outbound o = ext_outbound();
+	struct pbx_dp_file f;
+	const char *ext;
+
+	o.policies = NULL;
+	o.n_policies = 0;
+	o.user_policies = NULL;
+	o.default_policy = NULL;
+	o.emergency_trunk = "trunk-a";
+	f = generate(&o);
+	ext = extension(f.text, "acme-outbound", "911");
+	cr_assert_not_null(strstr(ext, "same => n,Goto(em)\nsame => n(em),ExecIf("), "%s", ext);
+	cr_assert_not_null(strstr(ext, "Dial(PJSIP/911@trunk-trunk-a)"), "%s", ext);
+	cr_assert_null(strstr(ext, "GotoIf($[\"${CHANNEL(endpoint)}\""), "one route for all: %s", ext);
+	ext = extension(f.text, "acme-outbound", "_X.");
+	cr_assert_not_null(strstr(ext, "Playback(ss-noservice)"), "%s", ext);
+	pbx_dp_file_free(&f);
 }
 
 Test(outbound_refused, an_extension_that_is_an_emergency_number)

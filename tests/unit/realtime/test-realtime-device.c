@@ -4,6 +4,7 @@
  * Asterisk needs, and every field that could break a row or cross a tenant is refused,
  * with the code and field named, before anything is added to the set.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
@@ -164,24 +165,48 @@ Test(device_rows, callerid_length_counts_characters_not_bytes)
 	struct pbx_rt_device dev = base_device();
 	pbx_rt_rowset *set = new_set();
 	pbx_error err = PBX_ERROR_INIT;
-	char name[128] = "";
+	char name[128] = "", want[128];
 
-	/* 31 two-byte characters + 2 quotes + " <1001>" = 40 characters, 71 bytes */
+	/* 31 two-byte characters + 2 quotes + " <1001>" = 40 characters, 71 bytes: whole */
 	for (int i = 0; i < 31; i++)
 		strcat(name, "\xc3\xa9");
 	dev.callerid_name = name;
 	cr_assert(eq(int, pbx_rt_rowset_add_device(set, &dev, &err), 0), "%s", err.message);
+	snprintf(want, sizeof(want), "\"%s\" <1001>", name);
+	cr_assert(eq(str, (char *)VAL(set, "ps_endpoints", dev.id, "callerid"), want));
 	pbx_rt_rowset_free(set);
+	/* one more: cut after the 31st character, never inside one */
 	strcat(name, "\xc3\xa9");
-	expect_refused(&dev, PBX_EINVALID, "callerid");
+	set = new_set();
+	cr_assert(eq(int, pbx_rt_rowset_add_device(set, &dev, &err), 0), "%s", err.message);
+	cr_assert(eq(str, (char *)VAL(set, "ps_endpoints", dev.id, "callerid"), want));
+	pbx_rt_rowset_free(set);
 }
 
-Test(device_rows, refuses_too_long_callerid)
+/* The 53-character display name: applied, cut to what the column holds. */
+Test(device_rows, long_display_name_is_cut_to_fit)
 {
 	struct pbx_rt_device dev = base_device();
+	pbx_rt_rowset *set = new_set();
+	pbx_error err = PBX_ERROR_INIT;
+	const char *cid;
 
-	dev.callerid_name = "A name far too long for the forty characters";
-	expect_refused(&dev, PBX_EINVALID, "callerid");
+	dev.callerid_name = "Maximiliane Alexandra von Hohenzollern-Sigmaringen II";
+	cr_assert(eq(sz, strlen(dev.callerid_name), 53));
+	cr_assert(eq(int, pbx_rt_rowset_add_device(set, &dev, &err), 0), "%s", err.message);
+	cid = VAL(set, "ps_endpoints", dev.id, "callerid");
+	cr_assert(eq(str, (char *)cid, "\"Maximiliane Alexandra von Hohen\" <1001>"));
+	cr_assert(eq(sz, strlen(cid), 40));
+	pbx_rt_rowset_free(set);
+	/* a cut that ends on a blank drops it; a multibyte name with quotes stays clean */
+	set = new_set();
+	dev.callerid_name = "J\xc3\xbcrgen \"Der Gro\xc3\x9f\xc3\xa9\" \\ M\xc3\xbcller-L\xc3\xbc" "denscheid Stra\xc3\x9f";
+	dev.callerid_num = "+49301234567890123";
+	cr_assert(eq(int, pbx_rt_rowset_add_device(set, &dev, &err), 0), "%s", err.message);
+	cid = VAL(set, "ps_endpoints", dev.id, "callerid");
+	cr_assert(eq(str, (char *)cid, "\"J\xc3\xbcrgen Der Gro\xc3\x9f\xc3\xa9\" <+49301234567890123>"),
+		  "%s", cid);
+	pbx_rt_rowset_free(set);
 }
 
 Test(device_rows, refuses_invalid_utf8_and_bad_callerid_number)

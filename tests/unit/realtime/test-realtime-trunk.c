@@ -12,6 +12,7 @@
 
 #include "pbx/error.h"
 #include "pbx/realtime.h"
+#include "pbx/trunk.h"
 
 static const char *const codecs_ag[] = { "alaw", "g722" };
 static const char *const addrs[] = { "203.0.113.10", "2001:db8::/32" };
@@ -160,4 +161,29 @@ Test(trunk_rows, the_same_trunk_twice_is_a_conflict)
 	cr_assert(eq(int, pbx_rt_rowset_add_trunk(set, &t, &err), 0));
 	cr_assert(eq(int, pbx_rt_rowset_add_trunk(set, &t, &err), PBX_ECONFLICT));
 	pbx_rt_rowset_free(set);
+}
+
+/* Anything trunk create accepts fits the columns: the longest host and user name. */
+Test(trunk_rows, longest_accepted_host_and_username_fit_every_column)
+{
+	struct pbx_rt_trunk t = reg_trunk();
+	pbx_rt_rowset *set = new_set();
+	pbx_error err = PBX_ERROR_INIT;
+	char host[PBX_TRUNK_HOST_MAX + 2];
+
+	memset(host, 'a', sizeof(host));
+	host[63] = host[127] = host[191] = '.';
+	host[PBX_TRUNK_HOST_MAX] = '\0';
+	t.host = host;
+	t.port = 65535;
+	t.username = "u234567890123456789012345678901234567890";
+	cr_assert(eq(sz, strlen(t.username), 40));
+	cr_assert(eq(int, pbx_rt_rowset_add_trunk(set, &t, &err), 0), "%s", err.message);
+	pbx_rt_rowset_free(set);
+	/* one character more is refused, as trunk create refuses it */
+	host[PBX_TRUNK_HOST_MAX] = 'a';
+	host[PBX_TRUNK_HOST_MAX + 1] = '\0';
+	expect_refused(&t, "host");
+	cr_assert(eq(int, pbx_trunk_check_host("trunk x", host, &err), PBX_EINVALID));
+	cr_assert(eq(str, err.field, "host"));
 }
