@@ -42,7 +42,11 @@ static int cmd_apply_run(struct cli *cli, struct cli_args *a)
 			cli_render_error(stderr, &cli->out, &res.problems.items[i], 3, cli->verbosity > 0);
 		cli->err = res.problems.items[res.problems.n - 1];
 	}
-	if (opts.dry_run && r == 0) {
+	if (r == PBX_EPARTIAL)
+		/* The problem of every skipped tenant; cli_fail then names them all. */
+		for (size_t i = 0; i < res.problems.n; i++)
+			cli_render_error(stderr, &cli->out, &res.problems.items[i], 3, cli->verbosity > 0);
+	if (opts.dry_run && (r == 0 || r == PBX_EPARTIAL)) {
 		if (cli->out.mode == CLI_OUT_TABLE || cli->out.mode == CLI_OUT_TSV) {
 			fputs(res.diff && *res.diff ? res.diff : "", stdout);
 			printf("%s\n%s\n", res.summary ? res.summary : "",
@@ -66,7 +70,7 @@ static int cmd_apply_run(struct cli *cli, struct cli_args *a)
 			pbx_rows_free(&rows);
 		}
 		pbx_apply_result_free(&res);
-		return 0;
+		return r < 0 ? cli_fail(cli, r) : 0;
 	}
 	if (res.job.n_rows)
 		cli_show_change(cli, "apply", res.changed, &res.job);
