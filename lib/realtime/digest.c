@@ -37,6 +37,8 @@ int pbx_realtime_digests(pbx_realtime *rt, struct pbx_rt_digest **ret, size_t *n
 
 	*ret = NULL;
 	*n_ret = 0;
+	/* A fresh read: end whatever snapshot an earlier read on this connection opened. */
+	rt_rollback(rt);
 	if (mysql_real_query(rt->db, rt_sql_digest, strlen(rt_sql_digest)) != 0)
 		return rt_fail_db(rt, err, NULL, "could not read the digests of the realtime rows");
 	if (!(res = mysql_store_result(rt->db)))
@@ -62,6 +64,7 @@ int pbx_realtime_digests(pbx_realtime *rt, struct pbx_rt_digest **ret, size_t *n
 			 row[0] ? row[0] : "", row[2] ? row[2] : "0", row[3] ? row[3] : "0");
 	}
 	mysql_free_result(res);
+	rt_rollback(rt);
 	if (r < 0) {
 		pbx_rt_digests_free(out, n);
 		return r;
