@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pbx/apply.h"
 #include "cli.h"
@@ -26,6 +27,7 @@ static int cmd_apply_run(struct cli *cli, struct cli_args *a)
 		.wait_seconds = a->v[A_WAIT].set ? (int)a->v[A_WAIT].i : 0,
 	};
 	struct pbx_apply_result res;
+	struct cli_bar bar = { .drawn = false };
 	pbx_ctx *ctx;
 	int r;
 
@@ -35,7 +37,14 @@ static int cmd_apply_run(struct cli *cli, struct cli_args *a)
 	}
 	if (!(ctx = cli_ctx(cli)))
 		return cli->err.code;
+	/* Tenants planned, files written and verified: on a terminal only, never beside
+	 * machine output. */
+	if (isatty(STDERR_FILENO) && cli->verbosity >= 0 && cli->out.mode == CLI_OUT_TABLE) {
+		opts.progress = cli_bar_progress;
+		opts.progress_userdata = &bar;
+	}
 	r = pbx_apply(ctx, &opts, &res, &cli->err);
+	cli_bar_clear(&bar);
 	if (r == PBX_EINVALID && res.problems.n > 1) {
 		/* Every validation problem, one line each; the last one is reported by cli_fail. */
 		for (size_t i = 0; i + 1 < res.problems.n; i++)

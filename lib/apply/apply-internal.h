@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "pbx/apply.h"
 #include "pbx/dialplan.h"
 #include "pbx/pbx.h"
 #include "pbx/realtime.h"
@@ -43,6 +44,7 @@ struct pbx_apply_plan {
 	size_t n_tenants;
 	long long shared_gen;
 	pbx_diag skipped;                   /* full apply: the problems of skipped tenants */
+	const struct pbx_apply_opts *opts;  /* its progress callback, when set */
 };
 
 /*

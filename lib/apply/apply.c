@@ -31,6 +31,14 @@ struct run {
 	bool reloaded;
 };
 
+/* Report @done of the plan's @total artifacts in @phase (only for the new state). */
+static void progress(const struct run *run, bool restore, const char *phase, size_t done)
+{
+	if (!restore && run->opts->progress)
+		run->opts->progress(run->opts->progress_userdata, phase, done,
+				    run->plan.n_artifacts);
+}
+
 static const char *kind_dir(const struct run *run, enum pbx_art_kind k)
 {
 	const struct pbx_config *cfg = pbx_ctx_config(run->ctx);
@@ -167,6 +175,7 @@ static int write_files(struct run *run, bool restore, pbx_error *err)
 		const char *text = restore ? a->old_text : a->new_text;
 		int r;
 
+		progress(run, restore, "written", i + 1);
 		if (!a->changed)
 			continue;
 		if (text)
@@ -244,6 +253,7 @@ static int verify_once(struct run *run, bool restore, pbx_error *err)
 		char meta[PBX_DP_CONTEXT_MAX + 8], got[80];
 		pbx_error e = PBX_ERROR_INIT;
 
+		progress(run, restore, "verified", i + 1);
 		if (a->kind != PBX_ART_DIALPLAN || (!a->changed && !run->force))
 			continue;
 		if (!ami && !(ami = pbx_ctx_ami(run->ctx, err)))
@@ -439,6 +449,7 @@ static int run_apply(struct run *run, struct pbx_apply_result *ret, pbx_error *e
 			return 0;
 		}
 	}
+	run->plan.opts = run->opts;
 	r = pbx_apply_plan_build(run->ctx, run->opts->tenant, run->marker, &run->plan,
 				 &ret->problems, err);
 	if (r == PBX_EINVALID && ret->problems.n) {

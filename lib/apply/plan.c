@@ -290,6 +290,10 @@ int pbx_apply_plan_build(pbx_ctx *ctx, const char *tenant, const char *marker,
 		size_t before = diag->n;
 		pbx_rt_rowset *trows = NULL;
 
+		if (plan->opts && plan->opts->progress)
+			plan->opts->progress(plan->opts->progress_userdata, "planned", i + 1,
+					     st->n_tenants);
+
 		if (t->problem)
 			pbx_diag_add(diag, t->problem);
 		if (model_of(t, marker, &m, &users) < 0 || pbx_rt_rowset_new(&trows, err) < 0) {

@@ -224,3 +224,19 @@ void peer_marker(char *buf, size_t n)
 		snprintf(buf, n, "(none: %.60s)", err.message);
 	pbx_ami_close(ami);
 }
+
+const char *conf_file(void)
+{
+	char *path = path_in("pbxctl.conf");
+	FILE *f = fopen(path, "w");
+
+	cr_assert_not_null(f);
+	fprintf(f, "database:\n  url: \"%s\"\nrealtime:\n  socket: \"%s\"\n  user: \"%s\"\n"
+		   "  password: \"%s\"\n  database: \"%s\"\nami:\n  port: %d\n  secret: s3cret\n"
+		   "  timeout: 30\nasterisk:\n  config_dir: \"%s\"\n  voicemail_dir: \"%s\"\n"
+		   "  backup_dir: \"%s\"\nsecrets:\n  key_file: \"%s\"\n",
+		cfg.database_url, cfg.rt_socket, cfg.rt_user, cfg.rt_password, cfg.rt_database,
+		peer_port, cfg.config_dir, cfg.voicemail_dir, cfg.backup_dir, cfg.key_file);
+	fclose(f);
+	return path;
+}

@@ -35,6 +35,8 @@ char *read_all(const char *path);
 int count_in(const char *text, const char *needle);
 /* Rows pbxctl owns for @slug in MariaDB. */
 size_t realtime_rows(void);
+/* A pbxctl.conf for the CLI with the context's settings; its path (static buffer). */
+const char *conf_file(void);
 /* The marker Asterisk (the peer) holds for @slug. */
 void peer_marker(char *buf, size_t n);
 

@@ -8,8 +8,11 @@
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
+#include <fcntl.h>
 #include <libpq-fe.h>
 #include <mysql.h>
+#include <pty.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -330,4 +333,86 @@ Test(apply_tenants, a_scoped_apply_of_a_bad_tenant_is_refused)
 	cr_assert(eq(int, pbx_apply(ctx, &o, &res, &err), PBX_EINVALID), "%s", err.message);
 	pbx_apply_result_free(&res);
 	cr_assert(eq(int, access(tenant_file(tenant_b), F_OK), -1));
+}
+
+/* Run `pbxctl [-o json] apply` with stderr on a new terminal (@tty) or a pipe; what it wrote
+ * to stderr (malloc'd) and its exit status in *@status. */
+static char *cli_apply(bool tty, bool json, int *status)
+{
+	char conf[300], *out = calloc(1, 65536);
+	size_t len = 0;
+	int fd = -1, pipefd[2];
+	pid_t child;
+
+	snprintf(conf, sizeof(conf), "%s", conf_file());
+	cr_assert_not_null(out);
+	if (tty) {
+		child = forkpty(&fd, NULL, NULL, NULL);
+	} else {
+		cr_assert(eq(int, pipe(pipefd), 0));
+		child = fork();
+		fd = pipefd[0];
+	}
+	cr_assert(ge(int, child, 0));
+	if (child == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		/* the environment beats the file: only the file names our databases */
+		for (const char *const *v = (const char *const[]){ "PBXCTL_DATABASE_URL",
+			"PBXCTL_REALTIME_SOCKET", "PBXCTL_REALTIME_USER", "PBXCTL_REALTIME_PASSWORD",
+			"PBXCTL_REALTIME_DATABASE", "PBXCTL_TENANT", NULL }; *v; v++)
+			unsetenv(*v);
+		if (!tty)
+			dup2(pipefd[1], 2);
+		dup2(null, 1);
+		if (json)
+			execl(getenv("PBXCTL_BIN"), "pbxctl", "-c", conf, "-o", "json", "apply",
+			      (char *)NULL);
+		else
+			execl(getenv("PBXCTL_BIN"), "pbxctl", "-c", conf, "apply", (char *)NULL);
+		_exit(127);
+	}
+	if (!tty)
+		close(pipefd[1]);
+	for (;;) {
+		char buf[4096];
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n <= 0)
+			break;   /* EOF, or EIO once the terminal's last writer is gone */
+		if (len + (size_t)n < 65535) {
+			memcpy(out + len, buf, (size_t)n);
+			len += (size_t)n;
+		}
+	}
+	close(fd);
+	waitpid(child, status, 0);
+	return out;
+}
+
+Test(apply_tenants, progress_on_a_terminal_only)
+{
+	char *err;
+	int status;
+
+	user_in(slug, "alice");
+	user_in(tenant_b, "bob");
+	err = cli_apply(true, false, &status);
+	cr_assert(eq(int, WEXITSTATUS(status), 0), "%s", err);
+	cr_assert(not(eq(ptr, strstr(err, "planned"), NULL)), "no progress on a terminal: %s", err);
+	cr_assert(not(eq(ptr, strstr(err, "100%"), NULL)), "%s", err);
+	free(err);
+
+	user_in(slug, "carol");
+	err = cli_apply(false, false, &status);
+	cr_assert(eq(int, WEXITSTATUS(status), 0), "%s", err);
+	cr_assert(eq(ptr, strstr(err, "planned"), NULL), "progress into a pipe: %s", err);
+	cr_assert(eq(ptr, strchr(err, '%'), NULL), "%s", err);
+	free(err);
+
+	user_in(slug, "dave");
+	err = cli_apply(true, true, &status);
+	cr_assert(eq(int, WEXITSTATUS(status), 0), "%s", err);
+	cr_assert(eq(ptr, strstr(err, "planned"), NULL), "progress beside -o json: %s", err);
+	free(err);
 }

@@ -218,20 +218,10 @@ Test(apply, interrupted_apply_is_repaired_by_the_next)
 	char conf[300], *log;
 	int status;
 	pid_t child;
-	FILE *f;
 
 	add_user("alice", 1);
 	/* A pbxctl apply killed while it waits for the reload answer. */
-	snprintf(conf, sizeof(conf), "%s/pbxctl.conf", dir);
-	f = fopen(conf, "w");
-	cr_assert_not_null(f);
-	fprintf(f, "database:\n  url: \"%s\"\nrealtime:\n  socket: \"%s\"\n  user: \"%s\"\n"
-		   "  password: \"%s\"\n  database: \"%s\"\nami:\n  port: %d\n  secret: s3cret\n"
-		   "  timeout: 30\nasterisk:\n  config_dir: \"%s\"\n  voicemail_dir: \"%s\"\n"
-		   "  backup_dir: \"%s\"\nsecrets:\n  key_file: \"%s\"\n",
-		cfg.database_url, cfg.rt_socket, cfg.rt_user, cfg.rt_password, cfg.rt_database,
-		peer_port, cfg.config_dir, cfg.voicemail_dir, cfg.backup_dir, cfg.key_file);
-	fclose(f);
+	snprintf(conf, sizeof(conf), "%s", conf_file());
 	control("slow 5000\n");
 	child = fork();
 	if (child == 0) {
