@@ -222,7 +222,7 @@ static int orphans(struct pbx_apply_plan *plan, const struct pbx_state *st, cons
 		struct pbx_apply_artifact *a;
 		char slug[64];
 		bool known = false;
-		char *path, *text = NULL;
+		char *path, *text = NULL, *mark = NULL;
 
 		if (len < 6 || len > 40 || strcmp(e->d_name + len - 5, ".conf"))
 			continue;
@@ -231,12 +231,13 @@ static int orphans(struct pbx_apply_plan *plan, const struct pbx_state *st, cons
 			known |= !strcmp(st->tenants[i].slug, slug);
 		if (known || !pbx_dialplan_valid_slug(slug) || !(path = join_path(dir, e->d_name)))
 			continue;
-		if (pbx_file_read(path, &text, err) < 0 || !pbx_apply_file_marker(text)) {
+		if (pbx_file_read(path, &text, err) < 0 || !(mark = pbx_apply_file_marker(text))) {
 			/* not ours: never touched */
 			free(path);
 			free(text);
 			continue;
 		}
+		free(mark);
 		free(text);
 		if ((r = add_artifact(plan, &a, err)) < 0) {
 			free(path);
