@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pbx/apply-queue.h"
 #include "pbx/apply.h"
@@ -29,6 +30,7 @@ static int cmd_apply_run(struct cli *cli, struct cli_args *a)
 		.wait_seconds = a->v[A_WAIT].set ? (int)a->v[A_WAIT].i : 0,
 	};
 	struct pbx_apply_result res;
+	struct cli_bar bar = { .drawn = false };
 	pbx_ctx *ctx;
 	int r;
 
@@ -47,14 +49,25 @@ static int cmd_apply_run(struct cli *cli, struct cli_args *a)
 			return cli_apply_queued(cli, ctx, opts.tenant, !a->v[A_NO_WAIT].set,
 						opts.wait_seconds);
 	}
+	/* Tenants planned, files written and verified: on a terminal only, never beside
+	 * machine output. */
+	if (isatty(STDERR_FILENO) && cli->verbosity >= 0 && cli->out.mode == CLI_OUT_TABLE) {
+		opts.progress = cli_bar_progress;
+		opts.progress_userdata = &bar;
+	}
 	r = pbx_apply(ctx, &opts, &res, &cli->err);
+	cli_bar_clear(&bar);
 	if (r == PBX_EINVALID && res.problems.n > 1) {
 		/* Every validation problem, one line each; the last one is reported by cli_fail. */
 		for (size_t i = 0; i + 1 < res.problems.n; i++)
 			cli_render_error(stderr, &cli->out, &res.problems.items[i], 3, cli->verbosity > 0);
 		cli->err = res.problems.items[res.problems.n - 1];
 	}
-	if (opts.dry_run && r == 0) {
+	if (r == PBX_EPARTIAL)
+		/* The problem of every skipped tenant; cli_fail then names them all. */
+		for (size_t i = 0; i < res.problems.n; i++)
+			cli_render_error(stderr, &cli->out, &res.problems.items[i], 3, cli->verbosity > 0);
+	if (opts.dry_run && (r == 0 || r == PBX_EPARTIAL)) {
 		if (cli->out.mode == CLI_OUT_TABLE || cli->out.mode == CLI_OUT_TSV) {
 			fputs(res.diff && *res.diff ? res.diff : "", stdout);
 			printf("%s\n%s\n", res.summary ? res.summary : "",
@@ -78,7 +91,7 @@ static int cmd_apply_run(struct cli *cli, struct cli_args *a)
 			pbx_rows_free(&rows);
 		}
 		pbx_apply_result_free(&res);
-		return 0;
+		return r < 0 ? cli_fail(cli, r) : 0;
 	}
 	if (res.job.n_rows)
 		cli_show_change(cli, "apply", res.changed, &res.job);

@@ -24,32 +24,6 @@ static const struct cli_opt import_opts[] = {
 	[IMPORT_SECRETS_OUT] = { "secrets-out", 0, "FILE", "write new devices' SIP credentials to FILE (created 0600, never overwritten)", CLI_OPT_FILE, NULL, CLI_ARG_FILE },
 };
 
-struct bar {
-	bool drawn;
-	int last;
-};
-
-static void progress(void *ud, const char *phase, size_t done, size_t total)
-{
-	struct bar *b = ud;
-	int pct = total ? (int)(done * 100 / total) : 100, fill = pct * 30 / 100;
-
-	if (b->drawn && pct == b->last)
-		return;
-	fprintf(stderr, "\r%-8s [%.*s%*s] %3d%%", phase, fill,
-		"##############################", 30 - fill, "", pct);
-	fflush(stderr);
-	b->drawn = true;
-	b->last = pct;
-}
-
-static void bar_clear(struct bar *b)
-{
-	if (b->drawn)
-		fputs("\r\033[K", stderr);
-	b->drawn = false;
-}
-
 static int report(struct cli *cli, pbx_diag *diag, int r)
 {
 	if (diag->n == 0)
@@ -98,7 +72,7 @@ static int cmd_import_run(struct cli *cli, struct cli_args *a)
 	const char *path = a->argv[0];
 	pbx_diag diag = PBX_DIAG_INIT;
 	pbx_bulk_doc *doc = NULL;
-	struct bar bar = { .drawn = false };
+	struct cli_bar bar = { .drawn = false };
 	bool changed = false;
 	pbx_ctx *ctx;
 	FILE *in;
@@ -128,11 +102,11 @@ static int cmd_import_run(struct cli *cli, struct cli_args *a)
 	o.secrets_out = a->v[IMPORT_SECRETS_OUT].s;
 	if (isatty(STDERR_FILENO) && cli->verbosity >= 0 &&
 	    pbx_bulk_doc_count(doc, "user") + pbx_bulk_doc_count(doc, "device") >= PROGRESS_MIN) {
-		o.progress = progress;
+		o.progress = cli_bar_progress;
 		o.progress_userdata = &bar;
 	}
 	r = pbx_bulk_import(ctx, doc, &o, &summary, &changes, &changed, &diag, &cli->err);
-	bar_clear(&bar);
+	cli_bar_clear(&bar);
 	if (r < 0) {
 		r = report(cli, &diag, r);
 		goto done;

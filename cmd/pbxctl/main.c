@@ -29,6 +29,7 @@ static const struct {
 	{ PBX_EUNAVAILABLE, 7 },
 	{ PBX_EROLLEDBACK, 8 },
 	{ PBX_EROLLBACKFAILED, 9 },
+	{ PBX_EPARTIAL, 10 },
 };
 
 int cli_exit_status(int code)

@@ -300,3 +300,24 @@ void cli_render_error(FILE *out, const struct cli_render_opts *o, const pbx_erro
 		error_text(out, e, verbose);
 	fflush(out);
 }
+
+void cli_bar_progress(void *ud, const char *phase, size_t done, size_t total)
+{
+	struct cli_bar *b = ud;
+	int pct = total ? (int)(done * 100 / total) : 100, fill = pct * 30 / 100;
+
+	if (b->drawn && pct == b->last)
+		return;
+	fprintf(stderr, "\r%-8s [%.*s%*s] %3d%%", phase, fill,
+		"##############################", 30 - fill, "", pct);
+	fflush(stderr);
+	b->drawn = true;
+	b->last = pct;
+}
+
+void cli_bar_clear(struct cli_bar *b)
+{
+	if (b->drawn)
+		fputs("\r\033[K", stderr);
+	b->drawn = false;
+}

@@ -57,4 +57,14 @@ int cli_render_change(FILE *out, const struct cli_render_opts *o, const char *ac
 void cli_render_error(FILE *out, const struct cli_render_opts *o, const pbx_error *e,
 		      int exit_status, bool verbose);
 
+/* A progress bar on stderr ("phase [####   ]  42%"), for long work on a terminal only. */
+struct cli_bar {
+	bool drawn;
+	int last;
+};
+/* Draw @done of @total for @phase; the signature of the library's progress callbacks. */
+void cli_bar_progress(void *bar, const char *phase, size_t done, size_t total);
+/* Erase the bar, if drawn. */
+void cli_bar_clear(struct cli_bar *bar);
+
 #endif

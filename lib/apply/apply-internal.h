@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "pbx/apply.h"
 #include "pbx/dialplan.h"
 #include "pbx/pbx.h"
 #include "pbx/realtime.h"
@@ -27,13 +28,31 @@ struct pbx_apply_artifact {
 	size_t n_contexts;
 };
 
+/* A tenant the plan read: its generation, and whether it was left out (invalid data). */
+struct pbx_apply_tenant {
+	long id;
+	char *slug;
+	long long gen;
+	bool skipped;
+};
+
 struct pbx_apply_plan {
 	struct pbx_apply_artifact *artifacts;
 	size_t n_artifacts, cap_artifacts;
 	struct pbx_rt_plan *rt;
+	struct pbx_apply_tenant *tenants;   /* every tenant of the state, by slug */
+	size_t n_tenants;
+	long long shared_gen;
+	pbx_diag skipped;                   /* full apply: the problems of skipped tenants */
+	const struct pbx_apply_opts *opts;  /* its progress callback, when set */
 };
 
-/* Build the plan; validation problems go to @diag and make it return PBX_EINVALID. */
+/*
+ * Build the plan; validation problems go to @diag and make it return PBX_EINVALID. In a
+ * full apply (@tenant NULL) a tenant whose own data does not validate is skipped instead:
+ * marked in plan->tenants, its problems in plan->skipped, its files and realtime rows
+ * left as deployed. Problems of what all tenants share still fail the whole plan.
+ */
 int pbx_apply_plan_build(pbx_ctx *ctx, const char *tenant, const char *marker,
 			 struct pbx_apply_plan *plan, pbx_diag *diag, pbx_error *err);
 void pbx_apply_plan_free(struct pbx_apply_plan *plan);
@@ -41,5 +60,17 @@ size_t pbx_apply_plan_changes(const struct pbx_apply_plan *plan);
 
 /* The job named in a generated file's header, or NULL (malloc'd). */
 char *pbx_apply_file_marker(const char *text);
+
+/*
+ * What the last successful apply left deployed (applied.c). pbx_applied_unchanged sets
+ * *@same when no tenant in scope (@tenant, NULL: all) changed since, no generated file
+ * differs from the digest recorded, no unknown generated file appeared and MariaDB's rows
+ * digest the same: one PostgreSQL query, one MariaDB query, a hash of each file.
+ * pbx_applied_record stores it after a successful apply of @plan (skipped tenants keep
+ * their old record).
+ */
+int pbx_applied_unchanged(pbx_ctx *ctx, const char *tenant, bool *same, pbx_error *err);
+int pbx_applied_record(pbx_ctx *ctx, const struct pbx_apply_plan *plan, const char *tenant,
+		       long job, pbx_error *err);
 
 #endif

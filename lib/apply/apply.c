@@ -31,6 +31,14 @@ struct run {
 	bool reloaded;
 };
 
+/* Report @done of the plan's @total artifacts in @phase (only for the new state). */
+static void progress(const struct run *run, bool restore, const char *phase, size_t done)
+{
+	if (!restore && run->opts->progress)
+		run->opts->progress(run->opts->progress_userdata, phase, done,
+				    run->plan.n_artifacts);
+}
+
 static const char *kind_dir(const struct run *run, enum pbx_art_kind k)
 {
 	const struct pbx_config *cfg = pbx_ctx_config(run->ctx);
@@ -167,6 +175,7 @@ static int write_files(struct run *run, bool restore, pbx_error *err)
 		const char *text = restore ? a->old_text : a->new_text;
 		int r;
 
+		progress(run, restore, "written", i + 1);
 		if (!a->changed)
 			continue;
 		if (text)
@@ -244,6 +253,7 @@ static int verify_once(struct run *run, bool restore, pbx_error *err)
 		char meta[PBX_DP_CONTEXT_MAX + 8], got[80];
 		pbx_error e = PBX_ERROR_INIT;
 
+		progress(run, restore, "verified", i + 1);
 		if (a->kind != PBX_ART_DIALPLAN || (!a->changed && !run->force))
 			continue;
 		if (!ami && !(ami = pbx_ctx_ami(run->ctx, err)))
@@ -377,11 +387,69 @@ static int finish(struct run *run, const char *status, const char *error, bool r
 	return 0;
 }
 
+/* Remember what this successful apply left deployed, for the next one's quick check. */
+static void record(struct run *run)
+{
+	pbx_error e = PBX_ERROR_INIT;
+
+	if (pbx_applied_record(run->ctx, &run->plan, run->opts->tenant, run->job, &e) < 0)
+		pbx_log(run->ctx, PBX_LOG_WARN,
+			"apply %s: could not record what was applied (%s); the next apply plans everything",
+			run->marker, e.message);
+}
+
+/* Copy the problems of skipped tenants into @ret; PBX_EPARTIAL naming them, or 0. */
+static int skipped(const struct run *run, struct pbx_apply_result *ret, char *msg, size_t size,
+		   pbx_error *err)
+{
+	size_t n = 0, len;
+
+	for (size_t i = 0; i < run->plan.skipped.n; i++)
+		pbx_diag_add(&ret->problems, &run->plan.skipped.items[i]);
+	len = (size_t)snprintf(msg, size, "tenants skipped because their data does not validate:");
+	for (size_t i = 0; i < run->plan.n_tenants; i++)
+		if (run->plan.tenants[i].skipped && len < size) {
+			len += (size_t)snprintf(msg + len, size - len, "%s %s", n ? "," : "",
+						run->plan.tenants[i].slug);
+			n++;
+		}
+	if (!n)
+		return 0;
+	return pbx_errorf(err, PBX_EPARTIAL, "apply", NULL,
+			  "%s; every other tenant was applied", msg);
+}
+
+/* A successful apply: record it, and end the job; PBX_EPARTIAL when tenants were skipped. */
+static int succeeded(struct run *run, struct pbx_apply_result *ret, pbx_error *err)
+{
+	char msg[PBX_ERR_MESSAGE - 64];
+	pbx_error partial = PBX_ERROR_INIT;
+	int r = skipped(run, ret, msg, sizeof(msg), &partial);
+
+	record(run);
+	finish(run, "SUCCESS", r ? msg : NULL, false, ret, err);
+	if (r)
+		*err = partial;
+	return r;
+}
+
 static int run_apply(struct run *run, struct pbx_apply_result *ret, pbx_error *err)
 {
 	const struct pbx_config *cfg = pbx_ctx_config(run->ctx);
 	int r, rb;
 
+	if (!run->force) {
+		pbx_error e = PBX_ERROR_INIT;
+		bool same = false;
+
+		/* Nothing moved since the last successful apply: nothing to plan. A failing
+		 * check (a backend down) leaves it to the plan, which reports it properly. */
+		if (pbx_applied_unchanged(run->ctx, run->opts->tenant, &same, &e) == 0 && same) {
+			finish(run, "SUCCESS", NULL, false, ret, err);
+			return 0;
+		}
+	}
+	run->plan.opts = run->opts;
 	r = pbx_apply_plan_build(run->ctx, run->opts->tenant, run->marker, &run->plan,
 				 &ret->problems, err);
 	if (r == PBX_EINVALID && ret->problems.n) {
@@ -395,10 +463,8 @@ static int run_apply(struct run *run, struct pbx_apply_result *ret, pbx_error *e
 		return r;
 	}
 	ret->changed = pbx_apply_plan_changes(&run->plan) > 0;
-	if (!ret->changed && !run->force) {
-		finish(run, "SUCCESS", NULL, false, ret, err);
-		return 0;
-	}
+	if (!ret->changed && !run->force)
+		return succeeded(run, ret, err);
 	/* Asterisk must be reachable before anything is written, when it will be reloaded: an
 	 * unreachable AMI is exit 7 with nothing touched, not a write followed by a rollback. */
 	if (needs_reload(run) && !pbx_ctx_ami(run->ctx, err)) {
@@ -428,10 +494,8 @@ static int run_apply(struct run *run, struct pbx_apply_result *ret, pbx_error *e
 		r = reload(run, err);
 	if (r == 0)
 		r = verify(run, false, err);
-	if (r == 0) {
-		finish(run, "SUCCESS", NULL, false, ret, err);
-		return 0;
-	}
+	if (r == 0)
+		return succeeded(run, ret, err);
 	{
 		pbx_error first = *err, rerr = PBX_ERROR_INIT;
 		char msg[2 * PBX_ERR_MESSAGE + 64];
@@ -474,10 +538,14 @@ int pbx_apply(pbx_ctx *ctx, const struct pbx_apply_opts *opts, struct pbx_apply_
 		if (r == PBX_EINVALID && ret->problems.n)
 			*err = ret->problems.items[0];
 		if (r == 0) {
+			char msg[PBX_ERR_MESSAGE - 64];
+
 			ret->changed = pbx_apply_plan_changes(&run.plan) > 0;
 			r = dry_run_diff(&run, &ret->diff, err);
 			if (r == 0)
 				r = summary(&run, &ret->summary, err);
+			if (r == 0)
+				r = skipped(&run, ret, msg, sizeof(msg), err);
 		}
 		pbx_apply_plan_free(&run.plan);
 		return r;

@@ -604,6 +604,14 @@ int pbx_bulk_import(pbx_ctx *ctx, const pbx_bulk_doc *doc, const struct pbx_bulk
 			goto fail;
 		if ((r = pbx_pg_commit(pg, err)) < 0)
 			goto fail;
+		/* Plans costed from statistics taken before a bulk load are poor (apply's
+		 * desired-state query spent most of its time in the JIT compiler): take them
+		 * again now. Best effort: a role that may not ANALYZE only gets a warning. */
+		if (changed > 0) {
+			pbx_error ignored = PBX_ERROR_INIT;
+
+			pbx_pg_exec(pg, "ANALYZE tenants, users, devices", 0, NULL, NULL, &ignored);
+		}
 	} else {
 		pbx_pg_rollback(pg);
 	}

@@ -104,6 +104,7 @@ const char *pbx_code_name(int code)
 	case PBX_EUNAVAILABLE: return "unavailable";
 	case PBX_EROLLEDBACK: return "rolled_back";
 	case PBX_EROLLBACKFAILED: return "rollback_failed";
+	case PBX_EPARTIAL: return "partial";
 	default: return "error";
 	}
 }

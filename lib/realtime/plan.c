@@ -264,3 +264,26 @@ cleanup:
 	pbx_rt_rowset_free(set);
 	return r;
 }
+
+int pbx_realtime_keep_owner(pbx_realtime *rt, const char *owner, pbx_rt_rowset *desired,
+			    pbx_error *err)
+{
+	pbx_rt_rowset *owned = NULL;
+	int r;
+
+	if (!rt_valid_owner(owner))
+		return pbx_errorf(err, PBX_EINVALID, NULL, "tenant",
+				  "tenant must be a slug of a-z 0-9 - (at most 24)");
+	if ((r = pbx_rt_rowset_new(&owned, err)) < 0)
+		return r;
+	r = rt_read_owned(rt, owner, owned, err);
+	for (size_t i = 0; r == 0 && i < owned->n; i++) {
+		const struct rt_row *row = owned->rows[i];
+
+		if (!row->missing && !rt_rowset_lookup(desired, row->def, row->pub.id))
+			r = rt_rowset_add_raw(desired, row->def, row->pub.id, row->pub.owner,
+					      (const char *const *)row->pub.values, false, err);
+	}
+	pbx_rt_rowset_free(owned);
+	return r;
+}

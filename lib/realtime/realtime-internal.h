@@ -48,6 +48,7 @@ struct rt_table {
 extern const struct rt_table rt_tables[];
 extern const size_t rt_n_tables;
 
+extern const char rt_sql_digest[];      /* result: tbl, owner, count, xor of row hashes */
 extern const char rt_sql_own_upsert[];  /* params: tbl, id, owner */
 extern const char rt_sql_own_delete[];  /* params: tbl, id */
 

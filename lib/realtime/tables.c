@@ -112,6 +112,22 @@ const struct rt_table rt_tables[] = {
 };
 const size_t rt_n_tables = sizeof(rt_tables) / sizeof(rt_tables[0]);
 
+/* Per owner: how many rows it owns in the table and the XOR of a CRC-32 of each row as
+ * MariaDB holds it (id, whether it is missing, every managed column; NULL apart from ''). */
+#define RT_SQL_DIG(n, k, m) ", IFNULL(CONCAT('=', t.`" #n "`), '-')"
+#define RT_SQL_DIGEST(tbl, COLS) \
+	"SELECT '" #tbl "', o.owner, COUNT(*), BIT_XOR(CRC32(CONCAT_WS(0x1f," \
+	" o.id, t.id IS NULL" COLS(RT_SQL_DIG) ")))" \
+	" FROM pbxctl_realtime_rows o LEFT JOIN `" #tbl "` t ON t.id = o.id" \
+	" WHERE o.tbl = '" #tbl "' GROUP BY o.owner"
+
+const char rt_sql_digest[] =
+	RT_SQL_DIGEST(ps_endpoints, PS_ENDPOINTS_COLUMNS) " UNION ALL "
+	RT_SQL_DIGEST(ps_auths, PS_AUTHS_COLUMNS) " UNION ALL "
+	RT_SQL_DIGEST(ps_aors, PS_AORS_COLUMNS) " UNION ALL "
+	RT_SQL_DIGEST(ps_registrations, PS_REGISTRATIONS_COLUMNS) " UNION ALL "
+	RT_SQL_DIGEST(ps_endpoint_id_ips, PS_ENDPOINT_ID_IPS_COLUMNS) " ORDER BY 2, 1";
+
 const char rt_sql_own_upsert[] =
 	"INSERT INTO pbxctl_realtime_rows (tbl, id, owner) VALUES (?, ?, ?)"
 	" ON DUPLICATE KEY UPDATE owner = VALUES(owner)";

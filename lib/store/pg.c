@@ -30,7 +30,7 @@ int pbx_pg_connect(pbx_ctx *ctx, PGconn **ret, pbx_error *err)
 {
 	char timeout[16];
 	const char *keys[] = { "dbname", "connect_timeout", "application_name", "options", NULL };
-	const char *vals[] = { ctx->cfg->database_url, timeout, "pbxctl", "-c TimeZone=UTC", NULL };
+	const char *vals[] = { ctx->cfg->database_url, timeout, "pbxctl", "-c TimeZone=UTC -c jit=off", NULL };
 	PGconn *pg;
 	char where[300];
 

@@ -44,19 +44,35 @@ static int split_codecs(const char *list, struct pbx_state_device *d)
 	return 0;
 }
 
-static struct pbx_state_tenant *find_tenant(struct pbx_state *s, const char *slug)
+/*
+ * The rows of every query come in the order of the arrays (tenants by slug, users by
+ * extension), so the lookups start at the element found last (@hint) and are linear over
+ * the whole state, not quadratic.
+ */
+static struct pbx_state_tenant *find_tenant(struct pbx_state *s, const char *slug, size_t *hint)
 {
-	for (size_t i = 0; i < s->n_tenants; i++)
-		if (!strcmp(s->tenants[i].slug, slug))
+	for (size_t k = 0; k < s->n_tenants; k++) {
+		size_t i = (*hint + k) % s->n_tenants;
+
+		if (!strcmp(s->tenants[i].slug, slug)) {
+			*hint = i;
 			return &s->tenants[i];
+		}
+	}
 	return NULL;
 }
 
-static struct pbx_state_user *find_user(struct pbx_state_tenant *t, const char *username)
+static struct pbx_state_user *find_user(struct pbx_state_tenant *t, const char *username,
+					size_t *hint)
 {
-	for (size_t i = 0; i < t->n_users; i++)
-		if (!strcmp(t->users[i].username, username))
+	for (size_t k = 0; k < t->n_users; k++) {
+		size_t i = (*hint + k) % t->n_users;
+
+		if (!strcmp(t->users[i].username, username)) {
+			*hint = i;
 			return &t->users[i];
+		}
+	}
 	return NULL;
 }
 
@@ -64,11 +80,14 @@ static int load(pbx_ctx *ctx, PGconn *pg, const char *tenant, bool open_secrets,
 		struct pbx_state *s, pbx_error *err)
 {
 	const char *p[1] = { tenant };
+	size_t t_hint = 0, u_hint = 0;
 	PGresult *res;
 	int r = 0;
 
-	res = pbx_pg_query(pg, "SELECT slug, display_name, status FROM tenants "
-			   "WHERE $1::text IS NULL OR slug = $1 ORDER BY slug", 1, p, "tenant", err);
+	res = pbx_pg_query(pg, "SELECT t.slug, t.display_name, t.status, t.id, COALESCE(c.gen, 0), "
+			   "(SELECT gen FROM apply_changes WHERE tenant_id = 0) "
+			   "FROM tenants t LEFT JOIN apply_changes c ON c.tenant_id = t.id "
+			   "WHERE $1::text IS NULL OR t.slug = $1 ORDER BY t.slug", 1, p, "tenant", err);
 	if (!res)
 		return err->code;
 	if (tenant && PQntuples(res) == 0) {
@@ -84,6 +103,9 @@ static int load(pbx_ctx *ctx, PGconn *pg, const char *tenant, bool open_secrets,
 		t->slug = strdup(PQgetvalue(res, i, 0));
 		t->name = strdup(PQgetvalue(res, i, 1));
 		t->suspended = !strcmp(PQgetvalue(res, i, 2), "suspended");
+		t->id = atol(PQgetvalue(res, i, 3));
+		t->gen = atoll(PQgetvalue(res, i, 4));
+		s->shared_gen = atoll(PQgetvalue(res, i, 5));
 		if (!t->slug || !t->name)
 			goto oom;
 	}
@@ -99,13 +121,20 @@ static int load(pbx_ctx *ctx, PGconn *pg, const char *tenant, bool open_secrets,
 	if (!res)
 		return err->code;
 	for (int i = 0; i < PQntuples(res); i++) {
-		struct pbx_state_tenant *t = find_tenant(s, PQgetvalue(res, i, 0));
+		struct pbx_state_tenant *t = find_tenant(s, PQgetvalue(res, i, 0), &t_hint);
 		struct pbx_state_user *u;
 
 		if (!t)
 			continue;
-		if (!t->users && !(t->users = calloc((size_t)PQntuples(res), sizeof(*t->users))))
-			goto oom;
+		if (!t->users) {
+			/* rows come by tenant: this one's users are the run starting here */
+			int n = i;
+
+			while (n < PQntuples(res) && !strcmp(PQgetvalue(res, n, 0), t->slug))
+				n++;
+			if (!(t->users = calloc((size_t)(n - i) + 1, sizeof(*t->users))))
+				goto oom;
+		}
 		u = &t->users[t->n_users++];
 		u->username = dup_or_null(res, i, 1);
 		u->name = dup_or_null(res, i, 2);
@@ -132,8 +161,8 @@ static int load(pbx_ctx *ctx, PGconn *pg, const char *tenant, bool open_secrets,
 	if (!res)
 		return err->code;
 	for (int i = 0; i < PQntuples(res) && r == 0; i++) {
-		struct pbx_state_tenant *t = find_tenant(s, PQgetvalue(res, i, 0));
-		struct pbx_state_user *u = t ? find_user(t, PQgetvalue(res, i, 1)) : NULL;
+		struct pbx_state_tenant *t = find_tenant(s, PQgetvalue(res, i, 0), &t_hint);
+		struct pbx_state_user *u = t ? find_user(t, PQgetvalue(res, i, 1), &u_hint) : NULL;
 		struct pbx_state_device *d;
 
 		if (!u)
@@ -152,11 +181,15 @@ static int load(pbx_ctx *ctx, PGconn *pg, const char *tenant, bool open_secrets,
 		if (open_secrets) {
 			char object[96];
 
-			if ((r = pbx_ctx_open_secret(ctx, PQgetvalue(res, i, 4), &d->password,
-						     err)) < 0) {
+			if (pbx_ctx_open_secret(ctx, PQgetvalue(res, i, 4), &d->password, err) < 0 &&
+			    !t->problem) {
 				snprintf(object, sizeof(object), "device %s of %s", d->label, u->username);
 				snprintf(err->object, sizeof(err->object), "%s", object);
 				pbx_sanitize(err->object);
+				if (!(t->problem = malloc(sizeof(*t->problem))))
+					goto oom;
+				*t->problem = *err;
+				pbx_error_clear(err);
 			}
 		}
 	}
@@ -224,6 +257,7 @@ void pbx_state_free(struct pbx_state *s)
 			free(u->callerid);
 		}
 		free(t->users);
+		free(t->problem);
 		free(t->slug);
 		free(t->name);
 	}

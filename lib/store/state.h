@@ -31,6 +31,10 @@ struct pbx_state_user {
 };
 
 struct pbx_state_tenant {
+	long id;
+	long long gen;                      /* its change generation (apply_changes) */
+	pbx_error *problem;                 /* its data cannot be used (a secret fails to
+					       open); NULL when fine */
 	char *slug, *name;
 	bool suspended;
 	struct pbx_state_user *users;       /* not deleted; ordered by extension */
@@ -43,12 +47,14 @@ struct pbx_state {
 	struct pbx_state_tenant *tenants;   /* ordered by slug */
 	size_t n_tenants;
 	struct pbx_state_ext *ext;          /* DIDs, trunks, policies (state-ext.h) */
+	long long shared_gen;               /* generation of what tenants share (tenant 0) */
 };
 
 /*
  * Read every tenant (or only @tenant) with its users and their enabled devices. Secrets
- * are opened only when @open_secrets. PBX_ENOTFOUND when @tenant does not exist;
- * PBX_EINVALID when a sealed secret fails authentication (naming the device).
+ * are opened only when @open_secrets. PBX_ENOTFOUND when @tenant does not exist. A sealed
+ * secret that fails authentication does not fail the load: it is the tenant's problem
+ * (naming the device), so the other tenants can still be applied.
  */
 int pbx_state_load(pbx_ctx *ctx, const char *tenant, bool open_secrets, struct pbx_state **ret,
 		   pbx_error *err);

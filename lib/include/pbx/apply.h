@@ -20,6 +20,10 @@ struct pbx_apply_opts {
 	const char *tenant;     /* NULL: every tenant (and files of deleted tenants go) */
 	bool dry_run;           /* plan and validate only; touches nothing */
 	int wait_seconds;       /* wait this long for a concurrent apply; 0 fails fast */
+	/* Progress, or NULL: @phase "planned" (tenants), "written" and "verified" (files),
+	 * @done of @total, called as each one is done. */
+	void (*progress)(void *userdata, const char *phase, size_t done, size_t total);
+	void *progress_userdata;
 };
 
 struct pbx_apply_result {

@@ -21,6 +21,7 @@ typedef enum pbx_code {
 	PBX_EUNAVAILABLE = -8,      /* a backend is unreachable */
 	PBX_EROLLEDBACK = -9,       /* apply failed and was rolled back */
 	PBX_EROLLBACKFAILED = -10,  /* apply failed and rollback failed too */
+	PBX_EPARTIAL = -11,         /* apply done for every tenant but those it skipped */
 } pbx_code;
 
 #define PBX_ERR_OBJECT 128

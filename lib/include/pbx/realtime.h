@@ -252,6 +252,32 @@ int pbx_rt_plan_summary(const struct pbx_rt_plan *plan, char **ret, pbx_error *e
  */
 int pbx_realtime_sync(pbx_realtime *rt, const struct pbx_rt_plan *plan, pbx_error *err);
 
+/*
+ * Add to @desired, as they are, the rows @owner holds now (rows already in @desired and
+ * rows gone from their table excepted): a tenant left out of an apply keeps its rows.
+ * Errors: PBX_EINVALID (not an owner), PBX_EUNAVAILABLE, PBX_ERROR.
+ */
+int pbx_realtime_keep_owner(pbx_realtime *rt, const char *owner, pbx_rt_rowset *desired,
+			    pbx_error *err);
+
+/* ---- digests ---------------------------------------------------------------------- */
+
+struct pbx_rt_digest {
+	char *owner;                 /* tenant slug or PBX_RT_OWNER_GLOBAL */
+	char *digest;                /* equal digests: equal owned rows (count and contents) */
+};
+
+/*
+ * For every owner, a digest of the rows pbxctl owns as MariaDB holds them now (a row
+ * changed, deleted or added by hand changes it), in one query; sorted by owner.
+ * Errors: PBX_EUNAVAILABLE, PBX_ERROR.
+ */
+int pbx_realtime_digests(pbx_realtime *rt, struct pbx_rt_digest **ret, size_t *n,
+			 pbx_error *err);
+void pbx_rt_digests_free(struct pbx_rt_digest *d, size_t n);
+/* The digest of @owner in @d, or "" when it owns no row. */
+const char *pbx_rt_digest_of(const struct pbx_rt_digest *d, size_t n, const char *owner);
+
 /* ---- snapshots -------------------------------------------------------------------- */
 
 struct pbx_rt_snapshot {

@@ -1,0 +1,418 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Full applies over several tenants, each test in a PostgreSQL and a MariaDB database of its
+ * own (a full apply owns every tenant of its database): the quick check that lets an apply
+ * with nothing to do skip the plan, and still finds a file or a realtime row changed behind
+ * pbxctl's back; and a tenant whose data does not validate, skipped and reported by name
+ * while the others are applied.
+ */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <fcntl.h>
+#include <libpq-fe.h>
+#include <mysql.h>
+#include <pty.h>
+#include <sys/wait.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pbx/apply.h"
+#include "pbx/db.h"
+#include "pbx/device.h"
+#include "pbx/tenant.h"
+#include "pbx/user.h"
+#include "apply-itest.h"
+#include "testenv.h"
+
+static char pgdb[48], mydb[48], tenant_b[32];
+
+/* The test server's conninfo naming database @db instead (malloc'd). */
+static char *with_db(const char *db)
+{
+	const char *url = getenv("PBXCTL_TEST_DATABASE_URL"), *p = strstr(url, "dbname=");
+	char *out = NULL;
+
+	cr_assert_not_null(p, "no dbname= in %s", url);
+	cr_assert(ge(int, asprintf(&out, "%.*sdbname=%s%s", (int)(p - url), url, db,
+				   p + strcspn(p, " ")), 0));
+	return out;
+}
+
+/* A statement as the database owner, on the shared database (@db NULL) or ours. */
+static void pg_exec(const char *db, const char *sql)
+{
+	char *url = db ? with_db(db) : strdup(getenv("PBXCTL_TEST_DATABASE_URL"));
+	PGconn *pg;
+	PGresult *r;
+
+	pg = PQconnectdb(url);
+	free(url);
+	cr_assert(eq(int, PQstatus(pg), CONNECTION_OK), "%s", PQerrorMessage(pg));
+	r = PQexec(pg, sql);
+	cr_assert(eq(int, PQresultStatus(r), PGRES_COMMAND_OK), "%s: %s", sql, PQerrorMessage(pg));
+	PQclear(r);
+	PQfinish(pg);
+}
+
+static void my_exec(const char *db, const char *sql)
+{
+	MYSQL *m = mysql_init(NULL);
+
+	cr_assert_not_null(mysql_real_connect(m, NULL, getenv("PBXCTL_TEST_MARIADB_USER"),
+					      getenv("PBXCTL_TEST_MARIADB_PASSWORD"), db, 0,
+					      getenv("PBXCTL_TEST_MARIADB_SOCKET"), 0),
+			   "%s", mysql_error(m));
+	cr_assert(eq(int, mysql_query(m, sql), 0), "%s: %s", sql, mysql_error(m));
+	if (!strncmp(sql, "UPDATE", 6) || !strncmp(sql, "DELETE", 6))
+		cr_assert(ge(long, (long)mysql_affected_rows(m), 1L), "%s changed nothing", sql);
+	mysql_close(m);
+}
+
+static void tenant(const char *name)
+{
+	struct pbx_tenant_spec spec = { .slug = name, .extensions = "100-199", .name = "Co" };
+	struct pbx_rows rows;
+	pbx_error err = PBX_ERROR_INIT;
+
+	cr_assert(eq(int, pbx_tenant_create(ctx, &spec, &rows, &err), 0), "%s", err.message);
+	pbx_rows_free(&rows);
+}
+
+static void init(void)
+{
+	struct pbx_rows rows;
+	pbx_error err = PBX_ERROR_INIT;
+	char sql[128];
+
+	setup_peer_ctx();
+	snprintf(pgdb, sizeof(pgdb), "pbxctl_apply_%d", (int)getpid());
+	snprintf(mydb, sizeof(mydb), "asterisk_apply_%d", (int)getpid());
+	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s", pgdb);
+	pg_exec(NULL, sql);
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", pgdb);
+	pg_exec(NULL, sql);
+	snprintf(sql, sizeof(sql), "CREATE DATABASE IF NOT EXISTS %s", mydb);
+	my_exec(NULL, sql);
+	/* testenv's context is connected to the shared database: a new one on ours. */
+	pbx_ctx_free(ctx);
+	free(cfg.database_url);
+	cfg.database_url = with_db(pgdb);
+	free(cfg.rt_database);
+	cfg.rt_database = strdup(mydb);
+	cr_assert(eq(int, pbx_ctx_new(&cfg, &ctx, &err), 0), "%s", err.message);
+	cr_assert(eq(int, pbx_db_migrate(ctx, &rows, &err), 0), "%s", err.message);
+	pbx_rows_free(&rows);
+	cr_assert(eq(int, pbx_db_migrate_realtime(ctx, &err), 0), "%s", err.message);
+	snprintf(slug, sizeof(slug), "ta");
+	snprintf(tenant_b, sizeof(tenant_b), "tb");
+	tenant(slug);
+	tenant(tenant_b);
+}
+
+static void fini(void)
+{
+	char sql[128];
+
+	teardown();
+	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s", pgdb);
+	pg_exec(NULL, sql);
+	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s", mydb);
+	my_exec(NULL, sql);
+}
+
+TestSuite(apply_tenants, .init = init, .fini = fini, .timeout = 60);
+
+static void user_in(const char *t, const char *username)
+{
+	struct pbx_user_spec u = PBX_USER_SPEC_INIT;
+	struct pbx_device_spec d = PBX_DEVICE_SPEC_INIT;
+	struct pbx_rows rows;
+	pbx_error err = PBX_ERROR_INIT;
+
+	u.username = username;
+	cr_assert(eq(int, pbx_user_create(ctx, t, &u, &rows, &err), 0), "%s", err.message);
+	pbx_rows_free(&rows);
+	d.label = "desk";
+	cr_assert(eq(int, pbx_device_create(ctx, t, username, &d, &rows, &err), 0), "%s",
+		  err.message);
+	pbx_rows_free(&rows);
+}
+
+/* A full apply; its job's diff summary in @summary (may be NULL). */
+static int full(bool *changed, char *summary, size_t n, pbx_error *err)
+{
+	struct pbx_apply_opts o = { .tenant = NULL };
+	struct pbx_apply_result res;
+	int r = pbx_apply(ctx, &o, &res, err);
+
+	*changed = res.changed;
+	if (summary)
+		snprintf(summary, n, "%s", res.job.n_rows ?
+			 (const char *)pbx_rows_get(&res.job, 0, "diff_summary") : "");
+	pbx_apply_result_free(&res);
+	return r;
+}
+
+static int reloads(void)
+{
+	char *log = read_all(path_in("peer.log"));
+	int n = count_in(log, "Reload Module=pbx_config");
+
+	free(log);
+	return n;
+}
+
+/* The quick check took the apply: it planned nothing, so no realtime table was counted. */
+static void expect_quick_noop(void)
+{
+	pbx_error err = PBX_ERROR_INIT;
+	char summary[1024];
+	bool changed;
+
+	cr_assert(eq(int, full(&changed, summary, sizeof(summary), &err), 0), "%s", err.message);
+	cr_assert(not(changed));
+	cr_assert(eq(ptr, strstr(summary, "ps_endpoints"), NULL), "planned: %s", summary);
+}
+
+static char *tenant_file(const char *t)
+{
+	static char p[300];
+
+	snprintf(p, sizeof(p), "%s/dp/%s.conf", dir, t);
+	return p;
+}
+
+Test(apply_tenants, nothing_changed_is_quick_and_a_store_change_is_not_missed)
+{
+	pbx_error err = PBX_ERROR_INIT;
+	struct pbx_rows rows;
+	bool changed;
+	char *text;
+
+	user_in(slug, "alice");
+	user_in(tenant_b, "bob");
+	cr_assert(eq(int, full(&changed, NULL, 0, &err), 0), "%s", err.message);
+	cr_assert(changed);
+	expect_quick_noop();
+	expect_quick_noop();
+	cr_assert(eq(int, reloads(), 1));
+
+	/* A change through the store bumps the tenant's generation: planned and written. */
+	{
+		struct pbx_user_spec u = PBX_USER_SPEC_INIT;
+
+		u.name = "Bob Builder";
+		cr_assert(eq(int, pbx_user_update(ctx, tenant_b, "bob", &u, &rows, &changed, &err),
+			     0), "%s", err.message);
+		pbx_rows_free(&rows);
+	}
+	cr_assert(eq(int, full(&changed, NULL, 0, &err), 0), "%s", err.message);
+	cr_assert(changed);
+	text = read_all(tenant_file(tenant_b));
+	cr_assert(not(eq(ptr, strstr(text, "Bob Builder"), NULL)), "%s", text);
+	free(text);
+	expect_quick_noop();
+}
+
+Test(apply_tenants, a_file_edited_behind_pbxctls_back_is_found_and_repaired)
+{
+	pbx_error err = PBX_ERROR_INIT;
+	char *before, *after;
+	bool changed;
+	FILE *f;
+
+	user_in(slug, "alice");
+	cr_assert(eq(int, full(&changed, NULL, 0, &err), 0), "%s", err.message);
+	expect_quick_noop();
+	before = read_all(tenant_file(slug));
+	f = fopen(tenant_file(slug), "a");
+	cr_assert_not_null(f);
+	fputs("exten => 666,1,Dial(PJSIP/elsewhere)\n", f);
+	fclose(f);
+	cr_assert(eq(int, full(&changed, NULL, 0, &err), 0), "%s", err.message);
+	cr_assert(changed, "the edited file was not found");
+	after = read_all(tenant_file(slug));
+	cr_assert(eq(ptr, strstr(after, "666"), NULL), "%s", after);
+	cr_assert(eq(int, count_in(after, "\n"), count_in(before, "\n")));
+	free(before);
+	free(after);
+	expect_quick_noop();
+
+	/* A generated file of no tenant appearing in the directory is found too. */
+	f = fopen(path_in("dp/ghost.conf"), "w");
+	cr_assert_not_null(f);
+	fputs("; generated by pbxctl job-1-abcdef\n[ghost-internal]\n", f);
+	fclose(f);
+	cr_assert(eq(int, full(&changed, NULL, 0, &err), 0), "%s", err.message);
+	cr_assert(changed);
+	cr_assert(eq(int, access(path_in("dp/ghost.conf"), F_OK), -1));
+}
+
+Test(apply_tenants, a_realtime_row_changed_or_deleted_behind_pbxctls_back_is_repaired)
+{
+	pbx_error err = PBX_ERROR_INIT;
+	bool changed;
+
+	user_in(slug, "alice");
+	user_in(tenant_b, "bob");
+	cr_assert(eq(int, full(&changed, NULL, 0, &err), 0), "%s", err.message);
+	expect_quick_noop();
+	my_exec(mydb, "UPDATE ps_endpoints SET context = 'tb-internal' WHERE id LIKE 'ta-%'");
+	cr_assert(eq(int, full(&changed, NULL, 0, &err), 0), "%s", err.message);
+	cr_assert(changed, "the changed row was not found");
+	cr_assert(eq(sz, realtime_rows(), 3));
+	expect_quick_noop();
+	my_exec(mydb, "DELETE FROM ps_aors WHERE id LIKE 'ta-%'");
+	cr_assert(eq(int, full(&changed, NULL, 0, &err), 0), "%s", err.message);
+	cr_assert(changed, "the deleted row was not found");
+	expect_quick_noop();
+}
+
+/* Tenant B gets a display name too long for its caller ID, written behind pbxctl's back;
+ * tenant A's new user is applied anyway, B is named, and the apply exits PBX_EPARTIAL. */
+Test(apply_tenants, a_tenant_with_bad_data_is_skipped_and_named_the_others_applied)
+{
+	struct pbx_apply_opts o = { .tenant = NULL };
+	struct pbx_apply_result res;
+	pbx_error err = PBX_ERROR_INIT;
+	char *b_before, *b_after, *a_text;
+	size_t b_rows;
+	bool changed;
+
+	user_in(slug, "alice");
+	user_in(tenant_b, "bob");
+	cr_assert(eq(int, full(&changed, NULL, 0, &err), 0), "%s", err.message);
+	b_before = read_all(tenant_file(tenant_b));
+	snprintf(slug, sizeof(slug), "%s", tenant_b);
+	b_rows = realtime_rows();
+	snprintf(slug, sizeof(slug), "ta");
+
+	pg_exec(pgdb, "UPDATE users SET display_name = repeat('x', 53) WHERE username = 'bob'");
+	user_in(slug, "carol");
+	cr_assert(eq(int, pbx_apply(ctx, &o, &res, &err), PBX_EPARTIAL), "%s", err.message);
+	cr_assert(not(eq(ptr, strstr(err.message, "tb"), NULL)), "%s", err.message);
+	cr_assert(not(eq(ptr, strstr(err.message, "validate: tb;"), NULL)), "%s", err.message);
+	cr_assert(eq(sz, res.problems.n, 1));
+	cr_assert(not(eq(ptr, strstr(res.problems.items[0].message, "caller ID"), NULL)), "%s",
+		  res.problems.items[0].message);
+	cr_assert(eq(str, (char *)pbx_rows_get(&res.job, 0, "status"), "SUCCESS"));
+	cr_assert(not(eq(ptr, strstr(pbx_rows_get(&res.job, 0, "error"), "tb"), NULL)));
+	pbx_apply_result_free(&res);
+
+	a_text = read_all(tenant_file(slug));
+	cr_assert(eq(int, count_in(a_text, "Dial(PJSIP/"), 2), "carol was not applied: %s", a_text);
+	free(a_text);
+	cr_assert(eq(sz, realtime_rows(), 6));
+	b_after = read_all(tenant_file(tenant_b));
+	cr_assert(eq(str, b_after, b_before), "the skipped tenant's file was touched");
+	snprintf(slug, sizeof(slug), "%s", tenant_b);
+	cr_assert(eq(sz, realtime_rows(), b_rows), "the skipped tenant's rows were touched");
+	snprintf(slug, sizeof(slug), "ta");
+	free(b_before);
+	free(b_after);
+
+	/* Still broken: reported again, never taken for "nothing changed". */
+	cr_assert(eq(int, full(&changed, NULL, 0, &err), PBX_EPARTIAL), "%s", err.message);
+	/* Fixed: everything applies and exits 0. */
+	pg_exec(pgdb, "UPDATE users SET display_name = 'Bob' WHERE username = 'bob'");
+	cr_assert(eq(int, full(&changed, NULL, 0, &err), 0), "%s", err.message);
+	cr_assert(changed);
+}
+
+/* A scoped apply of the broken tenant still refuses as a whole: nothing to isolate. */
+Test(apply_tenants, a_scoped_apply_of_a_bad_tenant_is_refused)
+{
+	struct pbx_apply_opts o = { .tenant = "tb" };
+	struct pbx_apply_result res;
+	pbx_error err = PBX_ERROR_INIT;
+
+	user_in(tenant_b, "bob");
+	pg_exec(pgdb, "UPDATE users SET display_name = repeat('x', 53) WHERE username = 'bob'");
+	cr_assert(eq(int, pbx_apply(ctx, &o, &res, &err), PBX_EINVALID), "%s", err.message);
+	pbx_apply_result_free(&res);
+	cr_assert(eq(int, access(tenant_file(tenant_b), F_OK), -1));
+}
+
+/* Run `pbxctl [-o json] apply` with stderr on a new terminal (@tty) or a pipe; what it wrote
+ * to stderr (malloc'd) and its exit status in *@status. */
+static char *cli_apply(bool tty, bool json, int *status)
+{
+	char conf[300], *out = calloc(1, 65536);
+	size_t len = 0;
+	int fd = -1, pipefd[2];
+	pid_t child;
+
+	snprintf(conf, sizeof(conf), "%s", conf_file());
+	cr_assert_not_null(out);
+	if (tty) {
+		child = forkpty(&fd, NULL, NULL, NULL);
+	} else {
+		cr_assert(eq(int, pipe(pipefd), 0));
+		child = fork();
+		fd = pipefd[0];
+	}
+	cr_assert(ge(int, child, 0));
+	if (child == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		/* the environment beats the file: only the file names our databases */
+		for (const char *const *v = (const char *const[]){ "PBXCTL_DATABASE_URL",
+			"PBXCTL_REALTIME_SOCKET", "PBXCTL_REALTIME_USER", "PBXCTL_REALTIME_PASSWORD",
+			"PBXCTL_REALTIME_DATABASE", "PBXCTL_TENANT", NULL }; *v; v++)
+			unsetenv(*v);
+		if (!tty)
+			dup2(pipefd[1], 2);
+		dup2(null, 1);
+		if (json)
+			execl(getenv("PBXCTL_BIN"), "pbxctl", "-c", conf, "-o", "json", "apply",
+			      (char *)NULL);
+		else
+			execl(getenv("PBXCTL_BIN"), "pbxctl", "-c", conf, "apply", (char *)NULL);
+		_exit(127);
+	}
+	if (!tty)
+		close(pipefd[1]);
+	for (;;) {
+		char buf[4096];
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n <= 0)
+			break;   /* EOF, or EIO once the terminal's last writer is gone */
+		if (len + (size_t)n < 65535) {
+			memcpy(out + len, buf, (size_t)n);
+			len += (size_t)n;
+		}
+	}
+	close(fd);
+	waitpid(child, status, 0);
+	return out;
+}
+
+Test(apply_tenants, progress_on_a_terminal_only)
+{
+	char *err;
+	int status;
+
+	user_in(slug, "alice");
+	user_in(tenant_b, "bob");
+	err = cli_apply(true, false, &status);
+	cr_assert(eq(int, WEXITSTATUS(status), 0), "%s", err);
+	cr_assert(not(eq(ptr, strstr(err, "planned"), NULL)), "no progress on a terminal: %s", err);
+	cr_assert(not(eq(ptr, strstr(err, "100%"), NULL)), "%s", err);
+	free(err);
+
+	user_in(slug, "carol");
+	err = cli_apply(false, false, &status);
+	cr_assert(eq(int, WEXITSTATUS(status), 0), "%s", err);
+	cr_assert(eq(ptr, strstr(err, "planned"), NULL), "progress into a pipe: %s", err);
+	cr_assert(eq(ptr, strchr(err, '%'), NULL), "%s", err);
+	free(err);
+
+	user_in(slug, "dave");
+	err = cli_apply(true, true, &status);
+	cr_assert(eq(int, WEXITSTATUS(status), 0), "%s", err);
+	cr_assert(eq(ptr, strstr(err, "planned"), NULL), "progress beside -o json: %s", err);
+	free(err);
+}
