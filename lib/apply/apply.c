@@ -3,7 +3,6 @@
  * The apply pipeline: lock, plan, validate, back up, write, sync, reload, verify, and on any
  * failure after the backup, restore files and rows, reload, and verify the old state.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -342,26 +341,6 @@ static int rollback(struct run *run, pbx_error *err)
 	return verify(run, true, err);
 }
 
-/* Temporary files of an apply that died mid-write. */
-static void remove_stale_temps(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		size_t len = strlen(e->d_name);
-		char path[4096];
-
-		if (len > 12 && !strcmp(e->d_name + len - 11, ".pbxctl-tmp")) {
-			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-			unlink(path);
-		}
-	}
-	closedir(d);
-}
-
 static int finish(struct run *run, const char *status, const char *error, bool rollback_failed,
 		  struct pbx_apply_result *ret, pbx_error *err)
 {
@@ -416,18 +395,27 @@ static int run_apply(struct run *run, struct pbx_apply_result *ret, pbx_error *e
 		return r;
 	}
 	pbx_job_update(run->ctx, run->job, NULL, NULL, NULL, NULL, run->backup, false, false, err);
-	remove_stale_temps(cfg->config_dir);
-	remove_stale_temps(cfg->voicemail_dir);
+	pbx_dir_remove_temps(cfg->config_dir);
+	pbx_dir_remove_temps(cfg->voicemail_dir);
+	/* The lock is proven held before each step that changes what Asterisk runs, and before
+	 * success is declared: an apply that lost it stops and rolls back. */
+	if ((r = pbx_job_lock_check(run->ctx, err)) < 0) {
+		finish(run, "FAILED", err->message, false, ret, err);
+		return r;
+	}
 	r = write_files(run, false, err);
-	if (r == 0 && run->plan.rt && run->plan.rt->n_changes) {
+	if (r == 0 && run->plan.rt && run->plan.rt->n_changes &&
+	    (r = pbx_job_lock_check(run->ctx, err)) == 0) {
 		struct pbx_realtime *rt = pbx_ctx_realtime(run->ctx, err);
 
 		r = rt ? pbx_realtime_sync(rt, run->plan.rt, err) : err->code;
 	}
-	if (r == 0)
+	if (r == 0 && (r = pbx_job_lock_check(run->ctx, err)) == 0)
 		r = reload(run, err);
 	if (r == 0)
 		r = verify(run, false, err);
+	if (r == 0)
+		r = pbx_job_lock_check(run->ctx, err);
 	if (r == 0) {
 		finish(run, "SUCCESS", NULL, false, ret, err);
 		return 0;

@@ -10,8 +10,19 @@
 #include "pbx/pbx.h"
 #include "pbx/schema.h"
 
-/* Take the apply lock (session level), waiting up to @wait_seconds. PBX_EBUSY. */
+/*
+ * Take the apply lock (a session advisory lock on a connection of its own, never
+ * reconnected), waiting up to @wait_seconds. PBX_EBUSY, PBX_EUNAVAILABLE.
+ */
 int pbx_job_lock(pbx_ctx *ctx, int wait_seconds, pbx_error *err);
+
+/*
+ * Prove that the lock is still held: its connection is up and, asked in a round trip,
+ * PostgreSQL still grants the lock to it. PBX_ERROR ("the apply lock was lost") otherwise.
+ */
+int pbx_job_lock_check(pbx_ctx *ctx, pbx_error *err);
+
+/* Release the lock and close its connection; a no-op when not held. */
 void pbx_job_unlock(pbx_ctx *ctx);
 
 /*
