@@ -114,49 +114,8 @@ static int dry_run_diff(const struct run *run, char **out, pbx_error *err)
 /* Back up what will change: the deployed files and the owned realtime rows. */
 static int backup(struct run *run, pbx_error *err)
 {
-	const struct pbx_config *cfg = pbx_ctx_config(run->ctx);
-	char *manifest = NULL, *path = NULL;
-	int r;
-
-	if (asprintf(&run->backup, "%s/%s", cfg->backup_dir, run->marker) < 0)
-		return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
-	if ((r = pbx_file_mkdirs(run->backup, 0700, err)) < 0)
-		return r;
-	for (size_t i = 0; i < run->plan.n_artifacts && r == 0; i++) {
-		const struct pbx_apply_artifact *a = &run->plan.artifacts[i];
-
-		if (!a->changed)
-			continue;
-		if (pbx_str_appendf(&manifest, "%zu\t%s\t%s\n", i, a->old_text ? "present" : "absent",
-				    a->path) < 0)
-			r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
-		if (r == 0 && a->old_text) {
-			free(path);
-			path = NULL;
-			if (asprintf(&path, "%s/%zu.conf", run->backup, i) < 0)
-				r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
-			else
-				r = pbx_file_write_atomic(path, a->old_text, 0600, err);
-		}
-	}
-	free(path);
-	path = NULL;
-	if (r == 0 && asprintf(&path, "%s/manifest", run->backup) >= 0)
-		r = pbx_file_write_atomic(path, manifest ? manifest : "", 0600, err);
-	free(manifest);
-	free(path);
-	path = NULL;
-	if (r == 0) {
-		struct pbx_realtime *rt = pbx_ctx_realtime(run->ctx, err);
-
-		if (!rt)
-			r = err->code;
-		else if ((r = pbx_realtime_snapshot(rt, run->opts->tenant, &run->snap, err)) == 0 &&
-			 asprintf(&path, "%s/realtime.snapshot", run->backup) >= 0)
-			r = pbx_rt_snapshot_save(run->snap, path, err);
-	}
-	free(path);
-	return r;
+	return pbx_backup_write(run->ctx, &run->plan, run->opts->tenant, run->marker, &run->backup,
+				&run->snap, err);
 }
 
 static int write_files(struct run *run, bool restore, pbx_error *err)
@@ -483,6 +442,16 @@ int pbx_apply(pbx_ctx *ctx, const struct pbx_apply_opts *opts, struct pbx_apply_
 	run.force = recovered > 0;
 	if ((r = pbx_job_create(ctx, opts->tenant, &run.job, run.marker, err)) == 0)
 		r = run_apply(&run, ret, err);
+	if (run.backup) {
+		pbx_error e = PBX_ERROR_INIT;
+		int removed = 0;
+
+		/* Still under the lock, so no apply writes a backup meanwhile. */
+		if (pbx_backup_prune(ctx, &removed, &e) < 0)
+			pbx_log(ctx, PBX_LOG_WARN, "old backups were not pruned: %s", e.message);
+		else if (removed)
+			pbx_log(ctx, PBX_LOG_INFO, "pruned %d old backup(s)", removed);
+	}
 	pbx_job_unlock(ctx);
 	pbx_rt_snapshot_free(run.snap);
 	pbx_apply_plan_free(&run.plan);

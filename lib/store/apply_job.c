@@ -209,6 +209,36 @@ static int fill(PGresult *res, struct pbx_rows *ret, pbx_error *err)
 	return 0;
 }
 
+static const struct pbx_field job_backup_fields[] = {
+	{ "marker", PBX_FT_STRING, 0, "" },
+	{ "tenant", PBX_FT_STRING, 0, "" },
+	{ "status", PBX_FT_STRING, 0, "" },
+	{ "needed", PBX_FT_BOOL, 0, "" },
+};
+
+static const struct pbx_schema job_backup_schema = {
+	.name = "job_backup",
+	.fields = job_backup_fields,
+	.n_fields = sizeof(job_backup_fields) / sizeof(job_backup_fields[0]),
+};
+
+int pbx_job_backups(pbx_ctx *ctx, const char *markers, struct pbx_rows *ret, pbx_error *err)
+{
+	const char *p[1] = { markers };
+	PGconn *pg = pbx_ctx_pg(ctx, err);
+
+	if (!pg)
+		return err->code;
+	/* A failed job's backup is what a repair restores, until a later apply over the same
+	 * scope succeeded. */
+	return pbx_pg_select(pg,
+		"SELECT j.marker, j.tenant, j.status, (j.status IN ('PENDING', 'RUNNING') OR "
+		"(j.status = 'FAILED' AND NOT EXISTS (SELECT 1 FROM apply_jobs k WHERE k.id > j.id "
+		"AND k.status = 'SUCCESS' AND (k.tenant IS NULL OR k.tenant = j.tenant))))::text AS needed "
+		"FROM apply_jobs j WHERE j.marker = ANY($1::text[])", 1, p, "apply job",
+		&job_backup_schema, ret, err);
+}
+
 int pbx_job_load(pbx_ctx *ctx, long id, struct pbx_rows *ret, pbx_error *err)
 {
 	char sid[24];

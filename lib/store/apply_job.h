@@ -43,6 +43,13 @@ int pbx_job_update(pbx_ctx *ctx, long id, const char *status, const char *error,
 		   const char *summary, const char *files_json, const char *backup_dir,
 		   bool reloaded, bool rollback_failed, pbx_error *err);
 
+/*
+ * The jobs of backups named by their markers (@markers: a PostgreSQL text array literal):
+ * rows of marker, tenant, status and needed ("true" while the job is pending or running,
+ * or failed without a later success over its tenant or all tenants).
+ */
+int pbx_job_backups(pbx_ctx *ctx, const char *markers, struct pbx_rows *ret, pbx_error *err);
+
 /* The job row for rendering. */
 int pbx_job_load(pbx_ctx *ctx, long id, struct pbx_rows *ret, pbx_error *err);
 
