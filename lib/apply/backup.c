@@ -268,7 +268,7 @@ int pbx_backup_prune(pbx_ctx *ctx, int *ret_removed, pbx_error *err)
 		long j = find_job(&jobs, v[i].name);
 
 		/* Young, still needed, or of a job this database does not know: kept. */
-		if (v[i].mtime >= since || j < 0 ||
+		if ((cfg->backup_keep_days > 0 && v[i].mtime >= since) || j < 0 ||
 		    !strcmp(pbx_rows_get(&jobs, (size_t)j, "needed"), "true"))
 			continue;
 		if ((r = remove_backup(dfd, v[i].name, cfg->backup_dir, err)) == 0)
