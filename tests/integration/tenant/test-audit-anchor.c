@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Audit anchors: `pbxctl audit anchor` saves the head of the chain, and `audit verify
+ * --anchor FILE` then catches what the chain alone cannot: rows removed from its end, and a
+ * chain rewritten with fresh hashes. Tampering needs the append-only triggers off, as an
+ * attacker with superuser would; each test restores what it changed.
+ */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pbx/audit.h"
+#include "pbx/tenant.h"
+#include "testenv.h"
+
+static struct pbx_config cfg;
+static pbx_ctx *ctx;
+static PGconn *pg;
+static char anchor_path[64];
+
+static void setup(void)
+{
+	ctx = testenv_ctx(&cfg);
+	pg = PQconnectdb(getenv("PBXCTL_TEST_DATABASE_URL"));
+	snprintf(anchor_path, sizeof(anchor_path), "/tmp/pbxctl-anchor-%d", (int)getpid());
+}
+
+static void teardown(void)
+{
+	PQfinish(pg);
+	unlink(anchor_path);
+	testenv_free(ctx, &cfg);
+}
+
+TestSuite(audit_anchor, .init = setup, .fini = teardown);
+
+static void exec(const char *sql)
+{
+	PGresult *res = PQexec(pg, sql);
+
+	cr_assert(eq(int, PQresultStatus(res) == PGRES_COMMAND_OK ||
+			   PQresultStatus(res) == PGRES_TUPLES_OK, 1), "%s: %s", sql,
+		  PQerrorMessage(pg));
+	PQclear(res);
+}
+
+static void three_rows(void)
+{
+	struct pbx_tenant_spec spec = { .extensions = "1000-1999" };
+	struct pbx_rows rows;
+	pbx_error err;
+	bool changed;
+	char s[32];
+
+	snprintf(s, sizeof(s), "%s", testenv_slug("anchor"));
+	spec.slug = s;
+	cr_assert(eq(int, pbx_tenant_create(ctx, &spec, &rows, &err), 0));
+	pbx_rows_free(&rows);
+	spec = (struct pbx_tenant_spec){ .name = "B" };
+	cr_assert(eq(int, pbx_tenant_update(ctx, s, &spec, &rows, &changed, &err), 0));
+	pbx_rows_free(&rows);
+	spec.name = "C";
+	cr_assert(eq(int, pbx_tenant_update(ctx, s, &spec, &rows, &changed, &err), 0));
+	pbx_rows_free(&rows);
+}
+
+/* Save `pbxctl [-o FORMAT] audit anchor` to the anchor file. */
+static void save_anchor(const char *format)
+{
+	char *out, *errtext;
+	FILE *f;
+	int st = format ? testenv_run(&out, &errtext, "-o", format, "audit", "anchor", (char *)NULL)
+			: testenv_run(&out, &errtext, "audit", "anchor", (char *)NULL);
+
+	cr_assert(eq(int, st, 0), "%s", errtext);
+	f = fopen(anchor_path, "w");
+	fputs(out, f);
+	fclose(f);
+	free(out);
+	free(errtext);
+}
+
+/* `pbxctl audit verify --anchor FILE`: its exit status; *ret_err its stderr (malloc'd). */
+static int verify_anchor(const char *path, char **ret_err)
+{
+	char *out;
+	int st = testenv_run(&out, ret_err, "audit", "verify", "--anchor", path, (char *)NULL);
+
+	free(out);
+	return st;
+}
+
+Test(audit_anchor, untouched_log_verifies_against_its_anchor_in_both_forms)
+{
+	char *errtext;
+
+	three_rows();
+	save_anchor(NULL);
+	three_rows();   /* rows after the anchor are fine */
+	cr_assert(eq(int, verify_anchor(anchor_path, &errtext), 0), "%s", errtext);
+	free(errtext);
+	save_anchor("json");
+	cr_assert(eq(int, verify_anchor(anchor_path, &errtext), 0), "%s", errtext);
+	free(errtext);
+}
+
+Test(audit_anchor, rows_removed_from_the_end_are_detected)
+{
+	struct pbx_rows rows;
+	pbx_error err;
+	char *errtext, sql[256];
+	PGresult *res;
+	long last;
+
+	three_rows();
+	save_anchor(NULL);
+	res = PQexec(pg, "SELECT max(id) FROM audit_log");
+	last = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	exec("ALTER TABLE audit_log DISABLE TRIGGER USER");
+	exec("CREATE TEMP TABLE saved AS SELECT * FROM audit_log");
+	snprintf(sql, sizeof(sql), "DELETE FROM audit_log WHERE id > %ld", last - 2);
+	exec(sql);
+	/* The chain alone still holds together: that is what the anchor is for. */
+	cr_assert(eq(int, pbx_audit_verify(ctx, &rows, &err), 0), "%s", err.message);
+	pbx_rows_free(&rows);
+	cr_assert(eq(int, verify_anchor(anchor_path, &errtext), 1), "%s", errtext);
+	cr_assert(not(eq(ptr, strstr(errtext, "removed from the end"), NULL)), "%s", errtext);
+	free(errtext);
+	snprintf(sql, sizeof(sql), "INSERT INTO audit_log SELECT * FROM saved WHERE id > %ld", last - 2);
+	exec(sql);
+	exec("ALTER TABLE audit_log ENABLE TRIGGER USER");
+	cr_assert(eq(int, verify_anchor(anchor_path, &errtext), 0), "%s", errtext);
+	free(errtext);
+}
+
+/* Change row @id and recompute every hash from it on, as a careful attacker would. */
+static void rewrite_from(long id, const char *actor)
+{
+	char sql[1024];
+
+	snprintf(sql, sizeof(sql),
+		 "DO $$ DECLARE r audit_log; prev text; BEGIN "
+		 "UPDATE audit_log SET actor = '%s' WHERE id = %ld; "
+		 "SELECT hash INTO prev FROM audit_log WHERE id < %ld ORDER BY id DESC LIMIT 1; "
+		 "prev := coalesce(prev, repeat('0', 64)); "
+		 "FOR r IN SELECT * FROM audit_log WHERE id >= %ld ORDER BY id LOOP "
+		 "r.prev_hash := prev; r.hash := audit_row_hash(prev, r); "
+		 "UPDATE audit_log SET prev_hash = r.prev_hash, hash = r.hash WHERE id = r.id; "
+		 "prev := r.hash; END LOOP; END $$", actor, id, id, id);
+	exec(sql);
+}
+
+Test(audit_anchor, rewritten_chain_is_detected)
+{
+	struct pbx_rows rows;
+	pbx_error err;
+	char *errtext, actor[64];
+	PGresult *res;
+	long mid;
+
+	three_rows();
+	save_anchor("json");
+	res = PQexec(pg, "SELECT id, actor FROM audit_log ORDER BY id DESC OFFSET 1 LIMIT 1");
+	mid = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	snprintf(actor, sizeof(actor), "%s", PQgetvalue(res, 0, 1));
+	PQclear(res);
+	exec("ALTER TABLE audit_log DISABLE TRIGGER USER");
+	rewrite_from(mid, "mallory");
+	cr_assert(eq(int, pbx_audit_verify(ctx, &rows, &err), 0), "%s", err.message);
+	pbx_rows_free(&rows);
+	cr_assert(eq(int, verify_anchor(anchor_path, &errtext), 1), "%s", errtext);
+	cr_assert(not(eq(ptr, strstr(errtext, "rewritten"), NULL)), "%s", errtext);
+	free(errtext);
+	rewrite_from(mid, actor);
+	exec("ALTER TABLE audit_log ENABLE TRIGGER USER");
+	cr_assert(eq(int, verify_anchor(anchor_path, &errtext), 0), "%s", errtext);
+	free(errtext);
+}
+
+Test(audit_anchor, bad_anchor_file_is_refused_naming_the_file_and_field)
+{
+	char *errtext;
+	FILE *f;
+
+	cr_assert(eq(int, verify_anchor("/nonexistent/anchor", &errtext), 4), "%s", errtext);
+	cr_assert(not(eq(ptr, strstr(errtext, "/nonexistent/anchor"), NULL)), "%s", errtext);
+	free(errtext);
+	f = fopen(anchor_path, "w");
+	fputs("id 12\ncount 12\nhash 12ab\n", f);
+	fclose(f);
+	cr_assert(eq(int, verify_anchor(anchor_path, &errtext), 3), "%s", errtext);
+	cr_assert(not(eq(ptr, strstr(errtext, "hash must be 64"), NULL)), "%s", errtext);
+	cr_assert(not(eq(ptr, strstr(errtext, anchor_path), NULL)), "%s", errtext);
+	free(errtext);
+	f = fopen(anchor_path, "w");
+	fputs("hello\n", f);
+	fclose(f);
+	cr_assert(eq(int, verify_anchor(anchor_path, &errtext), 3), "%s", errtext);
+	cr_assert(not(eq(ptr, strstr(errtext, "no id"), NULL)), "%s", errtext);
+	free(errtext);
+}
