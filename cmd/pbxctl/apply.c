@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * pbxctl apply: apply the desired state to Asterisk (validate, lock, back up, write,
- * reload, verify, roll back), preview it with --dry-run, and read the apply jobs.
+ * reload, verify, roll back), preview it with --dry-run, and read the apply jobs and the
+ * backups they took.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,6 +142,21 @@ static int cmd_apply_show(struct cli *cli, struct cli_args *a)
 	return r;
 }
 
+static int cmd_apply_backups(struct cli *cli, struct cli_args *a)
+{
+	struct pbx_rows rows;
+	pbx_ctx *ctx;
+	int r;
+
+	if (!(ctx = cli_ctx(cli)))
+		return cli->err.code;
+	if ((r = pbx_apply_backups(ctx, &rows, &cli->err)) < 0)
+		return cli_fail(cli, r);
+	r = cli_show_list(cli, &rows);
+	pbx_rows_free(&rows);
+	return r;
+}
+
 static const struct cli_cmd apply_verbs[] = {
 	{ .name = "run", .summary = "apply the desired state to Asterisk, verified, rolled back on failure",
 	  .synopsis = "apply [run] [--tenant SLUG] [--dry-run] [--wait SECONDS] [--queue] [--no-wait]",
@@ -161,6 +177,8 @@ static const struct cli_cmd apply_verbs[] = {
 	  .synopsis = "apply requests [--status STATUS] [--limit N]",
 	  .opts = CLI_OPTS(cli_apply_requests_opts), .run = cli_apply_requests, .max_args = 0,
 	  .flags = CMD_PG },
+	{ .name = "backups", .summary = "list the backups applies took, newest first, with size and job",
+	  .synopsis = "apply backups", .run = cmd_apply_backups, .max_args = 0, .flags = CMD_PG },
 };
 
 const struct cli_cmd cmd_apply = {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * pbxctl audit: list the audit trail with filters and keyset pagination; verify its chain.
+ * pbxctl audit: list the audit trail with filters and keyset pagination; verify its chain,
+ * also against an anchor (the chain head saved earlier) that catches truncation.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,21 +49,46 @@ static int cmd_audit_list(struct cli *cli, struct cli_args *a)
 	return r;
 }
 
+enum { V_ANCHOR };
+static const struct cli_opt verify_opts[] = {
+	[V_ANCHOR] = { "anchor", 0, "FILE", "also detect rows removed from the end and rewriting since this saved audit anchor", CLI_OPT_FILE, NULL, CLI_ARG_FILE },
+};
+
 static int cmd_audit_verify(struct cli *cli, struct cli_args *a)
 {
 	struct pbx_rows rows = { 0 };
+	struct pbx_audit_anchor anchor;
 	pbx_ctx *ctx;
 	int r;
 
+	/* A bad anchor file is reported before any connection is opened. */
+	if (a->v[V_ANCHOR].set && (r = pbx_audit_anchor_read(a->v[V_ANCHOR].s, &anchor, &cli->err)) < 0)
+		return cli_fail(cli, r);
 	if (!(ctx = cli_ctx(cli)))
 		return cli->err.code;
-	r = pbx_audit_verify(ctx, &rows, &cli->err);
+	r = a->v[V_ANCHOR].set ? pbx_audit_verify_anchor(ctx, &anchor, &rows, &cli->err) :
+				 pbx_audit_verify(ctx, &rows, &cli->err);
 	if (rows.schema)
 		cli_show_object(cli, &rows);
 	pbx_rows_free(&rows);
 	if (r < 0)
 		return cli_fail(cli, r);
 	return 0;
+}
+
+static int cmd_audit_anchor(struct cli *cli, struct cli_args *a)
+{
+	struct pbx_rows rows;
+	pbx_ctx *ctx;
+	int r;
+
+	if (!(ctx = cli_ctx(cli)))
+		return cli->err.code;
+	if ((r = pbx_audit_anchor(ctx, &rows, &cli->err)) < 0)
+		return cli_fail(cli, r);
+	r = cli_show_object(cli, &rows);
+	pbx_rows_free(&rows);
+	return r;
 }
 
 static const struct cli_cmd audit_verbs[] = {
@@ -72,7 +98,10 @@ static const struct cli_cmd audit_verbs[] = {
 	  .opts = CLI_OPTS(list_opts), .run = cmd_audit_list, .max_args = 0,
 	  .flags = CMD_PG | CMD_DEFAULT },
 	{ .name = "verify", .summary = "check the hash chain and name the first changed or removed row",
-	  .synopsis = "audit verify", .run = cmd_audit_verify, .max_args = 0, .flags = CMD_PG },
+	  .synopsis = "audit verify [--anchor FILE]", .opts = CLI_OPTS(verify_opts),
+	  .run = cmd_audit_verify, .max_args = 0, .flags = CMD_PG },
+	{ .name = "anchor", .summary = "print the head of the chain (id, hash, count) to keep elsewhere",
+	  .synopsis = "audit anchor", .run = cmd_audit_anchor, .max_args = 0, .flags = CMD_PG },
 };
 
 const struct cli_cmd cmd_audit = {

@@ -58,6 +58,24 @@ int pbx_apply_plan_build(pbx_ctx *ctx, const char *tenant, const char *marker,
 void pbx_apply_plan_free(struct pbx_apply_plan *plan);
 size_t pbx_apply_plan_changes(const struct pbx_apply_plan *plan);
 
+/*
+ * Back up what @plan changes into <backup_dir>/@marker (mode 0700; files 0600): the deployed
+ * files, a manifest, and the realtime snapshot of @tenant (NULL: all) with its secrets sealed
+ * by the context's key. *@ret_dir (malloc'd) and *@ret_snap (pbx_rt_snapshot_free) are set on
+ * success only. Errors: PBX_EPERM (an unsafe or unwritable directory), those of the
+ * realtime snapshot and of the key, PBX_ERROR.
+ */
+int pbx_backup_write(pbx_ctx *ctx, const struct pbx_apply_plan *plan, const char *tenant,
+		     const char *marker, char **ret_dir, struct pbx_rt_snapshot **ret_snap,
+		     pbx_error *err);
+
+/*
+ * Remove the backups the retention rule lets go: all but the newest asterisk.backup_keep,
+ * unless younger than asterisk.backup_keep_days days or still needed by their job (or of a
+ * job PostgreSQL does not know). *@ret_removed (may be NULL) counts them.
+ */
+int pbx_backup_prune(pbx_ctx *ctx, int *ret_removed, pbx_error *err);
+
 /* The job named in a generated file's header, or NULL (malloc'd). */
 char *pbx_apply_file_marker(const char *text);
 

@@ -3,7 +3,6 @@
  * The apply pipeline: lock, plan, validate, back up, write, sync, reload, verify, and on any
  * failure after the backup, restore files and rows, reload, and verify the old state.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,49 +122,8 @@ static int dry_run_diff(const struct run *run, char **out, pbx_error *err)
 /* Back up what will change: the deployed files and the owned realtime rows. */
 static int backup(struct run *run, pbx_error *err)
 {
-	const struct pbx_config *cfg = pbx_ctx_config(run->ctx);
-	char *manifest = NULL, *path = NULL;
-	int r;
-
-	if (asprintf(&run->backup, "%s/%s", cfg->backup_dir, run->marker) < 0)
-		return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
-	if ((r = pbx_file_mkdirs(run->backup, 0700, err)) < 0)
-		return r;
-	for (size_t i = 0; i < run->plan.n_artifacts && r == 0; i++) {
-		const struct pbx_apply_artifact *a = &run->plan.artifacts[i];
-
-		if (!a->changed)
-			continue;
-		if (pbx_str_appendf(&manifest, "%zu\t%s\t%s\n", i, a->old_text ? "present" : "absent",
-				    a->path) < 0)
-			r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
-		if (r == 0 && a->old_text) {
-			free(path);
-			path = NULL;
-			if (asprintf(&path, "%s/%zu.conf", run->backup, i) < 0)
-				r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
-			else
-				r = pbx_file_write_atomic(path, a->old_text, 0600, err);
-		}
-	}
-	free(path);
-	path = NULL;
-	if (r == 0 && asprintf(&path, "%s/manifest", run->backup) >= 0)
-		r = pbx_file_write_atomic(path, manifest ? manifest : "", 0600, err);
-	free(manifest);
-	free(path);
-	path = NULL;
-	if (r == 0) {
-		struct pbx_realtime *rt = pbx_ctx_realtime(run->ctx, err);
-
-		if (!rt)
-			r = err->code;
-		else if ((r = pbx_realtime_snapshot(rt, run->opts->tenant, &run->snap, err)) == 0 &&
-			 asprintf(&path, "%s/realtime.snapshot", run->backup) >= 0)
-			r = pbx_rt_snapshot_save(run->snap, path, err);
-	}
-	free(path);
-	return r;
+	return pbx_backup_write(run->ctx, &run->plan, run->opts->tenant, run->marker, &run->backup,
+				&run->snap, err);
 }
 
 static int write_files(struct run *run, bool restore, pbx_error *err)
@@ -352,26 +310,6 @@ static int rollback(struct run *run, pbx_error *err)
 	return verify(run, true, err);
 }
 
-/* Temporary files of an apply that died mid-write. */
-static void remove_stale_temps(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		size_t len = strlen(e->d_name);
-		char path[4096];
-
-		if (len > 12 && !strcmp(e->d_name + len - 11, ".pbxctl-tmp")) {
-			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-			unlink(path);
-		}
-	}
-	closedir(d);
-}
-
 static int finish(struct run *run, const char *status, const char *error, bool rollback_failed,
 		  struct pbx_apply_result *ret, pbx_error *err)
 {
@@ -482,18 +420,27 @@ static int run_apply(struct run *run, struct pbx_apply_result *ret, pbx_error *e
 		return r;
 	}
 	pbx_job_update(run->ctx, run->job, NULL, NULL, NULL, NULL, run->backup, false, false, err);
-	remove_stale_temps(cfg->config_dir);
-	remove_stale_temps(cfg->voicemail_dir);
+	pbx_dir_remove_temps(cfg->config_dir);
+	pbx_dir_remove_temps(cfg->voicemail_dir);
+	/* The lock is proven held before each step that changes what Asterisk runs, and before
+	 * success is declared: an apply that lost it stops and rolls back. */
+	if ((r = pbx_job_lock_check(run->ctx, err)) < 0) {
+		finish(run, "FAILED", err->message, false, ret, err);
+		return r;
+	}
 	r = write_files(run, false, err);
-	if (r == 0 && run->plan.rt && run->plan.rt->n_changes) {
+	if (r == 0 && run->plan.rt && run->plan.rt->n_changes &&
+	    (r = pbx_job_lock_check(run->ctx, err)) == 0) {
 		struct pbx_realtime *rt = pbx_ctx_realtime(run->ctx, err);
 
 		r = rt ? pbx_realtime_sync(rt, run->plan.rt, err) : err->code;
 	}
-	if (r == 0)
+	if (r == 0 && (r = pbx_job_lock_check(run->ctx, err)) == 0)
 		r = reload(run, err);
 	if (r == 0)
 		r = verify(run, false, err);
+	if (r == 0)
+		r = pbx_job_lock_check(run->ctx, err);
 	if (r == 0)
 		return succeeded(run, ret, err);
 	{
@@ -563,6 +510,16 @@ int pbx_apply(pbx_ctx *ctx, const struct pbx_apply_opts *opts, struct pbx_apply_
 	run.force = recovered > 0;
 	if ((r = pbx_job_create(ctx, opts->tenant, &run.job, run.marker, err)) == 0)
 		r = run_apply(&run, ret, err);
+	if (run.backup) {
+		pbx_error e = PBX_ERROR_INIT;
+		int removed = 0;
+
+		/* Still under the lock, so no apply writes a backup meanwhile. */
+		if (pbx_backup_prune(ctx, &removed, &e) < 0)
+			pbx_log(ctx, PBX_LOG_WARN, "old backups were not pruned: %s", e.message);
+		else if (removed)
+			pbx_log(ctx, PBX_LOG_INFO, "pruned %d old backup(s)", removed);
+	}
 	pbx_job_unlock(ctx);
 	pbx_rt_snapshot_free(run.snap);
 	pbx_apply_plan_free(&run.plan);

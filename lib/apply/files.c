@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Files for apply: atomic writes (temporary file, fsync, rename, fsync of the directory),
- * reads, removal, and a unified diff (Myers' shortest edit script, hunks with 3 lines of
- * context) for dry runs.
+ * Files for apply by path: atomic writes (temporary file, fsync, rename, fsync of the
+ * directory), reads and removal, each through the checked directory walk of safe-path.c;
+ * and a unified diff (Myers' shortest edit script, hunks with 3 lines of context) for dry
+ * runs.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,126 +35,79 @@ int pbx_str_appendf(char **out, const char *fmt, ...)
 	return 0;
 }
 
+/*
+ * Open the directory of @path (copied into @dir) as *@ret_dfd and point *@ret_name at the
+ * file name inside @path. Errors as pbx_dir_open; PBX_EINVALID for a path without a name.
+ */
+static int open_parent(const char *path, char dir[4096], const char **ret_name, int *ret_dfd,
+		       pbx_error *err)
+{
+	const char *slash = strrchr(path, '/');
+	size_t dlen;
+
+	if (!slash || !slash[1] || (dlen = slash == path ? 1 : (size_t)(slash - path)) >= 4096)
+		return pbx_errorf(err, PBX_EINVALID, "file", NULL, "not a file path: %s", path);
+	memcpy(dir, path, dlen);
+	dir[dlen] = '\0';
+	*ret_name = slash + 1;
+	return pbx_dir_open(dir, false, 0, ret_dfd, err);
+}
+
 int pbx_file_read(const char *path, char **ret, pbx_error *err)
 {
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t n = 0, cap = 0;
+	char dir[4096];
+	const char *name;
+	int dfd, r;
 
 	*ret = NULL;
-	if (!f) {
-		if (errno == ENOENT)
-			return 0;
-		return pbx_errorf(err, PBX_EPERM, "file", NULL, "cannot read %s: %s", path,
-				  strerror(errno));
-	}
-	for (;;) {
-		size_t k;
-
-		if (cap - n < 4096) {
-			char *p = realloc(buf, cap = cap * 2 + 8192);
-
-			if (!p) {
-				free(buf);
-				fclose(f);
-				return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
-			}
-			buf = p;
-		}
-		k = fread(buf + n, 1, cap - n - 1, f);
-		n += k;
-		if (k == 0)
-			break;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	*ret = buf;
-	return 0;
+	if ((r = open_parent(path, dir, &name, &dfd, err)) == PBX_ENOTFOUND)
+		return 0;   /* nothing deployed yet */
+	if (r < 0)
+		return r;
+	r = pbx_file_read_at(dfd, dir, name, ret, err);
+	close(dfd);
+	return r;
 }
 
 int pbx_file_mkdirs(const char *path, int mode, pbx_error *err)
 {
-	char tmp[4096];
+	int dfd, r = pbx_dir_open(path, true, mode, &dfd, err);
 
-	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
-		return pbx_errorf(err, PBX_EINVALID, "directory", NULL, "path too long: %s", path);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, (mode_t)mode) < 0 && errno != EEXIST)
-			return pbx_errorf(err, PBX_EPERM, "directory", NULL, "cannot create %s: %s",
-					  tmp, strerror(errno));
-		*p = '/';
-	}
-	if (mkdir(tmp, (mode_t)mode) < 0 && errno != EEXIST)
-		return pbx_errorf(err, PBX_EPERM, "directory", NULL, "cannot create %s: %s", tmp,
-				  strerror(errno));
-	return 0;
-}
-
-static void fsync_dir_of(const char *path)
-{
-	char tmp[4096];
-	int fd;
-
-	snprintf(tmp, sizeof(tmp), "%s", path);
-	fd = open(dirname(tmp), O_RDONLY | O_DIRECTORY);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
+	if (r == 0)
+		close(dfd);
+	return r;
 }
 
 int pbx_file_write_atomic(const char *path, const char *text, int mode, pbx_error *err)
 {
-	char tmp[4096];
-	size_t len = strlen(text), off = 0;
-	int fd;
+	char dir[4096];
+	const char *name;
+	int dfd, r;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.pbxctl-tmp", path) >= (int)sizeof(tmp))
-		return pbx_errorf(err, PBX_EINVALID, "file", NULL, "path too long: %s", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, (mode_t)mode);
-	if (fd < 0)
-		return pbx_errorf(err, PBX_EPERM, "file", NULL, "cannot write %s: %s", tmp,
-				  strerror(errno));
-	while (off < len) {
-		ssize_t k = write(fd, text + off, len - off);
-
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			goto fail;
-		}
-		off += (size_t)k;
-	}
-	if (fsync(fd) < 0)
-		goto fail;
-	if (close(fd) < 0) {
-		fd = -1;
-		goto fail;
-	}
-	if (rename(tmp, path) < 0) {
-		fd = -1;
-		goto fail;
-	}
-	fsync_dir_of(path);
-	return 0;
-fail:
-	pbx_errorf(err, PBX_ERROR, "file", NULL, "cannot write %s: %s", path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	return PBX_ERROR;
+	if ((r = open_parent(path, dir, &name, &dfd, err)) < 0)
+		return r;
+	r = pbx_file_write_at(dfd, dir, name, text, mode, err);
+	close(dfd);
+	return r;
 }
 
 int pbx_file_remove(const char *path, pbx_error *err)
 {
-	if (unlink(path) < 0 && errno != ENOENT)
-		return pbx_errorf(err, PBX_EPERM, "file", NULL, "cannot remove %s: %s", path,
-				  strerror(errno));
-	fsync_dir_of(path);
-	return 0;
+	char dir[4096];
+	const char *name;
+	int dfd, r;
+
+	if ((r = open_parent(path, dir, &name, &dfd, err)) == PBX_ENOTFOUND)
+		return 0;
+	if (r < 0)
+		return r;
+	if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
+		r = pbx_errorf(err, PBX_EPERM, "file", NULL, "cannot remove %s: %s", path,
+			       strerror(errno));
+	else
+		fsync(dfd);
+	close(dfd);
+	return r;
 }
 
 /* Split text into lines (pointers into a copy). */

@@ -11,10 +11,43 @@
 
 #include "pbx/error.h"
 
-/* Read a whole file; *ret NULL (and 0 returned) when it does not exist. */
+/* Suffix of apply's temporary files (removed when an apply died mid-write). */
+#define PBX_FILE_TEMP_SUFFIX ".pbxctl-tmp"
+
+/*
+ * Open directory @path (O_DIRECTORY) into *@ret_fd, walking it from "/" with openat: the last
+ * component and every directory created (with @create, mode @mode exactly) are opened with
+ * O_NOFOLLOW; links are followed only in parents that others cannot write; a directory that
+ * others can write is refused (parents: unless sticky, as /tmp). Errors: PBX_ENOTFOUND (a
+ * component is missing and !@create), PBX_EPERM (a link where none may be, writable by
+ * others, no access), PBX_EINVALID (not a directory, ".."), PBX_ERROR.
+ */
+int pbx_dir_open(const char *path, bool create, int mode, int *ret_fd, pbx_error *err);
+
+/* Remove the temporary files an apply that died left in @dir (best effort). */
+void pbx_dir_remove_temps(const char *dir);
+
+/* ".<name>.<16 random characters>.pbxctl-tmp" into @buf: nobody can predict it. */
+void pbx_file_temp_name(const char *name, char *buf, size_t n);
+
+/*
+ * Create @name in directory @dfd with O_CREAT|O_EXCL|O_NOFOLLOW and exactly @mode. An
+ * existing entry, a symbolic link included, is PBX_ECONFLICT; PBX_EPERM, PBX_ERROR.
+ */
+int pbx_file_open_new(int dfd, const char *name, int mode, int *ret_fd, pbx_error *err);
+
+/* Write @text to @name in @dfd (@dir for messages): temporary file by pbx_file_open_new,
+ * fsync, renameat over @name (a link there is replaced, never followed), fsync of @dfd. */
+int pbx_file_write_at(int dfd, const char *dir, const char *name, const char *text, int mode,
+		      pbx_error *err);
+
+/* Read regular file @name in @dfd without following a link; *ret NULL when missing. */
+int pbx_file_read_at(int dfd, const char *dir, const char *name, char **ret, pbx_error *err);
+
+/* Read a whole file; *ret NULL (and 0 returned) when it or its directory does not exist. */
 int pbx_file_read(const char *path, char **ret, pbx_error *err);
 
-/* mkdir -p with @mode. */
+/* mkdir -p with @mode (pbx_dir_open with @create). */
 int pbx_file_mkdirs(const char *path, int mode, pbx_error *err);
 
 /* Write @text to @path: temporary file in the same directory, fsync, rename, fsync dir. */

@@ -13,7 +13,7 @@
 
 #include "pbx/config.h"
 
-enum kind { K_STRING, K_INT, K_BOOL, K_SECONDS };
+enum kind { K_STRING, K_INT, K_BOOL, K_SECONDS, K_KEEP, K_DAYS };
 
 struct key {
 	const char *section, *name;
@@ -41,6 +41,8 @@ static const struct key keys[] = {
 	{ "asterisk", "config_dir", K_STRING, OFF(config_dir), "PBXCTL_ASTERISK_CONFIG_DIR" },
 	{ "asterisk", "voicemail_dir", K_STRING, OFF(voicemail_dir), "PBXCTL_ASTERISK_VOICEMAIL_DIR" },
 	{ "asterisk", "backup_dir", K_STRING, OFF(backup_dir), "PBXCTL_ASTERISK_BACKUP_DIR" },
+	{ "asterisk", "backup_keep", K_KEEP, OFF(backup_keep), "PBXCTL_ASTERISK_BACKUP_KEEP" },
+	{ "asterisk", "backup_keep_days", K_DAYS, OFF(backup_keep_days), "PBXCTL_ASTERISK_BACKUP_KEEP_DAYS" },
 	{ "asterisk", "voicemail_spool", K_STRING, OFF(voicemail_spool), "PBXCTL_ASTERISK_VOICEMAIL_SPOOL" },
 	{ "asterisk", "emergency_numbers", K_STRING, OFF(emergency_numbers), "PBXCTL_ASTERISK_EMERGENCY_NUMBERS" },
 	{ "secrets", "key_file", K_STRING, OFF(key_file), "PBXCTL_KEY_FILE" },
@@ -63,6 +65,8 @@ int pbx_config_defaults(struct pbx_config *cfg, pbx_error *err)
 		.rt_port = 3306,
 		.ami_port = 5038,
 		.ami_timeout_ms = 5000,
+		.backup_keep = 20,
+		.backup_keep_days = 7,
 	};
 	if (set_string(&cfg->database_url, "dbname=pbxctl") < 0 ||
 	    set_string(&cfg->rt_database, "asterisk") < 0 ||
@@ -94,6 +98,18 @@ static int store(struct pbx_config *cfg, const struct key *k, const char *v, con
 		l = strtol(v, &end, 10);
 		if (errno || end == v || *end || l < 1 || l > 65535) {
 			*why = "expected a port number from 1 to 65535";
+			return PBX_EINVALID;
+		}
+		*(int *)p = (int)l;
+		return 0;
+	case K_KEEP:
+	case K_DAYS:
+		errno = 0;
+		l = strtol(v, &end, 10);
+		if (errno || end == v || *end || (k->kind == K_KEEP && (l < 1 || l > 100000)) ||
+		    (k->kind == K_DAYS && (l < 0 || l > 3650))) {
+			*why = k->kind == K_KEEP ? "expected a number of backups from 1 to 100000" :
+						   "expected a number of days from 0 to 3650";
 			return PBX_EINVALID;
 		}
 		*(int *)p = (int)l;

@@ -34,6 +34,8 @@ void pbx_ctx_free(pbx_ctx *ctx)
 		return;
 	if (ctx->pg)
 		PQfinish(ctx->pg);
+	if (ctx->lock_pg)
+		PQfinish(ctx->lock_pg);
 	pbx_realtime_close(ctx->rt);
 	pbx_ami_close(ctx->ami);
 	pbx_secret_key_free(ctx->key);

@@ -12,6 +12,7 @@
 struct pbx_ctx {
 	const struct pbx_config *cfg;
 	PGconn *pg;
+	PGconn *lock_pg;        /* holds the apply lock; never reconnected (apply_job.c) */
 	int connect_timeout;
 	bool skip_schema_check;
 	pbx_log_fn log_fn;

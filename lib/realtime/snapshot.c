@@ -5,13 +5,16 @@
  * loaded back strictly, so a crash in the middle of an apply can be repaired later with
  * pbx_realtime_restore. The file is text, one row per line:
  *
- *   pbxctl-realtime-snapshot 1
+ *   pbxctl-realtime-snapshot 2
  *   scope<TAB><tenant slug, or * for every owner>
  *   row<TAB><table><TAB><id><TAB><owner>{<TAB><column>=<value>}
  *   end<TAB><number of rows>
  *
  * where values escape backslash, tab, newline and carriage return as \\ \t \n \r, and SQL
- * NULL is \N. The end line catches a truncated file.
+ * NULL is \N. The end line catches a truncated file. In version 2 the secret columns
+ * (ps_auths.password) hold the value sealed with the key that seals secrets in PostgreSQL
+ * (pbx_secret_seal), so a backup never holds a SIP secret in clear; version 1 files (clear)
+ * are still read.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,10 +29,18 @@
 
 #include "pbx/error.h"
 #include "pbx/realtime.h"
+#include "pbx/secret.h"
 
 #include "realtime-internal.h"
 
-#define MAGIC "pbxctl-realtime-snapshot 1"
+#define MAGIC "pbxctl-realtime-snapshot 2"
+#define MAGIC_CLEAR "pbxctl-realtime-snapshot 1"
+
+/* Columns whose values are secrets, sealed in snapshot files. */
+static bool secret_column(const char *table, const char *column)
+{
+	return !strcmp(table, "ps_auths") && !strcmp(column, "password");
+}
 
 void pbx_rt_snapshot_free(struct pbx_rt_snapshot *snap)
 {
@@ -134,37 +145,65 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-int pbx_rt_snapshot_save(const struct pbx_rt_snapshot *snap, const char *path, pbx_error *err)
+int pbx_rt_snapshot_format(const struct pbx_rt_snapshot *snap, const pbx_secret_key *key,
+			   char **ret, size_t *ret_len, pbx_error *err)
 {
-	char *buf = NULL, *tmp = NULL, *dir = NULL;
+	char *buf = NULL;
 	size_t size = 0;
 	FILE *f;
-	int fd = -1, dfd, r = 0;
+	int r = 0;
 
+	if (!key)
+		PBX_BUG("pbx_rt_snapshot_format: a key is required to seal secrets");
 	f = open_memstream(&buf, &size);
 	if (!f)
 		return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
 	fprintf(f, "%s\nscope\t", MAGIC);
 	put_escaped(f, snap->scope ? snap->scope : "*");
 	fputc('\n', f);
-	for (size_t i = 0; i < pbx_rt_rowset_count(snap->rows); i++) {
+	for (size_t i = 0; i < pbx_rt_rowset_count(snap->rows) && r == 0; i++) {
 		const struct pbx_rt_row *row = pbx_rt_rowset_row(snap->rows, i);
 
 		fprintf(f, "row\t%s\t", row->table);
 		put_escaped(f, row->id);
 		fputc('\t', f);
 		put_escaped(f, row->owner);
-		for (size_t c = 0; c < row->n_values; c++) {
+		for (size_t c = 0; c < row->n_values && r == 0; c++) {
+			char *sealed = NULL;
+
 			fprintf(f, "\t%s=", row->columns[c]);
-			put_escaped(f, row->values[c]);
+			if (row->values[c] && secret_column(row->table, row->columns[c]) &&
+			    (r = pbx_secret_seal(key, row->values[c], &sealed, err)) == 0)
+				put_escaped(f, sealed);
+			else if (r == 0)
+				put_escaped(f, row->values[c]);
+			free(sealed);
 		}
 		fputc('\n', f);
 	}
 	fprintf(f, "end\t%zu\n", pbx_rt_rowset_count(snap->rows));
-	if (fclose(f) != 0 || !buf) {
-		r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
-		goto cleanup;
+	if (fclose(f) != 0 || !buf)
+		r = r ? r : pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
+	if (r < 0) {
+		if (buf)
+			sodium_memzero(buf, size);
+		free(buf);
+		return r;
 	}
+	*ret = buf;
+	*ret_len = size;
+	return 0;
+}
+
+int pbx_rt_snapshot_save(const struct pbx_rt_snapshot *snap, const pbx_secret_key *key,
+			 const char *path, pbx_error *err)
+{
+	char *buf = NULL, *tmp = NULL, *dir = NULL;
+	size_t size = 0;
+	int fd = -1, dfd, r;
+
+	if ((r = pbx_rt_snapshot_format(snap, key, &buf, &size, err)) < 0)
+		return r;
 	if (asprintf(&tmp, "%s.XXXXXX", path) < 0 || !(dir = strdup(path))) {
 		tmp = NULL;
 		r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
@@ -251,9 +290,10 @@ static int bad(pbx_error *err, const char *path, int line, const char *what)
 }
 
 static int parse_row(struct pbx_rt_snapshot *snap, char *line, const char *path, int lineno,
-		     pbx_error *err)
+		     bool sealed, const pbx_secret_key *key, pbx_error *err)
 {
 	const char *values[64] = { NULL };
+	char *opened[64] = { NULL };
 	const struct rt_table *t;
 	char *fields[4], *save = NULL, *tok;
 	bool is_null;
@@ -280,29 +320,48 @@ static int parse_row(struct pbx_rt_snapshot *snap, char *line, const char *path,
 		c = rt_column_index(t, tok);
 		if (c < 0)
 			return bad(err, path, lineno, "unknown column");
-		if (unescape(eq + 1, &is_null) < 0)
-			return bad(err, path, lineno, "bad escape in a value");
+		if (unescape(eq + 1, &is_null) < 0) {
+			r = bad(err, path, lineno, "bad escape in a value");
+			goto cleanup;
+		}
 		values[c] = is_null ? NULL : eq + 1;
+		if (values[c] && sealed && secret_column(t->name, tok) && !opened[c]) {
+			pbx_error e = PBX_ERROR_INIT;
+
+			if (!key) {
+				r = bad(err, path, lineno, "a sealed secret and no key to open it");
+				goto cleanup;
+			}
+			if (pbx_secret_open(key, values[c], &opened[c], &e) < 0) {
+				char why[PBX_ERR_MESSAGE + 32];
+
+				snprintf(why, sizeof(why), "%s: %s", tok, e.message);
+				r = bad(err, path, lineno, why);
+				goto cleanup;
+			}
+			values[c] = opened[c];
+		}
 	}
 	r = rt_rowset_add_raw(snap->rows, t, fields[2], fields[3], values, false, err);
 	if (r == PBX_ECONFLICT)
-		return bad(err, path, lineno, "the same row appears twice");
+		r = bad(err, path, lineno, "the same row appears twice");
+cleanup:
+	for (size_t i = 0; i < 64; i++)
+		pbx_secret_free_str(opened[i]);
 	return r;
 }
 
-int pbx_rt_snapshot_load(const char *path, struct pbx_rt_snapshot **ret, pbx_error *err)
+/* Read a snapshot from @f (@path names it in messages). */
+static int parse_file(FILE *f, const char *path, const pbx_secret_key *key,
+		      struct pbx_rt_snapshot **ret, pbx_error *err)
 {
 	struct pbx_rt_snapshot *snap = NULL;
-	FILE *f = fopen(path, "re");
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
 	int lineno = 0, r = 0;
-	bool ended = false;
+	bool ended = false, sealed = true;
 
-	if (!f)
-		return pbx_errorf(err, errno == ENOENT ? PBX_ENOTFOUND : PBX_ERROR, path, NULL,
-				  "cannot read %s: %s", path, strerror(errno));
 	while ((len = getline(&line, &cap, f)) >= 0) {
 		lineno++;
 		if (len > 0 && line[len - 1] == '\n')
@@ -310,7 +369,8 @@ int pbx_rt_snapshot_load(const char *path, struct pbx_rt_snapshot **ret, pbx_err
 		if (ended) {
 			r = bad(err, path, lineno, "text after the end line");
 		} else if (lineno == 1) {
-			if (strcmp(line, MAGIC) != 0)
+			sealed = strcmp(line, MAGIC_CLEAR) != 0;
+			if (sealed && strcmp(line, MAGIC) != 0)
 				r = bad(err, path, lineno, "not a pbxctl realtime snapshot");
 		} else if (lineno == 2) {
 			bool is_null;
@@ -321,7 +381,7 @@ int pbx_rt_snapshot_load(const char *path, struct pbx_rt_snapshot **ret, pbx_err
 			else
 				r = snapshot_new(strcmp(line + 6, "*") ? line + 6 : NULL, &snap, err);
 		} else if (strncmp(line, "row\t", 4) == 0) {
-			r = parse_row(snap, line, path, lineno, err);
+			r = parse_row(snap, line, path, lineno, sealed, key, err);
 		} else if (strncmp(line, "end\t", 4) == 0) {
 			char *end;
 			unsigned long long n = strtoull(line + 4, &end, 10);
@@ -346,7 +406,33 @@ cleanup:
 		sodium_memzero(line, cap);
 		free(line);
 	}
-	fclose(f);
 	pbx_rt_snapshot_free(snap);
+	return r;
+}
+
+int pbx_rt_snapshot_load(const char *path, const pbx_secret_key *key,
+			 struct pbx_rt_snapshot **ret, pbx_error *err)
+{
+	FILE *f = fopen(path, "re");
+	int r;
+
+	if (!f)
+		return pbx_errorf(err, errno == ENOENT ? PBX_ENOTFOUND : PBX_ERROR, path, NULL,
+				  "cannot read %s: %s", path, strerror(errno));
+	r = parse_file(f, path, key, ret, err);
+	fclose(f);
+	return r;
+}
+
+int pbx_rt_snapshot_parse(const char *text, const char *name, const pbx_secret_key *key,
+			  struct pbx_rt_snapshot **ret, pbx_error *err)
+{
+	FILE *f = fmemopen((void *)text, strlen(text), "r");
+	int r;
+
+	if (!f)
+		return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
+	r = parse_file(f, name, key, ret, err);
+	fclose(f);
 	return r;
 }

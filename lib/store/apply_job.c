@@ -45,20 +45,30 @@ const struct pbx_schema pbx_schema_apply_job = {
 	"error, diff_summary, array_to_string(files, ',') AS files, backup_dir, " \
 	"reloaded::text AS reloaded, transitions::text AS transitions FROM apply_jobs "
 
+/*
+ * The apply lock is a session advisory lock held by a connection of its own, which is never
+ * replaced: when it drops, the server releases the lock, and an apply that reconnected
+ * silently would go on writing while a second apply runs. pbx_job_lock_check notices instead.
+ */
 int pbx_job_lock(pbx_ctx *ctx, int wait_seconds, pbx_error *err)
 {
-	PGconn *pg = pbx_ctx_pg(ctx, err);
 	time_t until = time(NULL) + wait_seconds;
+	int r;
 
-	if (!pg)
-		return err->code;
+	if (ctx->lock_pg)
+		PBX_BUG("pbx_job_lock: the apply lock is already held");
+	if ((r = pbx_pg_connect(ctx, &ctx->lock_pg, err)) < 0)
+		return r;
 	for (;;) {
-		PGresult *res = pbx_pg_query(pg, "SELECT pg_try_advisory_lock(7242, 2)", 0, NULL,
+		PGresult *res = pbx_pg_query(ctx->lock_pg,
+					     "SELECT pg_try_advisory_lock(7242, 2)", 0, NULL,
 					     "apply", err);
 		bool got;
 
-		if (!res)
+		if (!res) {
+			pbx_job_unlock(ctx);
 			return err->code;
+		}
 		got = PQgetvalue(res, 0, 0)[0] == 't';
 		PQclear(res);
 		if (got)
@@ -71,14 +81,45 @@ int pbx_job_lock(pbx_ctx *ctx, int wait_seconds, pbx_error *err)
 			nanosleep(&ts, NULL);
 		}
 	}
+	pbx_job_unlock(ctx);
 	return pbx_errorf(err, PBX_EBUSY, "apply", NULL,
 			  "another apply is running; try again, or wait for it with --wait SECONDS");
 }
 
+int pbx_job_lock_check(pbx_ctx *ctx, pbx_error *err)
+{
+	PGresult *res = NULL;
+	bool held = false;
+
+	if (ctx->lock_pg && PQstatus(ctx->lock_pg) == CONNECTION_OK) {
+		/* A round trip: a terminated backend is only noticed when the socket is used. */
+		res = PQexecParams(ctx->lock_pg,
+				   "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+				   "AND classid = 7242 AND objid = 2 AND objsubid = 2 AND granted "
+				   "AND pid = pg_backend_pid()", 0, NULL, NULL, NULL, NULL, 0);
+		held = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+		       strcmp(PQgetvalue(res, 0, 0), "0") != 0;
+		PQclear(res);
+	}
+	if (held)
+		return 0;
+	pbx_errorf(err, PBX_ERROR, "apply", NULL,
+		   "the apply lock was lost (its PostgreSQL connection ended): another apply may run; "
+		   "this one stops");
+	if (ctx->lock_pg && PQstatus(ctx->lock_pg) != CONNECTION_OK)
+		pbx_error_set_detail(err, "%s", PQerrorMessage(ctx->lock_pg));
+	return PBX_ERROR;
+}
+
 void pbx_job_unlock(pbx_ctx *ctx)
 {
-	if (ctx->pg)
-		PQclear(PQexec(ctx->pg, "SELECT pg_advisory_unlock(7242, 2)"));
+	if (!ctx->lock_pg)
+		return;
+	/* Closing the session releases the lock; unlock first when it is still alive. */
+	if (PQstatus(ctx->lock_pg) == CONNECTION_OK)
+		PQclear(PQexec(ctx->lock_pg, "SELECT pg_advisory_unlock(7242, 2)"));
+	PQfinish(ctx->lock_pg);
+	ctx->lock_pg = NULL;
 }
 
 int pbx_job_recover(pbx_ctx *ctx, pbx_error *err)
@@ -166,6 +207,36 @@ static int fill(PGresult *res, struct pbx_rows *ret, pbx_error *err)
 	}
 	*ret = rows;
 	return 0;
+}
+
+static const struct pbx_field job_backup_fields[] = {
+	{ "marker", PBX_FT_STRING, 0, "" },
+	{ "tenant", PBX_FT_STRING, 0, "" },
+	{ "status", PBX_FT_STRING, 0, "" },
+	{ "needed", PBX_FT_BOOL, 0, "" },
+};
+
+static const struct pbx_schema job_backup_schema = {
+	.name = "job_backup",
+	.fields = job_backup_fields,
+	.n_fields = sizeof(job_backup_fields) / sizeof(job_backup_fields[0]),
+};
+
+int pbx_job_backups(pbx_ctx *ctx, const char *markers, struct pbx_rows *ret, pbx_error *err)
+{
+	const char *p[1] = { markers };
+	PGconn *pg = pbx_ctx_pg(ctx, err);
+
+	if (!pg)
+		return err->code;
+	/* A failed job's backup is what a repair restores, until a later apply over the same
+	 * scope succeeded. */
+	return pbx_pg_select(pg,
+		"SELECT j.marker, j.tenant, j.status, (j.status IN ('PENDING', 'RUNNING') OR "
+		"(j.status = 'FAILED' AND NOT EXISTS (SELECT 1 FROM apply_jobs k WHERE k.id > j.id "
+		"AND k.status = 'SUCCESS' AND (k.tenant IS NULL OR k.tenant = j.tenant))))::text AS needed "
+		"FROM apply_jobs j WHERE j.marker = ANY($1::text[])", 1, p, "apply job",
+		&job_backup_schema, ret, err);
 }
 
 int pbx_job_load(pbx_ctx *ctx, long id, struct pbx_rows *ret, pbx_error *err)

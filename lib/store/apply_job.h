@@ -10,8 +10,19 @@
 #include "pbx/pbx.h"
 #include "pbx/schema.h"
 
-/* Take the apply lock (session level), waiting up to @wait_seconds. PBX_EBUSY. */
+/*
+ * Take the apply lock (a session advisory lock on a connection of its own, never
+ * reconnected), waiting up to @wait_seconds. PBX_EBUSY, PBX_EUNAVAILABLE.
+ */
 int pbx_job_lock(pbx_ctx *ctx, int wait_seconds, pbx_error *err);
+
+/*
+ * Prove that the lock is still held: its connection is up and, asked in a round trip,
+ * PostgreSQL still grants the lock to it. PBX_ERROR ("the apply lock was lost") otherwise.
+ */
+int pbx_job_lock_check(pbx_ctx *ctx, pbx_error *err);
+
+/* Release the lock and close its connection; a no-op when not held. */
 void pbx_job_unlock(pbx_ctx *ctx);
 
 /*
@@ -31,6 +42,13 @@ int pbx_job_create(pbx_ctx *ctx, const char *tenant, long *ret_id, char *marker,
 int pbx_job_update(pbx_ctx *ctx, long id, const char *status, const char *error,
 		   const char *summary, const char *files_json, const char *backup_dir,
 		   bool reloaded, bool rollback_failed, pbx_error *err);
+
+/*
+ * The jobs of backups named by their markers (@markers: a PostgreSQL text array literal):
+ * rows of marker, tenant, status and needed ("true" while the job is pending or running,
+ * or failed without a later success over its tenant or all tenants).
+ */
+int pbx_job_backups(pbx_ctx *ctx, const char *markers, struct pbx_rows *ret, pbx_error *err);
 
 /* The job row for rendering. */
 int pbx_job_load(pbx_ctx *ctx, long id, struct pbx_rows *ret, pbx_error *err);

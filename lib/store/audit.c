@@ -3,6 +3,8 @@
  * The audit log: appending chained rows (in SQL, function audit_append of migration 0001),
  * listing with filters and keyset pagination, and verifying the chain.
  */
+#include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +44,18 @@ const struct pbx_schema pbx_schema_audit_verify = {
 	.name = "audit_verify",
 	.fields = verify_fields,
 	.n_fields = sizeof(verify_fields) / sizeof(verify_fields[0]),
+};
+
+static const struct pbx_field anchor_fields[] = {
+	{ "id", PBX_FT_INT, PBX_FIELD_DEFAULT, "last row of the chain (0: empty log)" },
+	{ "hash", PBX_FT_STRING, PBX_FIELD_DEFAULT, "its chain hash" },
+	{ "count", PBX_FT_INT, PBX_FIELD_DEFAULT, "rows in the log up to it" },
+};
+
+const struct pbx_schema pbx_schema_audit_anchor = {
+	.name = "audit_anchor",
+	.fields = anchor_fields,
+	.n_fields = sizeof(anchor_fields) / sizeof(anchor_fields[0]),
 };
 
 int pbx_audit_append(pbx_ctx *ctx, PGconn *pg, const char *tenant, const char *action,
@@ -191,6 +205,146 @@ int pbx_audit_verify(pbx_ctx *ctx, struct pbx_rows *ret, pbx_error *err)
 	}
 	if (bad[0])
 		r = pbx_errorf(err, PBX_ERROR, "audit log", NULL, "%s", problem);
+	*ret = rows;
+	return r;
+}
+
+int pbx_audit_anchor(pbx_ctx *ctx, struct pbx_rows *ret, pbx_error *err)
+{
+	PGconn *pg = pbx_ctx_pg(ctx, err);
+
+	if (!pg)
+		return err->code;
+	return pbx_pg_select(pg,
+		"SELECT coalesce(max(id), 0)::text AS id, "
+		"coalesce((SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1), '') AS hash, "
+		"count(*)::text AS count FROM audit_log", 0, NULL, "audit log",
+		&pbx_schema_audit_anchor, ret, err);
+}
+
+/* The value after @key in @text ("key  value" or "\"key\": value"), into @buf. */
+static bool anchor_field(const char *text, const char *key, const char *allowed, char *buf,
+			 size_t n)
+{
+	size_t klen = strlen(key), len;
+
+	for (const char *p = text; (p = strstr(p, key)); p += klen) {
+		const char *v = p + klen;
+
+		if ((p > text && (isalnum((unsigned char)p[-1]) || p[-1] == '_')) ||
+		    isalnum((unsigned char)*v) || *v == '_')
+			continue;
+		v += strspn(v, "\" \t:");
+		len = strspn(v, allowed);
+		if (len == 0 || len >= n)
+			return false;
+		memcpy(buf, v, len);
+		buf[len] = '\0';
+		return true;
+	}
+	return false;
+}
+
+int pbx_audit_anchor_read(const char *path, struct pbx_audit_anchor *ret, pbx_error *err)
+{
+	struct pbx_audit_anchor a = { 0 };
+	char text[4096], id[24], count[24], obj[PBX_ERR_OBJECT];
+	FILE *f = fopen(path, "re");
+	size_t n;
+
+	snprintf(obj, sizeof(obj), "anchor %s", path);
+	if (!f)
+		return pbx_errorf(err, errno == ENOENT ? PBX_ENOTFOUND : PBX_EPERM, obj, NULL,
+				  "cannot read it: %s", strerror(errno));
+	n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = '\0';
+	fclose(f);
+	if (!anchor_field(text, "id", "0123456789", id, sizeof(id)))
+		return pbx_errorf(err, PBX_EINVALID, obj, "id",
+				  "no id: expected the output of pbxctl audit anchor (id, hash, count)");
+	if (!anchor_field(text, "count", "0123456789", count, sizeof(count)))
+		return pbx_errorf(err, PBX_EINVALID, obj, "count",
+				  "no count: expected the output of pbxctl audit anchor (id, hash, count)");
+	a.id = strtol(id, NULL, 10);
+	a.count = strtol(count, NULL, 10);
+	if (!anchor_field(text, "hash", "0123456789abcdef", a.hash, sizeof(a.hash)) ?
+	    a.id != 0 : strlen(a.hash) != 64)
+		return pbx_errorf(err, PBX_EINVALID, obj, "hash",
+				  "hash must be 64 lower-case hexadecimal digits");
+	if (a.count > a.id || (a.id > 0) != (a.count > 0))
+		return pbx_errorf(err, PBX_EINVALID, obj, "count",
+				  "count %ld does not fit id %ld: a chain of id N holds 1 to N rows",
+				  a.count, a.id);
+	*ret = a;
+	return 0;
+}
+
+/* Why @anchor no longer matches the log, in @problem (empty when it does). */
+static int anchor_problem(PGconn *pg, const struct pbx_audit_anchor *anchor, char *problem,
+			  size_t n, pbx_error *err)
+{
+	char id[24];
+	const char *p[1] = { id };
+	PGresult *res;
+	long last, upto;
+	const char *hash;
+
+	snprintf(id, sizeof(id), "%ld", anchor->id);
+	res = pbx_pg_query(pg,
+		"SELECT coalesce(max(id), 0)::text, count(*) FILTER (WHERE id <= $1::bigint)::text, "
+		"(SELECT hash FROM audit_log WHERE id = $1::bigint) FROM audit_log", 1, p,
+		"audit log", err);
+	if (!res)
+		return err->code;
+	last = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	upto = strtol(PQgetvalue(res, 0, 1), NULL, 10);
+	hash = PQgetisnull(res, 0, 2) ? NULL : PQgetvalue(res, 0, 2);
+	problem[0] = '\0';
+	if (anchor->id > 0 && last < anchor->id)
+		snprintf(problem, n,
+			 "audit rows were removed from the end: the anchor names row %ld with %ld rows, "
+			 "the chain now ends at row %ld with %ld",
+			 anchor->id, anchor->count, last, upto);
+	else if (anchor->id > 0 && !hash)
+		snprintf(problem, n, "audit row %ld, the anchored head, was removed", anchor->id);
+	else if (anchor->id > 0 && strcmp(hash, anchor->hash) != 0)
+		snprintf(problem, n,
+			 "audit row %ld no longer has the anchored hash: the chain up to it was rewritten",
+			 anchor->id);
+	else if (upto != anchor->count)
+		snprintf(problem, n,
+			 "the anchor counts %ld rows up to row %ld, the log now holds %ld: rows were "
+			 "removed and the chain rewritten", anchor->count, anchor->id, upto);
+	PQclear(res);
+	return 0;
+}
+
+int pbx_audit_verify_anchor(pbx_ctx *ctx, const struct pbx_audit_anchor *anchor,
+			    struct pbx_rows *ret, pbx_error *err)
+{
+	struct pbx_rows rows = { 0 };
+	char problem[256], bad[24];
+	PGconn *pg;
+	int r;
+
+	if ((r = pbx_audit_verify(ctx, &rows, err)) < 0) {
+		*ret = rows;
+		return r;
+	}
+	if (!(pg = pbx_ctx_pg(ctx, err)) || anchor_problem(pg, anchor, problem, sizeof(problem), err) < 0) {
+		pbx_rows_free(&rows);
+		return err->code;
+	}
+	if (problem[0]) {
+		snprintf(bad, sizeof(bad), "%ld", anchor->id);
+		if (pbx_rows_set(&rows, 0, "status", "broken") < 0 ||
+		    pbx_rows_set(&rows, 0, "first_bad_id", bad) < 0 ||
+		    pbx_rows_set(&rows, 0, "problem", problem) < 0) {
+			pbx_rows_free(&rows);
+			return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
+		}
+		r = pbx_errorf(err, PBX_ERROR, "audit log", NULL, "%s", problem);
+	}
 	*ret = rows;
 	return r;
 }

@@ -15,6 +15,7 @@
 #include "pbx/schema.h"
 
 extern const struct pbx_schema pbx_schema_apply_job;
+extern const struct pbx_schema pbx_schema_apply_backup;
 
 struct pbx_apply_opts {
 	const char *tenant;     /* NULL: every tenant (and files of deleted tenants go) */
@@ -49,6 +50,12 @@ void pbx_apply_result_free(struct pbx_apply_result *r);
 /* Jobs, newest first, filtered by status and tenant (NULL = all). */
 int pbx_apply_jobs(pbx_ctx *ctx, const char *status, const char *tenant, long limit,
 		   struct pbx_rows *ret, pbx_error *err);
+/*
+ * The backups in asterisk.backup_dir, newest first (pbx_schema_apply_backup: job, marker,
+ * tenant, status, created_at, size, needed, path). PBX_EPERM when the directory is unsafe.
+ */
+int pbx_apply_backups(pbx_ctx *ctx, struct pbx_rows *ret, pbx_error *err);
+
 /* One job by id or marker. PBX_ENOTFOUND. */
 int pbx_apply_job_show(pbx_ctx *ctx, const char *job, struct pbx_rows *ret, pbx_error *err);
 

@@ -11,6 +11,14 @@
 #include "pbx/schema.h"
 
 extern const struct pbx_schema pbx_schema_audit_verify;
+extern const struct pbx_schema pbx_schema_audit_anchor;
+
+/* The head of the chain at one moment: its last row, that row's hash, and the row count. */
+struct pbx_audit_anchor {
+	long id;                     /* 0: the log was empty */
+	char hash[65];               /* hex SHA-256, empty when the log was empty */
+	long count;
+};
 
 struct pbx_audit_filter {
 	const char *entity, *action, *actor, *tenant;
@@ -32,6 +40,28 @@ int pbx_audit_list(pbx_ctx *ctx, const struct pbx_audit_filter *f, struct pbx_ro
  * naming the first row that was changed, or the row whose predecessor was removed.
  */
 int pbx_audit_verify(pbx_ctx *ctx, struct pbx_rows *ret, pbx_error *err);
+
+/*
+ * The head of the chain now, as one row of pbx_schema_audit_anchor (id, hash, count): what
+ * an administrator keeps elsewhere to detect later truncation or rewriting.
+ */
+int pbx_audit_anchor(pbx_ctx *ctx, struct pbx_rows *ret, pbx_error *err);
+
+/*
+ * Read an anchor saved from `audit anchor` output: the table form ("id N", "hash H",
+ * "count N" lines) or the JSON object. PBX_ENOTFOUND (no file), PBX_EINVALID (a field is
+ * missing or malformed; the message names the file and the field).
+ */
+int pbx_audit_anchor_read(const char *path, struct pbx_audit_anchor *ret, pbx_error *err);
+
+/*
+ * pbx_audit_verify, and then check the chain against @anchor: its row must still be there
+ * with the same hash and the same number of rows up to it. Rows removed from the end,
+ * or the chain up to the anchor rewritten, are reported like a broken chain (PBX_ERROR,
+ * status broken, first_bad_id, problem).
+ */
+int pbx_audit_verify_anchor(pbx_ctx *ctx, const struct pbx_audit_anchor *anchor,
+			    struct pbx_rows *ret, pbx_error *err);
 
 /*
  * Record that someone revealed a secret (device show --reveal-secret): an audit row with

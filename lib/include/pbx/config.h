@@ -34,6 +34,8 @@ struct pbx_config {
 	char *config_dir;       /* generated dialplan, default /etc/asterisk/extensions.d/pbxctl */
 	char *voicemail_dir;    /* generated voicemail config, default /etc/asterisk/voicemail.d/pbxctl */
 	char *backup_dir;       /* default /var/lib/pbxctl/backup */
+	int backup_keep;        /* keep at least the newest N backups (1..100000, default 20) */
+	int backup_keep_days;   /* and every backup of the last N days (0..3650, default 7) */
 	char *voicemail_spool;  /* default /var/spool/asterisk/voicemail */
 	char *emergency_numbers; /* "911,112,999" (NULL: that default); never blocked by a policy */
 	/* secrets */

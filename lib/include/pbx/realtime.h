@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "pbx/error.h"
+#include "pbx/secret.h"
 
 /* ---- connection ------------------------------------------------------------------- */
 
@@ -295,17 +296,34 @@ int pbx_realtime_snapshot(pbx_realtime *rt, const char *tenant, struct pbx_rt_sn
 void pbx_rt_snapshot_free(struct pbx_rt_snapshot *snap);
 
 /*
- * Write @snap to @path atomically (temporary file, fsync, rename) with mode 0600: it holds
- * SIP passwords. Errors: PBX_ERROR (with the system's reason).
+ * The text of a snapshot file (format 2) in *@ret (malloc'd, *@ret_len bytes; it holds no
+ * secret in clear, but free it with care all the same): the secret columns
+ * (ps_auths.password) are sealed with @key (pbx_secret_seal), which is required.
+ * Errors: PBX_EINVALID (a value too long to seal), PBX_ERROR.
  */
-int pbx_rt_snapshot_save(const struct pbx_rt_snapshot *snap, const char *path, pbx_error *err);
+int pbx_rt_snapshot_format(const struct pbx_rt_snapshot *snap, const pbx_secret_key *key,
+			   char **ret, size_t *ret_len, pbx_error *err);
 
 /*
- * Read a file written by pbx_rt_snapshot_save. Errors: PBX_ENOTFOUND (no such file),
- * PBX_EINVALID (not a snapshot, truncated, or naming an unknown table or column; the error
- * carries file and line), PBX_ERROR.
+ * Write pbx_rt_snapshot_format's text to @path atomically (temporary file, fsync, rename)
+ * with mode 0600. Errors: as pbx_rt_snapshot_format; PBX_ERROR (with the system's reason).
  */
-int pbx_rt_snapshot_load(const char *path, struct pbx_rt_snapshot **ret, pbx_error *err);
+int pbx_rt_snapshot_save(const struct pbx_rt_snapshot *snap, const pbx_secret_key *key,
+			 const char *path, pbx_error *err);
+
+/*
+ * Read a file written by pbx_rt_snapshot_save, opening its sealed secrets with @key (NULL
+ * only reads files without any). Format 1 files (secrets in clear) are read too.
+ * Errors: PBX_ENOTFOUND (no such file), PBX_EINVALID (not a snapshot, truncated, naming an
+ * unknown table or column, or a secret that @key cannot open; the error carries file and
+ * line), PBX_ERROR.
+ */
+int pbx_rt_snapshot_load(const char *path, const pbx_secret_key *key,
+			 struct pbx_rt_snapshot **ret, pbx_error *err);
+
+/* The same for the text of such a file; @name names it in messages. */
+int pbx_rt_snapshot_parse(const char *text, const char *name, const pbx_secret_key *key,
+			  struct pbx_rt_snapshot **ret, pbx_error *err);
 
 /*
  * Make the rows pbxctl owns in @tenant exactly the rows of @snap with that owner: delete

@@ -264,8 +264,11 @@ void peer_marker(char *buf, size_t n)
 
 const char *conf_file(void)
 {
-	char *path = path_in("pbxctl.conf");
-	FILE *f = fopen(path, "w");
+	static char path[300];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s", path_in("pbxctl.conf"));
+	f = fopen(path, "w");
 
 	cr_assert_not_null(f);
 	fprintf(f, "database:\n  url: \"%s\"\nrealtime:\n  socket: \"%s\"\n  user: \"%s\"\n"
@@ -276,4 +279,21 @@ const char *conf_file(void)
 		peer_port, cfg.config_dir, cfg.voicemail_dir, cfg.backup_dir, cfg.key_file);
 	fclose(f);
 	return path;
+}
+
+bool wait_for_peer_log(const char *needle, int times)
+{
+	for (int i = 0; i < 100; i++) {
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+		char *log;
+		bool found;
+
+		nanosleep(&ts, NULL);
+		log = read_all(path_in("peer.log"));
+		found = log && count_in(log, needle) >= times;
+		free(log);
+		if (found)
+			return true;
+	}
+	return false;
 }

@@ -40,4 +40,7 @@ const char *conf_file(void);
 /* The marker Asterisk (the peer) holds for @slug. */
 void peer_marker(char *buf, size_t n);
 
+/* Wait up to 10 s until the peer's action log holds @needle @times times. */
+bool wait_for_peer_log(const char *needle, int times);
+
 #endif

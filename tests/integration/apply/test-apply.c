@@ -218,7 +218,7 @@ Test(apply, interrupted_apply_is_repaired_by_the_next)
 {
 	struct pbx_apply_result res;
 	pbx_error err = PBX_ERROR_INIT;
-	char conf[300], *log;
+	const char *conf;
 	int status;
 	pid_t child;
 
@@ -236,17 +236,7 @@ Test(apply, interrupted_apply_is_repaired_by_the_next)
 		      (char *)NULL);
 		_exit(127);
 	}
-	for (int i = 0; i < 100; i++) {
-		struct timespec ts = { 0, 100 * 1000 * 1000 };
-
-		nanosleep(&ts, NULL);
-		log = read_all(path_in("peer.log"));
-		if (log && strstr(log, "Reload")) {
-			free(log);
-			break;
-		}
-		free(log);
-	}
+	wait_for_peer_log("Reload", 1);
 	kill(child, SIGKILL);
 	waitpid(child, &status, 0);
 	control("");

@@ -17,6 +17,7 @@
 
 #include "pbx/error.h"
 #include "pbx/realtime.h"
+#include "pbx/secret.h"
 
 #include "rt-dev.h"
 #include "rt-test.h"
@@ -35,6 +36,7 @@ Test(restore, snapshot_file_then_other_changes_then_restore_gives_back_the_snaps
 	struct tdev *devs[] = { &a, &b };
 	struct tdev *later[] = { &b, &c };
 	struct pbx_rt_snapshot *snap = NULL, *loaded = NULL, *again = NULL;
+	pbx_secret_key *key = NULL;
 	pbx_error err = PBX_ERROR_INIT;
 	char slug[32], path[128], *state0, *state1, *state2;
 	struct stat st;
@@ -53,10 +55,11 @@ Test(restore, snapshot_file_then_other_changes_then_restore_gives_back_the_snaps
 	cr_assert(eq(sz, pbx_rt_rowset_count(snap->rows), 6));
 	cr_assert(eq(str, snap->scope, slug));
 	snapshot_path(path, sizeof(path), slug);
-	cr_assert(eq(int, pbx_rt_snapshot_save(snap, path, &err), 0), "%s", err.message);
+	cr_assert(eq(int, pbx_secret_key_generate(&key, &err), 0), "%s", err.message);
+	cr_assert(eq(int, pbx_rt_snapshot_save(snap, key, path, &err), 0), "%s", err.message);
 	cr_assert(eq(int, stat(path, &st), 0));
 	cr_assert(eq(int, (int)(st.st_mode & 0777), 0600));
-	cr_assert(eq(int, pbx_rt_snapshot_load(path, &loaded, &err), 0), "%s", err.message);
+	cr_assert(eq(int, pbx_rt_snapshot_load(path, key, &loaded, &err), 0), "%s", err.message);
 
 	/* something else: 1001 gone, 1002 changed, 1003 new */
 	b.d.codecs = rt_codecs_ua;
@@ -93,6 +96,7 @@ Test(restore, snapshot_file_then_other_changes_then_restore_gives_back_the_snaps
 	pbx_rt_snapshot_free(snap);
 	pbx_rt_snapshot_free(loaded);
 	pbx_rt_snapshot_free(again);
+	pbx_secret_key_free(key);
 	mysql_close(m);
 	pbx_realtime_close(rt);
 }

@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The audit chain: verify passes on an honest log and names the first changed or removed
- * row. Tampering needs the append-only triggers off, as an attacker with superuser would.
+ * row; with an anchor saved by `pbxctl audit anchor` it also catches what the chain alone
+ * cannot: rows removed from its end, and a chain rewritten with fresh hashes. Tampering needs the append-only triggers off, as an attacker with superuser would.
  * These tests change rows of the shared log, so each restores what it changed.
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <libpq-fe.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pbx/audit.h"
 #include "pbx/tenant.h"
@@ -16,14 +19,17 @@
 
 static struct pbx_config cfg;
 static pbx_ctx *ctx;
+static char anchor_path[64];
 
 static void setup(void)
 {
 	ctx = testenv_ctx(&cfg);
+	snprintf(anchor_path, sizeof(anchor_path), "/tmp/pbxctl-anchor-%d", (int)getpid());
 }
 
 static void teardown(void)
 {
+	unlink(anchor_path);
 	testenv_free(ctx, &cfg);
 }
 
@@ -126,4 +132,145 @@ Test(audit_chain, changed_row_is_named_then_removed_row_is_named)
 	cr_assert(eq(int, pbx_audit_verify(ctx, &rows, &err), 0), "%s", err.message);
 	pbx_rows_free(&rows);
 	PQfinish(pg);
+}
+
+/* Save `pbxctl [-o FORMAT] audit anchor` to the anchor file. */
+static void save_anchor(const char *format)
+{
+	char *out, *errtext;
+	FILE *f;
+	int st = format ? testenv_run(&out, &errtext, "-o", format, "audit", "anchor", (char *)NULL)
+			: testenv_run(&out, &errtext, "audit", "anchor", (char *)NULL);
+
+	cr_assert(eq(int, st, 0), "%s", errtext);
+	f = fopen(anchor_path, "w");
+	fputs(out, f);
+	fclose(f);
+	free(out);
+	free(errtext);
+}
+
+/* `pbxctl audit verify --anchor FILE`: its exit status; *ret_err its stderr (malloc'd). */
+static int verify_anchor(const char *path, char **ret_err)
+{
+	char *out;
+	int st = testenv_run(&out, ret_err, "audit", "verify", "--anchor", path, (char *)NULL);
+
+	free(out);
+	return st;
+}
+
+Test(audit_chain, untouched_log_verifies_against_its_anchor_in_both_forms)
+{
+	char *errtext;
+
+	three_rows();
+	save_anchor(NULL);
+	three_rows();   /* rows after the anchor are fine */
+	cr_assert(eq(int, verify_anchor(anchor_path, &errtext), 0), "%s", errtext);
+	free(errtext);
+	save_anchor("json");
+	cr_assert(eq(int, verify_anchor(anchor_path, &errtext), 0), "%s", errtext);
+	free(errtext);
+}
+
+Test(audit_chain, rows_removed_from_the_end_are_detected)
+{
+	PGconn *pg = PQconnectdb(getenv("PBXCTL_TEST_DATABASE_URL"));
+	struct pbx_rows rows;
+	pbx_error err;
+	char *errtext, sql[256];
+	PGresult *res;
+	long last;
+
+	three_rows();
+	save_anchor(NULL);
+	res = PQexec(pg, "SELECT max(id) FROM audit_log");
+	last = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	exec(pg, "ALTER TABLE audit_log DISABLE TRIGGER USER");
+	exec(pg, "CREATE TEMP TABLE saved AS SELECT * FROM audit_log");
+	snprintf(sql, sizeof(sql), "DELETE FROM audit_log WHERE id > %ld", last - 2);
+	exec(pg, sql);
+	/* The chain alone still holds together: that is what the anchor is for. */
+	cr_assert(eq(int, pbx_audit_verify(ctx, &rows, &err), 0), "%s", err.message);
+	pbx_rows_free(&rows);
+	cr_assert(eq(int, verify_anchor(anchor_path, &errtext), 1), "%s", errtext);
+	cr_assert(not(eq(ptr, strstr(errtext, "removed from the end"), NULL)), "%s", errtext);
+	free(errtext);
+	snprintf(sql, sizeof(sql), "INSERT INTO audit_log SELECT * FROM saved WHERE id > %ld", last - 2);
+	exec(pg, sql);
+	exec(pg, "ALTER TABLE audit_log ENABLE TRIGGER USER");
+	cr_assert(eq(int, verify_anchor(anchor_path, &errtext), 0), "%s", errtext);
+	free(errtext);
+	PQfinish(pg);
+}
+
+/* Change row @id and recompute every hash from it on, as a careful attacker would. */
+static void rewrite_from(PGconn *pg, long id, const char *actor)
+{
+	char sql[1024];
+
+	snprintf(sql, sizeof(sql),
+		 "DO $$ DECLARE r audit_log; prev text; BEGIN "
+		 "UPDATE audit_log SET actor = '%s' WHERE id = %ld; "
+		 "SELECT hash INTO prev FROM audit_log WHERE id < %ld ORDER BY id DESC LIMIT 1; "
+		 "prev := coalesce(prev, repeat('0', 64)); "
+		 "FOR r IN SELECT * FROM audit_log WHERE id >= %ld ORDER BY id LOOP "
+		 "r.prev_hash := prev; r.hash := audit_row_hash(prev, r); "
+		 "UPDATE audit_log SET prev_hash = r.prev_hash, hash = r.hash WHERE id = r.id; "
+		 "prev := r.hash; END LOOP; END $$", actor, id, id, id);
+	exec(pg, sql);
+}
+
+Test(audit_chain, rewritten_chain_is_detected)
+{
+	PGconn *pg = PQconnectdb(getenv("PBXCTL_TEST_DATABASE_URL"));
+	struct pbx_rows rows;
+	pbx_error err;
+	char *errtext, actor[64];
+	PGresult *res;
+	long mid;
+
+	three_rows();
+	save_anchor("json");
+	res = PQexec(pg, "SELECT id, actor FROM audit_log ORDER BY id DESC OFFSET 1 LIMIT 1");
+	mid = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	snprintf(actor, sizeof(actor), "%s", PQgetvalue(res, 0, 1));
+	PQclear(res);
+	exec(pg, "ALTER TABLE audit_log DISABLE TRIGGER USER");
+	rewrite_from(pg, mid, "mallory");
+	cr_assert(eq(int, pbx_audit_verify(ctx, &rows, &err), 0), "%s", err.message);
+	pbx_rows_free(&rows);
+	cr_assert(eq(int, verify_anchor(anchor_path, &errtext), 1), "%s", errtext);
+	cr_assert(not(eq(ptr, strstr(errtext, "rewritten"), NULL)), "%s", errtext);
+	free(errtext);
+	rewrite_from(pg, mid, actor);
+	exec(pg, "ALTER TABLE audit_log ENABLE TRIGGER USER");
+	cr_assert(eq(int, verify_anchor(anchor_path, &errtext), 0), "%s", errtext);
+	free(errtext);
+	PQfinish(pg);
+}
+
+Test(audit_chain, bad_anchor_file_is_refused_naming_the_file_and_field)
+{
+	char *errtext;
+	FILE *f;
+
+	cr_assert(eq(int, verify_anchor("/nonexistent/anchor", &errtext), 4), "%s", errtext);
+	cr_assert(not(eq(ptr, strstr(errtext, "/nonexistent/anchor"), NULL)), "%s", errtext);
+	free(errtext);
+	f = fopen(anchor_path, "w");
+	fputs("id 12\ncount 12\nhash 12ab\n", f);
+	fclose(f);
+	cr_assert(eq(int, verify_anchor(anchor_path, &errtext), 3), "%s", errtext);
+	cr_assert(not(eq(ptr, strstr(errtext, "hash must be 64"), NULL)), "%s", errtext);
+	cr_assert(not(eq(ptr, strstr(errtext, anchor_path), NULL)), "%s", errtext);
+	free(errtext);
+	f = fopen(anchor_path, "w");
+	fputs("hello\n", f);
+	fclose(f);
+	cr_assert(eq(int, verify_anchor(anchor_path, &errtext), 3), "%s", errtext);
+	cr_assert(not(eq(ptr, strstr(errtext, "no id"), NULL)), "%s", errtext);
+	free(errtext);
 }

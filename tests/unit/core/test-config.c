@@ -128,3 +128,29 @@ Test(config, bad_environment_value_is_refused)
 	unsetenv("PBXCTL_AMI_PORT");
 	cr_assert(eq(str, err.field, "PBXCTL_AMI_PORT"));
 }
+
+Test(config, backup_retention_defaults_and_values)
+{
+	cr_assert(eq(int, cfg.backup_keep, 20));
+	cr_assert(eq(int, cfg.backup_keep_days, 7));
+	cr_assert(eq(int, pbx_config_load_string(&cfg, "t.conf",
+						 "asterisk:\n  backup_keep: 5\n  backup_keep_days: 0\n",
+						 &diag), 0));
+	cr_assert(eq(int, cfg.backup_keep, 5));
+	cr_assert(eq(int, cfg.backup_keep_days, 0));
+}
+
+Test(config, backup_retention_out_of_range_is_refused)
+{
+	const char *text = "asterisk:\n  backup_keep: 0\n  backup_keep_days: -1\n";
+
+	cr_assert(eq(int, pbx_config_load_string(&cfg, "t.conf", text, &diag), PBX_EINVALID));
+	cr_assert(eq(sz, diag.n, 2));
+	cr_assert(not(eq(ptr, strstr(diag.items[0].message,
+				     "asterisk.backup_keep: expected a number of backups from 1 to 100000"),
+			 NULL)), "%s", diag.items[0].message);
+	cr_assert(eq(int, diag.items[0].line, 2));
+	cr_assert(not(eq(ptr, strstr(diag.items[1].message, "days from 0 to 3650"), NULL)));
+	cr_assert(eq(int, cfg.backup_keep, 20));
+	cr_assert(eq(int, cfg.backup_keep_days, 7));
+}

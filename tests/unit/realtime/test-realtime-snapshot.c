@@ -2,7 +2,8 @@
 /*
  * Unit tests of lib/realtime/snapshot.c (files only, no database): a snapshot survives a
  * save and load unchanged, including NULLs and values with tabs, newlines and backslashes;
- * the file is mode 0600; and broken files are refused with their line.
+ * the file is mode 0600; SIP secrets are sealed in it, never in clear, and open only with
+ * the key that sealed them; and broken files are refused with their line.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,17 +20,23 @@
 #include "realtime-internal.h"
 
 static char dir[64];
+static pbx_secret_key *key;
 
 static void make_dir(void)
 {
+	pbx_error err = PBX_ERROR_INIT;
+
 	snprintf(dir, sizeof(dir), "/tmp/pbx-rt-snap-XXXXXX");
 	cr_assert(mkdtemp(dir) != NULL);
+	cr_assert(eq(int, pbx_secret_key_generate(&key, &err), 0), "%s", err.message);
 }
 
 static void remove_dir(void)
 {
 	char cmd[128];
 
+	pbx_secret_key_free(key);
+	key = NULL;
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	cr_assert(eq(int, system(cmd), 0));
 }
@@ -91,10 +98,10 @@ Test(snapshot, save_and_load_round_trip_with_mode_0600)
 	struct stat st;
 
 	snprintf(path, sizeof(path), "%s/realtime.snap", dir);
-	cr_assert(eq(int, pbx_rt_snapshot_save(snap, path, &err), 0), "%s", err.message);
+	cr_assert(eq(int, pbx_rt_snapshot_save(snap, key, path, &err), 0), "%s", err.message);
 	cr_assert(eq(int, stat(path, &st), 0));
 	cr_assert(eq(int, (int)(st.st_mode & 0777), 0600));
-	cr_assert(eq(int, pbx_rt_snapshot_load(path, &back, &err), 0), "%s", err.message);
+	cr_assert(eq(int, pbx_rt_snapshot_load(path, key, &back, &err), 0), "%s", err.message);
 	assert_same(snap, back);
 	cr_assert(eq(str, (char *)pbx_rt_row_value(pbx_rt_rowset_find(back->rows, "ps_endpoints",
 								       "acme-odd"), "callerid"),
@@ -113,8 +120,8 @@ Test(snapshot, empty_snapshot_of_every_owner_round_trips)
 
 	cr_assert(eq(int, pbx_rt_rowset_new(&snap.rows, &err), 0));
 	snprintf(path, sizeof(path), "%s/empty.snap", dir);
-	cr_assert(eq(int, pbx_rt_snapshot_save(&snap, path, &err), 0));
-	cr_assert(eq(int, pbx_rt_snapshot_load(path, &back, &err), 0), "%s", err.message);
+	cr_assert(eq(int, pbx_rt_snapshot_save(&snap, key, path, &err), 0));
+	cr_assert(eq(int, pbx_rt_snapshot_load(path, key, &back, &err), 0), "%s", err.message);
 	cr_assert(back->scope == NULL);
 	cr_assert(eq(sz, pbx_rt_rowset_count(back->rows), 0));
 	pbx_rt_rowset_free(snap.rows);
@@ -134,7 +141,7 @@ static void expect_refused(const char *text, int line)
 	cr_assert(f != NULL);
 	fputs(text, f);
 	fclose(f);
-	cr_assert(eq(int, pbx_rt_snapshot_load(path, &back, &err), PBX_EINVALID), "%s", text);
+	cr_assert(eq(int, pbx_rt_snapshot_load(path, key, &back, &err), PBX_EINVALID), "%s", text);
 	cr_assert(eq(int, err.line, line), "%s: %s", text, err.message);
 	cr_assert(back == NULL);
 }
@@ -167,7 +174,7 @@ Test(snapshot, missing_file_is_not_found)
 	char path[128];
 
 	snprintf(path, sizeof(path), "%s/none.snap", dir);
-	cr_assert(eq(int, pbx_rt_snapshot_load(path, &back, &err), PBX_ENOTFOUND));
+	cr_assert(eq(int, pbx_rt_snapshot_load(path, key, &back, &err), PBX_ENOTFOUND));
 }
 
 Test(snapshot, save_into_a_missing_directory_fails_cleanly)
@@ -177,7 +184,62 @@ Test(snapshot, save_into_a_missing_directory_fails_cleanly)
 	char path[128];
 
 	snprintf(path, sizeof(path), "%s/no/such/dir.snap", dir);
-	cr_assert(eq(int, pbx_rt_snapshot_save(snap, path, &err), PBX_ERROR));
+	cr_assert(eq(int, pbx_rt_snapshot_save(snap, key, path, &err), PBX_ERROR));
 	cr_assert(access(path, F_OK) != 0);
 	pbx_rt_snapshot_free(snap);
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = calloc(1, 65536);
+
+	cr_assert(f != NULL);
+	if (fread(buf, 1, 65535, f) == 0)
+		buf[0] = '\0';
+	fclose(f);
+	return buf;
+}
+
+Test(snapshot, secrets_are_sealed_in_the_file_and_open_only_with_the_key)
+{
+	struct pbx_rt_snapshot *snap = sample(), *back = NULL;
+	pbx_secret_key *other = NULL;
+	pbx_error err = PBX_ERROR_INIT;
+	char path[128], *text;
+
+	snprintf(path, sizeof(path), "%s/sealed.snap", dir);
+	cr_assert(eq(int, pbx_rt_snapshot_save(snap, key, path, &err), 0), "%s", err.message);
+	text = slurp(path);
+	cr_assert(eq(ptr, strstr(text, "p\\\\w"), NULL), "a secret in clear: %s", text);
+	cr_assert(not(eq(ptr, strstr(text, "password=v1:"), NULL)), "%s", text);
+	free(text);
+	/* another key, or none, cannot open it: refused with the line, nothing returned */
+	cr_assert(eq(int, pbx_secret_key_generate(&other, &err), 0));
+	cr_assert(eq(int, pbx_rt_snapshot_load(path, other, &back, &err), PBX_EINVALID));
+	cr_assert(not(eq(ptr, strstr(err.message, "password"), NULL)), "%s", err.message);
+	cr_assert(gt(int, err.line, 2));
+	cr_assert(back == NULL);
+	cr_assert(eq(int, pbx_rt_snapshot_load(path, NULL, &back, &err), PBX_EINVALID));
+	cr_assert(not(eq(ptr, strstr(err.message, "no key"), NULL)), "%s", err.message);
+	pbx_secret_key_free(other);
+	pbx_rt_snapshot_free(snap);
+}
+
+Test(snapshot, clear_format_1_files_are_still_read)
+{
+	struct pbx_rt_snapshot *back = NULL;
+	pbx_error err = PBX_ERROR_INIT;
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/old.snap", dir);
+	f = fopen(path, "w");
+	fputs("pbxctl-realtime-snapshot 1\nscope\tacme\n"
+	      "row\tps_auths\tacme-1\tacme\tpassword=old-clear\nend\t1\n", f);
+	fclose(f);
+	cr_assert(eq(int, pbx_rt_snapshot_load(path, NULL, &back, &err), 0), "%s", err.message);
+	cr_assert(eq(str, (char *)pbx_rt_row_value(pbx_rt_rowset_find(back->rows, "ps_auths",
+								       "acme-1"), "password"), "old-clear"));
+	pbx_rt_snapshot_free(back);
 }
