@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The AMI transport: a non-blocking TCP connect bounded by the timeout, writes and a buffered
- * line reader that never waits past a deadline and never holds more than one line of 64 KiB.
+ * line reader that never waits past a deadline, never holds more than one line of 64 KiB and
+ * refuses a carriage return anywhere but at the end of a line.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -226,6 +227,12 @@ int ami_read_line(pbx_ami *ami, int64_t deadline, bool eof_ok, char **line, size
 				return ami_protocol_error(ami, err,
 					"%s sent a line longer than %d KiB", ami->name,
 					PBX_AMI_MAX_LINE / 1024);
+			/* AMI lines end in CR LF; a CR inside one would reach values, and from
+			 * them a terminal or a log, where it rewrites what was shown before. */
+			if (memchr(*line, '\r', n))
+				return ami_protocol_error(ami, err,
+					"%s sent a malformed message: a carriage return inside a line",
+					ami->name);
 			(*line)[n] = '\0';
 			*len = n;
 			return 1;

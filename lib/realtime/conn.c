@@ -72,6 +72,10 @@ int rt_code_for_errno(unsigned int errnum)
 
 static int vfail(pbx_realtime *rt, unsigned int errnum, const char *sqlstate,
 		 const char *text, pbx_error *err, const char *object, const char *fmt,
+		 va_list ap) __attribute__((format(printf, 7, 0)));
+
+static int vfail(pbx_realtime *rt, unsigned int errnum, const char *sqlstate,
+		 const char *text, pbx_error *err, const char *object, const char *fmt,
 		 va_list ap)
 {
 	int code = rt_code_for_errno(errnum);
