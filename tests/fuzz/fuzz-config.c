@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r == 0) {
 		FUZZ_CHECK(diag.n == 0, "success with %zu problems", diag.n);
 		FUZZ_CHECK(cfg.rt_port >= 1 && cfg.rt_port <= 65535, "rt_port %d", cfg.rt_port);
-		FUZZ_CHECK(cfg.ami_port >= 1 && cfg.ami_port <= 65535, "ami_port %d", cfg.ami_port);
+		FUZZ_CHECK(cfg.ami_port >= 0 && cfg.ami_port <= 65535, "ami_port %d", cfg.ami_port);
 		FUZZ_CHECK(cfg.ami_timeout_ms > 0 && cfg.ami_timeout_ms <= 3600 * 1000,
 			   "ami timeout %d", cfg.ami_timeout_ms);
 	} else {
