@@ -60,7 +60,7 @@ int pbx_pg_connect(pbx_ctx *ctx, PGconn **ret, pbx_error *err)
 			pbx_errorf(err, code, NULL, NULL, "postgresql at %s refused the login", where);
 		else if (strstr(m, "certificate") || strstr(m, "SSL") || strstr(m, "root.crt"))
 			/* a certificate from another CA, a wrong host name, no TLS on the server */
-			pbx_errorf(err, code, "postgresql", "sslmode", "postgresql at %s: TLS failed: %.*s",
+			pbx_errorf(err, code, NULL, "sslmode", "postgresql at %s: TLS failed: %.*s",
 				   where, (int)strcspn(m, "\n"), m);
 		else
 			pbx_errorf(err, code, NULL, NULL, "postgresql at %s is unreachable", where);
