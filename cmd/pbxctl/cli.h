@@ -21,6 +21,9 @@ enum cli_opt_kind {
 	CLI_OPT_INT,      /* decimal integer */
 	CLI_OPT_ENUM,     /* one of .values */
 	CLI_OPT_FILE,     /* a path, or - for stdin */
+	CLI_OPT_SECRET,   /* a secret typed on the command line: a string, with a warning that
+			     other local users can read it (ps, /proc), unless it is "-" (stdin);
+			     the option named "<name>-file" is the one to prefer */
 };
 
 /* What a value (positional argument or option argument) is, for completion. */

@@ -66,6 +66,13 @@ static int check_value(const char *path, const struct cli_cmd *cmd, const struct
 					       list, v);
 		break;
 	}
+	case CLI_OPT_SECRET:
+		/* The command line of every process is readable by every local user. */
+		if (strcmp(v, "-") != 0)
+			fprintf(stderr, "pbxctl: warning: %s%s--%s on the command line can be read by "
+				"other local users (ps, /proc); prefer --%s-file FILE\n",
+				path ? path : "", path && *path ? ": " : "", o->name, o->name);
+		break;
 	default:
 		break;
 	}

@@ -48,7 +48,7 @@ enum {
 	[O_TRANSPORT] = { "transport", 0, "T", "udp (default), tcp or tls", CLI_OPT_ENUM, transport_values, 0 }, \
 	[O_AUTH] = { "auth", 0, "MODE", "registration (username and secret) or ip_auth (the provider's addresses)", CLI_OPT_ENUM, auth_values, 0 }, \
 	[O_USERNAME] = { "username", 0, "USER", "registration: user name at the provider", CLI_OPT_STRING, NULL, 0 }, \
-	[O_SECRET] = { "secret", 0, "SECRET", "registration: the secret (visible to ps; prefer --secret-file)", CLI_OPT_STRING, NULL, 0 }, \
+	[O_SECRET] = { "secret", 0, "SECRET", "registration: the secret (visible to ps; prefer --secret-file)", CLI_OPT_SECRET, NULL, 0 }, \
 	[O_SECRET_FILE] = { "secret-file", 0, "FILE", "registration: read the secret from the first line of FILE (- for standard input)", CLI_OPT_FILE, NULL, CLI_ARG_FILE }, \
 	[O_MATCH] = { "match", 0, "ADDRS", "ip_auth: comma-separated addresses or CIDRs the provider calls from", CLI_OPT_STRING, NULL, 0 }, \
 	[O_CODECS] = { "codecs", 0, "LIST", "ordered, comma-separated (default ulaw,alaw)", CLI_OPT_STRING, NULL, 0 }, \

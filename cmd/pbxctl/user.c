@@ -47,7 +47,7 @@ enum {
 	[O_CALLERID] = { "outbound-callerid", 0, "NUMBER", "caller ID for outbound calls: +E164 or up to 20 digits; empty to clear", CLI_OPT_STRING, NULL, 0 }, \
 	[O_VOICEMAIL] = { "voicemail", 0, NULL, "enable the voicemail box", CLI_OPT_FLAG, NULL, 0 }, \
 	[O_NO_VOICEMAIL] = { "no-voicemail", 0, NULL, "disable the voicemail box", CLI_OPT_FLAG, NULL, 0 }, \
-	[O_PIN] = { "pin", 0, "PIN", "voicemail PIN, 4 to 10 digits (- reads it from standard input)", CLI_OPT_STRING, NULL, 0 }, \
+	[O_PIN] = { "pin", 0, "PIN", "voicemail PIN, 4 to 10 digits (- reads it from standard input; visible to ps: prefer --pin-file)", CLI_OPT_SECRET, NULL, 0 }, \
 	[O_PIN_FILE] = { "pin-file", 0, "FILE", "read the PIN from the first line of FILE (- for standard input)", CLI_OPT_FILE, NULL, CLI_ARG_FILE }, \
 	[O_DND] = { "dnd", 0, NULL, "turn do-not-disturb on", CLI_OPT_FLAG, NULL, 0 }, \
 	[O_NO_DND] = { "no-dnd", 0, NULL, "turn do-not-disturb off", CLI_OPT_FLAG, NULL, 0 }, \

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "pbx/ami.h"
 #include "pbx/error.h"
@@ -19,9 +20,16 @@ struct ami_reader {
 	size_t cap, start, end;  /* unread bytes are buf[start..end) */
 };
 
+struct ssl_ctx_st;
+struct ssl_st;
+
 struct pbx_ami {
 	char *host;
 	int port;
+	bool tls;             /* AMI over TLS (tls.c); never falls back to plain TCP */
+	char *ca_file;        /* CA certificates for the server's; NULL: the system's */
+	struct ssl_ctx_st *tls_ctx;
+	struct ssl_st *ssl;   /* the session while connected over TLS */
 	char *username;
 	char *secret;
 	char *events;
@@ -42,6 +50,22 @@ struct pbx_ami {
 
 /* Milliseconds on CLOCK_MONOTONIC. */
 int64_t ami_now_ms(void);
+
+/* Wait for @events on @fd until @deadline: 1 ready, 0 deadline passed, -errno on failure. */
+int ami_wait(int fd, short events, int64_t deadline);
+
+/*
+ * TLS (tls.c). ami_tls_start runs the handshake on the connected ami->fd, verifying the
+ * server's certificate and name (PBX_EUNAVAILABLE naming the reason, PBX_EINVALID for an
+ * unusable ca_file). ami_tls_recv and ami_tls_send behave as recv and send on a non-blocking
+ * socket (-1 with errno EAGAIN: wait for *@want, POLLIN or POLLOUT). ami_tls_stop ends the
+ * session (before the socket is closed), ami_tls_free also the configuration.
+ */
+int ami_tls_start(pbx_ami *ami, int64_t deadline, pbx_error *err);
+ssize_t ami_tls_recv(pbx_ami *ami, void *buf, size_t n, short *want);
+ssize_t ami_tls_send(pbx_ami *ami, const void *buf, size_t n, short *want);
+void ami_tls_stop(pbx_ami *ami);
+void ami_tls_free(pbx_ami *ami);
 
 /*
  * Low-level I/O (io.c). Every function that fails fills @err and, when the connection broke

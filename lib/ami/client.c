@@ -17,6 +17,9 @@
 #include "ami-internal.h"
 
 static int verr(pbx_error *err, int code, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+static int verr(pbx_error *err, int code, const char *fmt, va_list ap)
 {
 	pbx_verrorf(err, code, NULL, NULL, fmt, ap);
 	if (err)

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The AMI transport: a non-blocking TCP connect bounded by the timeout, writes and a buffered
- * line reader that never waits past a deadline and never holds more than one line of 64 KiB.
+ * The AMI transport: a non-blocking TCP connect bounded by the timeout (then the TLS handshake
+ * when ami.tls is set, tls.c), writes and a buffered
+ * line reader that never waits past a deadline, never holds more than one line of 64 KiB and
+ * refuses a carriage return anywhere but at the end of a line.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -37,8 +39,7 @@ static const char *errtext(int e, char *buf, size_t n)
 	return buf;
 }
 
-/* Wait for @events on @fd until @deadline: 1 ready, 0 deadline passed, -errno on failure. */
-static int wait_fd(int fd, short events, int64_t deadline)
+int ami_wait(int fd, short events, int64_t deadline)
 {
 	for (;;) {
 		int64_t left = deadline - ami_now_ms();
@@ -71,7 +72,7 @@ static int try_connect(const struct addrinfo *ai, int64_t deadline, int *ret_fd)
 		close(fd);
 		return r;
 	}
-	r = wait_fd(fd, POLLOUT, deadline);
+	r = ami_wait(fd, POLLOUT, deadline);
 	if (r <= 0) {
 		close(fd);
 		return r == 0 ? -ETIMEDOUT : r;
@@ -119,11 +120,19 @@ int ami_tcp_connect(pbx_ami *ami, pbx_error *err)
 		return ami_unavailable(ami, err, "%s is unreachable: %s", ami->name,
 				       errtext(-last, ebuf, sizeof(ebuf)));
 	ami->rd.start = ami->rd.end = 0;
+	if (ami->tls) {
+		r = ami_tls_start(ami, deadline, err);
+		if (r < 0) {
+			ami_disconnect(ami);
+			return r;
+		}
+	}
 	return 0;
 }
 
 void ami_disconnect(pbx_ami *ami)
 {
+	ami_tls_stop(ami);
 	if (ami->fd >= 0)
 		close(ami->fd);
 	ami->fd = -1;
@@ -147,7 +156,9 @@ int ami_send_all(pbx_ami *ami, const char *data, size_t len, int64_t deadline, b
 		return ami_unavailable(ami, err, "%s: not connected", ami->name);
 	}
 	while (len > 0) {
-		ssize_t w = send(ami->fd, data, len, MSG_NOSIGNAL);
+		short want = POLLOUT;
+		ssize_t w = ami->ssl ? ami_tls_send(ami, data, len, &want) :
+				       send(ami->fd, data, len, MSG_NOSIGNAL);
 		int r;
 
 		if (w > 0) {
@@ -162,7 +173,7 @@ int ami_send_all(pbx_ami *ami, const char *data, size_t len, int64_t deadline, b
 			return ami_unavailable(ami, err, "%s: write failed: %s", ami->name,
 					       errtext(errno, ebuf, sizeof(ebuf)));
 		}
-		r = wait_fd(ami->fd, POLLOUT, deadline);
+		r = ami_wait(ami->fd, want, deadline);
 		if (r == 0)
 			return ami_unavailable(ami, err, "%s did not accept data within %d ms",
 					       ami->name, ami->timeout_ms);
@@ -212,6 +223,7 @@ int ami_read_line(pbx_ami *ami, int64_t deadline, bool eof_ok, char **line, size
 		size_t avail = rd->end - rd->start;
 		char *nl = avail > scanned ? memchr(rd->buf + rd->start + scanned, '\n',
 						    avail - scanned) : NULL;
+		short want = POLLIN;
 		ssize_t got;
 		int r;
 
@@ -226,6 +238,12 @@ int ami_read_line(pbx_ami *ami, int64_t deadline, bool eof_ok, char **line, size
 				return ami_protocol_error(ami, err,
 					"%s sent a line longer than %d KiB", ami->name,
 					PBX_AMI_MAX_LINE / 1024);
+			/* AMI lines end in CR LF; a CR inside one would reach values, and from
+			 * them a terminal or a log, where it rewrites what was shown before. */
+			if (memchr(*line, '\r', n))
+				return ami_protocol_error(ami, err,
+					"%s sent a malformed message: a carriage return inside a line",
+					ami->name);
 			(*line)[n] = '\0';
 			*len = n;
 			return 1;
@@ -236,7 +254,8 @@ int ami_read_line(pbx_ami *ami, int64_t deadline, bool eof_ok, char **line, size
 						  ami->name, PBX_AMI_MAX_LINE / 1024);
 		if (reader_room(rd) < 0)
 			return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
-		got = recv(ami->fd, rd->buf + rd->end, rd->cap - rd->end, 0);
+		got = ami->ssl ? ami_tls_recv(ami, rd->buf + rd->end, rd->cap - rd->end, &want) :
+				 recv(ami->fd, rd->buf + rd->end, rd->cap - rd->end, 0);
 		if (got > 0) {
 			rd->end += (size_t)got;
 			continue;
@@ -256,7 +275,7 @@ int ami_read_line(pbx_ami *ami, int64_t deadline, bool eof_ok, char **line, size
 			return ami_unavailable(ami, err, "%s: read failed: %s", ami->name,
 					       errtext(errno, ebuf, sizeof(ebuf)));
 		}
-		r = wait_fd(ami->fd, POLLIN, deadline);
+		r = ami_wait(ami->fd, want, deadline);
 		if (r == 0)
 			return ami_unavailable(ami, err, "%s did not answer within %d ms",
 					       ami->name, ami->timeout_ms);

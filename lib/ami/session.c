@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The AMI session: the handle and its copied configuration, connecting (TCP or a given
+ * The AMI session: the handle and its copied configuration, connecting (TCP, TLS or a given
  * socket), the greeting, the plain or MD5-challenge Login, reconnecting after a broken
  * connection, and the best-effort Logoff on close. The secret is wiped from memory.
  */
@@ -158,7 +158,9 @@ static void free_handle(pbx_ami *ami)
 		explicit_bzero(ami->secret, strlen(ami->secret));
 		free(ami->secret);
 	}
+	ami_tls_free(ami);
 	free(ami->host);
+	free(ami->ca_file);
 	free(ami->username);
 	free(ami->events);
 	free(ami->name);
@@ -181,7 +183,10 @@ static int new_handle(const struct pbx_ami_config *cfg, pbx_ami **ret, pbx_error
 	}
 	ami->fd = -1;
 	ami->next_id = 1;
-	ami->port = cfg->port > 0 ? cfg->port : PBX_AMI_DEFAULT_PORT;
+	ami->tls = cfg->tls;
+	ami->port = cfg->port > 0 ? cfg->port : cfg->tls ? PBX_AMI_DEFAULT_TLS_PORT :
+		    PBX_AMI_DEFAULT_PORT;
+	ami->ca_file = cfg->ca_file && *cfg->ca_file ? strdup(cfg->ca_file) : NULL;
 	ami->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : PBX_AMI_DEFAULT_TIMEOUT_MS;
 	ami->md5 = cfg->md5;
 	ami->host = strdup(host);
@@ -192,6 +197,7 @@ static int new_handle(const struct pbx_ami_config *cfg, pbx_ami **ret, pbx_error
 		     host, ami->port) < 0)
 		ami->name = NULL;
 	if (!ami->host || !ami->name || (cfg->username && !ami->username) ||
+	    (cfg->ca_file && *cfg->ca_file && !ami->ca_file) ||
 	    (cfg->secret && !ami->secret) || (cfg->events && !ami->events)) {
 		free_handle(ami);
 		return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
@@ -245,7 +251,9 @@ int pbx_ami_connect_fd(int fd, const struct pbx_ami_config *cfg, pbx_ami **ret,
 		return pbx_errorf(err, PBX_ERROR, NULL, NULL, "cannot make the AMI socket "
 				  "non-blocking");
 	}
-	r = greet_and_login(ami, err);
+	r = ami->tls ? ami_tls_start(ami, ami_now_ms() + ami->timeout_ms, err) : 0;
+	if (r == 0)
+		r = greet_and_login(ami, err);
 	if (r < 0) {
 		free_handle(ami);
 		return r;

@@ -219,7 +219,7 @@ static int orphans(struct pbx_apply_plan *plan, const struct pbx_state *st, cons
 		return 0;
 	while (r == 0 && (e = readdir(d))) {
 		size_t len = strlen(e->d_name);
-		struct pbx_apply_artifact *a;
+		struct pbx_apply_artifact *a = NULL;
 		char slug[64];
 		bool known = false;
 		char *path, *text = NULL, *mark = NULL;
@@ -285,7 +285,7 @@ int pbx_apply_plan_build(pbx_ctx *ctx, const char *tenant, const char *marker,
 		struct pbx_dp_tenant m;
 		struct pbx_dp_user *users;
 		struct pbx_dp_file dp = PBX_DP_FILE_INIT, vm = PBX_DP_FILE_INIT;
-		struct pbx_apply_artifact *a;
+		struct pbx_apply_artifact *a = NULL;
 		pbx_error e = PBX_ERROR_INIT;
 
 		size_t before = diag->n;
@@ -363,7 +363,7 @@ int pbx_apply_plan_build(pbx_ctx *ctx, const char *tenant, const char *marker,
 	pbx_apply_ext_rows(st, rows, diag);
 	{
 		struct pbx_dp_file in = PBX_DP_FILE_INIT;
-		struct pbx_apply_artifact *a;
+		struct pbx_apply_artifact *a = NULL;
 
 		if (pbx_apply_ext_router(st, marker, &in, diag) == 0 && in.text) {
 			if ((r = add_artifact(plan, &a, err)) < 0) {

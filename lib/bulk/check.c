@@ -241,7 +241,7 @@ static void duplicate(const struct at *a, struct bulk_map *map, const char *key,
 		      const char *what, const char *list)
 {
 	const char *v = value(a, key);
-	char where[96];
+	char where[128];
 	size_t first;
 
 	if (!v)

@@ -13,7 +13,7 @@
 
 #include "pbx/config.h"
 
-enum kind { K_STRING, K_INT, K_BOOL, K_SECONDS, K_KEEP, K_DAYS };
+enum kind { K_STRING, K_INT, K_BOOL, K_SECONDS, K_KEEP, K_DAYS, K_SSLMODE };
 
 struct key {
 	const char *section, *name;
@@ -22,22 +22,32 @@ struct key {
 	const char *env;        /* environment variable, or NULL */
 };
 
+/* libpq's sslmode values. */
+static const char *const sslmodes[] = { "disable", "allow", "prefer", "require", "verify-ca",
+					"verify-full", NULL };
+
 #define OFF(m) offsetof(struct pbx_config, m)
 
 static const struct key keys[] = {
 	{ "database", "url", K_STRING, OFF(database_url), "PBXCTL_DATABASE_URL" },
+	{ "database", "sslmode", K_SSLMODE, OFF(db_sslmode), "PBXCTL_DATABASE_SSLMODE" },
+	{ "database", "sslrootcert", K_STRING, OFF(db_sslrootcert), "PBXCTL_DATABASE_SSLROOTCERT" },
 	{ "realtime", "host", K_STRING, OFF(rt_host), "PBXCTL_REALTIME_HOST" },
 	{ "realtime", "port", K_INT, OFF(rt_port), "PBXCTL_REALTIME_PORT" },
 	{ "realtime", "socket", K_STRING, OFF(rt_socket), "PBXCTL_REALTIME_SOCKET" },
 	{ "realtime", "user", K_STRING, OFF(rt_user), "PBXCTL_REALTIME_USER" },
 	{ "realtime", "password", K_STRING, OFF(rt_password), "PBXCTL_REALTIME_PASSWORD" },
 	{ "realtime", "database", K_STRING, OFF(rt_database), "PBXCTL_REALTIME_DATABASE" },
+	{ "realtime", "ssl_ca", K_STRING, OFF(rt_ssl_ca), "PBXCTL_REALTIME_SSL_CA" },
+	{ "realtime", "ssl_verify", K_BOOL, OFF(rt_ssl_verify), "PBXCTL_REALTIME_SSL_VERIFY" },
 	{ "ami", "host", K_STRING, OFF(ami_host), "PBXCTL_AMI_HOST" },
 	{ "ami", "port", K_INT, OFF(ami_port), "PBXCTL_AMI_PORT" },
 	{ "ami", "username", K_STRING, OFF(ami_username), "PBXCTL_AMI_USERNAME" },
 	{ "ami", "secret", K_STRING, OFF(ami_secret), "PBXCTL_AMI_SECRET" },
 	{ "ami", "timeout", K_SECONDS, OFF(ami_timeout_ms), "PBXCTL_AMI_TIMEOUT" },
 	{ "ami", "md5", K_BOOL, OFF(ami_md5), "PBXCTL_AMI_MD5" },
+	{ "ami", "tls", K_BOOL, OFF(ami_tls), "PBXCTL_AMI_TLS" },
+	{ "ami", "ca_file", K_STRING, OFF(ami_ca_file), "PBXCTL_AMI_CA_FILE" },
 	{ "asterisk", "config_dir", K_STRING, OFF(config_dir), "PBXCTL_ASTERISK_CONFIG_DIR" },
 	{ "asterisk", "voicemail_dir", K_STRING, OFF(voicemail_dir), "PBXCTL_ASTERISK_VOICEMAIL_DIR" },
 	{ "asterisk", "backup_dir", K_STRING, OFF(backup_dir), "PBXCTL_ASTERISK_BACKUP_DIR" },
@@ -63,7 +73,8 @@ int pbx_config_defaults(struct pbx_config *cfg, pbx_error *err)
 {
 	*cfg = (struct pbx_config){
 		.rt_port = 3306,
-		.ami_port = 5038,
+		.rt_ssl_verify = true,
+		.ami_port = 0,          /* 5038, or 5039 with ami.tls */
 		.ami_timeout_ms = 5000,
 		.backup_keep = 20,
 		.backup_keep_days = 7,
@@ -123,6 +134,12 @@ static int store(struct pbx_config *cfg, const struct key *k, const char *v, con
 		}
 		*(int *)p = (int)(d * 1000);
 		return 0;
+	case K_SSLMODE:
+		for (const char *const *c = sslmodes; *c; c++)
+			if (!strcmp(*c, v))
+				return set_string(p, v);
+		*why = "expected disable, allow, prefer, require, verify-ca or verify-full";
+		return PBX_EINVALID;
 	case K_BOOL:
 		if (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "1"))
 			*(bool *)p = true;
@@ -288,7 +305,7 @@ int pbx_config_apply_env(struct pbx_config *cfg, pbx_error *err)
 void pbx_config_free(struct pbx_config *cfg)
 {
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (keys[i].kind == K_STRING) {
+		if (keys[i].kind == K_STRING || keys[i].kind == K_SSLMODE) {
 			char **p = (char **)((char *)cfg + keys[i].off);
 
 			if (*p && keys[i].off == OFF(rt_password))

@@ -120,6 +120,8 @@ struct pbx_realtime *pbx_ctx_realtime(pbx_ctx *ctx, pbx_error *err)
 		.user = ctx->cfg->rt_user,
 		.password = ctx->cfg->rt_password,
 		.database = ctx->cfg->rt_database,
+		.ssl_ca = ctx->cfg->rt_ssl_ca,
+		.ssl_verify = ctx->cfg->rt_ssl_verify,
 		.timeout_ms = ctx->connect_timeout * 1000,
 	};
 
@@ -243,6 +245,8 @@ struct pbx_ami *pbx_ctx_ami(pbx_ctx *ctx, pbx_error *err)
 		.secret = ctx->cfg->ami_secret,
 		.timeout_ms = ctx->cfg->ami_timeout_ms,
 		.md5 = ctx->cfg->ami_md5,
+		.tls = ctx->cfg->ami_tls,
+		.ca_file = ctx->cfg->ami_ca_file,
 	};
 
 	if (ctx->ami)

@@ -65,6 +65,9 @@ static void append(struct dp_out *o, const char *s, size_t n)
  * structure: any control character, and overlong lines. Returns the length or -1.
  */
 static int vformat(struct dp_out *o, char *buf, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+static int vformat(struct dp_out *o, char *buf, const char *fmt, va_list ap)
 {
 	int n;
 
@@ -200,6 +203,9 @@ static bool app_ok(const char *app, int n)
 
 	return n > 2 && paren && paren > app && app[n - 1] == ')' && !strchr(app, ';');
 }
+
+static void priority(struct dp_out *o, const char *exten, const char *label,
+		     const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
 
 static void priority(struct dp_out *o, const char *exten, const char *label,
 		     const char *fmt, va_list ap)

@@ -91,10 +91,24 @@ static unsigned bracket(struct parser *ps)
 	}
 	if (*ps->p == ']') {
 		ps->p++;    /* a literal ']' matches no dialable character */
+		if (ps->p[0] == '-' && ps->p[1] != ']') {
+			ps->fail = true;    /* a range from ']': see below */
+			return 0;
+		}
 	}
 	while (*ps->p && *ps->p != ']') {
 		char c = *ps->p++;
 
+		/*
+		 * A '-' between two characters is a range in POSIX, whatever they are: "5-^"
+		 * holds 6-9 and "+-5" holds 0-5. Only ranges of digits are translated; any other
+		 * has no exact form here (the generator uses REGEX() then).
+		 */
+		if (ps->p[0] == '-' && ps->p[1] && ps->p[1] != ']' &&
+		    !(c >= '0' && c <= '9' && ps->p[1] >= '0' && ps->p[1] <= '9')) {
+			ps->fail = true;
+			return 0;
+		}
 		if (c >= '0' && c <= '9' && ps->p[0] == '-' && ps->p[1] >= '0' && ps->p[1] <= '9') {
 			char hi = ps->p[1];
 
@@ -105,6 +119,10 @@ static unsigned bracket(struct parser *ps)
 			for (char d = c; d <= hi; d++)
 				m |= 1u << (d - '0');
 			ps->p += 2;
+			if (ps->p[0] == '-' && ps->p[1] && ps->p[1] != ']') {
+				ps->fail = true;    /* "1-5-7": regcomp refuses it */
+				return 0;
+			}
 		} else if (c >= '0' && c <= '9') {
 			m |= 1u << (c - '0');
 		} else if (c == '+') {

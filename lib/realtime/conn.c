@@ -72,6 +72,10 @@ int rt_code_for_errno(unsigned int errnum)
 
 static int vfail(pbx_realtime *rt, unsigned int errnum, const char *sqlstate,
 		 const char *text, pbx_error *err, const char *object, const char *fmt,
+		 va_list ap) __attribute__((format(printf, 7, 0)));
+
+static int vfail(pbx_realtime *rt, unsigned int errnum, const char *sqlstate,
+		 const char *text, pbx_error *err, const char *object, const char *fmt,
 		 va_list ap)
 {
 	int code = rt_code_for_errno(errnum);
@@ -164,6 +168,13 @@ int pbx_realtime_connect(const struct pbx_realtime_config *cfg, pbx_realtime **r
 	/* Over-long or invalid values must fail, never be truncated, whatever the server says. */
 	mysql_options(rt->db, MYSQL_INIT_COMMAND,
 		      "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'");
+	if (cfg->ssl_ca && *cfg->ssl_ca) {
+		my_bool on = 1, verify = cfg->ssl_verify;
+
+		mysql_optionsv(rt->db, MYSQL_OPT_SSL_CA, cfg->ssl_ca);
+		mysql_optionsv(rt->db, MYSQL_OPT_SSL_ENFORCE, &on);
+		mysql_optionsv(rt->db, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify);
+	}
 	if (cfg->socket && *cfg->socket) {
 		if (!mysql_real_connect(rt->db, "localhost", cfg->user, cfg->password,
 					cfg->database, 0, cfg->socket, CLIENT_FOUND_ROWS))
@@ -185,6 +196,11 @@ fail:
 		pbx_errorf(err, r, "mariadb", NULL,
 			   "mariadb at %s refused user %s on database %s", rt->target,
 			   cfg->user, cfg->database);
+	} else if (errnum == CR_SSL_CONNECTION_ERROR) {
+		/* A certificate from another CA, a wrong name, or a server without TLS. */
+		r = PBX_EUNAVAILABLE;
+		pbx_errorf(err, r, "mariadb", "ssl_ca", "mariadb at %s: TLS failed: %s", rt->target,
+			   mysql_error(rt->db));
 	} else {
 		r = PBX_EUNAVAILABLE;
 		pbx_errorf(err, r, "mariadb", NULL, "mariadb at %s is unreachable", rt->target);

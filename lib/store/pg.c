@@ -29,12 +29,22 @@ static void notice_quiet(void *arg, const char *message)
 int pbx_pg_connect(pbx_ctx *ctx, PGconn **ret, pbx_error *err)
 {
 	char timeout[16];
-	const char *keys[] = { "dbname", "connect_timeout", "application_name", "options", NULL };
-	const char *vals[] = { ctx->cfg->database_url, timeout, "pbxctl", "-c TimeZone=UTC -c jit=off", NULL };
+	/* Later keys win over the conninfo's: database.sslmode and sslrootcert when set. */
+	const char *keys[7] = { "dbname", "connect_timeout", "application_name", "options" };
+	const char *vals[7] = { ctx->cfg->database_url, timeout, "pbxctl", "-c TimeZone=UTC -c jit=off" };
+	size_t n = 4;
 	PGconn *pg;
 	char where[300];
 
 	snprintf(timeout, sizeof(timeout), "%d", ctx->connect_timeout);
+	if (ctx->cfg->db_sslmode) {
+		keys[n] = "sslmode";
+		vals[n++] = ctx->cfg->db_sslmode;
+	}
+	if (ctx->cfg->db_sslrootcert) {
+		keys[n] = "sslrootcert";
+		vals[n++] = ctx->cfg->db_sslrootcert;
+	}
 	pg = PQconnectdbParams(keys, vals, 1);
 	if (!pg)
 		return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
@@ -48,6 +58,10 @@ int pbx_pg_connect(pbx_ctx *ctx, PGconn **ret, pbx_error *err)
 			code = PBX_EPERM;
 		if (code == PBX_EPERM)
 			pbx_errorf(err, code, NULL, NULL, "postgresql at %s refused the login", where);
+		else if (strstr(m, "certificate") || strstr(m, "SSL") || strstr(m, "root.crt"))
+			/* a certificate from another CA, a wrong host name, no TLS on the server */
+			pbx_errorf(err, code, NULL, "sslmode", "postgresql at %s: TLS failed: %.*s",
+				   where, (int)strcspn(m, "\n"), m);
 		else
 			pbx_errorf(err, code, NULL, NULL, "postgresql at %s is unreachable", where);
 		pbx_error_set_detail(err, "%s", m);

@@ -244,7 +244,7 @@ int pbx_policy_rule_add(pbx_ctx *ctx, const char *tenant, const char *policy,
 	const char *p[6];
 	PGresult *res;
 	PGconn *pg;
-	long n;
+	long n = 0;
 	int r;
 
 	snprintf(object, sizeof(object), "policy %.40s rule", policy);
@@ -337,7 +337,7 @@ int pbx_policy_rule_remove(pbx_ctx *ctx, const char *tenant, const char *policy,
 	char *before = NULL;
 	const char *p[2];
 	PGconn *pg;
-	long n;
+	long n = 0;
 	int r;
 
 	if ((r = begin_change(ctx, tenant, policy, &pg, &t, id, name, &cur, &before, err)) < 0)

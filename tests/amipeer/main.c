@@ -257,6 +257,7 @@ struct chunk {
 
 struct conn {
 	int fd, id;
+	SSL *ssl;            /* --tls-cert: the session, NULL on plain TCP */
 	struct sb in;
 	struct chunk *out;
 	size_t n_out;
@@ -354,10 +355,16 @@ static void process_input(struct peer *p, struct conn *c)
 static void conn_read(struct peer *p, struct conn *c)
 {
 	char buf[16384];
-	ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
+	ssize_t n = c->ssl ? tls_read(c->ssl, buf, sizeof(buf)) : recv(c->fd, buf, sizeof(buf), 0);
 
-	if (n > 0) {
+	/* TLS may hold decrypted bytes that poll cannot see: read until it would block. */
+	while (n > 0 && c->ssl) {
 		sb_addn(&c->in, buf, (size_t)n);
+		n = tls_read(c->ssl, buf, sizeof(buf));
+	}
+	if (n > 0 || (c->ssl && n < 0 && errno == EAGAIN)) {
+		if (n > 0)
+			sb_addn(&c->in, buf, (size_t)n);
 		process_input(p, c);
 	} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
 		c->eof = true;
@@ -372,7 +379,8 @@ static void conn_write(struct conn *c)
 
 	while (c->n_out && c->out[0].ready_at <= now) {
 		struct chunk *k = &c->out[0];
-		ssize_t n = send(c->fd, k->data + k->off, k->len - k->off, MSG_NOSIGNAL);
+		ssize_t n = c->ssl ? tls_write(c->ssl, k->data + k->off, k->len - k->off) :
+				     send(c->fd, k->data + k->off, k->len - k->off, MSG_NOSIGNAL);
 
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EINTR)
@@ -390,6 +398,7 @@ static void conn_write(struct conn *c)
 
 static void conn_free(struct conn *c)
 {
+	tls_close(c->ssl);
 	close(c->fd);
 	sb_free(&c->in);
 	for (size_t i = 0; i < c->n_out; i++)
@@ -410,12 +419,19 @@ static void accept_one(struct peer *p, int lfd, struct conn **conns, size_t *n, 
 	int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	struct sb greeting = { 0 };
 	struct conn *c;
+	SSL *ssl = NULL;
 
 	if (fd < 0)
 		return;
+	if (p->tls && !(ssl = tls_accept(p->tls, fd))) {
+		log_conn(p, *next_id, "refused: TLS handshake failed");
+		(*next_id)++;
+		close(fd);
+		return;
+	}
 	*conns = xrealloc(*conns, (*n + 1) * sizeof(**conns));
 	c = &(*conns)[(*n)++];
-	*c = (struct conn){ .fd = fd, .id = (*next_id)++ };
+	*c = (struct conn){ .fd = fd, .id = (*next_id)++, .ssl = ssl };
 	log_conn(p, c->id, "opened");
 	sb_add(&greeting, "Asterisk Call Manager/%s\r\n", AMI_VERSION);
 	queue(c, &greeting, 0);
@@ -484,14 +500,14 @@ static void usage(FILE *f)
 		"               [--dialplan-dir DIR] [--contacts FILE] [--registrations FILE]\n"
 		"               [--log FILE] [--control FILE] [--refuse-login]\n"
 		"               [--drop-after ACTION] [--reload-error] [--slow MS]\n"
-		"               [--exit-with-parent]\n");
+		"               [--exit-with-parent] [--tls-cert PEM --tls-key PEM]\n");
 }
 
 int main(int argc, char **argv)
 {
 	enum { O_PORT = 256, O_PORTFILE, O_BIND, O_USER, O_SECRET, O_DIALPLAN, O_CONTACTS,
 	       O_REGS, O_LOG, O_CONTROL, O_REFUSE, O_DROP, O_RELOADERR, O_SLOW, O_PARENT,
-	       O_HELP };
+	       O_HELP, O_TLS_CERT, O_TLS_KEY };
 	static const struct option opts[] = {
 		{ "port", required_argument, NULL, O_PORT },
 		{ "port-file", required_argument, NULL, O_PORTFILE },
@@ -509,12 +525,14 @@ int main(int argc, char **argv)
 		{ "slow", required_argument, NULL, O_SLOW },
 		{ "exit-with-parent", no_argument, NULL, O_PARENT },
 		{ "help", no_argument, NULL, O_HELP },
+		{ "tls-cert", required_argument, NULL, O_TLS_CERT },
+		{ "tls-key", required_argument, NULL, O_TLS_KEY },
 		{ 0 },
 	};
 	struct peer p = { .user = "pbxctl", .secret = "secret" };
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t sl = sizeof(sa);
-	const char *port_file = NULL;
+	const char *port_file = NULL, *tls_cert = NULL, *tls_key = NULL;
 	int port = 5038, lfd, one = 1, o, r;
 
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -550,13 +568,17 @@ int main(int argc, char **argv)
 				return 1;
 			break;
 		case O_HELP: usage(stdout); return 0;
+		case O_TLS_CERT: tls_cert = optarg; break;
+		case O_TLS_KEY: tls_key = optarg; break;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind != argc || port < 0 || port > 65535) {
+	if (optind != argc || port < 0 || port > 65535 || !tls_cert != !tls_key) {
 		usage(stderr);
 		return 2;
 	}
+	if (tls_cert && !(p.tls = tls_server_ctx(tls_cert, tls_key)))
+		return 1;
 	copy_switches(&p.sw, &p.base);
 	p.drop_armed = p.sw.drop_after != NULL;
 	reload_control(&p);
@@ -605,5 +627,6 @@ int main(int argc, char **argv)
 	free(p.sw.not_loaded);
 	if (p.log)
 		fclose(p.log);
+	SSL_CTX_free(p.tls);
 	return r;
 }

@@ -10,7 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include <time.h>
+
+#include <openssl/ssl.h>
 
 #define AMI_VERSION "13.0.0"
 #define ASTERISK_VERSION "UNKNOWN__and_probably_unsupported"
@@ -99,6 +102,7 @@ struct dbent {
 
 struct peer {
 	const char *user, *secret;
+	SSL_CTX *tls;          /* --tls-cert/--tls-key: serve AMI over TLS only */
 	const char *dialplan_dir, *contacts, *registrations, *control;
 	FILE *log;
 	struct switches base, sw;
@@ -147,5 +151,15 @@ void peer_pjsip_registrations(struct peer *p, const struct req *r, struct sb *ou
 
 /* md5 from lib/ami (compiled in). */
 void pbx_ami_md5_hex(const void *data, size_t len, char out[33]);
+
+/* ---- TLS (tls.c) ---- */
+/* The server context from PEM files; NULL after printing why. */
+SSL_CTX *tls_server_ctx(const char *cert, const char *key);
+/* Handshake on accepted @fd (left non-blocking); NULL when it failed. */
+SSL *tls_accept(SSL_CTX *ctx, int fd);
+/* recv/send conventions: -1 with errno EAGAIN when it would block, 0 at the end. */
+ssize_t tls_read(SSL *ssl, void *buf, size_t n);
+ssize_t tls_write(SSL *ssl, const void *buf, size_t n);
+void tls_close(SSL *ssl);
 
 #endif

@@ -15,6 +15,7 @@
 #include "pbx/error.h"
 
 #define PBX_AMI_DEFAULT_PORT 5038
+#define PBX_AMI_DEFAULT_TLS_PORT 5039   /* manager.conf tlsbindport */
 #define PBX_AMI_DEFAULT_TIMEOUT_MS 5000
 
 /* Limits on what the server may send; anything beyond is a protocol error. */
@@ -26,12 +27,19 @@
 
 struct pbx_ami_config {
 	const char *host;     /* name or address; NULL means 127.0.0.1 */
-	int port;             /* 0 means 5038 */
+	int port;             /* 0 means 5038, or 5039 with @tls */
 	const char *username; /* NULL: do not log in (only useful for tests) */
 	const char *secret;
 	int timeout_ms;       /* connect and per-message deadline; 0 means 5000 */
 	bool md5;             /* log in through Action: Challenge / AuthType: md5 */
 	const char *events;   /* Login's Events header; NULL means "off" */
+	/*
+	 * TLS (manager.conf tlsenable): the server's certificate must chain to @ca_file (PEM;
+	 * NULL or "": the system's trust store) and name @host (DNS name or IP address). A
+	 * server that does not speak TLS or fails the checks is an error, never plain TCP.
+	 */
+	bool tls;
+	const char *ca_file;
 };
 
 #define PBX_AMI_CONFIG_INIT { .host = NULL, .port = PBX_AMI_DEFAULT_PORT }
@@ -77,7 +85,8 @@ typedef void pbx_ami_event_fn(const struct pbx_ami_msg *event, void *userdata);
  * greeting ("Asterisk Call Manager/x.y.z") and log in. The strings of @cfg are copied.
  * Returns 0 and sets *@ret (free with pbx_ami_close), or:
  *   PBX_EUNAVAILABLE  refused, unreachable, timed out, or not an AMI server;
- *   PBX_EPERM         the server refused the login (the message never holds the secret).
+ *   PBX_EPERM         the server refused the login (the message never holds the secret);
+ *   PBX_EINVALID      @cfg->tls with a @cfg->ca_file that cannot be loaded.
  */
 int pbx_ami_connect(const struct pbx_ami_config *cfg, pbx_ami **ret, pbx_error *err);
 

@@ -16,6 +16,8 @@
 struct pbx_config {
 	/* database: a libpq conninfo string or postgresql:// URL */
 	char *database_url;
+	char *db_sslmode;       /* NULL: the conninfo's own (libpq default prefer) */
+	char *db_sslrootcert;   /* NULL: the conninfo's own (~/.postgresql/root.crt) */
 	/* realtime: MariaDB holding Asterisk's PJSIP Realtime tables */
 	char *rt_host;
 	int rt_port;
@@ -23,13 +25,17 @@ struct pbx_config {
 	char *rt_user;
 	char *rt_password;
 	char *rt_database;
+	char *rt_ssl_ca;        /* set: TLS is required, the server checked against this CA */
+	bool rt_ssl_verify;     /* with rt_ssl_ca: check the certificate's name (default true) */
 	/* ami */
 	char *ami_host;
-	int ami_port;
+	int ami_port;           /* 0: 5038, or 5039 with ami_tls */
 	char *ami_username;
 	char *ami_secret;
 	int ami_timeout_ms;
 	bool ami_md5;
+	bool ami_tls;           /* AMI over TLS; never falls back to plain TCP */
+	char *ami_ca_file;      /* NULL: the system's trust store */
 	/* asterisk */
 	char *config_dir;       /* generated dialplan, default /etc/asterisk/extensions.d/pbxctl */
 	char *voicemail_dir;    /* generated voicemail config, default /etc/asterisk/voicemail.d/pbxctl */

@@ -26,6 +26,14 @@ struct pbx_realtime_config {
 	const char *password;  /* never copied into an error */
 	const char *database;
 	int timeout_ms;        /* connect, read and write timeouts; 0 means 5000 */
+	/*
+	 * TLS over TCP: when @ssl_ca (a PEM file) is set, the connection must be encrypted (no
+	 * fallback to plain text) and the server's certificate must chain to it; with
+	 * @ssl_verify the certificate must also name @host. A refused certificate is
+	 * PBX_EUNAVAILABLE with "TLS" in the message.
+	 */
+	const char *ssl_ca;
+	bool ssl_verify;
 };
 
 #define PBX_REALTIME_CONFIG_INIT { .host = NULL, .port = 0, .timeout_ms = 0 }

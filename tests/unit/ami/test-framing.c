@@ -183,6 +183,35 @@ Test(ami_hostile, garbage_without_colon_is_malformed)
 	finish(&f, ami);
 }
 
+/* Found by tests/fuzz/fuzz-ami-msg: a lone CR inside a value survived into the message. */
+Test(ami_hostile, carriage_return_inside_a_line_is_malformed)
+{
+	static const char tail[] = "Event: ListDialplan\r\nContext: acme-internal\rlan\r\n\r\n"
+				   "Response: Success\r\nActionID: 2\r\nPing: Pong\r\n\r\n";
+	pbx_error err = PBX_ERROR_INIT;
+	struct fake_peer f;
+	pbx_ami *ami = open_raw(&f, tail, strlen(tail), true, 2000);
+
+	cr_assert(eq(int, pbx_ami_ping(ami, &err), PBX_ERROR));
+	cr_assert(strstr(err.message, "a carriage return inside a line") != NULL, "%s", err.message);
+	finish(&f, ami);
+}
+
+Test(ami_hostile, carriage_return_in_the_greeting_is_refused)
+{
+	static const char all[] = "Asterisk Call Manager/13.0.0\rX\r\n";
+	struct pbx_ami_config cfg = config(2000);
+	pbx_error err = PBX_ERROR_INIT;
+	pbx_ami *ami = NULL;
+	struct fake_peer f;
+	int fd = fake_start_raw(&f, all, strlen(all), true);
+
+	cr_assert(eq(int, pbx_ami_connect_fd(fd, &cfg, &ami, &err), PBX_ERROR));
+	cr_assert(strstr(err.message, "a carriage return inside a line") != NULL, "%s", err.message);
+	fake_finish(&f);
+	fake_free(&f);
+}
+
 Test(ami_hostile, binary_garbage_is_malformed)
 {
 	static const char tail[] = "\x01\x02\xff\xfe: \x00zz\r\n\r\n";

@@ -32,8 +32,12 @@ TestSuite(config, .init = setup, .fini = teardown);
 Test(config, defaults_are_documented_values)
 {
 	cr_assert(eq(str, cfg.config_dir, "/etc/asterisk/extensions.d/pbxctl"));
-	cr_assert(eq(int, cfg.ami_port, 5038));
+	cr_assert(eq(int, cfg.ami_port, 0), "0: 5038, or 5039 with ami.tls");
 	cr_assert(eq(int, cfg.ami_timeout_ms, 5000));
+	cr_assert(not(cfg.ami_tls));
+	cr_assert(eq(ptr, cfg.db_sslmode, NULL), "the conninfo's own sslmode");
+	cr_assert(eq(ptr, cfg.rt_ssl_ca, NULL));
+	cr_assert(cfg.rt_ssl_verify);
 	cr_assert(eq(str, cfg.key_file, "/etc/pbxctl/pbxctl.key"));
 }
 
@@ -80,7 +84,40 @@ Test(config, unknown_section_and_wrong_types_all_reported)
 	cr_assert(not(eq(ptr, strstr(diag.items[2].message, "true or false"), NULL)));
 	cr_assert(not(eq(ptr, strstr(diag.items[3].message, "seconds"), NULL)));
 	/* nothing of a bad value was taken */
-	cr_assert(eq(int, cfg.ami_port, 5038));
+	cr_assert(eq(int, cfg.ami_port, 0));
+}
+
+Test(config, reads_the_tls_keys)
+{
+	const char *text =
+		"database:\n  url: \"host=db.example dbname=x\"\n  sslmode: verify-full\n"
+		"  sslrootcert: /etc/pbxctl/pg-ca.pem\n"
+		"realtime:\n  host: rt.example\n  ssl_ca: /etc/pbxctl/rt-ca.pem\n  ssl_verify: false\n"
+		"ami:\n  host: pbx.example\n  tls: true\n  ca_file: /etc/pbxctl/ami-ca.pem\n";
+
+	cr_assert(eq(int, pbx_config_load_string(&cfg, "t.conf", text, &diag), 0));
+	cr_assert(eq(str, cfg.db_sslmode, "verify-full"));
+	cr_assert(eq(str, cfg.db_sslrootcert, "/etc/pbxctl/pg-ca.pem"));
+	cr_assert(eq(str, cfg.rt_ssl_ca, "/etc/pbxctl/rt-ca.pem"));
+	cr_assert(not(cfg.rt_ssl_verify));
+	cr_assert(cfg.ami_tls);
+	cr_assert(eq(str, cfg.ami_ca_file, "/etc/pbxctl/ami-ca.pem"));
+}
+
+Test(config, refuses_an_unknown_sslmode_and_a_non_boolean_tls)
+{
+	const char *text = "database:\n  sslmode: verify\nami:\n  tls: sometimes\n"
+			   "realtime:\n  ssl_verify: 2\n";
+
+	cr_assert(eq(int, pbx_config_load_string(&cfg, "t.conf", text, &diag), PBX_EINVALID));
+	cr_assert(eq(sz, diag.n, 3));
+	cr_assert(eq(str, diag.items[0].message, "database.sslmode: expected disable, allow, "
+		     "prefer, require, verify-ca or verify-full"));
+	cr_assert(eq(int, diag.items[0].line, 2));
+	cr_assert(eq(str, diag.items[1].message, "ami.tls: expected true or false"));
+	cr_assert(eq(str, diag.items[2].message, "realtime.ssl_verify: expected true or false"));
+	cr_assert(eq(ptr, cfg.db_sslmode, NULL), "nothing of a bad value was taken");
+	cr_assert(not(cfg.ami_tls));
 }
 
 Test(config, value_that_is_a_mapping_is_refused)

@@ -267,6 +267,33 @@ Test(asterisk_patterns, inexpressible_rules_have_none)
 		cr_assert(eq(int, patterns(none[i], buf, sizeof(buf)), 0), "%s", none[i]);
 }
 
+/*
+ * Found by tests/fuzz/fuzz-policy-pattern: in "[^15-^07]" the '-' makes 5-^ a range (it holds
+ * 6-9), but the converter read 5, -, ^ as three characters, so its patterns let 67 through
+ * while the expression does not match it. A range with an end that is not a digit now has
+ * no exact form (REGEX() is used instead); digit ranges still convert.
+ */
+Test(asterisk_patterns, ranges_with_a_non_digit_end_have_no_exact_form)
+{
+	static const char *const none[] = { "^[^15-^07]", "^[+-5]$", "^[0-+]$", "^[]-a]$",
+					    "^[1-5-7]" };
+	char buf[2048];
+	pbx_error err;
+	int n;
+
+	for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++)
+		cr_assert(eq(int, patterns(none[i], buf, sizeof(buf)), 0), "%s", none[i]);
+	cr_assert(eq(int, pbx_policy_check_pattern("r", "^[^15-^07]", &err), 0),
+		  "the expression is a valid rule, so its translation matters");
+	n = patterns("^[^15-9]", buf, sizeof(buf));
+	cr_assert(gt(int, n, 0), "a range of digits still converts");
+	cr_assert(not(any_match(buf, n, "67")));
+	cr_assert(any_match(buf, n, "27"));
+	n = patterns("^[-5]7$", buf, sizeof(buf));
+	cr_assert(eq(int, n, 1), "a leading '-' is a literal");
+	cr_assert(eq(str, buf, "57"));
+}
+
 /* A small random generator of expressions in (and beyond) the converter's subset. */
 static unsigned seed = 12345;
 

@@ -1,0 +1,41 @@
+A secret given on the command line (--pin, --secret) can be read by every local user in the
+process list: pbxctl warns on stderr, and stays quiet for the -file forms and for "-".
+
+  $ pbxctl -q db migrate >/dev/null; echo $?
+  0
+
+  $ pbxctl -q secrets init >/dev/null; echo $?
+  0
+
+  $ pbxctl -q tenant create cram-sflags --extensions 100-199 >/dev/null; echo $?
+  0
+
+  $ pbxctl -t cram-sflags user create sf-alice --pin 4817 -f username
+  pbxctl: warning: user create: --pin on the command line can be read by other local users (ps, /proc); prefer --pin-file FILE
+  username  sf-alice
+
+  $ printf '9062\n' >pin.txt; pbxctl -t cram-sflags user create sf-bob --pin-file pin.txt -f username
+  username  sf-bob
+
+  $ printf '3719\n' | pbxctl -t cram-sflags user update sf-bob --pin - -o json -f username
+  {
+    "changed": true,
+    "action": "update",
+    "user": {
+      "username": "sf-bob"
+    }
+  }
+
+A refused command still warns: the secret was on the command line all the same.
+
+  $ pbxctl -t cram-sflags user update sf-bob --pin 5903 --pin-file pin.txt
+  pbxctl: warning: user update: --pin on the command line can be read by other local users (ps, /proc); prefer --pin-file FILE
+  pbxctl: user update: give only one of --pin, --pin-file and --no-pin
+  [2]
+
+  $ pbxctl trunk create sf-trunk --tenant cram-sflags --host sip.example.com --auth registration --username u1 --secret s3cr3t-pass -f name
+  pbxctl: warning: trunk create: --secret on the command line can be read by other local users (ps, /proc); prefer --secret-file FILE
+  name  sf-trunk
+
+  $ printf 'another-pass\n' >secret.txt; pbxctl trunk update sf-trunk --secret-file secret.txt -f name
+  name  sf-trunk
