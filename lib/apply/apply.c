@@ -12,6 +12,7 @@
 
 #include "pbx/ami.h"
 #include "pbx/apply.h"
+#include "pbx/diag.h"
 #include "pbx/realtime.h"
 #include "apply-internal.h"
 #include "apply_job.h"
@@ -228,6 +229,8 @@ static int reload(struct run *run, pbx_error *err)
 		}
 	}
 	run->reloaded = true;
+	/* Registrations and contacts follow the new rows: the status cache is stale now. */
+	pbx_diag_cache_invalidate(run->ctx);
 	return 0;
 }
 
@@ -423,6 +426,7 @@ static int run_apply(struct run *run, struct pbx_apply_result *ret, pbx_error *e
 		struct pbx_realtime *rt = pbx_ctx_realtime(run->ctx, err);
 
 		r = rt ? pbx_realtime_sync(rt, run->plan.rt, err) : err->code;
+		pbx_diag_cache_invalidate(run->ctx);
 	}
 	if (r == 0)
 		r = reload(run, err);

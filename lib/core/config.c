@@ -44,6 +44,7 @@ static const struct key keys[] = {
 	{ "asterisk", "voicemail_spool", K_STRING, OFF(voicemail_spool), "PBXCTL_ASTERISK_VOICEMAIL_SPOOL" },
 	{ "asterisk", "emergency_numbers", K_STRING, OFF(emergency_numbers), "PBXCTL_ASTERISK_EMERGENCY_NUMBERS" },
 	{ "secrets", "key_file", K_STRING, OFF(key_file), "PBXCTL_KEY_FILE" },
+	{ "diag", "cache_dir", K_STRING, OFF(cache_dir), "PBXCTL_DIAG_CACHE_DIR" },
 };
 
 static int set_string(char **dst, const char *v)
@@ -206,7 +207,7 @@ static int load_parser(struct pbx_config *cfg, const char *file, yaml_parser_t *
 
 				if (!find_key(name, NULL)) {
 					add_at(diag, file, kn,
-					       "%s: unknown section; expected database, realtime, ami, asterisk or secrets",
+					       "%s: unknown section; expected database, realtime, ami, asterisk, secrets or diag",
 					       name);
 					continue;
 				}

@@ -36,6 +36,8 @@ struct pbx_config {
 	char *backup_dir;       /* default /var/lib/pbxctl/backup */
 	char *voicemail_spool;  /* default /var/spool/asterisk/voicemail */
 	char *emergency_numbers; /* "911,112,999" (NULL: that default); never blocked by a policy */
+	/* diag */
+	char *cache_dir;        /* the PJSIP status cache; NULL: /run/pbxctl, $XDG_RUNTIME_DIR/pbxctl or /tmp/pbxctl-UID */
 	/* secrets */
 	char *key_file;         /* default /etc/pbxctl/pbxctl.key */
 	/* where it came from, for messages; NULL when no file was read */

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pbxctl diag: read-only diagnostics. devices and trunks (registration status from
+ * Asterisk, cached 30 s for every invocation on the host). No verb here changes anything.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "pbx/diag.h"
+#include "pbx/trunk.h"
+#include "cli.h"
+
+static const char *const state_values[] = { "registered", "unregistered", NULL };
+
+#define TENANT_OPT(help) { "tenant", 0, "SLUG", help, CLI_OPT_STRING, NULL, CLI_ARG_TENANT }
+
+enum { D_TENANT, D_STATE, D_REFRESH };
+static const struct cli_opt devices_opts[] = {
+	[D_TENANT] = TENANT_OPT("only this tenant's devices (default -t / $PBXCTL_TENANT; none: all)"),
+	[D_STATE] = { "state", 0, "STATE", "only registered or only unregistered devices", CLI_OPT_ENUM, state_values, 0 },
+	[D_REFRESH] = { "refresh", 0, NULL, "ask Asterisk now instead of using the 30 s cache", CLI_OPT_FLAG, NULL, 0 },
+};
+
+static int cmd_diag_devices(struct cli *cli, struct cli_args *a)
+{
+	struct pbx_diag_device_query q = {
+		.tenant = cli_tenant(cli, a->v[D_TENANT].s),
+		.state = a->v[D_STATE].s,
+		.refresh = a->v[D_REFRESH].set,
+	};
+	struct pbx_rows rows;
+	pbx_ctx *ctx = cli_ctx(cli);
+	int r;
+
+	if (!ctx)
+		return cli->err.code;
+	if ((r = pbx_diag_devices(ctx, &q, &rows, &cli->err)) < 0)
+		return cli_fail(cli, r);
+	r = cli_show_list(cli, &rows);
+	pbx_rows_free(&rows);
+	return r;
+}
+
+enum { T_TENANT };
+static const struct cli_opt trunks_opts[] = {
+	[T_TENANT] = TENANT_OPT("this tenant's trunks and the global ones (default -t / $PBXCTL_TENANT; none: all)"),
+};
+
+static int cmd_diag_trunks(struct cli *cli, struct cli_args *a)
+{
+	struct pbx_rows rows;
+	pbx_ctx *ctx = cli_ctx(cli);
+	int r;
+
+	if (!ctx)
+		return cli->err.code;
+	r = pbx_trunk_status(ctx, cli_tenant(cli, a->v[T_TENANT].s), NULL, &rows, &cli->err);
+	if (r < 0)
+		return cli_fail(cli, r);
+	r = cli_show_list(cli, &rows);
+	pbx_rows_free(&rows);
+	return r;
+}
+
+static const struct cli_cmd diag_verbs[] = {
+	{ .name = "devices", .summary = "registration status of every device, from Asterisk",
+	  .synopsis = "diag devices [--tenant SLUG] [--state STATE] [--refresh]",
+	  .opts = CLI_OPTS(devices_opts), .run = cmd_diag_devices, .max_args = 0,
+	  .flags = CMD_PG | CMD_AMI },
+	{ .name = "trunks", .summary = "registration and reachability of every trunk, from Asterisk",
+	  .synopsis = "diag trunks [--tenant SLUG]", .opts = CLI_OPTS(trunks_opts),
+	  .run = cmd_diag_trunks, .max_args = 0, .flags = CMD_PG | CMD_AMI },
+};
+
+const struct cli_cmd cmd_diag = {
+	.name = "diag",
+	.summary = "read-only diagnostics: health, metrics, status, live events, drift",
+	.subs = CLI_SUBS(diag_verbs),
+	.max_args = -1,
+};

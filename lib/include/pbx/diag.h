@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Diagnostics: what Asterisk says about devices and trunks (read in one AMI round trip per
+ * kind and kept 30 seconds in a cache file every invocation on the host shares), health
+ * checks with their latency, Prometheus metrics, and drift between the desired state and
+ * what is deployed. Nothing here changes the state of pbxctl, MariaDB or Asterisk.
+ */
+#ifndef PBX_DIAG_H
+#define PBX_DIAG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "pbx/ami.h"
+#include "pbx/pbx.h"
+#include "pbx/schema.h"
+
+/* How long a PJSIP snapshot is reused, in seconds. */
+#define PBX_DIAG_CACHE_TTL 30
+
+/* Everything PJSIPShowContacts and PJSIPShowRegistrationsOutbound said, at @fetched. */
+struct pbx_diag_pjsip {
+	struct pbx_ami_contact *contacts;
+	size_t n_contacts;
+	struct pbx_ami_registration *regs;
+	size_t n_regs;
+	long long fetched;      /* Unix time of the AMI round trip */
+	bool cached;            /* read from the cache file */
+};
+
+/*
+ * The PJSIP snapshot: from the cache file when it is younger than PBX_DIAG_CACHE_TTL (and
+ * @refresh is false), else from Asterisk (one PJSIPShowContacts and one
+ * PJSIPShowRegistrationsOutbound), then stored in the cache (failures to store are logged,
+ * not returned). Free with pbx_diag_pjsip_free. PBX_EUNAVAILABLE, PBX_EPERM (AMI login).
+ */
+int pbx_diag_pjsip_load(pbx_ctx *ctx, bool refresh, struct pbx_diag_pjsip *ret, pbx_error *err);
+void pbx_diag_pjsip_free(struct pbx_diag_pjsip *p);
+
+/*
+ * The cache file of the configured AMI server: diag.cache_dir (default /run/pbxctl when
+ * writable, else $XDG_RUNTIME_DIR/pbxctl, else /tmp/pbxctl-UID), "pjsip-HOST-PORT.cache".
+ * 0, or PBX_EINVALID when @n is too small.
+ */
+int pbx_diag_cache_path(const struct pbx_config *cfg, char *buf, size_t n, pbx_error *err);
+
+/* Remove the cache file (apply calls it after a reload). Never fails; logs a problem. */
+void pbx_diag_cache_invalidate(pbx_ctx *ctx);
+
+extern const struct pbx_schema pbx_schema_device_status;
+
+/* A contact counts as registered only while its expiration time is in the future. */
+struct pbx_diag_device_query {
+	const char *tenant;     /* NULL: every tenant */
+	const char *user;       /* NULL: every user (needs @tenant) */
+	const char *device;     /* NULL: every device of @user */
+	const char *state;      /* NULL, "registered" or "unregistered" */
+	bool refresh;           /* ignore the cache */
+};
+
+/*
+ * One row per device (pbx_schema_device_status): state, contact, source address and port,
+ * user agent, round-trip time, expiry. PBX_EINVALID (a bad @state), PBX_ENOTFOUND, and the
+ * codes of pbx_diag_pjsip_load.
+ */
+int pbx_diag_devices(pbx_ctx *ctx, const struct pbx_diag_device_query *q, struct pbx_rows *ret,
+		     pbx_error *err);
+
+#endif
