@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "pbx/diag.h"
-#include "pbx/trunk.h"
 #include "cli.h"
 
 static const char *const state_values[] = { "registered", "unregistered", NULL };
@@ -41,9 +40,10 @@ static int cmd_diag_devices(struct cli *cli, struct cli_args *a)
 	return r;
 }
 
-enum { T_TENANT };
+enum { T_TENANT, T_REFRESH };
 static const struct cli_opt trunks_opts[] = {
 	[T_TENANT] = TENANT_OPT("this tenant's trunks and the global ones (default -t / $PBXCTL_TENANT; none: all)"),
+	[T_REFRESH] = { "refresh", 0, NULL, "ask Asterisk now instead of using the 30 s cache", CLI_OPT_FLAG, NULL, 0 },
 };
 
 static int cmd_diag_trunks(struct cli *cli, struct cli_args *a)
@@ -54,10 +54,38 @@ static int cmd_diag_trunks(struct cli *cli, struct cli_args *a)
 
 	if (!ctx)
 		return cli->err.code;
-	r = pbx_trunk_status(ctx, cli_tenant(cli, a->v[T_TENANT].s), NULL, &rows, &cli->err);
+	r = pbx_diag_trunks(ctx, cli_tenant(cli, a->v[T_TENANT].s), a->v[T_REFRESH].set, &rows,
+			    &cli->err);
 	if (r < 0)
 		return cli_fail(cli, r);
 	r = cli_show_list(cli, &rows);
+	pbx_rows_free(&rows);
+	return r;
+}
+
+enum { R_TENANT };
+static const struct cli_opt drift_opts[] = {
+	[R_TENANT] = TENANT_OPT("only this tenant (default -t / $PBXCTL_TENANT; none: everything)"),
+};
+
+/* Exit 1 when anything differs, like diff(1); the differences are the output. */
+static int cmd_diag_drift(struct cli *cli, struct cli_args *a)
+{
+	struct pbx_rows rows;
+	pbx_ctx *ctx = cli_ctx(cli);
+	int r;
+
+	if (!ctx)
+		return cli->err.code;
+	if ((r = pbx_diag_drift(ctx, cli_tenant(cli, a->v[R_TENANT].s), &rows, &cli->err)) < 0)
+		return cli_fail(cli, r);
+	r = cli_show_list(cli, &rows);
+	if (r == 0 && rows.n_rows) {
+		if (cli->out.mode == CLI_OUT_TABLE && cli->verbosity >= 0)
+			fprintf(stderr, "pbxctl: %zu difference(s) between the desired and the deployed state\n",
+				rows.n_rows);
+		r = PBX_ERROR;
+	}
 	pbx_rows_free(&rows);
 	return r;
 }
@@ -68,8 +96,11 @@ static const struct cli_cmd diag_verbs[] = {
 	  .opts = CLI_OPTS(devices_opts), .run = cmd_diag_devices, .max_args = 0,
 	  .flags = CMD_PG | CMD_AMI },
 	{ .name = "trunks", .summary = "registration and reachability of every trunk, from Asterisk",
-	  .synopsis = "diag trunks [--tenant SLUG]", .opts = CLI_OPTS(trunks_opts),
+	  .synopsis = "diag trunks [--tenant SLUG] [--refresh]", .opts = CLI_OPTS(trunks_opts),
 	  .run = cmd_diag_trunks, .max_args = 0, .flags = CMD_PG | CMD_AMI },
+	{ .name = "drift", .summary = "what differs between the desired state, the files, the rows and Asterisk",
+	  .synopsis = "diag drift [--tenant SLUG]", .opts = CLI_OPTS(drift_opts),
+	  .run = cmd_diag_drift, .max_args = 0, .flags = CMD_PG | CMD_REALTIME | CMD_AMI },
 };
 
 const struct cli_cmd cmd_diag = {

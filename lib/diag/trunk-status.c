@@ -40,8 +40,8 @@ static int set(struct pbx_rows *rows, size_t row, const char *key, const char *v
 	return 0;
 }
 
-int pbx_trunk_status(pbx_ctx *ctx, const char *tenant, const char *trunk, struct pbx_rows *ret,
-		     pbx_error *err)
+static int trunk_status(pbx_ctx *ctx, const char *tenant, const char *trunk, bool refresh,
+			struct pbx_rows *ret, pbx_error *err)
 {
 	struct pbx_diag_pjsip p = { 0 };
 	struct pbx_ami_registration *regs;
@@ -58,7 +58,7 @@ int pbx_trunk_status(pbx_ctx *ctx, const char *tenant, const char *trunk, struct
 	if (r < 0)
 		return r;
 	/* One round trip for all trunks, shared with device status through the cache. */
-	if ((r = pbx_diag_pjsip_load(ctx, false, &p, err)) < 0)
+	if ((r = pbx_diag_pjsip_load(ctx, refresh, &p, err)) < 0)
 		goto cleanup;
 	regs = p.regs;
 	n_regs = p.n_regs;
@@ -111,4 +111,17 @@ cleanup:
 	}
 	*ret = rows;
 	return 0;
+}
+
+/* `trunk status` always asks Asterisk (and refreshes the cache for everyone else). */
+int pbx_trunk_status(pbx_ctx *ctx, const char *tenant, const char *trunk, struct pbx_rows *ret,
+		     pbx_error *err)
+{
+	return trunk_status(ctx, tenant, trunk, true, ret, err);
+}
+
+int pbx_diag_trunks(pbx_ctx *ctx, const char *tenant, bool refresh, struct pbx_rows *ret,
+		    pbx_error *err)
+{
+	return trunk_status(ctx, tenant, NULL, refresh, ret, err);
 }

@@ -66,4 +66,23 @@ struct pbx_diag_device_query {
 int pbx_diag_devices(pbx_ctx *ctx, const struct pbx_diag_device_query *q, struct pbx_rows *ret,
 		     pbx_error *err);
 
+/*
+ * Every trunk of @tenant and the global ones (NULL: all) as pbx_trunk_status reports them
+ * (pbx_schema_trunk_status), from the cached snapshot unless @refresh.
+ */
+int pbx_diag_trunks(pbx_ctx *ctx, const char *tenant, bool refresh, struct pbx_rows *ret,
+		    pbx_error *err);
+
+extern const struct pbx_schema pbx_schema_drift;
+
+/*
+ * Every difference between the desired state and what is deployed, for @tenant (NULL:
+ * all): generated files missing, edited or orphaned on disk; realtime rows missing, changed
+ * or left over; dialplan files Asterisk did not load as they are on disk (marker or
+ * context counts, as apply's verify checks them); problems that make the desired state
+ * invalid. One pbx_schema_drift row each; no rows: no drift. Writes nothing.
+ * PBX_EINVALID (bad @tenant), PBX_ENOTFOUND, PBX_EUNAVAILABLE.
+ */
+int pbx_diag_drift(pbx_ctx *ctx, const char *tenant, struct pbx_rows *ret, pbx_error *err);
+
 #endif
