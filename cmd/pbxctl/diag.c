@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * pbxctl diag: read-only diagnostics. devices and trunks (registration status from
- * Asterisk, cached 30 s for every invocation on the host). No verb here changes anything.
+ * pbxctl diag: read-only diagnostics. health (checks with latency and verdict), metrics
+ * (Prometheus text), devices and trunks (registration status from Asterisk, cached 30 s for
+ * every invocation on the host), drift. No verb here changes anything.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pbx/diag.h"
@@ -90,7 +92,47 @@ static int cmd_diag_drift(struct cli *cli, struct cli_args *a)
 	return r;
 }
 
+/* Exit 1 when a check failed, so a monitoring check can run it as is. */
+static int cmd_diag_health(struct cli *cli, struct cli_args *a)
+{
+	struct pbx_rows rows;
+	pbx_ctx *ctx = cli_ctx(cli);
+	bool healthy = false;
+	int r;
+
+	if (!ctx)
+		return cli->err.code;
+	if ((r = pbx_diag_health(ctx, cli_tenant(cli, a->v[R_TENANT].s), &rows, &healthy, &cli->err)) < 0)
+		return cli_fail(cli, r);
+	r = cli_show_list(cli, &rows);
+	pbx_rows_free(&rows);
+	return r == 0 && !healthy ? PBX_ERROR : r;
+}
+
+/* Prometheus text in every output mode: the format is the point of the verb. */
+static int cmd_diag_metrics(struct cli *cli, struct cli_args *a)
+{
+	pbx_ctx *ctx = cli_ctx(cli);
+	char *text = NULL;
+	int r;
+
+	if (!ctx)
+		return cli->err.code;
+	if ((r = pbx_diag_metrics(ctx, cli_tenant(cli, a->v[R_TENANT].s), &text, &cli->err)) < 0)
+		return cli_fail(cli, r);
+	fputs(text, stdout);
+	free(text);
+	return 0;
+}
+
 static const struct cli_cmd diag_verbs[] = {
+	{ .name = "health", .summary = "every check with its latency and verdict; exit 0 only when all pass",
+	  .synopsis = "diag health [--tenant SLUG]", .opts = CLI_OPTS(drift_opts),
+	  .run = cmd_diag_health, .max_args = 0,
+	  .flags = CMD_PG | CMD_REALTIME | CMD_AMI | CMD_DEFAULT },
+	{ .name = "metrics", .summary = "Prometheus text exposition for node_exporter's textfile collector",
+	  .synopsis = "diag metrics [--tenant SLUG]", .opts = CLI_OPTS(drift_opts),
+	  .run = cmd_diag_metrics, .max_args = 0, .flags = CMD_PG | CMD_REALTIME | CMD_AMI },
 	{ .name = "devices", .summary = "registration status of every device, from Asterisk",
 	  .synopsis = "diag devices [--tenant SLUG] [--state STATE] [--refresh]",
 	  .opts = CLI_OPTS(devices_opts), .run = cmd_diag_devices, .max_args = 0,

@@ -73,6 +73,27 @@ int pbx_diag_devices(pbx_ctx *ctx, const struct pbx_diag_device_query *q, struct
 int pbx_diag_trunks(pbx_ctx *ctx, const char *tenant, bool refresh, struct pbx_rows *ret,
 		    pbx_error *err);
 
+extern const struct pbx_schema pbx_schema_health;
+
+/*
+ * Run every health check (postgresql, mariadb, ami_login, asterisk_booted, dialplan,
+ * realtime_rows, disk_config, disk_backup, disk_spool), each a pbx_schema_health row with
+ * its verdict and latency. *@ret_healthy is false when any failed; a failed check is a
+ * verdict, not an error. @tenant (NULL: all) limits the dialplan and realtime_rows checks.
+ * PBX_ERROR (out of memory) only.
+ */
+int pbx_diag_health(pbx_ctx *ctx, const char *tenant, struct pbx_rows *ret, bool *ret_healthy,
+		    pbx_error *err);
+
+/*
+ * The Prometheus text exposition (malloc'd, free()): pbxctl_devices{tenant,state},
+ * pbxctl_trunk_registered{trunk,state}, pbxctl_trunk_reachable{trunk},
+ * pbxctl_last_apply_success / _duration_seconds / _timestamp_seconds,
+ * pbxctl_check_up{check}, pbxctl_check_latency_seconds{check}, pbxctl_healthy.
+ * @tenant (NULL: all) limits devices, trunks and the last apply. PBX_ERROR only.
+ */
+int pbx_diag_metrics(pbx_ctx *ctx, const char *tenant, char **ret, pbx_error *err);
+
 extern const struct pbx_schema pbx_schema_drift;
 
 /*
