@@ -4,6 +4,7 @@
  * (Prometheus text), devices and trunks (registration status from Asterisk, cached 30 s for
  * every invocation on the host), drift. No verb here changes anything.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +126,47 @@ static int cmd_diag_metrics(struct cli *cli, struct cli_args *a)
 	return 0;
 }
 
+static volatile sig_atomic_t watch_stop;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	watch_stop = 1;
+}
+
+static int print_event(const struct pbx_rows *event, void *ud)
+{
+	struct cli *cli = ud;
+
+	return cli_render_stream(stdout, &cli->out, event, 0);
+}
+
+/* Runs until SIGINT or SIGTERM, then exits 0. */
+static int cmd_diag_watch(struct cli *cli, struct cli_args *a)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+	pbx_ctx *ctx;
+	char bad[64];
+	int r;
+
+	if (cli->out.fields && cli_render_check_fields(&cli->out, &pbx_schema_event, bad,
+						       sizeof(bad)) < 0) {
+		cli_usage_error("diag watch", NULL, "--fields: '%s' is not a key of event", bad);
+		return CLI_USAGE;
+	}
+	if (!(ctx = cli_ctx(cli)))
+		return cli->err.code;
+	/* no SA_RESTART: a signal must cut a wait short */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	r = pbx_diag_watch(ctx, cli_tenant(cli, a->v[R_TENANT].s), &watch_stop, print_event, cli,
+			   &cli->err);
+	if (r < 0)
+		return cli_fail(cli, r);
+	return 0;
+}
+
 static const struct cli_cmd diag_verbs[] = {
 	{ .name = "health", .summary = "every check with its latency and verdict; exit 0 only when all pass",
 	  .synopsis = "diag health [--tenant SLUG]", .opts = CLI_OPTS(drift_opts),
@@ -140,6 +182,9 @@ static const struct cli_cmd diag_verbs[] = {
 	{ .name = "trunks", .summary = "registration and reachability of every trunk, from Asterisk",
 	  .synopsis = "diag trunks [--tenant SLUG] [--refresh]", .opts = CLI_OPTS(trunks_opts),
 	  .run = cmd_diag_trunks, .max_args = 0, .flags = CMD_PG | CMD_AMI },
+	{ .name = "watch", .summary = "live Asterisk events, one line each, until interrupted",
+	  .synopsis = "diag watch [--tenant SLUG]", .opts = CLI_OPTS(drift_opts),
+	  .run = cmd_diag_watch, .max_args = 0, .flags = CMD_PG | CMD_AMI },
 	{ .name = "drift", .summary = "what differs between the desired state, the files, the rows and Asterisk",
 	  .synopsis = "diag drift [--tenant SLUG]", .opts = CLI_OPTS(drift_opts),
 	  .run = cmd_diag_drift, .max_args = 0, .flags = CMD_PG | CMD_REALTIME | CMD_AMI },

@@ -99,7 +99,7 @@ struct dbent {
 
 struct peer {
 	const char *user, *secret;
-	const char *dialplan_dir, *contacts, *registrations, *control;
+	const char *dialplan_dir, *contacts, *registrations, *control, *events;
 	FILE *log;
 	struct switches base, sw;
 	bool drop_armed;

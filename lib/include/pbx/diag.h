@@ -8,6 +8,7 @@
 #ifndef PBX_DIAG_H
 #define PBX_DIAG_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -93,6 +94,22 @@ int pbx_diag_health(pbx_ctx *ctx, const char *tenant, struct pbx_rows *ret, bool
  * @tenant (NULL: all) limits devices, trunks and the last apply. PBX_ERROR only.
  */
 int pbx_diag_metrics(pbx_ctx *ctx, const char *tenant, char **ret, pbx_error *err);
+
+extern const struct pbx_schema pbx_schema_event;
+
+/* Called with a one-row pbx_schema_event table per event; non-zero stops the watch. */
+typedef int pbx_diag_event_fn(const struct pbx_rows *event, void *userdata);
+
+/*
+ * Follow Asterisk's events (ContactStatus, Registry, DeviceStateChange, FullyBooted,
+ * Reload, UserEvent) until *@stop is set (from a signal handler) or @fn returns non-zero,
+ * reconnecting with a backoff of 250 ms doubling to 8 s whenever Asterisk is unreachable.
+ * With @tenant only that tenant's events (and the global FullyBooted and Reload) pass.
+ * 0 when stopped; PBX_EPERM (AMI login refused), the codes of the device and trunk lists,
+ * or @fn's code.
+ */
+int pbx_diag_watch(pbx_ctx *ctx, const char *tenant, volatile sig_atomic_t *stop,
+		   pbx_diag_event_fn *fn, void *ud, pbx_error *err);
 
 extern const struct pbx_schema pbx_schema_drift;
 
