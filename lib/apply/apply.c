@@ -509,6 +509,21 @@ int pbx_apply(pbx_ctx *ctx, const struct pbx_apply_opts *opts, struct pbx_apply_
 	if ((r = pbx_job_create(ctx, opts->tenant, &run.job, run.marker, err)) == 0)
 		r = run_apply(&run, ret, err);
 	pbx_job_unlock(ctx);
+	/* After the lock: a slow webhook never holds up the next apply. */
+	if (ret->job.n_rows) {
+		const char *kv[] = {
+			"job", pbx_rows_get(&ret->job, 0, "id"),
+			"marker", pbx_rows_get(&ret->job, 0, "marker"),
+			"tenant", pbx_rows_get(&ret->job, 0, "tenant"),
+			"status", pbx_rows_get(&ret->job, 0, "status"),
+			"error", pbx_rows_get(&ret->job, 0, "error"),
+			"created_at", pbx_rows_get(&ret->job, 0, "created_at"),
+			"finished_at", pbx_rows_get(&ret->job, 0, "finished_at"),
+			NULL,
+		};
+
+		pbx_notify_fields(ctx, "apply", kv);
+	}
 	pbx_rt_snapshot_free(run.snap);
 	pbx_apply_plan_free(&run.plan);
 	free(run.backup);

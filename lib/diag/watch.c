@@ -38,6 +38,7 @@ const struct pbx_schema pbx_schema_event = {
 };
 
 struct watch {
+	pbx_ctx *ctx;
 	const char *tenant;
 	char **endpoints;       /* the tenant's endpoint ids */
 	size_t n_endpoints;
@@ -122,6 +123,20 @@ static void user_headers(const struct pbx_ami_msg *m, char *buf, size_t n)
 	}
 }
 
+/* Webhooks: a device's contact removed or unreachable, a trunk registration's change. */
+static void notify(struct watch *w, const char *ev, const char *tenant, const char *object,
+		   const char *state, const char *detail)
+{
+	const char *kv[] = { "tenant", tenant, "object", object, "state", state, "detail", detail,
+			     NULL };
+
+	if (!strcmp(ev, "ContactStatus") && state &&
+	    (!strcmp(state, "Removed") || !strcmp(state, "Unreachable")))
+		pbx_notify_fields(w->ctx, "device.unregistered", kv);
+	else if (!strcmp(ev, "Registry"))
+		pbx_notify_fields(w->ctx, "trunk.registration", kv);
+}
+
 static void on_event(const struct pbx_ami_msg *m, void *ud)
 {
 	struct watch *w = ud;
@@ -167,6 +182,7 @@ static void on_event(const struct pbx_ami_msg *m, void *ud)
 		return;
 	if (w->tenant && mine && strcmp(ev, "FullyBooted") && strcmp(ev, "Reload"))
 		tenant = w->tenant;
+	notify(w, ev, tenant, object, state, detail);
 	diag_time((long long)time(NULL), when, sizeof(when));
 	pbx_rows_init(&row, &pbx_schema_event);
 	if (pbx_rows_add(&row) < 0 || pbx_rows_set(&row, 0, "time", when) < 0 ||
@@ -198,7 +214,7 @@ int pbx_diag_watch(pbx_ctx *ctx, const char *tenant, volatile sig_atomic_t *stop
 		.secret = cfg->ami_secret, .timeout_ms = cfg->ami_timeout_ms, .md5 = cfg->ami_md5,
 		.events = "system,call,reporting,user",
 	};
-	struct watch w = { .tenant = tenant, .fn = fn, .ud = ud };
+	struct watch w = { .ctx = ctx, .tenant = tenant, .fn = fn, .ud = ud };
 	int backoff = 250, r = 0;
 
 	while (!*stop && !w.r) {

@@ -111,6 +111,20 @@ typedef int pbx_diag_event_fn(const struct pbx_rows *event, void *userdata);
 int pbx_diag_watch(pbx_ctx *ctx, const char *tenant, volatile sig_atomic_t *stop,
 		   pbx_diag_event_fn *fn, void *ud, pbx_error *err);
 
+/*
+ * Deliver @body (JSON) for @event ("apply", "trunk.registration", "device.unregistered") to
+ * every configured webhook that takes it (notify.webhooks): POST, signed
+ * "X-Pbxctl-Signature: sha256=<hex HMAC-SHA256 of the body>" with the webhook's secret,
+ * "X-Pbxctl-Event: @event"; each attempt bounded to 3 s, three attempts 0.5 s and 1 s
+ * apart. Returns how many webhooks could not be reached (each logged as a warning); never
+ * an error for the caller.
+ */
+int pbx_notify(pbx_ctx *ctx, const char *event, const char *body);
+
+/* pbx_notify of {"event": @event, "key": "value", ...} from the pairs @kv (NULL-ended;
+ * a NULL value is null). Nothing is built when no webhook is configured. */
+int pbx_notify_fields(pbx_ctx *ctx, const char *event, const char *const *kv);
+
 extern const struct pbx_schema pbx_schema_drift;
 
 /*
