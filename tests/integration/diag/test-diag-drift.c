@@ -157,7 +157,8 @@ Test(diag_drift, names_a_row_written_behind_pbxctls_back)
 		  "%s", pbx_rows_get(&rows, (size_t)i, "difference"));
 	pbx_rows_free(&rows);
 	/* nothing was repaired */
-	cr_assert(eq(int, mysql_query(m, "SELECT max_contacts FROM ps_aors WHERE max_contacts = 5"), 0));
+	snprintf(sql, sizeof(sql), "SELECT max_contacts FROM ps_aors WHERE id = '%s' AND max_contacts = 5", id);
+	cr_assert(eq(int, mysql_query(m, sql), 0));
 	{
 		MYSQL_RES *res = mysql_store_result(m);
 
