@@ -72,6 +72,7 @@ static const struct cli_cmd *const nouns[] = {
 	&cmd_device,
 	&cmd_secrets,
 	&cmd_apply,
+	&cmd_diag,
 	&cmd_audit,
 	&cmd_operator,
 	&cmd_whoami,

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * pbxctl device: create, list, show (--reveal-secret), update, enable, disable, delete and
- * rotate-secret. A device is named by its user and its label. create and rotate-secret print
+ * pbxctl device: create, list (--status), show (--reveal-secret), status, update, enable,
+ * disable, delete and rotate-secret. A device is named by its user and its label. create and rotate-secret print
  * the new SIP secret once, with a reminder on stderr in the text formats; show prints it
  * only with --reveal-secret, which the library records in the audit log first.
  */
@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "pbx/device.h"
+#include "pbx/diag.h"
 #include "cli.h"
 
 /* Like wg genkey: a secret about to land in a file others can read deserves a warning. */
@@ -106,6 +107,47 @@ static const struct cli_opt show_opts[] = {
 	[S_REVEAL] = { "reveal-secret", 0, NULL, "print the SIP secret (recorded in the audit log)", CLI_OPT_FLAG, NULL, 0 },
 };
 
+enum { L_TENANT, L_STATUS };
+static const struct cli_opt list_opts[] = {
+	[L_TENANT] = TENANT_OPT,
+	[L_STATUS] = { "status", 0, NULL, "registration status from Asterisk instead (one AMI round trip, cached 30 s)", CLI_OPT_FLAG, NULL, 0 },
+};
+
+enum { ST_TENANT, ST_REFRESH };
+static const struct cli_opt status_opts[] = {
+	[ST_TENANT] = TENANT_OPT,
+	[ST_REFRESH] = { "refresh", 0, NULL, "ask Asterisk now instead of using the 30 s cache", CLI_OPT_FLAG, NULL, 0 },
+};
+
+/* Registration status of a tenant's, a user's or one device's devices. */
+static int show_status(struct cli *cli, pbx_ctx *ctx, const char *tenant, const char *user,
+		       const char *device, bool refresh)
+{
+	struct pbx_diag_device_query q = {
+		.tenant = tenant, .user = user, .device = device, .refresh = refresh,
+	};
+	struct pbx_rows rows;
+	int r;
+
+	if ((r = pbx_diag_devices(ctx, &q, &rows, &cli->err)) < 0)
+		return cli_fail(cli, r);
+	r = device ? cli_show_object(cli, &rows) : cli_show_list(cli, &rows);
+	pbx_rows_free(&rows);
+	return r;
+}
+
+static int cmd_device_status(struct cli *cli, struct cli_args *a)
+{
+	const char *t;
+	pbx_ctx *ctx;
+	int r;
+
+	if ((r = cli_open_tenant(cli, "device status", a->v[ST_TENANT].s, &t, &ctx)) != 0)
+		return r;
+	return show_status(cli, ctx, t, a->argv[0], a->argc > 1 ? a->argv[1] : NULL,
+			   a->v[ST_REFRESH].set);
+}
+
 static int cmd_device_list(struct cli *cli, struct cli_args *a)
 {
 	const char *t;
@@ -113,8 +155,10 @@ static int cmd_device_list(struct cli *cli, struct cli_args *a)
 	pbx_ctx *ctx;
 	int r;
 
-	if ((r = cli_open_tenant(cli, "device list", a->v[S_TENANT].s, &t, &ctx)) != 0)
+	if ((r = cli_open_tenant(cli, "device list", a->v[L_TENANT].s, &t, &ctx)) != 0)
 		return r;
+	if (a->v[L_STATUS].set)
+		return show_status(cli, ctx, t, a->argc > 0 ? a->argv[0] : NULL, NULL, false);
 	if ((r = pbx_device_list(ctx, t, a->argc > 0 ? a->argv[0] : NULL, &rows, &cli->err)) < 0)
 		return cli_fail(cli, r);
 	r = cli_show_list(cli, &rows);
@@ -234,13 +278,17 @@ static const struct cli_cmd device_verbs[] = {
 	  .opts = CLI_OPTS(create_opts), .run = cmd_device_create, .min_args = 2, .max_args = 2,
 	  .flags = CMD_PG | CMD_WRITES, .args = CLI_ARG_USER },
 	{ .name = "list", .aliases = list_aliases, .summary = "list the devices of a tenant or of one user",
-	  .synopsis = "device list [USER] [--tenant SLUG]", .opts = CLI_OPTS(tenant_opts),
-	  .run = cmd_device_list, .max_args = 1, .flags = CMD_PG | CMD_DEFAULT,
+	  .synopsis = "device list [USER] [--tenant SLUG] [--status]", .opts = CLI_OPTS(list_opts),
+	  .run = cmd_device_list, .max_args = 1, .flags = CMD_PG | CMD_AMI | CMD_DEFAULT,
 	  .args = CLI_ARG_USER },
 	{ .name = "show", .summary = "show one device; the secret only with --reveal-secret",
 	  .synopsis = "device show USER LABEL [--tenant SLUG] [--reveal-secret]",
 	  .opts = CLI_OPTS(show_opts), .run = cmd_device_show, .min_args = 2, .max_args = 2,
 	  .flags = CMD_PG, .args = CLI_ARG_DEVICE },
+	{ .name = "status", .summary = "registered or not, contact, source address, user agent, expiry",
+	  .synopsis = "device status USER [LABEL] [--tenant SLUG] [--refresh]",
+	  .opts = CLI_OPTS(status_opts), .run = cmd_device_status, .min_args = 1, .max_args = 2,
+	  .flags = CMD_PG | CMD_AMI, .args = CLI_ARG_DEVICE },
 	{ .name = "update", .summary = "change a device's label, transport, NAT options or codecs",
 	  .synopsis = "device update USER LABEL [--tenant SLUG] [--label NEW] [--transport T] [--codecs LIST]\n"
 		      "device update USER LABEL [--force-rport|--no-force-rport] [--rewrite-contact|--no-rewrite-contact]\n"

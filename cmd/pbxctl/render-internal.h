@@ -59,6 +59,8 @@ int cli_tsv_rows(FILE *out, const struct cli_render_opts *o, const struct cli_vi
 void cli_json_row(struct cli_json *w, const struct cli_view *v, size_t row);
 int cli_json_list(FILE *out, const struct cli_view *v);
 int cli_json_object(FILE *out, const struct cli_view *v, size_t row);
+/* One row as one compact line (JSON Lines). */
+int cli_json_line(FILE *out, const struct cli_view *v, size_t row);
 int cli_json_change(FILE *out, const char *action, bool changed, const char *name,
 		    const struct cli_view *v, size_t row);
 

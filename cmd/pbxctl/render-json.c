@@ -98,14 +98,24 @@ int cli_json_list(FILE *out, const struct cli_view *v)
 	return 0;
 }
 
-int cli_json_object(FILE *out, const struct cli_view *v, size_t row)
+static int json_one(FILE *out, const struct cli_view *v, size_t row, bool pretty)
 {
 	struct cli_json w;
 
-	cli_json_init(&w, out, true);
+	cli_json_init(&w, out, pretty);
 	cli_json_row(&w, v, row);
 	fputc('\n', out);
 	return 0;
+}
+
+int cli_json_object(FILE *out, const struct cli_view *v, size_t row)
+{
+	return json_one(out, v, row, true);
+}
+
+int cli_json_line(FILE *out, const struct cli_view *v, size_t row)
+{
+	return json_one(out, v, row, false);
 }
 
 int cli_json_change(FILE *out, const char *action, bool changed, const char *name,

@@ -321,3 +321,28 @@ void cli_bar_clear(struct cli_bar *b)
 		fputs("\r\033[K", stderr);
 	b->drawn = false;
 }
+
+int cli_render_stream(FILE *out, const struct cli_render_opts *o, const struct pbx_rows *rows,
+		      size_t row)
+{
+	struct cli_render_opts line = *o;
+	struct cli_view v;
+	int r;
+
+	assert(row < rows->n_rows);
+	line.no_headers = true;
+	r = cli_view_init(&v, o, rows, o->mode == CLI_OUT_TABLE);
+	if (r < 0)
+		return r;
+	switch (o->mode) {
+	case CLI_OUT_JSON: r = cli_json_line(out, &v, row); break;
+	case CLI_OUT_YAML:
+		fputs("---\n", out);
+		r = cli_yaml_object(out, &v, row);
+		break;
+	case CLI_OUT_TABLE:
+	case CLI_OUT_TSV: r = cli_tsv_rows(out, &line, &v, row, 1); break;
+	}
+	free((void *)v.cols);
+	return finish(out, r);
+}

@@ -35,6 +35,13 @@ int cli_render_check_fields(const struct cli_render_opts *o, const struct pbx_sc
 /* A list: table/tsv rows, a JSON array ([] when empty), a YAML sequence. */
 int cli_render_list(FILE *out, const struct cli_render_opts *o, const struct pbx_rows *rows);
 
+/*
+ * One row of a stream (diag watch), flushed: json one compact object per line (JSON Lines),
+ * yaml one document, table and tsv one tab-separated line without a header.
+ */
+int cli_render_stream(FILE *out, const struct cli_render_opts *o, const struct pbx_rows *rows,
+		      size_t row);
+
 /* One object (show): table prints KEY VALUE lines, JSON an object, YAML a mapping. */
 int cli_render_object(FILE *out, const struct cli_render_opts *o, const struct pbx_rows *rows,
 		      size_t row);

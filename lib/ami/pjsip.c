@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "pbx/ami.h"
 #include "pbx/error.h"
@@ -68,6 +69,14 @@ static bool is_event(const struct pbx_ami_msg *m, const char *name)
 	return ev && strcmp(ev, name) == 0;
 }
 
+static bool is_no_contacts(const struct pbx_ami_msg *head)
+{
+	const char *resp = pbx_ami_msg_get(head, "Response");
+	const char *msg = pbx_ami_msg_get(head, "Message");
+
+	return resp && msg && !strcasecmp(resp, "Error") && !strncmp(msg, "No Contacts found", 17);
+}
+
 int pbx_ami_contacts(pbx_ami *ami, struct pbx_ami_contact **ret, size_t *ret_n,
 		     pbx_error *err)
 {
@@ -76,9 +85,20 @@ int pbx_ami_contacts(pbx_ami *ami, struct pbx_ami_contact **ret, size_t *ret_n,
 	size_t n = 0;
 	int r;
 
-	r = pbx_ami_action(ami, "PJSIPShowContacts", NULL, &resp, err);
+	r = pbx_ami_action_raw(ami, "PJSIPShowContacts", NULL, &resp, err);
 	if (r < 0)
 		return r;
+	/* Asterisk answers an empty list with an error (reference/ami/events-contact-status). */
+	if (is_no_contacts(&resp->head)) {
+		pbx_ami_response_free(resp);
+		*ret = NULL;
+		*ret_n = 0;
+		return 0;
+	}
+	if ((r = pbx_ami_response_check(ami, "PJSIPShowContacts", resp, err)) < 0) {
+		pbx_ami_response_free(resp);
+		return r;
+	}
 	if (resp->n_events) {
 		c = calloc(resp->n_events, sizeof(*c));
 		if (!c)

@@ -76,6 +76,16 @@ int pbx_backup_write(pbx_ctx *ctx, const struct pbx_apply_plan *plan, const char
  */
 int pbx_backup_prune(pbx_ctx *ctx, int *ret_removed, pbx_error *err);
 
+/*
+ * Prove that Asterisk runs artifact @a as @text (NULL: the file is gone, so its meta context
+ * must be gone too): the meta context holds marker @want and, with @counts, every generated
+ * context has the generated number of extensions and priorities (apply's verify, and diag
+ * drift). 0, or PBX_ERROR naming the context and what differs.
+ */
+struct pbx_ami;
+int pbx_apply_check_loaded(struct pbx_ami *ami, const struct pbx_apply_artifact *a,
+			   const char *text, const char *want, bool counts, pbx_error *err);
+
 /* The job named in a generated file's header, or NULL (malloc'd). */
 char *pbx_apply_file_marker(const char *text);
 

@@ -11,6 +11,7 @@
 
 #include "pbx/ami.h"
 #include "pbx/apply.h"
+#include "pbx/diag.h"
 #include "pbx/realtime.h"
 #include "apply-internal.h"
 #include "apply_job.h"
@@ -195,6 +196,49 @@ static int reload(struct run *run, pbx_error *err)
 		}
 	}
 	run->reloaded = true;
+	/* Registrations and contacts follow the new rows: the status cache is stale now. */
+	pbx_diag_cache_invalidate(run->ctx);
+	return 0;
+}
+
+int pbx_apply_check_loaded(struct pbx_ami *ami, const struct pbx_apply_artifact *a,
+			   const char *text, const char *want, bool counts, pbx_error *err)
+{
+	char meta[PBX_DP_CONTEXT_MAX + 8], got[80];
+	pbx_error e = PBX_ERROR_INIT;
+	int r;
+
+	snprintf(meta, sizeof(meta), "%s%s", PBX_DP_META_PREFIX, a->slug);
+	r = pbx_ami_read_marker(ami, meta, got, sizeof(got), &e);
+	if (!text) {
+		if (r == PBX_ENOTFOUND)
+			return 0;
+		return pbx_errorf(err, PBX_ERROR, meta, NULL,
+				  "Asterisk still has context %s after its file was removed", meta);
+	}
+	if (r < 0)
+		return pbx_errorf(err, PBX_ERROR, meta, NULL,
+				  "Asterisk did not load %s (marker context %s: %s)", a->path, meta,
+				  e.message);
+	if (!want || strcmp(got, want) != 0)
+		return pbx_errorf(err, PBX_ERROR, meta, NULL,
+				  "%s holds marker %s, expected %s: Asterisk did not load this apply",
+				  meta, got, want ? want : "(none)");
+	for (size_t k = 0; counts && k < a->n_contexts; k++) {
+		int exts = 0, prios = 0;
+
+		r = pbx_ami_dialplan_counts(ami, a->contexts[k].name, &exts, &prios, &e);
+		if (r < 0)
+			return pbx_errorf(err, PBX_ERROR, a->contexts[k].name, NULL,
+					  "context %s of %s is missing in Asterisk: %s",
+					  a->contexts[k].name, a->path, e.message);
+		if ((size_t)exts != a->contexts[k].extensions ||
+		    (size_t)prios != a->contexts[k].priorities)
+			return pbx_errorf(err, PBX_ERROR, a->contexts[k].name, NULL,
+					  "context %s has %d extensions and %d priorities in Asterisk, %zu and %zu were generated: lines were skipped",
+					  a->contexts[k].name, exts, prios,
+					  a->contexts[k].extensions, a->contexts[k].priorities);
+	}
 	return 0;
 }
 
@@ -208,7 +252,6 @@ static int verify_once(struct run *run, bool restore, pbx_error *err)
 		const struct pbx_apply_artifact *a = &run->plan.artifacts[i];
 		const char *text = restore && a->changed ? a->old_text : a->new_text;
 		const char *want = restore || !a->changed ? a->old_marker : run->marker;
-		char meta[PBX_DP_CONTEXT_MAX + 8], got[80];
 		pbx_error e = PBX_ERROR_INIT;
 
 		progress(run, restore, "verified", i + 1);
@@ -216,41 +259,10 @@ static int verify_once(struct run *run, bool restore, pbx_error *err)
 			continue;
 		if (!ami && !(ami = pbx_ctx_ami(run->ctx, err)))
 			return err->code;
-		snprintf(meta, sizeof(meta), "%s%s", PBX_DP_META_PREFIX, a->slug);
-		r = pbx_ami_read_marker(ami, meta, got, sizeof(got), &e);
-		if (!text) {
-			if (r == PBX_ENOTFOUND) {
-				r = 0;
-				continue;
-			}
-			return pbx_errorf(err, PBX_ERROR, "apply", NULL,
-					  "verify: Asterisk still has context %s after its file was removed",
-					  meta);
-		}
+		/* the old file's counts are not known; its marker is the proof */
+		r = pbx_apply_check_loaded(ami, a, text, want, !(restore && a->changed), &e);
 		if (r < 0)
-			return pbx_errorf(err, PBX_ERROR, "apply", NULL,
-					  "verify: Asterisk did not load %s (marker context %s: %s)",
-					  a->path, meta, e.message);
-		if (!want || strcmp(got, want) != 0)
-			return pbx_errorf(err, PBX_ERROR, "apply", NULL,
-					  "verify: %s holds marker %s, expected %s: Asterisk did not load this apply",
-					  meta, got, want ? want : "(none)");
-		if (restore && a->changed)
-			continue;   /* the old file's counts are not known; its marker is the proof */
-		for (size_t k = 0; k < a->n_contexts; k++) {
-			int exts = 0, prios = 0;
-
-			if (pbx_ami_dialplan_counts(ami, a->contexts[k].name, &exts, &prios, &e) < 0)
-				return pbx_errorf(err, PBX_ERROR, "apply", NULL,
-						  "verify: context %s of %s is missing in Asterisk: %s",
-						  a->contexts[k].name, a->path, e.message);
-			if ((size_t)exts != a->contexts[k].extensions ||
-			    (size_t)prios != a->contexts[k].priorities)
-				return pbx_errorf(err, PBX_ERROR, "apply", NULL,
-						  "verify: context %s has %d extensions and %d priorities in Asterisk, %zu and %zu were generated: lines were skipped",
-						  a->contexts[k].name, exts, prios,
-						  a->contexts[k].extensions, a->contexts[k].priorities);
-		}
+			return pbx_errorf(err, PBX_ERROR, "apply", NULL, "verify: %s", e.message);
 	}
 	if (r == 0 && !restore && run->plan.rt) {
 		struct pbx_rt_plan *again = NULL;
@@ -434,6 +446,7 @@ static int run_apply(struct run *run, struct pbx_apply_result *ret, pbx_error *e
 		struct pbx_realtime *rt = pbx_ctx_realtime(run->ctx, err);
 
 		r = rt ? pbx_realtime_sync(rt, run->plan.rt, err) : err->code;
+		pbx_diag_cache_invalidate(run->ctx);
 	}
 	if (r == 0 && (r = pbx_job_lock_check(run->ctx, err)) == 0)
 		r = reload(run, err);
@@ -521,6 +534,21 @@ int pbx_apply(pbx_ctx *ctx, const struct pbx_apply_opts *opts, struct pbx_apply_
 			pbx_log(ctx, PBX_LOG_INFO, "pruned %d old backup(s)", removed);
 	}
 	pbx_job_unlock(ctx);
+	/* After the lock: a slow webhook never holds up the next apply. */
+	if (ret->job.n_rows) {
+		const char *kv[] = {
+			"job", pbx_rows_get(&ret->job, 0, "id"),
+			"marker", pbx_rows_get(&ret->job, 0, "marker"),
+			"tenant", pbx_rows_get(&ret->job, 0, "tenant"),
+			"status", pbx_rows_get(&ret->job, 0, "status"),
+			"error", pbx_rows_get(&ret->job, 0, "error"),
+			"created_at", pbx_rows_get(&ret->job, 0, "created_at"),
+			"finished_at", pbx_rows_get(&ret->job, 0, "finished_at"),
+			NULL,
+		};
+
+		pbx_notify_fields(ctx, "apply", kv);
+	}
 	pbx_rt_snapshot_free(run.snap);
 	pbx_apply_plan_free(&run.plan);
 	free(run.backup);

@@ -56,6 +56,7 @@ static const struct key keys[] = {
 	{ "asterisk", "voicemail_spool", K_STRING, OFF(voicemail_spool), "PBXCTL_ASTERISK_VOICEMAIL_SPOOL" },
 	{ "asterisk", "emergency_numbers", K_STRING, OFF(emergency_numbers), "PBXCTL_ASTERISK_EMERGENCY_NUMBERS" },
 	{ "secrets", "key_file", K_STRING, OFF(key_file), "PBXCTL_KEY_FILE" },
+	{ "diag", "cache_dir", K_STRING, OFF(cache_dir), "PBXCTL_DIAG_CACHE_DIR" },
 };
 
 static int set_string(char **dst, const char *v)
@@ -178,6 +179,72 @@ static const struct key *find_key(const char *section, const char *name)
 	return NULL;
 }
 
+static const char *const webhook_events[] = { "apply", "trunk.registration",
+					      "device.unregistered", "*", NULL };
+
+static bool valid_events(const char *list)
+{
+	char *copy = strdup(list), *save = NULL;
+	bool ok = copy && *list;
+
+	for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; t && ok; t = strtok_r(NULL, ",", &save)) {
+		bool known = false;
+
+		t += strspn(t, " ");
+		for (size_t i = 0; webhook_events[i] && !known; i++)
+			known = !strcmp(t, webhook_events[i]);
+		ok = known;
+	}
+	free(copy);
+	return ok;
+}
+
+/* notify.webhooks: a list of {url, events, secret} mappings. */
+static void load_webhooks(struct pbx_config *cfg, yaml_document_t *doc, const char *file,
+			  yaml_node_t *seq, pbx_diag *diag)
+{
+	if (seq->type != YAML_SEQUENCE_NODE) {
+		add_at(diag, file, seq, "notify.webhooks: expected a list of {url, events, secret}");
+		return;
+	}
+	for (yaml_node_item_t *it = seq->data.sequence.items.start;
+	     it < seq->data.sequence.items.top; it++) {
+		yaml_node_t *m = yaml_document_get_node(doc, *it);
+		struct pbx_webhook w = { 0 }, *p;
+
+		if (m->type != YAML_MAPPING_NODE) {
+			add_at(diag, file, m, "notify.webhooks: each entry is a mapping of url, events, secret");
+			continue;
+		}
+		for (yaml_node_pair_t *pr = m->data.mapping.pairs.start; pr < m->data.mapping.pairs.top; pr++) {
+			yaml_node_t *kn = yaml_document_get_node(doc, pr->key);
+			yaml_node_t *vn = yaml_document_get_node(doc, pr->value);
+			const char *k = kn->type == YAML_SCALAR_NODE ? (char *)kn->data.scalar.value : "?";
+			char **dst = !strcmp(k, "url") ? &w.url : !strcmp(k, "events") ? &w.events :
+				     !strcmp(k, "secret") ? &w.secret : NULL;
+
+			if (!dst)
+				add_at(diag, file, kn, "notify.webhooks.%s: unknown key; expected url, events or secret", k);
+			else if (vn->type != YAML_SCALAR_NODE)
+				add_at(diag, file, vn, "notify.webhooks.%s: expected a single value", k);
+			else
+				set_string(dst, (char *)vn->data.scalar.value);
+		}
+		if (!w.url || (strncmp(w.url, "http://", 7) && strncmp(w.url, "https://", 8)))
+			add_at(diag, file, m, "notify.webhooks.url: an http:// or https:// URL is required");
+		else if (!w.events || !valid_events(w.events))
+			add_at(diag, file, m, "notify.webhooks.events: a comma-separated list of apply, trunk.registration, device.unregistered, or *");
+		else if ((p = realloc(cfg->webhooks, (cfg->n_webhooks + 1) * sizeof(*p)))) {
+			cfg->webhooks = p;
+			p[cfg->n_webhooks++] = w;
+			continue;
+		}
+		free(w.url);
+		free(w.events);
+		free(w.secret);
+	}
+}
+
 static void load_section(struct pbx_config *cfg, yaml_document_t *doc, const char *file,
 			 const char *section, yaml_node_t *map, pbx_diag *diag)
 {
@@ -195,6 +262,10 @@ static void load_section(struct pbx_config *cfg, yaml_document_t *doc, const cha
 		const struct key *k = find_key(section, name);
 		const char *why = NULL;
 
+		if (!strcmp(section, "notify") && !strcmp(name, "webhooks")) {
+			load_webhooks(cfg, doc, file, vn, diag);
+			continue;
+		}
 		if (!k) {
 			add_at(diag, file, kn, "%s.%s: unknown key", section, name);
 			continue;
@@ -237,9 +308,9 @@ static int load_parser(struct pbx_config *cfg, const char *file, yaml_parser_t *
 				const char *name = kn->type == YAML_SCALAR_NODE ?
 					(char *)kn->data.scalar.value : "?";
 
-				if (!find_key(name, NULL)) {
+				if (!find_key(name, NULL) && strcmp(name, "notify")) {
 					add_at(diag, file, kn,
-					       "%s: unknown section; expected database, realtime, ami, asterisk or secrets",
+					       "%s: unknown section; expected database, realtime, ami, asterisk, secrets, diag or notify",
 					       name);
 					continue;
 				}
@@ -315,6 +386,16 @@ void pbx_config_free(struct pbx_config *cfg)
 			free(*p);
 			*p = NULL;
 		}
+	for (size_t i = 0; i < cfg->n_webhooks; i++) {
+		free(cfg->webhooks[i].url);
+		free(cfg->webhooks[i].events);
+		if (cfg->webhooks[i].secret)
+			memset(cfg->webhooks[i].secret, 0, strlen(cfg->webhooks[i].secret));
+		free(cfg->webhooks[i].secret);
+	}
+	free(cfg->webhooks);
+	cfg->webhooks = NULL;
+	cfg->n_webhooks = 0;
 	free(cfg->source);
 	cfg->source = NULL;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `pbxctl trunk status`: what Asterisk says about each trunk, read over AMI. The outbound
+ * `pbxctl trunk status` and `diag trunks`: what Asterisk says about each trunk, read over AMI
+ * (through the status cache, lib/diag/cache.c). The outbound
  * registration comes from PJSIPShowRegistrationsOutbound (matched by the registration's
  * name, which is the trunk's endpoint id), reachability from PJSIPShowContacts (the
  * qualify status of the trunk's AOR contact).
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "pbx/ami.h"
+#include "pbx/diag.h"
 #include "pbx/trunk.h"
 #include "ctx.h"
 
@@ -38,14 +40,14 @@ static int set(struct pbx_rows *rows, size_t row, const char *key, const char *v
 	return 0;
 }
 
-int pbx_trunk_status(pbx_ctx *ctx, const char *tenant, const char *trunk, struct pbx_rows *ret,
-		     pbx_error *err)
+static int trunk_status(pbx_ctx *ctx, const char *tenant, const char *trunk, bool refresh,
+			struct pbx_rows *ret, pbx_error *err)
 {
-	struct pbx_ami_registration *regs = NULL;
-	struct pbx_ami_contact *contacts = NULL;
-	size_t n_regs = 0, n_contacts = 0;
+	struct pbx_diag_pjsip p = { 0 };
+	struct pbx_ami_registration *regs;
+	struct pbx_ami_contact *contacts;
+	size_t n_regs, n_contacts;
 	struct pbx_rows trunks, rows;
-	struct pbx_ami *ami;
 	int r;
 
 	pbx_rows_init(&rows, &pbx_schema_trunk_status);
@@ -55,13 +57,13 @@ int pbx_trunk_status(pbx_ctx *ctx, const char *tenant, const char *trunk, struct
 		r = pbx_trunk_list(ctx, tenant, false, &trunks, err);
 	if (r < 0)
 		return r;
-	if (!(ami = pbx_ctx_ami(ctx, err))) {
-		r = err->code;
+	/* One round trip for all trunks, shared with device status through the cache. */
+	if ((r = pbx_diag_pjsip_load(ctx, refresh, &p, err)) < 0)
 		goto cleanup;
-	}
-	if ((r = pbx_ami_registrations_outbound(ami, &regs, &n_regs, err)) < 0 ||
-	    (r = pbx_ami_contacts(ami, &contacts, &n_contacts, err)) < 0)
-		goto cleanup;
+	regs = p.regs;
+	n_regs = p.n_regs;
+	contacts = p.contacts;
+	n_contacts = p.n_contacts;
 	for (size_t i = 0; i < trunks.n_rows && r == 0; i++) {
 		const char *ep = pbx_rows_get(&trunks, i, "endpoint");
 		const char *auth = pbx_rows_get(&trunks, i, "auth");
@@ -101,8 +103,7 @@ int pbx_trunk_status(pbx_ctx *ctx, const char *tenant, const char *trunk, struct
 		}
 	}
 cleanup:
-	pbx_ami_registrations_free(regs, n_regs);
-	pbx_ami_contacts_free(contacts, n_contacts);
+	pbx_diag_pjsip_free(&p);
 	pbx_rows_free(&trunks);
 	if (r < 0) {
 		pbx_rows_free(&rows);
@@ -110,4 +111,17 @@ cleanup:
 	}
 	*ret = rows;
 	return 0;
+}
+
+/* `trunk status` always asks Asterisk (and refreshes the cache for everyone else). */
+int pbx_trunk_status(pbx_ctx *ctx, const char *tenant, const char *trunk, struct pbx_rows *ret,
+		     pbx_error *err)
+{
+	return trunk_status(ctx, tenant, trunk, true, ret, err);
+}
+
+int pbx_diag_trunks(pbx_ctx *ctx, const char *tenant, bool refresh, struct pbx_rows *ret,
+		    pbx_error *err)
+{
+	return trunk_status(ctx, tenant, NULL, refresh, ret, err);
 }

@@ -284,8 +284,12 @@ int pbx_rt_rowset_add_device(pbx_rt_rowset *set, const struct pbx_rt_device *dev
 		"callerid", "webrtc",
 	};
 	static const char *const auth_cols[] = { "auth_type", "password", "username" };
+	/* Realtime AORs are never qualified (reference/ami/events-contact-status: contacts stay
+	 * NonQualified), so an unplugged phone's contact lives until it expires: a registration
+	 * of at most 60 s makes it "unregistered" within a minute (diag status). */
 	static const char *const aor_cols[] = { "max_contacts", "remove_existing",
-						"qualify_frequency" };
+						"qualify_frequency", "minimum_expiration",
+						"default_expiration", "maximum_expiration" };
 	char object[PBX_ERR_OBJECT];
 	char *allow = NULL, *callerid = NULL;
 	bool wss;
@@ -317,7 +321,8 @@ int pbx_rt_rowset_add_device(pbx_rt_rowset *set, const struct pbx_rt_device *dev
 			yesno(dev->rtp_symmetric), callerid, wss ? "yes" : NULL,
 		};
 		const char *auth_vals[] = { "userpass", dev->password, dev->id };
-		const char *aor_vals[] = { "1", "yes", "60" };
+		const char *aor_vals[] = { "1", "yes", "60", PBX_RT_AOR_MIN_EXPIRATION,
+					   PBX_RT_AOR_EXPIRATION, PBX_RT_AOR_EXPIRATION };
 
 		r = pbx_rt_rowset_add(set, "ps_endpoints", dev->id, dev->tenant, ep_cols, ep_vals,
 				      sizeof(ep_cols) / sizeof(ep_cols[0]), err);

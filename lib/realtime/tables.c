@@ -44,7 +44,10 @@
 	X(max_contacts, RT_INT, 0) \
 	X(remove_existing, RT_YESNO, 0) \
 	X(qualify_frequency, RT_INT, 0) \
-	X(contact, RT_STR, 255)
+	X(contact, RT_STR, 255) \
+	X(minimum_expiration, RT_INT, 0) \
+	X(default_expiration, RT_INT, 0) \
+	X(maximum_expiration, RT_INT, 0)
 
 /* Trunks: outbound registration (with line support) and identification by address. */
 #define PS_REGISTRATIONS_COLUMNS(X) \

@@ -311,8 +311,15 @@ int peer_handle(struct peer *p, struct session *s, const struct req *r, struct s
 		do_corestatus(p, r, out);
 	else if (strcasecmp(a, "CoreSettings") == 0)
 		do_coresettings(r, out);
-	else if (strcasecmp(a, "Reload") == 0)
+	else if (strcasecmp(a, "Reload") == 0) {
+		size_t before = out->len;
+
 		do_reload(p, r, out);
+		/* a session that takes events hears the reload (reload-events-registrations) */
+		if (s->events && out->p && strstr(out->p + before, "Module Reloaded"))
+			sb_add(out, "Event: Reload\r\nPrivilege: system,all\r\nModule: %s\r\n"
+			       "Status: 0\r\n\r\n", req_get(r, "Module"));
+	}
 	else if (strcasecmp(a, "Command") == 0)
 		peer_command(p, r, out);
 	else if (strcasecmp(a, "ShowDialPlan") == 0)

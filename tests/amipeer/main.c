@@ -438,6 +438,37 @@ static void accept_one(struct peer *p, int lfd, struct conn **conns, size_t *n, 
 	conn_write(c);
 }
 
+/*
+ * --events FILE: when FILE appears, its event blocks (recorded text, LF or CRLF) go to every
+ * logged-in session that asked for events, as unsolicited events; then FILE is removed.
+ * A test writes it atomically (temporary file, rename).
+ */
+static void inject_events(struct peer *p, struct conn *conns, size_t n)
+{
+	char *text = p->events ? read_file(p->events) : NULL;
+	struct sb crlf = { 0 };
+
+	if (!text)
+		return;
+	unlink(p->events);
+	for (const char *q = text; *q; q++) {
+		if (*q == '\n' && (q == text || q[-1] != '\r'))
+			sb_addn(&crlf, "\r", 1);
+		sb_addn(&crlf, q, 1);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct sb copy = { 0 };
+
+		if (!conns[i].s.authed || !conns[i].s.events || conns[i].closing || !crlf.len)
+			continue;
+		sb_addn(&copy, crlf.p, crlf.len);
+		queue(&conns[i], &copy, 0);
+		conn_write(&conns[i]);
+	}
+	sb_free(&crlf);
+	free(text);
+}
+
 static int serve(struct peer *p, int lfd)
 {
 	struct conn *conns = NULL;
@@ -459,6 +490,9 @@ static int serve(struct peer *p, int lfd)
 			else if (c->n_out && (wake < 0 || c->out[0].ready_at < wake))
 				wake = c->out[0].ready_at;
 		}
+		/* with --events, look for the file ten times a second */
+		if (p->events && (wake < 0 || wake - now > 100))
+			wake = now + 100;
 		if (poll(pf, n + 1, wake < 0 ? -1 : (int)(wake - now)) < 0 && errno != EINTR) {
 			perror("amipeer: poll");
 			free(pf);
@@ -475,6 +509,7 @@ static int serve(struct peer *p, int lfd)
 		if (pf[0].revents & POLLIN)
 			accept_one(p, lfd, &conns, &n, &next_id);
 		free(pf);
+		inject_events(p, conns, n);
 		for (size_t i = 0; i < n;) {
 			struct conn *c = &conns[i];
 
@@ -498,6 +533,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: amipeer [--port N] [--port-file FILE] [--bind ADDR] [--user U --secret S]\n"
 		"               [--dialplan-dir DIR] [--contacts FILE] [--registrations FILE]\n"
+		"               [--events FILE]\n"
 		"               [--log FILE] [--control FILE] [--refuse-login]\n"
 		"               [--drop-after ACTION] [--reload-error] [--slow MS]\n"
 		"               [--exit-with-parent] [--tls-cert PEM --tls-key PEM]\n");
@@ -506,7 +542,7 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	enum { O_PORT = 256, O_PORTFILE, O_BIND, O_USER, O_SECRET, O_DIALPLAN, O_CONTACTS,
-	       O_REGS, O_LOG, O_CONTROL, O_REFUSE, O_DROP, O_RELOADERR, O_SLOW, O_PARENT,
+	       O_REGS, O_EVENTS, O_LOG, O_CONTROL, O_REFUSE, O_DROP, O_RELOADERR, O_SLOW, O_PARENT,
 	       O_HELP, O_TLS_CERT, O_TLS_KEY };
 	static const struct option opts[] = {
 		{ "port", required_argument, NULL, O_PORT },
@@ -517,6 +553,7 @@ int main(int argc, char **argv)
 		{ "dialplan-dir", required_argument, NULL, O_DIALPLAN },
 		{ "contacts", required_argument, NULL, O_CONTACTS },
 		{ "registrations", required_argument, NULL, O_REGS },
+		{ "events", required_argument, NULL, O_EVENTS },
 		{ "log", required_argument, NULL, O_LOG },
 		{ "control", required_argument, NULL, O_CONTROL },
 		{ "refuse-login", no_argument, NULL, O_REFUSE },
@@ -550,6 +587,7 @@ int main(int argc, char **argv)
 		case O_DIALPLAN: p.dialplan_dir = optarg; break;
 		case O_CONTACTS: p.contacts = optarg; break;
 		case O_REGS: p.registrations = optarg; break;
+		case O_EVENTS: p.events = optarg; break;
 		case O_LOG:
 			p.log = fopen(optarg, "a");
 			if (!p.log) {

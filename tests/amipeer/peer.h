@@ -103,7 +103,7 @@ struct dbent {
 struct peer {
 	const char *user, *secret;
 	SSL_CTX *tls;          /* --tls-cert/--tls-key: serve AMI over TLS only */
-	const char *dialplan_dir, *contacts, *registrations, *control;
+	const char *dialplan_dir, *contacts, *registrations, *control, *events;
 	FILE *log;
 	struct switches base, sw;
 	bool drop_armed;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * amipeer's PJSIP actions, fed by text files a test writes and the peer re-reads on every
- * action: --contacts ("endpoint uri status rtt_usec user_agent" per line, or a lone endpoint
+ * action: --contacts ("endpoint uri status rtt_usec [exp=UNIXTIME] user_agent" per line, or a lone endpoint
  * name for an endpoint without contacts) and --registrations ("name server_uri client_uri
  * status" per line). Events carry the fields, in the order, of the recordings.
  */
@@ -15,6 +15,7 @@
 struct contact {
 	char *endpoint, *uri, *status, *rtt, *ua, *host;
 	int port;
+	long exp;   /* ExpirationTime from "exp=UNIXTIME", 0: now + 3600 */
 };
 
 struct contacts {
@@ -68,6 +69,7 @@ static void load_contacts(const struct peer *p, struct contacts *cs)
 	while (getline(&line, &cap, f) >= 0) {
 		char *save = NULL, *ep, *uri, *st, *rtt, *ua;
 		struct contact *c;
+		long exp;
 
 		line[strcspn(line, "\r\n")] = '\0';
 		ep = strtok_r(line, " \t", &save);
@@ -77,6 +79,11 @@ static void load_contacts(const struct peer *p, struct contacts *cs)
 		st = uri ? strtok_r(NULL, " \t", &save) : NULL;
 		rtt = st ? strtok_r(NULL, " \t", &save) : NULL;
 		ua = save ? save + strspn(save, " \t") : NULL;
+		exp = 0;
+		if (rtt && ua && strncmp(ua, "exp=", 4) == 0) {
+			exp = strtol(ua + 4, &ua, 10);
+			ua += strspn(ua, " \t");
+		}
 		cs->c = xrealloc(cs->c, (cs->n + 1) * sizeof(*cs->c));
 		c = &cs->c[cs->n++];
 		*c = (struct contact){ .endpoint = xstrdup(ep) };
@@ -86,6 +93,7 @@ static void load_contacts(const struct peer *p, struct contacts *cs)
 		c->status = xstrdup(st ? st : "Unknown");
 		c->rtt = xstrdup(rtt ? rtt : "N/A");
 		c->ua = xstrdup(ua ? ua : "");
+		c->exp = exp;
 		uri_hostport(uri, &c->host, &c->port);
 	}
 	free(line);
@@ -110,9 +118,9 @@ static void call_id(const struct contact *c, char *buf, size_t n)
 	snprintf(buf, n, "amipeer-%.8s@%s", hash, c->host);
 }
 
-static long expires(void)
+static long expires(const struct contact *c)
 {
-	return (long)time(NULL) + 3600;
+	return c->exp ? c->exp : (long)time(NULL) + 3600;
 }
 
 void peer_pjsip_contacts(struct peer *p, const struct req *r, struct sb *out)
@@ -121,6 +129,15 @@ void peer_pjsip_contacts(struct peer *p, const struct req *r, struct sb *out)
 	int items = 0;
 
 	load_contacts(p, &cs);
+	for (size_t i = 0; i < cs.n; i++)
+		items += cs.c[i].uri != NULL;
+	if (!items) {
+		/* An empty list is an error, with Asterisk's stray newline (events-contact-status). */
+		send_error(out, r, "No Contacts found\n");
+		contacts_free(&cs);
+		return;
+	}
+	items = 0;
 	send_listack(out, r, "A listing of Contacts follows, presented as ContactList events");
 	for (size_t i = 0; i < cs.n; i++) {
 		const struct contact *c = &cs.c[i];
@@ -138,7 +155,7 @@ void peer_pjsip_contacts(struct peer *p, const struct req *r, struct sb *out)
 		       "AuthenticateQualify: no\r\nUri: %s\r\nQualifyFrequency: 0\r\n"
 		       "UserAgent: %s\r\nExpirationTime: %ld\r\nOutboundProxy: \r\nStatus: %s\r\n"
 		       "RoundtripUsec: %s\r\n\r\n",
-		       id, c->host, cid, c->endpoint, c->port, c->uri, c->ua, expires(), c->status,
+		       id, c->host, cid, c->endpoint, c->port, c->uri, c->ua, expires(c), c->status,
 		       c->rtt);
 		items++;
 	}
@@ -262,7 +279,7 @@ void peer_pjsip_endpoint(struct peer *p, const struct req *r, struct sb *out)
 		       "EndpointName: %s\r\nID: %s\r\nAuthenticateQualify: 0\r\nOutboundProxy: \r\n"
 		       "Path: \r\nQualifyFrequency: 0\r\nQualifyTimeout: 3.000\r\n"
 		       "Qualify2xxOnly: 0\r\n\r\n",
-		       ep, c->uri, c->ua, expires(), c->host, c->port, cid, c->status, c->rtt, ep,
+		       ep, c->uri, c->ua, expires(c), c->host, c->port, cid, c->status, c->rtt, ep,
 		       id);
 		items++;
 	}

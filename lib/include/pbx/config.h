@@ -13,6 +13,13 @@
 
 #define PBX_DEFAULT_CONFIG "/etc/pbxctl/pbxctl.conf"
 
+/* One notify.webhooks entry: POST a JSON body to @url for @events, signed with @secret. */
+struct pbx_webhook {
+	char *url;              /* http:// or https:// */
+	char *events;           /* comma-separated: apply, trunk.registration, device.unregistered; "*": all */
+	char *secret;           /* HMAC-SHA256 key of X-Pbxctl-Signature; NULL: unsigned */
+};
+
 struct pbx_config {
 	/* database: a libpq conninfo string or postgresql:// URL */
 	char *database_url;
@@ -44,6 +51,11 @@ struct pbx_config {
 	int backup_keep_days;   /* and every backup of the last N days (0..3650, default 7) */
 	char *voicemail_spool;  /* default /var/spool/asterisk/voicemail */
 	char *emergency_numbers; /* "911,112,999" (NULL: that default); never blocked by a policy */
+	/* diag */
+	char *cache_dir;        /* the PJSIP status cache; NULL: /run/pbxctl, $XDG_RUNTIME_DIR/pbxctl or /tmp/pbxctl-UID */
+	/* notify */
+	struct pbx_webhook *webhooks;
+	size_t n_webhooks;
 	/* secrets */
 	char *key_file;         /* default /etc/pbxctl/pbxctl.key */
 	/* where it came from, for messages; NULL when no file was read */

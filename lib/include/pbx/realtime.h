@@ -120,6 +120,10 @@ int pbx_rt_rowset_add(pbx_rt_rowset *set, const char *table, const char *id,
  * the SIP username. The endpoint's transport is one of the transports pjsip.conf must
  * define: transport-udp, transport-tcp, transport-tls, transport-wss.
  */
+/* The registration interval of a device's AOR (seconds, as text for the row). */
+#define PBX_RT_AOR_EXPIRATION "60"
+#define PBX_RT_AOR_MIN_EXPIRATION "30"
+
 struct pbx_rt_device {
 	const char *id;              /* [a-z0-9-]{1,40}, starts with "<tenant>-" */
 	const char *tenant;          /* slug, [a-z][a-z0-9-]{0,23} */
@@ -144,7 +148,10 @@ struct pbx_rt_device {
  *     for wss also webrtc=yes and direct_media=no whatever was asked (Asterisk then sets
  *     ICE, AVPF and DTLS itself).
  *   ps_auths: auth_type=userpass, username=id, password.
- *   ps_aors: max_contacts=1, remove_existing=yes, qualify_frequency=60.
+ *   ps_aors: max_contacts=1, remove_existing=yes, qualify_frequency=60,
+ *     minimum_expiration=PBX_RT_AOR_MIN_EXPIRATION, default_expiration and
+ *     maximum_expiration=PBX_RT_AOR_EXPIRATION (a phone that vanishes is unregistered
+ *     within that many seconds: Asterisk does not qualify realtime AORs).
  * Errors: PBX_EINVALID naming "device <id>" and the field; nothing is added then.
  * PBX_ECONFLICT when the set already holds one of the three rows.
  */

@@ -42,7 +42,8 @@ static char *aor_row(MYSQL *m, const char *id)
 	const char *p[] = { id };
 
 	return rt_test_query(m, "SELECT id, max_contacts, remove_existing, qualify_frequency,"
-			     " contact, mailboxes FROM ps_aors WHERE id = ?", p, 1);
+			     " contact, mailboxes, minimum_expiration, default_expiration, maximum_expiration"
+			     " FROM ps_aors WHERE id = ?", p, 1);
 }
 
 static void expect_str(char *got, const char *want)
@@ -91,7 +92,7 @@ Test(sync, inserts_endpoint_auth_and_aor_with_exact_values)
 	expect_str(endpoint_row(m, b.id), want);
 	snprintf(want, sizeof(want), "%s|userpass|%s|pw-1001-secret|NULL|NULL\n", a.id, a.id);
 	expect_str(auth_row(m, a.id), want);
-	snprintf(want, sizeof(want), "%s|1|yes|60|NULL|NULL\n", b.id);
+	snprintf(want, sizeof(want), "%s|1|yes|60|NULL|NULL|30|60|60\n", b.id);
 	expect_str(aor_row(m, b.id), want);
 	snprintf(own, sizeof(own), "%s", slug);
 	snprintf(want, sizeof(want), "ps_aors|%s|%s\nps_aors|%s|%s\nps_auths|%s|%s\n"

@@ -84,6 +84,10 @@ Test(device_rows, udp_device_becomes_endpoint_auth_and_aor)
 	cr_assert(eq(str, (char *)VAL(set, "ps_aors", "acme-x7k2p9", "max_contacts"), "1"));
 	cr_assert(eq(str, (char *)VAL(set, "ps_aors", "acme-x7k2p9", "remove_existing"), "yes"));
 	cr_assert(eq(str, (char *)VAL(set, "ps_aors", "acme-x7k2p9", "qualify_frequency"), "60"));
+	/* not qualified in realtime: only a short registration makes a vanished phone expire */
+	cr_assert(eq(str, (char *)VAL(set, "ps_aors", "acme-x7k2p9", "minimum_expiration"), "30"));
+	cr_assert(eq(str, (char *)VAL(set, "ps_aors", "acme-x7k2p9", "default_expiration"), "60"));
+	cr_assert(eq(str, (char *)VAL(set, "ps_aors", "acme-x7k2p9", "maximum_expiration"), "60"));
 	pbx_rt_rowset_free(set);
 }
 

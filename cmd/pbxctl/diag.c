@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pbxctl diag: read-only diagnostics. health (checks with latency and verdict), metrics
+ * (Prometheus text), devices and trunks (registration status from Asterisk, cached 30 s for
+ * every invocation on the host), drift. No verb here changes anything.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pbx/diag.h"
+#include "cli.h"
+
+static const char *const state_values[] = { "registered", "unregistered", NULL };
+
+#define TENANT_OPT(help) { "tenant", 0, "SLUG", help, CLI_OPT_STRING, NULL, CLI_ARG_TENANT }
+
+enum { D_TENANT, D_STATE, D_REFRESH };
+static const struct cli_opt devices_opts[] = {
+	[D_TENANT] = TENANT_OPT("only this tenant's devices (default -t / $PBXCTL_TENANT; none: all)"),
+	[D_STATE] = { "state", 0, "STATE", "only registered or only unregistered devices", CLI_OPT_ENUM, state_values, 0 },
+	[D_REFRESH] = { "refresh", 0, NULL, "ask Asterisk now instead of using the 30 s cache", CLI_OPT_FLAG, NULL, 0 },
+};
+
+static int cmd_diag_devices(struct cli *cli, struct cli_args *a)
+{
+	struct pbx_diag_device_query q = {
+		.tenant = cli_tenant(cli, a->v[D_TENANT].s),
+		.state = a->v[D_STATE].s,
+		.refresh = a->v[D_REFRESH].set,
+	};
+	struct pbx_rows rows;
+	pbx_ctx *ctx = cli_ctx(cli);
+	int r;
+
+	if (!ctx)
+		return cli->err.code;
+	if ((r = pbx_diag_devices(ctx, &q, &rows, &cli->err)) < 0)
+		return cli_fail(cli, r);
+	r = cli_show_list(cli, &rows);
+	pbx_rows_free(&rows);
+	return r;
+}
+
+enum { T_TENANT, T_REFRESH };
+static const struct cli_opt trunks_opts[] = {
+	[T_TENANT] = TENANT_OPT("this tenant's trunks and the global ones (default -t / $PBXCTL_TENANT; none: all)"),
+	[T_REFRESH] = { "refresh", 0, NULL, "ask Asterisk now instead of using the 30 s cache", CLI_OPT_FLAG, NULL, 0 },
+};
+
+static int cmd_diag_trunks(struct cli *cli, struct cli_args *a)
+{
+	struct pbx_rows rows;
+	pbx_ctx *ctx = cli_ctx(cli);
+	int r;
+
+	if (!ctx)
+		return cli->err.code;
+	r = pbx_diag_trunks(ctx, cli_tenant(cli, a->v[T_TENANT].s), a->v[T_REFRESH].set, &rows,
+			    &cli->err);
+	if (r < 0)
+		return cli_fail(cli, r);
+	r = cli_show_list(cli, &rows);
+	pbx_rows_free(&rows);
+	return r;
+}
+
+enum { R_TENANT };
+static const struct cli_opt drift_opts[] = {
+	[R_TENANT] = TENANT_OPT("only this tenant (default -t / $PBXCTL_TENANT; none: everything)"),
+};
+
+/* Exit 1 when anything differs, like diff(1); the differences are the output. */
+static int cmd_diag_drift(struct cli *cli, struct cli_args *a)
+{
+	struct pbx_rows rows;
+	pbx_ctx *ctx = cli_ctx(cli);
+	int r;
+
+	if (!ctx)
+		return cli->err.code;
+	if ((r = pbx_diag_drift(ctx, cli_tenant(cli, a->v[R_TENANT].s), &rows, &cli->err)) < 0)
+		return cli_fail(cli, r);
+	r = cli_show_list(cli, &rows);
+	if (r == 0 && rows.n_rows) {
+		if (cli->out.mode == CLI_OUT_TABLE && cli->verbosity >= 0)
+			fprintf(stderr, "pbxctl: %zu difference(s) between the desired and the deployed state\n",
+				rows.n_rows);
+		r = PBX_ERROR;
+	}
+	pbx_rows_free(&rows);
+	return r;
+}
+
+/* Exit 1 when a check failed, so a monitoring check can run it as is. */
+static int cmd_diag_health(struct cli *cli, struct cli_args *a)
+{
+	struct pbx_rows rows;
+	pbx_ctx *ctx = cli_ctx(cli);
+	bool healthy = false;
+	int r;
+
+	if (!ctx)
+		return cli->err.code;
+	if ((r = pbx_diag_health(ctx, cli_tenant(cli, a->v[R_TENANT].s), &rows, &healthy, &cli->err)) < 0)
+		return cli_fail(cli, r);
+	r = cli_show_list(cli, &rows);
+	pbx_rows_free(&rows);
+	return r == 0 && !healthy ? PBX_ERROR : r;
+}
+
+/* Prometheus text in every output mode: the format is the point of the verb. */
+static int cmd_diag_metrics(struct cli *cli, struct cli_args *a)
+{
+	pbx_ctx *ctx = cli_ctx(cli);
+	char *text = NULL;
+	int r;
+
+	if (!ctx)
+		return cli->err.code;
+	if ((r = pbx_diag_metrics(ctx, cli_tenant(cli, a->v[R_TENANT].s), &text, &cli->err)) < 0)
+		return cli_fail(cli, r);
+	fputs(text, stdout);
+	free(text);
+	return 0;
+}
+
+static volatile sig_atomic_t watch_stop;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	watch_stop = 1;
+}
+
+static int print_event(const struct pbx_rows *event, void *ud)
+{
+	struct cli *cli = ud;
+
+	return cli_render_stream(stdout, &cli->out, event, 0);
+}
+
+/* Runs until SIGINT or SIGTERM, then exits 0. */
+static int cmd_diag_watch(struct cli *cli, struct cli_args *a)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+	pbx_ctx *ctx;
+	char bad[64];
+	int r;
+
+	if (cli->out.fields && cli_render_check_fields(&cli->out, &pbx_schema_event, bad,
+						       sizeof(bad)) < 0) {
+		cli_usage_error("diag watch", NULL, "--fields: '%s' is not a key of event", bad);
+		return CLI_USAGE;
+	}
+	if (!(ctx = cli_ctx(cli)))
+		return cli->err.code;
+	/* no SA_RESTART: a signal must cut a wait short */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	r = pbx_diag_watch(ctx, cli_tenant(cli, a->v[R_TENANT].s), &watch_stop, print_event, cli,
+			   &cli->err);
+	if (r < 0)
+		return cli_fail(cli, r);
+	return 0;
+}
+
+static const struct cli_cmd diag_verbs[] = {
+	{ .name = "health", .summary = "every check with its latency and verdict; exit 0 only when all pass",
+	  .synopsis = "diag health [--tenant SLUG]", .opts = CLI_OPTS(drift_opts),
+	  .run = cmd_diag_health, .max_args = 0,
+	  .flags = CMD_PG | CMD_REALTIME | CMD_AMI | CMD_DEFAULT },
+	{ .name = "metrics", .summary = "Prometheus text exposition for node_exporter's textfile collector",
+	  .synopsis = "diag metrics [--tenant SLUG]", .opts = CLI_OPTS(drift_opts),
+	  .run = cmd_diag_metrics, .max_args = 0, .flags = CMD_PG | CMD_REALTIME | CMD_AMI },
+	{ .name = "devices", .summary = "registration status of every device, from Asterisk",
+	  .synopsis = "diag devices [--tenant SLUG] [--state STATE] [--refresh]",
+	  .opts = CLI_OPTS(devices_opts), .run = cmd_diag_devices, .max_args = 0,
+	  .flags = CMD_PG | CMD_AMI },
+	{ .name = "trunks", .summary = "registration and reachability of every trunk, from Asterisk",
+	  .synopsis = "diag trunks [--tenant SLUG] [--refresh]", .opts = CLI_OPTS(trunks_opts),
+	  .run = cmd_diag_trunks, .max_args = 0, .flags = CMD_PG | CMD_AMI },
+	{ .name = "watch", .summary = "live Asterisk events, one line each, until interrupted",
+	  .synopsis = "diag watch [--tenant SLUG]", .opts = CLI_OPTS(drift_opts),
+	  .run = cmd_diag_watch, .max_args = 0, .flags = CMD_PG | CMD_AMI },
+	{ .name = "drift", .summary = "what differs between the desired state, the files, the rows and Asterisk",
+	  .synopsis = "diag drift [--tenant SLUG]", .opts = CLI_OPTS(drift_opts),
+	  .run = cmd_diag_drift, .max_args = 0, .flags = CMD_PG | CMD_REALTIME | CMD_AMI },
+};
+
+const struct cli_cmd cmd_diag = {
+	.name = "diag",
+	.summary = "read-only diagnostics: health, metrics, status, live events, drift",
+	.subs = CLI_SUBS(diag_verbs),
+	.max_args = -1,
+};
