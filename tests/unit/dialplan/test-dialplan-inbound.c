@@ -221,8 +221,8 @@ Test(inbound_file, append_keeps_both_parts_and_their_counts)
 	cr_assert(eq(int, pbx_dialplan_tenant(&t, &base, &err), 0), "%s", err.message);
 	cr_assert(eq(int, pbx_dp_file_append(&base, &add, &err), 0));
 	cr_assert_null(add.text);
-	cr_assert(eq(sz, base.n_contexts, 3));
-	cr_assert(eq(str, base.contexts[2].name, "acme-inbound"));
+	cr_assert(eq(sz, base.n_contexts, 4));
+	cr_assert(eq(str, base.contexts[3].name, "acme-inbound"));
 	dp_parse(base.text, &p);
 	dp_assert_counts(&base, &p);
 	pbx_dp_file_free(&base);
