@@ -207,6 +207,10 @@ static int cmd_user_update(struct cli *cli, struct cli_args *a)
 	}
 	r = pbx_user_update(ctx, t, a->argv[0], &spec, &rows, &changed, &cli->err);
 	pbx_secret_wipe(pin, sizeof(pin));
+	/* Live at once: AstDB gets the state calls read (a failure is a warning; apply repairs). */
+	if (r == 0 && (spec.dnd != PBX_UNSET || spec.forward_to || spec.pin ||
+		       spec.voicemail != PBX_UNSET || spec.extension))
+		cli_push_selfservice(ctx, t, pbx_rows_get(&rows, 0, "username"));
 	return cli_finish_change(cli, r, "update", changed, &rows, NULL);
 }
 
