@@ -96,11 +96,12 @@ static void mailbox_login(struct dp_out *o, const struct pbx_dp_tenant *t)
 	dp_exten(o, PBX_DP_CODE_MAILBOX, "Set(PBXCTL_TRIES=0)");
 	dp_same(o, "box", "Read(PBXCTL_BOX,vm-login,8)");
 	dp_same(o, NULL, "GotoIf(${REGEX(\"^[1-9][0-9]{1,7}$\" ${PBXCTL_BOX})}?known)");
-	/* Not an extension: no key has this name, so the PIN below can only fail. */
-	dp_same(o, NULL, "Set(PBXCTL_BOX=0)");
+	/* Not an extension: AstDB is not even read, and the PIN below can only fail. */
+	dp_same(o, NULL, "Set(PBXCTL_V=)");
+	dp_same(o, NULL, "Goto(pin)");
 	dp_same(o, "known", "Set(PBXCTL_V=${DB(" PBX_DP_ASTDB_FAMILY "/%s/${PBXCTL_BOX}/pin)})",
 		t->slug);
-	dp_same(o, NULL, "Read(PBXCTL_PIN,vm-password,%d)", PBX_DP_PIN_MAX);
+	dp_same(o, "pin", "Read(PBXCTL_PIN,vm-password,%d)", PBX_DP_PIN_MAX);
 	dp_same(o, NULL, "GotoIf($[${LEN(${PBXCTL_V})} = %d & \"${PBXCTL_V:%d}\" = "
 		"\"${SHA1(${PBXCTL_V:0:%d}${PBXCTL_PIN})}\"]?open)",
 		PBX_DP_PIN_VERIFIER_LEN, PBX_DP_PIN_SALT_LEN, PBX_DP_PIN_SALT_LEN);

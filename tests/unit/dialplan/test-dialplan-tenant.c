@@ -108,14 +108,14 @@ Test(tenant_counts, normal_tenant_counts_by_hand)
 	 * dave: 2 x 11 = 22): 130 in 10 extensions. *97: 6 device checks (alice 2, erin,
 	 * grace, heidi, judy) + 2 fallback + 2 per box with a device (10) = 18. Feature codes:
 	 * *76 *78 *79 *73 9 each (whoami 2, value 1, store 6), *72 11 (whoami 2, Read, check,
-	 * Goto, store 6), _*72X. 6, *98 15 = 68 in 7 extensions. _X., _*X., i: 6.
-	 * Internal: 21 extensions, 222 priorities. acme-whoami: s with Set, 9 endpoint checks,
+	 * Goto, store 6), _*72X. 6, *98 16 = 69 in 7 extensions. _X., _*X., i: 6.
+	 * Internal: 21 extensions, 223 priorities. acme-whoami: s with Set, 9 endpoint checks,
 	 * Return, and 2 per user with a device (8): 27. Meta: 1.
 	 */
 	cr_assert(eq(sz, f.n_contexts, 3));
 	cr_assert(eq(str, f.contexts[0].name, "acme-internal"));
 	cr_assert(eq(sz, f.contexts[0].extensions, 21));
-	cr_assert(eq(sz, f.contexts[0].priorities, 222));
+	cr_assert(eq(sz, f.contexts[0].priorities, 223));
 	cr_assert(eq(str, f.contexts[1].name, "acme-whoami"));
 	cr_assert(eq(sz, f.contexts[1].extensions, 1));
 	cr_assert(eq(sz, f.contexts[1].priorities, 27));
@@ -134,9 +134,9 @@ Test(tenant_counts, suspended_and_empty_counts_by_hand)
 	cr_assert(eq(sz, fs.contexts[0].extensions, 4));     /* _X. _*X. s i */
 	cr_assert(eq(sz, fs.contexts[0].priorities, 8));
 	cr_assert(eq(str, fe.contexts[0].name, "initech-internal"));
-	/* *97 (2), the 7 feature codes (68), _X. _*X. i (6) */
+	/* *97 (2), the 7 feature codes (69), _X. _*X. i (6) */
 	cr_assert(eq(sz, fe.contexts[0].extensions, 11));
-	cr_assert(eq(sz, fe.contexts[0].priorities, 76));
+	cr_assert(eq(sz, fe.contexts[0].priorities, 77));
 	cr_assert(eq(str, fe.contexts[1].name, "initech-whoami"));
 	cr_assert(eq(sz, fe.contexts[1].priorities, 2));      /* Set, Return */
 	pbx_dp_file_free(&fs);
