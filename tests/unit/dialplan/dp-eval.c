@@ -593,6 +593,14 @@ int dpe_run(const char *text, const char *context, const char *exten, struct dpe
 	load(text, pl);
 	*st = (struct state){ .pl = pl, .db = db, .call = call };
 	call->n_trace = 0;
+	for (size_t i = 0; i < 4 && call->vars[i]; i++) {
+		const char *eq = strchr(call->vars[i], '=');
+		char name[32];
+
+		cr_assert_not_null(eq);
+		snprintf(name, sizeof(name), "%.*s", (int)(eq - call->vars[i]), call->vars[i]);
+		set_var(st, name, eq + 1);
+	}
 	enter(st, context, exten);
 	while (!st->done) {
 		const struct prio *p = &pl->p[st->at];

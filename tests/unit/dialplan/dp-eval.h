@@ -25,6 +25,7 @@ struct dpe_call {
 	const char *endpoint;      /* ${CHANNEL(endpoint)} */
 	const char *input[8];      /* what Read() gets, in order */
 	const char *dialstatus;    /* after Dial; NULL: NOANSWER */
+	const char *vars[4];       /* "NAME=value" set on the channel before the call */
 	/* what the call did, one line per application that matters, e.g.
 	 * "Dial(PJSIP/acme-b,20)", "VoiceMail(1001@acme,b)", "UserEvent(...)", "Hangup" */
 	char trace[64][256];
