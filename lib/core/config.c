@@ -42,6 +42,7 @@ static const struct key keys[] = {
 	{ "asterisk", "voicemail_dir", K_STRING, OFF(voicemail_dir), "PBXCTL_ASTERISK_VOICEMAIL_DIR" },
 	{ "asterisk", "backup_dir", K_STRING, OFF(backup_dir), "PBXCTL_ASTERISK_BACKUP_DIR" },
 	{ "asterisk", "voicemail_spool", K_STRING, OFF(voicemail_spool), "PBXCTL_ASTERISK_VOICEMAIL_SPOOL" },
+	{ "asterisk", "voicemail_owner", K_STRING, OFF(voicemail_owner), "PBXCTL_ASTERISK_VOICEMAIL_OWNER" },
 	{ "asterisk", "emergency_numbers", K_STRING, OFF(emergency_numbers), "PBXCTL_ASTERISK_EMERGENCY_NUMBERS" },
 	{ "secrets", "key_file", K_STRING, OFF(key_file), "PBXCTL_KEY_FILE" },
 };

@@ -35,6 +35,7 @@ struct pbx_config {
 	char *voicemail_dir;    /* generated voicemail config, default /etc/asterisk/voicemail.d/pbxctl */
 	char *backup_dir;       /* default /var/lib/pbxctl/backup */
 	char *voicemail_spool;  /* default /var/spool/asterisk/voicemail */
+	char *voicemail_owner;  /* user[:group] of greeting files; NULL: asterisk if it exists */
 	char *emergency_numbers; /* "911,112,999" (NULL: that default); never blocked by a policy */
 	/* secrets */
 	char *key_file;         /* default /etc/pbxctl/pbxctl.key */

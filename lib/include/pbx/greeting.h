@@ -11,6 +11,7 @@
 #ifndef PBX_GREETING_H
 #define PBX_GREETING_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "pbx/pbx.h"

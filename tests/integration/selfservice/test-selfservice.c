@@ -8,13 +8,18 @@
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
+#include <math.h>
+#include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "pbx/ami.h"
 #include "pbx/apply.h"
 #include "pbx/db.h"
+#include "pbx/greeting.h"
 #include "pbx/secret.h"
 #include "pbx/selfservice.h"
 #include "pbx/tenant.h"
@@ -45,6 +50,10 @@ static void setup(void)
 	snprintf(path, sizeof(path), "%s/vm", peer.dir);
 	free(cfg.voicemail_dir);
 	cfg.voicemail_dir = strdup(path);
+	snprintf(path, sizeof(path), "%s/spool", peer.dir);
+	mkdir(path, 0755);
+	free(cfg.voicemail_spool);
+	cfg.voicemail_spool = strdup(path);
 	snprintf(path, sizeof(path), "%s/backup", peer.dir);
 	free(cfg.backup_dir);
 	cfg.backup_dir = strdup(path);
@@ -400,4 +409,155 @@ Test(selfservice, the_pin_verifier_opens_with_the_current_pin_only)
 	cr_assert(eq(int, pbx_selfservice_push(ctx, slug, "alice", &err), 0), "%s", err.message);
 	expect_astdb("pin", NULL);
 	cr_assert(eq(int, peer_count(&peer, "Reload"), 0));
+}
+
+/* ---- greetings: audio files made here, in each kind the upload must handle ---- */
+
+/* A sine tone of @seconds at @rate with @channels in @format; returns the path. */
+static const char *make_audio(const char *name, int format, int rate, int channels,
+			      double seconds)
+{
+	static char path[600];
+	SF_INFO info = { .samplerate = rate, .channels = channels, .format = format };
+	SNDFILE *sf;
+	size_t frames = (size_t)(seconds * rate);
+	float *buf = calloc(frames * (size_t)channels, sizeof(*buf));
+
+	snprintf(path, sizeof(path), "%s/%s", peer.dir, name);
+	cr_assert_not_null(buf);
+	for (size_t i = 0; i < frames; i++)
+		for (int c = 0; c < channels; c++)
+			buf[i * (size_t)channels + (size_t)c] = 0.5f * sinf(2 * 3.14159265f * 440 * (float)i / (float)rate);
+	sf = sf_open(path, SFM_WRITE, &info);
+	cr_assert_not_null(sf, "%s: %s", name, sf_strerror(NULL));
+	cr_assert(eq(sz, (size_t)sf_writef_float(sf, buf, (sf_count_t)frames), frames));
+	sf_close(sf);
+	free(buf);
+	return path;
+}
+
+static void box_path(char *buf, size_t n)
+{
+	snprintf(buf, n, "%s/spool/%s/1000/unavail.wav", peer.dir, slug);
+}
+
+static void expect_stored(double seconds)
+{
+	char path[700];
+	SF_INFO info = { .format = 0 };
+	SNDFILE *sf;
+
+	box_path(path, sizeof(path));
+	sf = sf_open(path, SFM_READ, &info);
+	cr_assert_not_null(sf, "%s", path);
+	cr_assert(eq(int, info.samplerate, 8000));
+	cr_assert(eq(int, info.channels, 1));
+	cr_assert(eq(int, info.format, SF_FORMAT_WAV | SF_FORMAT_PCM_16));
+	cr_assert(le(dbl, fabs((double)info.frames / 8000 - seconds), 0.2), "%lld frames",
+		  (long long)info.frames);
+	sf_close(sf);
+}
+
+Test(selfservice, a_wav_or_mp3_greeting_is_stored_as_8khz_mono_wav)
+{
+	struct pbx_rows rows;
+	pbx_error err = PBX_ERROR_INIT;
+	bool changed = false;
+
+	add_user("alice", "1000");
+	cr_assert(eq(int, pbx_greeting_set(ctx, slug, "alice",
+					   make_audio("hello.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16,
+						      44100, 2, 2.0), &rows, &err), 0), "%s", err.message);
+	cr_assert(eq(str, (char *)pbx_rows_get(&rows, 0, "present"), "true"));
+	pbx_rows_free(&rows);
+	expect_stored(2.0);
+	/* An MP3 under a name that says nothing: judged by content. */
+	cr_assert(eq(int, pbx_greeting_set(ctx, slug, "alice",
+					   make_audio("hello.bin", SF_FORMAT_MPEG | SF_FORMAT_MPEG_LAYER_III,
+						      48000, 1, 3.0), &rows, &err), 0), "%s", err.message);
+	pbx_rows_free(&rows);
+	expect_stored(3.0);
+	expect_sql("SELECT count(*)::text FROM audit_log WHERE tenant = $1 AND action = 'greeting'",
+		   "2");
+	cr_assert(eq(int, pbx_greeting_delete(ctx, slug, "alice", &rows, &changed, &err), 0));
+	cr_assert(changed);
+	cr_assert(eq(str, (char *)pbx_rows_get(&rows, 0, "present"), "false"));
+	pbx_rows_free(&rows);
+}
+
+/* Each bad kind of file: refused with field "file", and the box keeps what it had. */
+Test(selfservice, bad_greeting_files_are_refused_and_nothing_is_written)
+{
+	char path[700], junk[600];
+	struct pbx_rows rows;
+	struct stat before, after;
+	FILE *f;
+
+	add_user("alice", "1000");
+	{
+		pbx_error err = PBX_ERROR_INIT;
+
+		cr_assert(eq(int, pbx_greeting_set(ctx, slug, "alice",
+						   make_audio("ok.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16,
+							      8000, 1, 1.0), &rows, &err), 0), "%s", err.message);
+		pbx_rows_free(&rows);
+	}
+	box_path(path, sizeof(path));
+	cr_assert(eq(int, stat(path, &before), 0));
+	/* not audio */
+	snprintf(junk, sizeof(junk), "%s/notes.wav", peer.dir);
+	f = fopen(junk, "w");
+	fputs("this is not audio at all, whatever its name says\n", f);
+	fclose(f);
+	/* corrupt: a WAV header whose format chunk is garbage */
+	{
+		const char *ok = make_audio("corrupt.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16, 8000, 1, 1.0);
+		FILE *c = fopen(ok, "r+");
+
+		fseek(c, 20, SEEK_SET);
+		fwrite("\xff\xff\x00\x00\xff\xff\xff\xff", 1, 8, c);
+		fclose(c);
+	}
+	/* oversized: 6 MB of 16-bit PCM (about 6.5 minutes at 8 kHz) */
+	make_audio("big.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16, 8000, 1, 393.0);
+	/* too long but small: 8-bit 8 kHz mono, 301 seconds, 2.4 MB */
+	make_audio("long.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_U8, 8000, 1, 301.0);
+	{
+		static const struct { const char *file, *words; } bad[] = {
+			{ "notes.wav", "neither WAV nor MP3" },
+			{ "corrupt.wav", "cannot be read as audio" },
+			{ "big.wav", "at most 5242880 (5 MB)" },
+			{ "long.wav", "longer than 5 minutes" },
+			{ "missing.wav", "cannot open" },
+		};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			pbx_error err = PBX_ERROR_INIT;
+			char in[600];
+
+			snprintf(in, sizeof(in), "%s/%s", peer.dir, bad[i].file);
+			cr_assert(lt(int, pbx_greeting_set(ctx, slug, "alice", in, &rows, &err), 0),
+				  "%s accepted", bad[i].file);
+			cr_assert(eq(str, err.field, "file"), "%s", bad[i].file);
+			cr_assert_not_null(strstr(err.message, bad[i].words), "%s: %s", bad[i].file,
+					   err.message);
+			cr_assert(eq(str, err.object, "user alice"));
+		}
+	}
+	cr_assert(eq(int, stat(path, &after), 0));
+	cr_assert(eq(i64, (long long)after.st_mtime, (long long)before.st_mtime));
+	cr_assert(eq(i64, (long long)after.st_size, (long long)before.st_size));
+	expect_sql("SELECT count(*)::text FROM audit_log WHERE tenant = $1 AND action = 'greeting'",
+		   "1");
+	{
+		pbx_error err = PBX_ERROR_INIT;
+		struct pbx_user_spec u = PBX_USER_SPEC_INIT;
+		bool changed;
+
+		/* A user without voicemail has no box to greet from. */
+		u.voicemail = 0;
+		cr_assert(eq(int, pbx_user_update(ctx, slug, "alice", &u, &rows, &changed, &err), 0));
+		pbx_rows_free(&rows);
+		cr_assert(eq(int, pbx_greeting_set(ctx, slug, "alice", junk, &rows, &err), PBX_ECONFLICT));
+	}
 }
