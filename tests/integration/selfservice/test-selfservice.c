@@ -561,3 +561,52 @@ Test(selfservice, bad_greeting_files_are_refused_and_nothing_is_written)
 		cr_assert(eq(int, pbx_greeting_set(ctx, slug, "alice", junk, &rows, &err), PBX_ECONFLICT));
 	}
 }
+
+/* The shell: `user update --dnd` is live at once; a failed AstDB write is a warning. */
+Test(selfservice, cli_update_is_live_and_a_failed_write_is_a_warning)
+{
+	char port[16], spool[600], *out, *err;
+
+	add_user("alice", "1000");
+	snprintf(port, sizeof(port), "%d", peer.port);
+	snprintf(spool, sizeof(spool), "%s/spool", peer.dir);
+	setenv("PBXCTL_AMI_PORT", port, 1);
+	setenv("PBXCTL_AMI_USERNAME", "pbxctl", 1);
+	setenv("PBXCTL_AMI_SECRET", "secret", 1);
+	setenv("PBXCTL_ASTERISK_VOICEMAIL_SPOOL", spool, 1);
+	cr_assert(eq(int, testenv_run(&out, &err, "-o", "json", "-t", slug, "user", "update",
+				      "alice", "--dnd", NULL), 0), "%s", err);
+	cr_assert_not_null(strstr(out, "\"dnd\": true"), "%s", out);
+	free(out);
+	free(err);
+	expect_astdb("dnd", "1");
+	peer_control(&peer, "db-error\n");
+	cr_assert(eq(int, testenv_run(&out, &err, "-t", slug, "user", "update", "alice",
+				      "--no-dnd", NULL), 0), "%s", err);
+	cr_assert_not_null(strstr(err, "saved, but Asterisk's AstDB did not take it"), "%s", err);
+	free(out);
+	free(err);
+	expect_astdb("dnd", "1");
+	expect_sql("SELECT u.astdb_pending::text FROM users u JOIN tenants t ON t.id = u.tenant_id "
+		   "WHERE t.slug = $1", "true");
+	peer_control(&peer, "");
+	/* Greeting verbs: a bad file is exit 3 naming the field; show in json. */
+	cr_assert(eq(int, testenv_run(&out, &err, "-t", slug, "user", "greeting", "set", "alice",
+				      "/etc/hostname", NULL), 3));
+	cr_assert_not_null(strstr(err, "user alice"), "%s", err);
+	free(out);
+	free(err);
+	cr_assert(eq(int, testenv_run(&out, &err, "-o", "json", "-t", slug, "user", "greeting",
+				      "show", "alice", NULL), 0), "%s", err);
+	cr_assert_not_null(strstr(out, "\"present\": false"), "%s", out);
+	free(out);
+	free(err);
+	cr_assert(eq(int, testenv_run(&out, &err, "-t", slug, "user", "greeting", "play", "alice",
+				      NULL), 2));
+	free(out);
+	free(err);
+	unsetenv("PBXCTL_AMI_PORT");
+	unsetenv("PBXCTL_AMI_USERNAME");
+	unsetenv("PBXCTL_AMI_SECRET");
+	unsetenv("PBXCTL_ASTERISK_VOICEMAIL_SPOOL");
+}
