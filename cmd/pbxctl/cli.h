@@ -190,6 +190,13 @@ int cli_flag_pair(const char *path, const struct cli_args *a, int on, int off, c
 int cli_finish_change(struct cli *cli, int r, const char *action, bool changed,
 		      struct pbx_rows *rows, void (*free_rows)(struct pbx_rows *));
 
+/*
+ * me.c: after a change of DND, forward, PIN, voicemail or extension, write the user's AstDB
+ * keys so that calls see it at once. A failure is not the command's: the library logged
+ * the warning (PostgreSQL has the change, the next apply writes it).
+ */
+void cli_push_selfservice(pbx_ctx *ctx, const char *tenant, const char *user);
+
 /* Render helpers that also remember "changed" for the exit path. */
 int cli_show_list(struct cli *cli, const struct pbx_rows *rows);
 int cli_show_object(struct cli *cli, const struct pbx_rows *rows);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pbx/greeting.h"
 #include "pbx/secret.h"
 #include "pbx/user.h"
 #include "cli.h"
@@ -207,7 +208,44 @@ static int cmd_user_update(struct cli *cli, struct cli_args *a)
 	}
 	r = pbx_user_update(ctx, t, a->argv[0], &spec, &rows, &changed, &cli->err);
 	pbx_secret_wipe(pin, sizeof(pin));
+	/* Live at once: AstDB gets the state calls read (a failure is a warning; apply repairs). */
+	if (r == 0 && (spec.dnd != PBX_UNSET || spec.forward_to || spec.pin ||
+		       spec.voicemail != PBX_UNSET || spec.extension))
+		cli_push_selfservice(ctx, t, pbx_rows_get(&rows, 0, "username"));
 	return cli_finish_change(cli, r, "update", changed, &rows, NULL);
+}
+
+/* user greeting set USER FILE | show USER | delete USER */
+static int cmd_user_greeting(struct cli *cli, struct cli_args *a)
+{
+	const char *t, *what = a->argv[0];
+	struct pbx_rows rows;
+	bool changed = true;
+	pbx_ctx *ctx;
+	int r;
+
+	if ((strcmp(what, "set") || a->argc != 3) && (strcmp(what, "show") || a->argc != 2) &&
+	    (strcmp(what, "delete") || a->argc != 2))
+	{
+		cli_usage_error("user greeting", NULL, "expected set USER FILE, show USER or "
+				"delete USER");
+		return CLI_USAGE;
+	}
+	if ((r = cli_open_tenant(cli, "user greeting", a->v[S_TENANT].s, &t, &ctx)) != 0)
+		return r;
+	if (!strcmp(what, "show")) {
+		if ((r = pbx_greeting_show(ctx, t, a->argv[1], &rows, &cli->err)) < 0)
+			return cli_fail(cli, r);
+		r = cli_show_object(cli, &rows);
+		pbx_rows_free(&rows);
+		return r;
+	}
+	if (!strcmp(what, "set"))
+		r = pbx_greeting_set(ctx, t, a->argv[1], a->argv[2], &rows, &cli->err);
+	else
+		r = pbx_greeting_delete(ctx, t, a->argv[1], &rows, &changed, &cli->err);
+	return cli_finish_change(cli, r, !strcmp(what, "set") ? "greeting" : "greeting-delete",
+				 changed, &rows, NULL);
 }
 
 static int set_status(struct cli *cli, struct cli_args *a, const char *path, const char *status,
@@ -305,6 +343,12 @@ static const struct cli_cmd user_verbs[] = {
 		      "user update USER [--pin PIN|--pin-file FILE|--no-pin] [--dnd|--no-dnd] [--forward-to DEST]",
 	  .opts = CLI_OPTS(update_opts), .run = cmd_user_update, .min_args = 1, .max_args = 1,
 	  .flags = CMD_PG | CMD_WRITES, .args = CLI_ARG_USER },
+	{ .name = "greeting", .summary = "upload, show or remove the voicemail greeting (WAV or MP3)",
+	  .synopsis = "user greeting set USER FILE [--tenant SLUG]\n"
+		      "user greeting show USER [--tenant SLUG]\n"
+		      "user greeting delete USER [--tenant SLUG]",
+	  .opts = CLI_OPTS(show_opts), .run = cmd_user_greeting, .min_args = 2, .max_args = 3,
+	  .flags = CMD_PG | CMD_WRITES },
 	{ .name = "suspend", .summary = "suspend a user: its devices stop working after the next apply",
 	  .synopsis = "user suspend USER [--tenant SLUG]", .opts = CLI_OPTS(show_opts),
 	  .run = cmd_user_suspend, .min_args = 1, .max_args = 1, .flags = CMD_PG | CMD_WRITES,

@@ -207,3 +207,55 @@ int pbx_ami_db_deltree(pbx_ami *ami, const char *family, const char *key, pbx_er
 		kv[2] = NULL;
 	return pbx_ami_action(ami, "DBDelTree", kv, NULL, err);
 }
+
+void pbx_ami_db_entries_free(struct pbx_ami_db_entry *e, size_t n)
+{
+	for (size_t i = 0; e && i < n; i++) {
+		free(e[i].key);
+		free(e[i].value);
+	}
+	free(e);
+}
+
+int pbx_ami_db_gettree(pbx_ami *ami, const char *family, struct pbx_ami_db_entry **ret,
+		       size_t *ret_n, pbx_error *err)
+{
+	const char *kv[] = { "Family", family, NULL };
+	struct pbx_ami_response *resp = NULL;
+	struct pbx_ami_db_entry *e = NULL;
+	size_t n = 0;
+	int r;
+
+	r = pbx_ami_action(ami, "DBGetTree", kv, &resp, err);
+	if (r < 0)
+		return r;
+	if (resp->n_events && !(e = calloc(resp->n_events, sizeof(*e)))) {
+		r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
+		goto cleanup;
+	}
+	for (size_t i = 0; i < resp->n_events; i++) {
+		const char *k = pbx_ami_msg_get(&resp->events[i], "Key");
+		const char *v = pbx_ami_msg_get(&resp->events[i], "Val");
+
+		if (!k || !v) {
+			r = ami_protocol_error(ami, err, "%s answered DBGetTree without Key or Val",
+					       ami->name);
+			goto cleanup;
+		}
+		e[n].key = strdup(k);
+		e[n].value = strdup(v);
+		n++;
+		if (!e[n - 1].key || !e[n - 1].value) {
+			r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
+			goto cleanup;
+		}
+	}
+	*ret = e;
+	*ret_n = n;
+	e = NULL;
+	n = 0;
+cleanup:
+	pbx_ami_db_entries_free(e, n);
+	pbx_ami_response_free(resp);
+	return r;
+}

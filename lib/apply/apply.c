@@ -13,6 +13,7 @@
 #include "pbx/apply.h"
 #include "pbx/diag.h"
 #include "pbx/realtime.h"
+#include "pbx/selfservice.h"
 #include "apply-internal.h"
 #include "apply_job.h"
 #include "ctx.h"
@@ -383,6 +384,28 @@ static int succeeded(struct run *run, struct pbx_apply_result *ret, pbx_error *e
 	return r;
 }
 
+/*
+ * Self-service state: write what PostgreSQL holds and AstDB lacks, take what phones
+ * changed. It needs no reload, so it runs even when no file changes; an Asterisk that
+ * cannot be reached leaves it for the next apply, with a warning.
+ */
+static void reconcile_astdb(struct run *run)
+{
+	struct pbx_selfservice_report rep;
+	pbx_error err = PBX_ERROR_INIT;
+
+	if (pbx_selfservice_reconcile(run->ctx, run->opts->tenant, &rep, &err) < 0) {
+		pbx_log(run->ctx, PBX_LOG_WARN, "DND, forwards and PINs were not written to "
+			"Asterisk's AstDB: %s", err.message);
+		return;
+	}
+	if (rep.pushed || rep.taken || rep.removed || rep.failed)
+		pbx_log(run->ctx, rep.failed ? PBX_LOG_WARN : PBX_LOG_INFO,
+			"AstDB: %zu user(s) written, %zu phone change(s) taken, %zu stale "
+			"extension(s) removed, %zu left pending", rep.pushed, rep.taken, rep.removed,
+			rep.failed);
+}
+
 static int run_apply(struct run *run, struct pbx_apply_result *ret, pbx_error *err)
 {
 	const struct pbx_config *cfg = pbx_ctx_config(run->ctx);
@@ -413,6 +436,7 @@ static int run_apply(struct run *run, struct pbx_apply_result *ret, pbx_error *e
 		return r;
 	}
 	ret->changed = pbx_apply_plan_changes(&run->plan) > 0;
+	reconcile_astdb(run);
 	if (!ret->changed && !run->force)
 		return succeeded(run, ret, err);
 	/* Asterisk must be reachable before anything is written, when it will be reloaded: an

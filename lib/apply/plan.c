@@ -143,7 +143,7 @@ static int model_of(const struct pbx_state_tenant *t, const char *marker,
 		users[i] = (struct pbx_dp_user){
 			.username = u->username, .display_name = u->name,
 			.extension = u->extension, .voicemail = u->voicemail,
-			.vm_email = u->email, .dnd = u->dnd, .forward = u->forward,
+			.vm_email = u->email,
 			.callerid_num = u->callerid, .endpoints = eps,
 			.n_endpoints = u->n_devices, .active = u->active,
 		};

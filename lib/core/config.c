@@ -54,6 +54,7 @@ static const struct key keys[] = {
 	{ "asterisk", "backup_keep", K_KEEP, OFF(backup_keep), "PBXCTL_ASTERISK_BACKUP_KEEP" },
 	{ "asterisk", "backup_keep_days", K_DAYS, OFF(backup_keep_days), "PBXCTL_ASTERISK_BACKUP_KEEP_DAYS" },
 	{ "asterisk", "voicemail_spool", K_STRING, OFF(voicemail_spool), "PBXCTL_ASTERISK_VOICEMAIL_SPOOL" },
+	{ "asterisk", "voicemail_owner", K_STRING, OFF(voicemail_owner), "PBXCTL_ASTERISK_VOICEMAIL_OWNER" },
 	{ "asterisk", "emergency_numbers", K_STRING, OFF(emergency_numbers), "PBXCTL_ASTERISK_EMERGENCY_NUMBERS" },
 	{ "secrets", "key_file", K_STRING, OFF(key_file), "PBXCTL_KEY_FILE" },
 	{ "diag", "cache_dir", K_STRING, OFF(cache_dir), "PBXCTL_DIAG_CACHE_DIR" },

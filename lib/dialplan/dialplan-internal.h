@@ -55,21 +55,11 @@ void dp_same(struct dp_out *o, const char *label, const char *fmt, ...)
 /* Hand the text and counts over to @ret (named @name); frees everything on failure. */
 int dp_out_finish(struct dp_out *o, const char *name, struct pbx_dp_file *ret);
 
-/* How a user's calls are forwarded, once the whole tenant is known. */
-enum dp_forward {
-	DP_FWD_NONE,
-	DP_FWD_INTERNAL,   /* to another active user's extension */
-	DP_FWD_E164,       /* to <slug>-outbound */
-	DP_FWD_IGNORED,    /* to an extension no active user has: rings the user instead */
-};
-
 struct dp_entry {
 	const struct pbx_dp_user *u;
 	size_t index;                              /* in pbx_dp_tenant.users */
 	const char *eps[PBX_DP_MAX_DEVICES];       /* endpoint ids, sorted */
 	size_t n_eps;
-	enum dp_forward fwd;
-	size_t target;                             /* DP_FWD_INTERNAL: entry index */
 };
 
 enum dp_plan_mode {
@@ -89,6 +79,10 @@ int dp_check_tenant(const struct pbx_dp_tenant *t, int *ring, pbx_error *err);
 int dp_plan_build(const struct pbx_dp_tenant *t, enum dp_plan_mode mode, struct dp_plan *p,
 		  pbx_error *err);
 void dp_plan_free(struct dp_plan *p);
+
+/* features.c: the feature codes (in the internal context) and the "<slug>-whoami" context. */
+void dp_feature_codes(struct dp_out *o, const struct pbx_dp_tenant *t);
+void dp_whoami_context(struct dp_out *o, const struct pbx_dp_tenant *t, const struct dp_plan *p);
 /* "user alice", or "user #3" (1-based) when the username is empty. */
 void dp_user_object(const struct pbx_dp_user *u, size_t index, char *buf, size_t n);
 

@@ -94,7 +94,9 @@ static void route_lines(struct dp_out *o, const struct pbx_dp_tenant *t, const c
 		dp_exten(o, exten, "Goto(%s" PBX_DP_INTERNAL_SUFFIX ",%s,1)", t->slug, rt->ext);
 		break;
 	case R_VOICEMAIL:
-		dp_exten(o, exten, "VoiceMail(%s@%s,u)", rt->ext, t->slug);
+		/* '*' during the greeting jumps to 'a' (below): the box asks for its PIN. */
+		dp_exten(o, exten, "Set(PBXCTL_BOX=%s)", rt->ext);
+		dp_same(o, NULL, "VoiceMail(%s@%s,u)", rt->ext, t->slug);
 		dp_same(o, NULL, "Hangup()");
 		break;
 	case R_EXTERNAL:
@@ -198,6 +200,14 @@ int pbx_dialplan_inbound(const struct pbx_dp_inbound *in, struct pbx_dp_file *re
 		route_lines(&o, t, d->number, &rt);
 		snprintf(bare, sizeof(bare), "%s", d->number + 1);
 		route_lines(&o, t, bare, &rt);
+	}
+	if (r == 0 && !t->suspended) {
+		dp_blank(&o);
+		dp_comment(&o, "a: '*' pressed during a voicemail greeting: that box, with its PIN");
+		dp_exten(&o, "a", "Set(PBXCTL_TRIES=0)");
+		dp_same(&o, NULL, "GotoIf(${REGEX(\"^[1-9][0-9]{1,7}$\" ${PBXCTL_BOX})}?%s"
+			PBX_DP_INTERNAL_SUFFIX ",%s,known)", t->slug, PBX_DP_CODE_MAILBOX);
+		dp_same(&o, NULL, "Hangup()");
 	}
 	if (r < 0) {
 		struct pbx_dp_file none = PBX_DP_FILE_INIT;

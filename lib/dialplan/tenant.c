@@ -3,15 +3,17 @@
  * The per-tenant dialplan file "<slug>.conf": the tenant's internal context, where its
  * devices' calls start, and its meta context holding the apply marker. Only stock
  * applications are used (Dial, GotoIf, Goto, VoiceMail, VoiceMailMain, Playback, Busy,
- * Hangup, NoOp), nothing includes or jumps into another tenant's context, and free text
+ * Hangup, NoOp, Set, Read, Gosub, Return, UserEvent), nothing includes or jumps into another tenant's context, and free text
  * only appears, escaped, in comment lines.
  *
- * Call handling of one active user, in this order:
- *   forward set       Goto(<slug>-internal,<ext>,1) or, for E.164, Goto(<slug>-outbound,
- *                     <number>,1): the outbound context comes with a later issue and the
- *                     apply validator will check that it exists. A forward to an
- *                     extension no active user has is ignored (the user's phones ring).
- *   do not disturb    VoiceMail(<ext>@<slug>,b), or Busy(10) without voicemail;
+ * Call handling of one active user, decided at call time from AstDB (features.c has the
+ * key layout), so that DND and forwards set from the shell or a phone are live at once:
+ *   do not disturb    VoiceMail(<ext>@<slug>,b), or Busy(10) without voicemail; DND wins
+ *                     over a forward;
+ *   forward set       an extension an active user has: Goto(<slug>-internal,<ext>,1); with
+ *                     outbound calling any other number: Goto(<slug>-outbound,<number>,1),
+ *                     where the caller's policy decides; anything else, or more than
+ *                     PBX_DP_FORWARD_HOPS forwards on this call: the user's phones ring;
  *   no enabled device VoiceMail(<ext>@<slug>,u), or Playback(vm-nobodyavail);
  *   otherwise         Dial(PJSIP/a&PJSIP/b,<ring>) ringing every enabled device at
  *                     once; then BUSY goes to VoiceMail(...,b) and any other outcome
@@ -19,13 +21,12 @@
  *                     voicemail, Hangup(). An answered call never comes back from Dial
  *                     (no 'g' option), so ANSWER needs no branch.
  *
- * Voicemail access (*97): the PINs live only as argon2id hashes in PostgreSQL, which
- * Asterisk cannot check, so voicemail.conf holds no password and the mailbox is chosen by
- * the caller's authenticated device: ${CHANNEL(endpoint)} is compared with each enabled
- * endpoint of each user with voicemail, and VoiceMailMain(<ext>@<slug>,s) (s: no password
+ * Voicemail access (*97): voicemail.conf holds no password (app_voicemail compares PINs in
+ * clear text); *97 chooses the mailbox by the caller's authenticated device:
+ * ${CHANNEL(endpoint)} is compared with each enabled endpoint of each user with voicemail, and VoiceMailMain(<ext>@<slug>,s) (s: no password
  * prompt) opens that user's own box. The caller ID is never used: a device could set it,
  * and it would be substituted into the arguments. A device without a mailbox hears
- * pbx-invalid.
+ * pbx-invalid. *98 opens any mailbox of the tenant with its PIN (features.c).
  *
  * Numbers nobody has: _X. and _*X. answer with Playback(pbx-invalid) and Hangup(); i does
  * the same for a jump to an invalid extension. A suspended tenant keeps only _X., _*X.,
@@ -91,11 +92,7 @@ static void describe(struct dp_out *o, const struct dp_entry *e)
 
 	pbx_dialplan_escape_text(u->username, name, sizeof(name));
 	pbx_dialplan_escape_text(u->display_name, disp, sizeof(disp));
-	if (e->fwd == DP_FWD_INTERNAL || e->fwd == DP_FWD_E164)
-		snprintf(what, sizeof(what), "forwarded to %s", u->forward);
-	else if (u->dnd)
-		snprintf(what, sizeof(what), "do not disturb, %s", vm);
-	else if (e->n_eps == 0)
+	if (e->n_eps == 0)
 		snprintf(what, sizeof(what), "no enabled device, %s", vm);
 	else
 		snprintf(what, sizeof(what), "rings %zu device%s, %s", e->n_eps,
@@ -105,20 +102,48 @@ static void describe(struct dp_out *o, const struct dp_entry *e)
 		dp_comment(o, "%s: user %s \"%s\": %s", u->extension, name, disp, what);
 	else
 		dp_comment(o, "%s: user %s: %s", u->extension, name, what);
-	if (e->fwd == DP_FWD_IGNORED)
-		dp_comment(o, "forward to %s ignored: no active user has that extension",
-			   u->forward);
 }
 
 /* Leave to voicemail with @flag (u unavailable, b busy), or do @fallback. */
 static void to_voicemail(struct dp_out *o, const struct pbx_dp_tenant *t,
-			 const struct pbx_dp_user *u, char flag, const char *fallback)
+			 const struct pbx_dp_user *u, const char *label, char flag,
+			 const char *fallback)
 {
 	if (u->voicemail)
-		dp_exten(o, u->extension, "VoiceMail(%s@%s,%c)", u->extension, t->slug, flag);
+		dp_same(o, label, "VoiceMail(%s@%s,%c)", u->extension, t->slug, flag);
 	else
-		dp_exten(o, u->extension, "%s", fallback);
+		dp_same(o, label, "%s", fallback);
 	dp_same(o, NULL, "Hangup()");
+}
+
+/*
+ * The call-time part of a user's extension: DND first, then the forward, both read from
+ * AstDB (PBX_DP_ASTDB_FAMILY/<slug>/<ext>), so that a change is live without a reload.
+ * The forward target is used only after REGEX() proved it digits: an extension goes to the
+ * internal context only when an active user has it (apply writes every active user's dnd
+ * key, so DB_EXISTS tells), anything else to the outbound context, where the caller's
+ * policy decides. PBXCTL_HOPS counts forwards on the channel: after PBX_DP_FORWARD_HOPS the
+ * user's own phones ring, so a forward loop made from phones cannot spin a channel.
+ */
+static void runtime_state(struct dp_out *o, const struct pbx_dp_tenant *t, const char *ext)
+{
+	dp_exten(o, ext, "GotoIf($[\"${DB(" PBX_DP_ASTDB_FAMILY "/%s/%s/dnd)}\" = \"1\"]?dnd)",
+		 t->slug, ext);
+	dp_same(o, NULL, "Set(PBXCTL_FWD=${DB(" PBX_DP_ASTDB_FAMILY "/%s/%s/forward)})", t->slug,
+		ext);
+	dp_same(o, NULL, "GotoIf($[\"${PBXCTL_FWD}\" = \"\" | 0${PBXCTL_HOPS} >= %d]?ring)",
+		PBX_DP_FORWARD_HOPS);
+	dp_same(o, NULL, "Set(PBXCTL_HOPS=$[0${PBXCTL_HOPS} + 1])");
+	dp_same(o, NULL, "GotoIf(${REGEX(\"^[0-9]{2,8}$\" ${PBXCTL_FWD})}?fwdint)");
+	if (t->outbound)
+		dp_same(o, NULL, "GotoIf(${REGEX(\"^[+]?[0-9]{2,20}$\" ${PBXCTL_FWD})}?fwdext)");
+	dp_same(o, NULL, "Goto(ring)");
+	dp_same(o, "fwdint", "GotoIf(${DB_EXISTS(" PBX_DP_ASTDB_FAMILY "/%s/${PBXCTL_FWD}/dnd)}"
+		"?%s" PBX_DP_INTERNAL_SUFFIX ",${PBXCTL_FWD},1)", t->slug, t->slug);
+	if (t->outbound) {
+		dp_same(o, NULL, "Goto(ring)");
+		dp_same(o, "fwdext", "Goto(%s" PBX_DP_OUTBOUND_SUFFIX ",${PBXCTL_FWD},1)", t->slug);
+	}
 }
 
 static void user_extension(struct dp_out *o, const struct pbx_dp_tenant *t,
@@ -130,29 +155,20 @@ static void user_extension(struct dp_out *o, const struct pbx_dp_tenant *t,
 	size_t len = 0;
 
 	describe(o, e);
-	if (e->fwd == DP_FWD_INTERNAL) {
-		dp_exten(o, ext, "Goto(%s" PBX_DP_INTERNAL_SUFFIX ",%s,1)", t->slug,
-			 p->e[e->target].u->extension);
-		return;
-	}
-	if (e->fwd == DP_FWD_E164) {
-		dp_exten(o, ext, "Goto(%s" PBX_DP_OUTBOUND_SUFFIX ",%s,1)", t->slug, u->forward);
-		return;
-	}
-	if (u->dnd) {
-		to_voicemail(o, t, u, 'b', "Busy(10)");
-		return;
-	}
+	runtime_state(o, t, ext);
 	if (e->n_eps == 0) {
-		to_voicemail(o, t, u, 'u', "Playback(vm-nobodyavail)");
+		to_voicemail(o, t, u, "ring", 'u', "Playback(vm-nobodyavail)");
+		to_voicemail(o, t, u, "dnd", 'b', "Busy(10)");
 		return;
 	}
 	dial[0] = '\0';
 	for (size_t i = 0; i < e->n_eps; i++)
 		len += (size_t)snprintf(dial + len, sizeof(dial) - len, "%sPJSIP/%s",
 					i ? "&" : "", e->eps[i]);
-	dp_exten(o, ext, "Dial(%s,%d)", dial, p->ring);
+	dp_same(o, "ring", "Dial(%s,%d)", dial, p->ring);
 	if (!u->voicemail) {
+		dp_same(o, NULL, "Hangup()");
+		dp_same(o, "dnd", "Busy(10)");
 		dp_same(o, NULL, "Hangup()");
 		return;
 	}
@@ -160,6 +176,8 @@ static void user_extension(struct dp_out *o, const struct pbx_dp_tenant *t,
 	dp_same(o, NULL, "VoiceMail(%s@%s,u)", ext, t->slug);
 	dp_same(o, NULL, "Hangup()");
 	dp_same(o, "busy", "VoiceMail(%s@%s,b)", ext, t->slug);
+	dp_same(o, NULL, "Hangup()");
+	dp_same(o, "dnd", "VoiceMail(%s@%s,b)", ext, t->slug);
 	dp_same(o, NULL, "Hangup()");
 }
 
@@ -236,12 +254,15 @@ int pbx_dialplan_tenant(const struct pbx_dp_tenant *t, struct pbx_dp_file *ret,
 		for (size_t i = 0; i < plan.n; i++)
 			user_extension(&o, t, &plan, &plan.e[i]);
 		voicemail_access(&o, t, &plan);
+		dp_feature_codes(&o, t);
 		if (t->outbound)
 			outbound_handoff(&o, t);
 		dp_blank(&o);
 		dp_comment(&o, "numbers nobody has");
 		invalid_handlers(&o, "pbx-invalid", false, t->outbound);
 	}
+	if (!t->suspended)
+		dp_whoami_context(&o, t, &plan);
 	context_name(ctx, PBX_DP_META_PREFIX, t->slug, "");
 	dp_context(&o, ctx);
 	dp_exten(&o, PBX_DP_META_EXTEN, "NoOp(%s)", t->job_id);

@@ -2,7 +2,7 @@
 /*
  * Identifier validation for everything that becomes part of a generated Asterisk file,
  * and the "plan": a tenant's active users validated, sorted by extension, with duplicate
- * extensions and devices, foreign endpoints and call-forward loops refused before a single
+ * extensions and devices and foreign endpoints refused before a single
  * line is written. Every refusal is PBX_EINVALID naming the object and the field.
  */
 #include <stdio.h>
@@ -249,20 +249,6 @@ static int check_user(const struct pbx_dp_tenant *t, struct dp_entry *e, enum dp
 	}
 	e->n_eps = u->n_endpoints;
 	qsort(e->eps, e->n_eps, sizeof(e->eps[0]), cmp_str);
-	if (!empty(u->forward)) {
-		if (pbx_dialplan_valid_e164(u->forward))
-			e->fwd = DP_FWD_E164;
-		else if (pbx_dialplan_valid_extension(u->forward))
-			e->fwd = DP_FWD_INTERNAL;   /* resolved once every user is known */
-		else
-			return pbx_errorf(err, PBX_EINVALID, obj, "forward",
-					  "forward \"%.40s\" must be an extension (2 to 8 digits) "
-					  "or an E.164 number (+ and 8 to 15 digits)", u->forward);
-		if (!strcmp(u->forward, u->extension))
-			return pbx_errorf(err, PBX_EINVALID, obj, "forward",
-					  "forward to its own extension %s would loop",
-					  u->extension);
-	}
 	if (!empty(u->callerid_num) && !valid_callerid_num(u->callerid_num))
 		return pbx_errorf(err, PBX_EINVALID, obj, "callerid_num",
 				  "caller ID number \"%.40s\" must be 2 to 15 digits, "
@@ -323,61 +309,6 @@ static int check_endpoints_unique(const struct dp_plan *p, pbx_error *err)
 	return r;
 }
 
-static int cmp_key_entry(const void *key, const void *elem)
-{
-	return cmp_extension(key, ((const struct dp_entry *)elem)->u->extension);
-}
-
-/*
- * Resolve internal forwards to entries, and refuse loops: a Goto loop in Asterisk spins a
- * channel thread forever. A forward to an extension no active user has is ignored (the
- * user's own phones ring), so deleting a user never silences the colleagues forwarding
- * to them.
- */
-static int resolve_forwards(struct dp_plan *p, pbx_error *err)
-{
-	unsigned char *state;
-	int r = 0;
-
-	for (size_t i = 0; i < p->n; i++) {
-		struct dp_entry *e = &p->e[i];
-		const struct dp_entry *hit;
-
-		if (e->fwd != DP_FWD_INTERNAL)
-			continue;
-		hit = bsearch(e->u->forward, p->e, p->n, sizeof(*p->e), cmp_key_entry);
-		if (hit)
-			e->target = (size_t)(hit - p->e);
-		else
-			e->fwd = DP_FWD_IGNORED;
-	}
-	state = calloc(p->n ? p->n : 1, 1);    /* 0 new, 1 on the current path, 2 done */
-	if (!state)
-		return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
-	for (size_t i = 0; i < p->n && !r; i++) {
-		size_t j = i;
-
-		while (state[j] == 0 && p->e[j].fwd == DP_FWD_INTERNAL) {
-			state[j] = 1;
-			j = p->e[j].target;
-		}
-		if (state[j] == 1) {
-			const struct dp_entry *e = &p->e[j];
-			char obj[PBX_ERR_OBJECT];
-
-			dp_user_object(e->u, e->index, obj, sizeof(obj));
-			r = pbx_errorf(err, PBX_EINVALID, obj, "forward",
-				       "forward to %s makes a call-forward loop back to %s",
-				       e->u->forward, e->u->extension);
-		}
-		for (j = i; state[j] == 1; j = p->e[j].target)
-			state[j] = 2;
-		state[j] = 2;
-	}
-	free(state);
-	return r;
-}
-
 int dp_plan_build(const struct pbx_dp_tenant *t, enum dp_plan_mode mode, struct dp_plan *p,
 		  pbx_error *err)
 {
@@ -420,9 +351,6 @@ int dp_plan_build(const struct pbx_dp_tenant *t, enum dp_plan_mode mode, struct 
 	}
 	if (mode == DP_PLAN_DIALPLAN) {
 		r = check_endpoints_unique(&plan, err);
-		if (r < 0)
-			goto cleanup;
-		r = resolve_forwards(&plan, err);
 		if (r < 0)
 			goto cleanup;
 	}

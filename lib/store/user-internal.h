@@ -199,6 +199,15 @@ int pbx_user_create_tx(pbx_ctx *ctx, PGconn *pg, const char *tenant,
 /* Put the plaintext secret into the single row of @ret (freed on failure). device-query.c */
 int pbx_device_hand_out(struct pbx_rows *ret, const char *plain, pbx_error *err);
 
+/*
+ * The mailbox PIN verifier of @pin (pbx_secret_pin_verifier), sealed with the secrets key
+ * into *@ret (malloc'd, holds no secret in the open; NULL with a warning logged when there
+ * is no secrets key: the PIN then works everywhere but *98); and storing it on user @id in the
+ * current transaction (selfservice.c).
+ */
+int pbx_user_seal_verifier(pbx_ctx *ctx, const char *pin, char **ret, pbx_error *err);
+int pbx_user_store_verifier(PGconn *pg, const char *id, const char *sealed, pbx_error *err);
+
 /* Remove every device of user @user_id, each with its own audit row (device.c). */
 int pbx_device_remove_of_user(pbx_ctx *ctx, PGconn *pg, const char *slug, const char *user_id,
 			      pbx_error *err);

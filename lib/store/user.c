@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pbx/policy.h"
 #include "pbx/secret.h"
+#include "pbx/selfservice.h"
 #include "pbx/user.h"
 #include "pbx/valid.h"
 #include "ctx.h"
@@ -74,10 +76,11 @@ static int check_spec(const char *object, const struct pbx_user_spec *s, bool cr
 	    (r = pbx_user_check_callerid(object, s->outbound_callerid, err)) < 0)
 		return r;
 	if (s->forward_to && (create || *s->forward_to) && !pbx_valid_e164(s->forward_to) &&
-	    !pbx_valid_extension(s->forward_to))
+	    !pbx_valid_extension(s->forward_to) &&
+	    (create || pbx_policy_check_number(object, s->forward_to, err) < 0))
 		return pbx_errorf(err, PBX_EINVALID, object, "forward_to",
-				  "forward destination \"%s\" must be an extension of the tenant or +E164",
-				  s->forward_to);
+				  "forward destination \"%s\" must be an extension of the tenant or +E164%s",
+				  s->forward_to, create ? "" : " (or a number the outbound policy allows)");
 	return 0;
 }
 
@@ -331,7 +334,7 @@ int pbx_user_create_tx(pbx_ctx *ctx, PGconn *pg, const char *tenant,
 int pbx_user_create(pbx_ctx *ctx, const char *tenant, const struct pbx_user_spec *spec,
 		    struct pbx_rows *ret, pbx_error *err)
 {
-	char hash[PBX_SECRET_HASH_BUFSZ] = "";
+	char hash[PBX_SECRET_HASH_BUFSZ] = "", *sealed = NULL;
 	struct pbx_rows rows;
 	PGconn *pg;
 	int r;
@@ -346,9 +349,13 @@ int pbx_user_create(pbx_ctx *ctx, const char *tenant, const struct pbx_user_spec
 	/* The plain case in one round trip; anything else, or any doubt, takes the steps below. */
 	if ((r = pbx_user_create_plain(ctx, pg, tenant, spec, hash, &rows, err)) <= 0)
 		goto done;
+	if (spec->pin && (r = pbx_user_seal_verifier(ctx, spec->pin, &sealed, err)) < 0)
+		goto cleanup;
 	if ((r = pbx_user_tx_begin(pg, err)) < 0)
 		goto cleanup;
 	if ((r = pbx_user_create_tx(ctx, pg, tenant, spec, hash, NULL, &rows, err)) < 0 ||
+	    (sealed && (r = pbx_user_store_verifier(pg, pbx_rows_get(&rows, 0, "id"), sealed,
+						    err)) < 0) ||
 	    (r = pbx_pg_commit(pg, err)) < 0) {
 		pbx_pg_rollback(pg);
 		goto cleanup;
@@ -361,6 +368,7 @@ done:
 cleanup:
 	pbx_rows_free(&rows);
 	pbx_secret_wipe(hash, sizeof(hash));
+	free(sealed);
 	return r;
 }
 
@@ -458,8 +466,8 @@ int pbx_user_update(pbx_ctx *ctx, const char *tenant, const char *user,
 	struct pbx_tenant_ref t;
 	struct pbx_user_ref u;
 	struct pbx_rows cur;
-	char *before = NULL, *pin = NULL;
-	const char *ext, *fwd, *p[10];
+	char *before = NULL, *pin = NULL, *sealed = NULL;
+	const char *ext, *fwd, *p[11];
 	PGconn *pg = NULL;
 	int r;
 
@@ -468,8 +476,13 @@ int pbx_user_update(pbx_ctx *ctx, const char *tenant, const char *user,
 	if ((r = check_spec(object, spec, false, err)) < 0)
 		return r;
 	if (spec->pin && *spec->pin &&
-	    (r = hash_pin(object, spec->pin, spec->extension, hash, sizeof(hash), err)) < 0)
-		return r;
+	    ((r = hash_pin(object, spec->pin, spec->extension, hash, sizeof(hash), err)) < 0 ||
+	     (r = pbx_user_seal_verifier(ctx, spec->pin, &sealed, err)) < 0))
+		goto cleanup;
+	/* A number rather than an extension: the user's outbound policy must allow it. */
+	if (spec->forward_to && *spec->forward_to && !pbx_valid_extension(spec->forward_to) &&
+	    (r = pbx_selfservice_check_forward(ctx, tenant, user, spec->forward_to, err)) < 0)
+		goto cleanup;
 	r = begin_change(ctx, tenant, user, &pg, &t, &u, object, &cur, &before, &pin, err);
 	if (r < 0)
 		goto cleanup;
@@ -500,6 +513,7 @@ int pbx_user_update(pbx_ctx *ctx, const char *tenant, const char *user,
 	p[7] = spec->pin ? hash : NULL;   /* "" clears */
 	p[8] = spec->dnd == PBX_UNSET ? NULL : dnd;
 	p[9] = spec->forward_to;
+	p[10] = sealed;
 	r = pbx_pg_exec(pg,
 		"UPDATE users SET username = coalesce($2, username), "
 		"display_name = coalesce($3, display_name), "
@@ -509,9 +523,11 @@ int pbx_user_update(pbx_ctx *ctx, const char *tenant, const char *user,
 		"WHEN $6 = '' THEN NULL ELSE $6 END, "
 		"voicemail = coalesce($7::boolean, voicemail), "
 		"pin_hash = CASE WHEN $8::text IS NULL THEN pin_hash WHEN $8 = '' THEN NULL ELSE $8 END, "
+		"vm_pin_verifier_sealed = CASE WHEN $8::text IS NULL THEN vm_pin_verifier_sealed "
+		"WHEN $8 = '' THEN NULL ELSE nullif($11, '') END, "
 		"dnd = coalesce($9::boolean, dnd), "
 		"forward_to = CASE WHEN $10::text IS NULL THEN forward_to WHEN $10 = '' THEN NULL "
-		"ELSE $10 END, updated_at = now() WHERE id = $1::bigint", 10, p, object, err);
+		"ELSE $10 END, updated_at = now() WHERE id = $1::bigint", 11, p, object, err);
 	if (r < 0)
 		goto fail;
 	/* A new PIN changes the hash even when the masked image looks the same. */
@@ -525,6 +541,7 @@ cleanup:
 	pbx_rows_free(&cur);
 	free(before);
 	free(pin);
+	free(sealed);
 	return r;
 }
 

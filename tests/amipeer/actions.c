@@ -62,6 +62,25 @@ void peer_reload_dialplan(struct peer *p)
 
 /* ---- session ---- */
 
+/* Does a Login Events value ("on", "all", "system,user", ...) subscribe to @cls? */
+static bool events_name(const char *v, const char *cls)
+{
+	size_t n = strlen(cls);
+
+	if (!strcasecmp(v, "on") || !strcasecmp(v, "all") || !strcasecmp(v, "yes"))
+		return true;
+	for (const char *p = v; *p;) {
+		size_t len = strcspn(p, ",");
+
+		if ((len == n && !strncasecmp(p, cls, n)) || (len == 3 && !strncasecmp(p, "all", 3)))
+			return true;
+		p += len;
+		if (*p)
+			p++;
+	}
+	return false;
+}
+
 static int do_login(struct peer *p, struct session *s, const struct req *r, struct sb *out)
 {
 	const char *user = req_get(r, "Username");
@@ -92,8 +111,10 @@ static int do_login(struct peer *p, struct session *s, const struct req *r, stru
 	}
 	s->authed = true;
 	s->events = strcasecmp(req_get(r, "Events"), "off") != 0;
+	s->user_events = events_name(req_get(r, "Events"), "user");
 	send_ack(out, r, "Authentication accepted");
-	if (s->events) {
+	/* FullyBooted is a system event: a session with only user events does not get it. */
+	if (s->events && events_name(req_get(r, "Events"), "system")) {
 		time_t now = time(NULL);
 
 		sb_add(out, "Event: FullyBooted\r\nPrivilege: system,all\r\nUptime: %ld\r\n"
@@ -201,6 +222,11 @@ static void do_reload(struct peer *p, const struct req *r, struct sb *out)
 
 /* ---- AstDB ---- */
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static struct dbent *db_find(struct peer *p, const char *family, const char *key)
 {
 	for (size_t i = 0; i < p->n_db; i++)
@@ -233,6 +259,11 @@ static void do_db(struct peer *p, const char *action, const struct req *r, struc
 	}
 	e = tree ? NULL : db_find(p, family, key);
 	if (strcasecmp(action, "DBPut") == 0) {
+		if (p->sw.db_error) {
+			/* main/db.c: ast_db_put() failed (astdb.sqlite3 not writable). */
+			send_error(out, r, "Failed to update entry");
+			return;
+		}
 		if (!e) {
 			p->db = xrealloc(p->db, (p->n_db + 1) * sizeof(*p->db));
 			e = &p->db[p->n_db++];
@@ -255,7 +286,8 @@ static void do_db(struct peer *p, const char *action, const struct req *r, struc
 		sb_add(out, "\r\n");
 	} else if (!tree) {
 		if (!e) {
-			send_error(out, r, "Database entry not found");
+			/* main/db.c manager_dbdel: ast_db_del2() fails for a missing key. */
+			send_error(out, r, "Database entry could not be deleted");
 			return;
 		}
 		db_remove(p, (size_t)(e - p->db));
@@ -280,6 +312,73 @@ static void do_db(struct peer *p, const char *action, const struct req *r, struc
 		else
 			send_ack(out, r, "Key tree deleted successfully");
 	}
+}
+
+/* DBGetTree: every key under /Family[/Key], with its full path, as main/db.c lists them. */
+static void do_db_tree(struct peer *p, const struct req *r, struct sb *out)
+{
+	const char *family = req_get(r, "Family"), *key = req_get(r, "Key");
+	struct sb prefix = { 0 };
+	char **keys;
+	size_t n = 0;
+
+	if (*family)
+		sb_add(&prefix, "/%s%s%s", family, *key ? "/" : "", key);
+	else
+		sb_add(&prefix, "%s", "");
+	keys = xmalloc((p->n_db + 1) * sizeof(*keys));
+	for (size_t i = 0; i < p->n_db; i++) {
+		struct sb full = { 0 };
+
+		sb_add(&full, "/%s/%s", p->db[i].family, p->db[i].key);
+		/* sqlite's "key || '/' LIKE prefix || '/%'": whole path components only. */
+		if (!prefix.len || (strncmp(full.p, prefix.p, prefix.len) == 0 &&
+				    (full.p[prefix.len] == '/' || full.p[prefix.len] == '\0')))
+			keys[n++] = full.p;
+		else
+			sb_free(&full);
+	}
+	/* astdb lists in key order (the primary key of its table). */
+	qsort(keys, n, sizeof(*keys), cmp_str);
+	send_listack(out, r, "Result will follow");
+	for (size_t i = 0; i < n; i++) {
+		struct dbent *e = NULL;
+
+		for (size_t j = 0; j < p->n_db && !e; j++) {
+			size_t fl = strlen(p->db[j].family);
+
+			if (strncmp(keys[i] + 1, p->db[j].family, fl) == 0 && keys[i][fl + 1] == '/' &&
+			    strcmp(keys[i] + fl + 2, p->db[j].key) == 0)
+				e = &p->db[j];
+		}
+		sb_add(out, "Event: DBGetTreeResponse\r\nKey: %s\r\nVal: %s\r\n", keys[i],
+		       e ? e->value : "");
+		action_id(out, r);
+		sb_add(out, "\r\n");
+		free(keys[i]);
+	}
+	send_list_complete(out, r, "DBGetTreeComplete", (int)n);
+	sb_add(out, "\r\n");
+	free(keys);
+	sb_free(&prefix);
+}
+
+/*
+ * UserEvent: "Event Sent" to the sender, then (main/manager.c action_userevent) the event
+ * to every session with user events: "UserEvent: name" and every other header of the
+ * action but Action, ActionID included, in the order sent.
+ */
+static void do_userevent(struct peer *p, const struct req *r, struct sb *out)
+{
+	send_ack(out, r, "Event Sent");
+	sb_add(&p->broadcast, "Event: UserEvent\r\nPrivilege: user,all\r\nUserEvent: %s\r\n",
+	       req_get(r, "UserEvent"));
+	for (size_t i = 0; i < r->n; i++) {
+		if (!strcasecmp(r->h[i].key, "UserEvent") || !strcasecmp(r->h[i].key, "Action"))
+			continue;
+		sb_add(&p->broadcast, "%s: %s\r\n", r->h[i].key, r->h[i].value);
+	}
+	sb_add(&p->broadcast, "\r\n");
 }
 
 /* ---- dispatch ---- */
@@ -327,6 +426,10 @@ int peer_handle(struct peer *p, struct session *s, const struct req *r, struct s
 	else if (strcasecmp(a, "DBPut") == 0 || strcasecmp(a, "DBGet") == 0 ||
 		 strcasecmp(a, "DBDel") == 0 || strcasecmp(a, "DBDelTree") == 0)
 		do_db(p, a, r, out);
+	else if (strcasecmp(a, "DBGetTree") == 0)
+		do_db_tree(p, r, out);
+	else if (strcasecmp(a, "UserEvent") == 0)
+		do_userevent(p, r, out);
 	else if (strcasecmp(a, "PJSIPShowContacts") == 0)
 		peer_pjsip_contacts(p, r, out);
 	else if (strcasecmp(a, "PJSIPShowEndpoints") == 0)

@@ -146,6 +146,8 @@ static bool apply_switch(struct switches *sw, const char *name, const char *arg)
 		sw->skip_line = xstrdup(arg);
 	} else if (strcmp(name, "stale-reload") == 0) {
 		sw->stale_reload = true;
+	} else if (strcmp(name, "db-error") == 0) {
+		sw->db_error = true;
 	} else if (strcmp(name, "not-loaded") == 0 && arg && *arg) {
 		free(sw->not_loaded);
 		sw->not_loaded = xstrdup(arg);
@@ -230,7 +232,9 @@ static void log_action(struct peer *p, const struct req *r)
 
 		if (strcasecmp(k, "Action") == 0 || strcasecmp(k, "ActionID") == 0)
 			continue;
-		if (strcasecmp(k, "Secret") == 0 || strcasecmp(k, "Key") == 0)
+		/* Login's Key is the MD5 answer; AstDB's Key is a plain key name. */
+		if (strcasecmp(k, "Secret") == 0 ||
+		    (strcasecmp(k, "Key") == 0 && strcasecmp(req_get(r, "Action"), "Login") == 0))
 			fprintf(p->log, " %s=(hidden)", k);
 		else
 			fprintf(p->log, " %s=%s", k, r->h[i].value);
@@ -323,6 +327,27 @@ static int take_request(struct conn *c, struct req *r)
 	}
 }
 
+/* The open connections, so that a UserEvent reaches every session that asked for them. */
+static struct conn **all_conns;
+static size_t *all_n;
+
+/* Hand what peer_handle left in p->broadcast to every session logged in with user events. */
+static void broadcast(struct peer *p)
+{
+	if (!p->broadcast.len)
+		return;
+	for (size_t i = 0; all_conns && i < *all_n; i++) {
+		struct conn *c = &(*all_conns)[i];
+		struct sb copy = { 0 };
+
+		if (!c->s.authed || !c->s.user_events || c->dead)
+			continue;
+		sb_addn(&copy, p->broadcast.p, p->broadcast.len);
+		queue(c, &copy, p->sw.slow_ms);
+	}
+	sb_free(&p->broadcast);
+}
+
 static void process_input(struct peer *p, struct conn *c)
 {
 	struct req r;
@@ -348,6 +373,7 @@ static void process_input(struct peer *p, struct conn *c)
 		if (peer_handle(p, &c->s, &r, &out) == CLOSE)
 			c->closing = true;
 		queue(c, &out, p->sw.slow_ms);
+		broadcast(p);
 		req_free(&r);
 	}
 }
@@ -474,6 +500,9 @@ static int serve(struct peer *p, int lfd)
 	struct conn *conns = NULL;
 	size_t n = 0;
 	int next_id = 1;
+
+	all_conns = &conns;
+	all_n = &n;
 
 	while (!stop) {
 		struct pollfd *pf = xmalloc((n + 1) * sizeof(*pf));

@@ -94,6 +94,7 @@ struct switches {
 			       skips a line with an invalid priority */
 	bool stale_reload;  /* Reload answers Success but keeps the old dialplan */
 	char *not_loaded;   /* a module this Asterisk does not have: "No such module" */
+	bool db_error;      /* DBPut fails as when Asterisk cannot write astdb.sqlite3 */
 };
 
 struct dbent {
@@ -112,6 +113,7 @@ struct peer {
 	struct dbent *db;
 	size_t n_db;
 	time_t started, reloaded;
+	struct sb broadcast;   /* events for every session with user events (UserEvent) */
 };
 
 /* What a handler asks of the connection after its answer is sent. */
@@ -120,6 +122,7 @@ enum { KEEP = 0, CLOSE = 1 };
 struct session {
 	bool authed;
 	bool events;
+	bool user_events;      /* Login Events: on, all, or a list naming user */
 	char challenge[32];
 };
 

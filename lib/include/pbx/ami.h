@@ -182,6 +182,21 @@ int pbx_ami_db_del(pbx_ami *ami, const char *family, const char *key, pbx_error 
 /* Delete the whole @family, or the subtree @key of it when @key is not NULL. */
 int pbx_ami_db_deltree(pbx_ami *ami, const char *family, const char *key, pbx_error *err);
 
+/* One AstDB entry of a DBGetTree answer: the full path "/family/key" and its value. */
+struct pbx_ami_db_entry {
+	char *key;
+	char *value;
+};
+
+/*
+ * DBGetTree of @family: every entry below it (an empty family has none: *@ret_n is 0).
+ * *@ret is a malloc'd array freed with pbx_ami_db_entries_free. PBX_ERROR on a malformed
+ * answer.
+ */
+int pbx_ami_db_gettree(pbx_ami *ami, const char *family, struct pbx_ami_db_entry **ret,
+		       size_t *ret_n, pbx_error *err);
+void pbx_ami_db_entries_free(struct pbx_ami_db_entry *e, size_t n);
+
 /* One registered contact (PJSIPShowContacts ContactList event). */
 struct pbx_ami_contact {
 	char *aor;            /* from ObjectName "aor;@hash" */

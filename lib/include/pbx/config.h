@@ -50,6 +50,7 @@ struct pbx_config {
 	int backup_keep;        /* keep at least the newest N backups (1..100000, default 20) */
 	int backup_keep_days;   /* and every backup of the last N days (0..3650, default 7) */
 	char *voicemail_spool;  /* default /var/spool/asterisk/voicemail */
+	char *voicemail_owner;  /* user[:group] of greeting files; NULL: asterisk if it exists */
 	char *emergency_numbers; /* "911,112,999" (NULL: that default); never blocked by a policy */
 	/* diag */
 	char *cache_dir;        /* the PJSIP status cache; NULL: /run/pbxctl, $XDG_RUNTIME_DIR/pbxctl or /tmp/pbxctl-UID */

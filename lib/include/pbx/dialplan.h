@@ -42,6 +42,30 @@
 /* The feature code that opens the caller's own mailbox (VoiceMailMain). */
 #define PBX_DP_VOICEMAIL_ACCESS "*97"
 
+/*
+ * Self-service state read at call time: AstDB family PBX_DP_ASTDB_FAMILY/<slug>/<ext>,
+ * keys "dnd" ("1" or "0"), "forward" (an extension or number; absent or empty: none) and
+ * "pin" (mailbox PIN verifier: PBX_DP_PIN_SALT_LEN hex digits of salt, then the 40 hex
+ * digits of SHA1(salt || PIN)). PBX_DP_FORWARD_HOPS forwards at most per call.
+ */
+#define PBX_DP_ASTDB_FAMILY "pbxctl"
+#define PBX_DP_FORWARD_HOPS 5
+#define PBX_DP_PIN_SALT_LEN 32
+#define PBX_DP_PIN_VERIFIER_LEN (PBX_DP_PIN_SALT_LEN + 40)
+#define PBX_DP_PIN_MAX 10
+#define PBX_DP_PIN_ATTEMPTS 3
+/* The UserEvent a phone's change raises (headers Tenant, Extension, Setting, Value). */
+#define PBX_DP_SELFSERVICE_EVENT "PbxctlSelfService"
+
+/* Feature codes of every tenant (FreePBX conventions). */
+#define PBX_DP_CODE_DND_TOGGLE "*76"
+#define PBX_DP_CODE_DND_ON "*78"
+#define PBX_DP_CODE_DND_OFF "*79"
+#define PBX_DP_CODE_FORWARD "*72"
+#define PBX_DP_CODE_FORWARD_PATTERN "_*72X."
+#define PBX_DP_CODE_FORWARD_OFF "*73"
+#define PBX_DP_CODE_MAILBOX "*98"
+
 /* One user of a tenant, as the generators need it. All strings are borrowed. */
 struct pbx_dp_user {
 	const char *username;      /* free text for the generator: only used escaped */
@@ -49,8 +73,6 @@ struct pbx_dp_user {
 	const char *extension;     /* 2 to 8 digits */
 	bool voicemail;
 	const char *vm_email;      /* NULL, or an address; an invalid one is dropped */
-	bool dnd;
-	const char *forward;       /* NULL/"", an extension of the tenant, or E.164 (+ 8-15 digits) */
 	const char *callerid_num;  /* NULL/"", or [+]digits (2-15); validated, not used yet */
 	const char *const *endpoints; /* endpoint ids of the user's ENABLED devices */
 	size_t n_endpoints;

@@ -236,6 +236,19 @@ int pbx_secret_pin_hash(const char *pin, char *ret_encoded, size_t n, pbx_error 
 int pbx_secret_pin_verify(const char *encoded, const char *pin, pbx_error *err);
 
 /*
+ * The mailbox PIN verifier the dialplan checks (*98, pbx/dialplan.h): PBX_DP_PIN_SALT_LEN
+ * random hex digits, then the 40 hex digits of SHA1(salt || @pin); NUL-terminated into
+ * @ret of @n bytes (PBX_SECRET_VERIFIER_BUFSZ). A fast hash: whoever reads it finds the PIN
+ * by trying them all, so it is kept sealed in PostgreSQL and only Asterisk's AstDB holds it
+ * in the open. PBX_EINVALID (buffer), PBX_ERROR.
+ */
+#define PBX_SECRET_VERIFIER_BUFSZ 73
+int pbx_secret_pin_verifier(const char *pin, char *ret, size_t n, pbx_error *err);
+
+/* Does @pin match @verifier, computed exactly as the generated dialplan does? */
+bool pbx_secret_pin_verifier_matches(const char *verifier, const char *pin);
+
+/*
  * The same for passwords (field "password"): 1 to PBX_SECRET_PASSWORD_MAX bytes, no other
  * rule (strength policy belongs to the caller). Same encoding, parameters and codes;
  * a mismatch says "password does not match".

@@ -323,9 +323,26 @@ Test(ami_peer, astdb_roundtrip, .fini = stop)
 	cr_assert(eq(int, pbx_ami_db_get(ami, "CF", "acme/1002", &v, &err), 0));
 	cr_assert(eq(str, v, ""));
 	free(v);
+	{
+		struct pbx_ami_db_entry *e = NULL;
+		size_t n = 0;
+
+		cr_assert(eq(int, pbx_ami_db_put(ami, "CFX", "acme/1001", "no", &err), 0));
+		cr_assert(eq(int, pbx_ami_db_gettree(ami, "CF", &e, &n, &err), 0), "%s", err.message);
+		/* Whole path components: family CFX is not under CF. */
+		cr_assert(eq(sz, n, 2));
+		cr_assert(eq(str, e[0].key, "/CF/acme/1001"));
+		cr_assert(eq(str, e[0].value, "+4930 123"));
+		cr_assert(eq(str, e[1].key, "/CF/acme/1002"));
+		pbx_ami_db_entries_free(e, n);
+		cr_assert(eq(int, pbx_ami_db_gettree(ami, "nothing", &e, &n, &err), 0));
+		cr_assert(eq(sz, n, 0));
+		pbx_ami_db_entries_free(e, n);
+	}
 	cr_assert(eq(int, pbx_ami_db_deltree(ami, "CF", "acme", &err), 0), "%s", err.message);
 	cr_assert(eq(int, pbx_ami_db_get(ami, "CF", "acme/1002", &v, &err), PBX_ENOTFOUND));
-	cr_assert(eq(int, pbx_ami_db_del(ami, "CF", "acme/1001", &err), PBX_ENOTFOUND));
+	/* main/db.c answers "Database entry could not be deleted" for a missing key. */
+	cr_assert(eq(int, pbx_ami_db_del(ami, "CF", "acme/1001", &err), PBX_ERROR));
 	pbx_ami_close(ami);
 }
 

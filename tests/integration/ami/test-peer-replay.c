@@ -176,6 +176,12 @@ Test(amipeer_replay, db_put_get, .fini = stop)
 	replay("db-put-get");
 }
 
+Test(amipeer_replay, userevent_astdb, .fini = stop)
+{
+	peer_start(&peer, NULL, NULL);
+	replay("userevent-astdb");
+}
+
 Test(amipeer_replay, events_on_login, .fini = stop)
 {
 	peer_start(&peer, NULL, NULL);

@@ -302,7 +302,7 @@ Test(external_apply, dids_policies_and_trunk_rows_end_to_end)
 		cr_assert(eq(str, got, marker));
 		snprintf(meta, sizeof(meta), "%s-inbound", slug);
 		cr_assert(eq(int, pbx_ami_dialplan_counts(ami, meta, &exts, &prios, &err), 0));
-		cr_assert(eq(int, exts, 4), "two DIDs, with and without +");
+		cr_assert(eq(int, exts, 5), "two DIDs, with and without +, and a (the greeting's *)");
 		pbx_ami_close(ami);
 	}
 

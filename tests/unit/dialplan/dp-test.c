@@ -86,8 +86,9 @@ void dp_golden(const char *name, const char *text)
 }
 
 static const char *const known_apps[] = {
-	"Answer", "Busy", "Congestion", "Dial", "ExecIf", "Goto", "GotoIf", "Hangup",
-	"NoOp", "Playback", "Set", "VoiceMail", "VoiceMailMain", "Wait",
+	"Answer", "Busy", "Congestion", "Dial", "ExecIf", "Gosub", "Goto", "GotoIf", "Hangup",
+	"NoOp", "Playback", "Read", "Return", "Set", "UserEvent", "VoiceMail", "VoiceMailMain",
+	"Wait",
 };
 
 static bool known_app(const char *data)
@@ -276,17 +277,18 @@ size_t dp_count_prefix(const char *text, const char *prefix)
 
 /*
  * acme, in deliberately unsorted order:
- *   2000 kim    forwards to 1007, which forwards to 1001 (a chain, no loop)
+ *   2000 kim    one device
  *   1001 alice  two devices (listed out of order), voicemail, e-mail
  *   1002 bob    one device, no voicemail
  *   1003 carol  no enabled device, voicemail
  *   1004 dave   no enabled device, no voicemail
- *   1005 erin   do not disturb, voicemail
- *   1006 frank  do not disturb, no voicemail
- *   1007 grace  forwards to 1001
- *   1008 heidi  forwards to +4930123456 (E.164, via acme-outbound)
+ *   1005 erin   voicemail
+ *   1006 frank  no voicemail
+ *   1007 grace  voicemail
+ *   1008 heidi  voicemail
  *   1009 ivan   suspended: no extension at all
- *   1010 judy   forwards to 1009 (not active): ignored, her phone rings
+ *   1010 judy   voicemail
+ * (DND and forwards are call-time state in AstDB, not part of the model.)
  */
 static const char *const ep_alice[] = { "acme-p8w2m4x9c7de", "acme-k3f9x2q7m1ab" };
 static const char *const ep_bob[] = { "acme-b0b0desk0001" };
@@ -300,7 +302,7 @@ static const char *const ep_kim[] = { "acme-k1m000000001" };
 
 static const struct pbx_dp_user acme_users[] = {
 	{ .username = "kim", .display_name = "Kim Lee", .extension = "2000",
-	  .forward = "1007", .endpoints = ep_kim, .n_endpoints = 1, .active = true },
+	  .endpoints = ep_kim, .n_endpoints = 1, .active = true },
 	{ .username = "alice", .display_name = "Alice Smith", .extension = "1001",
 	  .voicemail = true, .vm_email = "alice@example.com", .callerid_num = "+4930123400",
 	  .endpoints = ep_alice, .n_endpoints = 2, .active = true },
@@ -310,19 +312,19 @@ static const struct pbx_dp_user acme_users[] = {
 	  .voicemail = true, .vm_email = "not an address", .active = true },
 	{ .username = "dave", .display_name = NULL, .extension = "1004", .active = true },
 	{ .username = "erin", .display_name = "Erin", .extension = "1005", .voicemail = true,
-	  .dnd = true, .endpoints = ep_erin, .n_endpoints = 1, .active = true },
-	{ .username = "frank", .display_name = "Frank", .extension = "1006", .dnd = true,
+	  .endpoints = ep_erin, .n_endpoints = 1, .active = true },
+	{ .username = "frank", .display_name = "Frank", .extension = "1006",
 	  .endpoints = ep_frank, .n_endpoints = 1, .active = true },
 	{ .username = "grace", .display_name = "Grace", .extension = "1007",
-	  .voicemail = true, .forward = "1001", .endpoints = ep_grace, .n_endpoints = 1,
+	  .voicemail = true, .endpoints = ep_grace, .n_endpoints = 1,
 	  .active = true },
 	{ .username = "heidi", .display_name = "Heidi", .extension = "1008",
-	  .voicemail = true, .forward = "+4930123456", .endpoints = ep_heidi,
+	  .voicemail = true, .endpoints = ep_heidi,
 	  .n_endpoints = 1, .active = true },
 	{ .username = "ivan", .display_name = "Ivan", .extension = "1009", .voicemail = true,
 	  .endpoints = ep_ivan, .n_endpoints = 1, .active = false },
 	{ .username = "judy", .display_name = "Judy", .extension = "1010", .voicemail = true,
-	  .forward = "1009", .endpoints = ep_judy, .n_endpoints = 1, .active = true },
+	  .endpoints = ep_judy, .n_endpoints = 1, .active = true },
 };
 
 struct pbx_dp_tenant dp_fixture_acme(void)

@@ -4,7 +4,7 @@
  * addresses) must not change one dialplan or voicemail line: every generated file is
  * compared with the file of the same model with harmless names, line for line outside
  * comments, and re-parsed the way Asterisk reads it. Hostile identifiers (extension,
- * endpoint, forward, caller ID number, slug, job id) must be refused with PBX_EINVALID
+ * endpoint, caller ID number, slug, job id) must be refused with PBX_EINVALID
  * naming the field, and the error message must stay on one line.
  */
 #include <stdio.h>
@@ -101,7 +101,7 @@ static void check_dialplan(const char *text, const struct pbx_dp_file *base,
 	cr_assert(eq(int, pbx_dialplan_tenant(&t, &f, &err), 0), "%s", err.message);
 	dp_parse(f.text, &p);
 	cr_assert(eq(sz, p.lines, pb->lines), "hostile text changed the number of lines");
-	cr_assert(eq(sz, p.headers, 2));
+	cr_assert(eq(sz, p.headers, 3));
 	cr_assert(eq(sz, p.exten, pb->exten));
 	cr_assert(eq(sz, p.same, pb->same));
 	cr_assert(eq(sz, p.comments, pb->comments));
@@ -209,8 +209,6 @@ static void expect_user_field_refused(const char *field, const char *value)
 
 	if (!strcmp(field, "extension"))
 		u->extension = value;
-	else if (!strcmp(field, "forward"))
-		u->forward = value;
 	else if (!strcmp(field, "callerid_num"))
 		u->callerid_num = value;
 	else if (!strcmp(field, "endpoint"))
@@ -228,12 +226,12 @@ Test(hostile_identifiers, refused_in_every_identifier_field)
 		"10;01", "1001\nexten => 666,1,Dial(x)", "1001)", "${EXTEN}", "$[1]", "[x]",
 		"#include x", "1001,1,Dial", "10&20", "\xc3\xa9\xc3\xa9", "",
 	};
-	static const char *fields[] = { "extension", "forward", "callerid_num", "endpoint" };
+	static const char *fields[] = { "extension", "callerid_num", "endpoint" };
 
 	for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++)
 		for (size_t v = 0; v < sizeof(values) / sizeof(values[0]); v++) {
-			/* An empty forward or caller ID means "none": not an error. */
-			if (!values[v][0] && (f == 1 || f == 2))
+			/* An empty caller ID means "none": not an error. */
+			if (!values[v][0] && f == 1)
 				continue;
 			expect_user_field_refused(fields[f], values[v]);
 		}
@@ -266,7 +264,7 @@ Test(hostile_identifiers, hostile_username_stays_one_line_in_errors)
 	cr_assert(eq(str, err.object, "user ali?ce"));
 }
 
-Test(hostile_identifiers, valid_callerid_and_forward_accepted)
+Test(hostile_identifiers, valid_callerid_accepted)
 {
 	static const char *ok_cid[] = { "+4930123400", "030123400", "1001" };
 	struct pbx_dp_user *u;
@@ -277,9 +275,7 @@ Test(hostile_identifiers, valid_callerid_and_forward_accepted)
 		pbx_error err = PBX_ERROR_INIT;
 
 		u->callerid_num = ok_cid[i];
-		u->forward = "+12025550123";
 		cr_assert(eq(int, pbx_dialplan_tenant(&t, &f, &err), 0), "%s", err.message);
-		cr_assert_not_null(strstr(f.text, "Goto(acme-outbound,+12025550123,1)"));
 		pbx_dp_file_free(&f);
 	}
 }

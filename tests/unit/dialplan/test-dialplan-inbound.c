@@ -13,7 +13,9 @@
 #include <criterion/new/assert.h>
 
 #include "pbx/dialplan-external.h"
+#include "pbx/secret.h"
 
+#include "dp-eval.h"
 #include "dp-test.h"
 #include "ext-test.h"
 
@@ -71,7 +73,7 @@ Test(inbound_golden, dids_match_golden_and_counts)
 	dp_assert_counts(&f, &p);
 	cr_assert(eq(sz, f.n_contexts, 1));
 	cr_assert(eq(str, f.contexts[0].name, "acme-inbound"));
-	cr_assert(eq(sz, f.contexts[0].extensions, 14), "each DID with and without its +");
+	cr_assert(eq(sz, f.contexts[0].extensions, 15), "each DID with and without its +, and a");
 	cr_assert(eq(sz, p.other, 0));
 	cr_assert(eq(sz, p.unknown_apps, 0));
 	pbx_dp_file_free(&f);
@@ -125,7 +127,12 @@ Test(inbound_routes, destinations_defaults_and_refusals)
 	cr_assert_not_null(strstr(f.text, "exten => +4930123456,1,Goto(acme-internal,1001,1)"));
 	cr_assert_not_null(strstr(f.text, "exten => 4930123456,1,Goto(acme-internal,1001,1)"));
 	cr_assert_not_null(strstr(f.text, "exten => +4930123457,1,Goto(acme-internal,1002,1)"));
-	cr_assert_not_null(strstr(f.text, "exten => +4930123458,1,VoiceMail(1003@acme,u)"));
+	cr_assert_not_null(strstr(f.text, "exten => +4930123458,1,Set(PBXCTL_BOX=1003)\n"
+					  "same => n,VoiceMail(1003@acme,u)\n"));
+	/* '*' in the greeting: that box, with its PIN (*98 from its PIN prompt). */
+	cr_assert_not_null(strstr(f.text, "exten => a,1,Set(PBXCTL_TRIES=0)\n"
+		"same => n,GotoIf(${REGEX(\"^[1-9][0-9]{1,7}$\" ${PBXCTL_BOX})}?acme-internal,*98,known)\n"
+		"same => n,Hangup()\n"));
 	cr_assert_not_null(strstr(f.text, "exten => +4930123459,1,Goto(acme-outbound,+441632960000,1)"));
 	/* disabled, no destination, suspended user: the tenant's default (ext:1003) */
 	cr_assert_not_null(strstr(f.text, "exten => +4930123460,1,Goto(acme-internal,1003,1)"));
@@ -202,7 +209,7 @@ Test(inbound_hostile, labels_never_add_a_line)
 	dp_parse(f.text, &p);
 	dp_assert_counts(&f, &p);
 	cr_assert(eq(sz, p.headers, 1));
-	cr_assert(eq(sz, p.exten, 2));
+	cr_assert(eq(sz, p.exten, 3));      /* the DID twice, and a */
 	cr_assert(eq(sz, p.directives, 0));
 	cr_assert(eq(sz, p.other, 0));
 	cr_assert_null(strstr(f.text, "${SHELL"));
@@ -221,9 +228,38 @@ Test(inbound_file, append_keeps_both_parts_and_their_counts)
 	cr_assert(eq(int, pbx_dialplan_tenant(&t, &base, &err), 0), "%s", err.message);
 	cr_assert(eq(int, pbx_dp_file_append(&base, &add, &err), 0));
 	cr_assert_null(add.text);
-	cr_assert(eq(sz, base.n_contexts, 3));
-	cr_assert(eq(str, base.contexts[2].name, "acme-inbound"));
+	cr_assert(eq(sz, base.n_contexts, 4));
+	cr_assert(eq(str, base.contexts[3].name, "acme-inbound"));
 	dp_parse(base.text, &p);
 	dp_assert_counts(&base, &p);
 	pbx_dp_file_free(&base);
+}
+
+/* A DID to voicemail:carol, '*' in the greeting: carol's box with her PIN, nothing else. */
+Test(inbound_routes, star_in_a_voicemail_greeting_asks_for_that_boxs_pin)
+{
+	struct pbx_dp_tenant t;
+	struct pbx_dp_inbound in = model(&t);
+	struct pbx_dp_file f = generate(&in), internal = PBX_DP_FILE_INIT;
+	pbx_error err = PBX_ERROR_INIT;
+	char v[PBX_SECRET_VERIFIER_BUFSZ];
+	static struct dpe_db db;
+	struct dpe_call c = { .vars = { "PBXCTL_BOX=1003" }, .input = { "4821" } };
+
+	cr_assert(eq(int, pbx_dialplan_tenant(&t, &internal, &err), 0), "%s", err.message);
+	cr_assert(eq(int, pbx_dp_file_append(&internal, &f, &err), 0));
+	cr_assert(eq(int, pbx_secret_pin_verifier("4821", v, sizeof(v), &err), 0));
+	dpe_db_put(&db, "pbxctl/acme/1003/pin", v);
+	dpe_run(internal.text, "acme-inbound", "a", &db, &c);
+	cr_assert(ge(int, dpe_find(&c, "VoiceMailMain(1003@acme,s)"), 0), "%s", c.trace[0]);
+	/* Wrong PIN three times: no box. */
+	c = (struct dpe_call){ .vars = { "PBXCTL_BOX=1003" },
+			       .input = { "1111", "1003", "2222", "1003", "3333" } };
+	dpe_run(internal.text, "acme-inbound", "a", &db, &c);
+	cr_assert(eq(int, dpe_find(&c, "VoiceMailMain"), -1));
+	/* Reached without a greeting (no box on the channel): hang up at once. */
+	c = (struct dpe_call){ .input = { "4821" } };
+	dpe_run(internal.text, "acme-inbound", "a", &db, &c);
+	cr_assert(eq(int, dpe_find(&c, "Hangup"), 0));
+	pbx_dp_file_free(&internal);
 }

@@ -64,7 +64,7 @@ Test(tenant_golden, normal_tenant_matches_golden_and_counts)
 
 	dp_golden("tenant-acme.conf", f.text);
 	dp_parse(f.text, &p);
-	assert_clean(&p, 2);
+	assert_clean(&p, 3);
 	dp_assert_counts(&f, &p);
 	pbx_dp_file_free(&f);
 }
@@ -90,7 +90,7 @@ Test(tenant_golden, empty_tenant_matches_golden_and_counts)
 
 	dp_golden("tenant-empty.conf", f.text);
 	dp_parse(f.text, &p);
-	assert_clean(&p, 2);
+	assert_clean(&p, 3);
 	dp_assert_counts(&f, &p);
 	pbx_dp_file_free(&f);
 }
@@ -102,19 +102,26 @@ Test(tenant_counts, normal_tenant_counts_by_hand)
 	struct pbx_dp_file f = generate_ok(&t);
 
 	/*
-	 * 1001 dial+vm 6, 1002 dial 2, 1003 vm 2, 1004 playback 2, 1005 dnd vm 2,
-	 * 1006 dnd busy 2, 1007 goto 1, 1008 goto 1, 1010 dial+vm 6, 2000 goto 1 = 25 in
-	 * 10 extensions; *97: 6 device checks (alice 2, erin, grace, heidi, judy) + 2
-	 * fallback + 2 per box with a device (alice, erin, grace, heidi, judy: 10) = 18;
-	 * _X., _*X., i: 2 each = 6. Total 14 extensions, 49 priorities.
+	 * Each user first reads DND and the forward (7 priorities without outbound calling),
+	 * then: a device and voicemail 8 (alice, erin, grace, heidi, judy: 5 x 15 = 75), a
+	 * device without voicemail 4 (bob, frank, kim: 3 x 11 = 33), no device 4 (carol,
+	 * dave: 2 x 11 = 22): 130 in 10 extensions. *97: 6 device checks (alice 2, erin,
+	 * grace, heidi, judy) + 2 fallback + 2 per box with a device (10) = 18. Feature codes:
+	 * *76 *78 *79 *73 9 each (whoami 2, value 1, store 6), *72 11 (whoami 2, Read, check,
+	 * Goto, store 6), _*72X. 6, *98 16 = 69 in 7 extensions. _X., _*X., i: 6.
+	 * Internal: 21 extensions, 223 priorities. acme-whoami: s with Set, 9 endpoint checks,
+	 * Return, and 2 per user with a device (8): 27. Meta: 1.
 	 */
-	cr_assert(eq(sz, f.n_contexts, 2));
+	cr_assert(eq(sz, f.n_contexts, 3));
 	cr_assert(eq(str, f.contexts[0].name, "acme-internal"));
-	cr_assert(eq(sz, f.contexts[0].extensions, 14));
-	cr_assert(eq(sz, f.contexts[0].priorities, 49));
-	cr_assert(eq(str, f.contexts[1].name, "pbxctl-meta-acme"));
+	cr_assert(eq(sz, f.contexts[0].extensions, 21));
+	cr_assert(eq(sz, f.contexts[0].priorities, 223));
+	cr_assert(eq(str, f.contexts[1].name, "acme-whoami"));
 	cr_assert(eq(sz, f.contexts[1].extensions, 1));
-	cr_assert(eq(sz, f.contexts[1].priorities, 1));
+	cr_assert(eq(sz, f.contexts[1].priorities, 27));
+	cr_assert(eq(str, f.contexts[2].name, "pbxctl-meta-acme"));
+	cr_assert(eq(sz, f.contexts[2].extensions, 1));
+	cr_assert(eq(sz, f.contexts[2].priorities, 1));
 	pbx_dp_file_free(&f);
 }
 
@@ -127,8 +134,11 @@ Test(tenant_counts, suspended_and_empty_counts_by_hand)
 	cr_assert(eq(sz, fs.contexts[0].extensions, 4));     /* _X. _*X. s i */
 	cr_assert(eq(sz, fs.contexts[0].priorities, 8));
 	cr_assert(eq(str, fe.contexts[0].name, "initech-internal"));
-	cr_assert(eq(sz, fe.contexts[0].extensions, 4));     /* *97 _X. _*X. i */
-	cr_assert(eq(sz, fe.contexts[0].priorities, 8));
+	/* *97 (2), the 7 feature codes (69), _X. _*X. i (6) */
+	cr_assert(eq(sz, fe.contexts[0].extensions, 11));
+	cr_assert(eq(sz, fe.contexts[0].priorities, 77));
+	cr_assert(eq(str, fe.contexts[1].name, "initech-whoami"));
+	cr_assert(eq(sz, fe.contexts[1].priorities, 2));      /* Set, Return */
 	pbx_dp_file_free(&fs);
 	pbx_dp_file_free(&fe);
 }
@@ -182,32 +192,48 @@ Test(tenant_calls, user_rings_all_enabled_devices_then_voicemail)
 	struct pbx_dp_file f = generate_ok(&t);
 
 	cr_assert_not_null(strstr(f.text,
-		"exten => 1001,1,Dial(PJSIP/acme-k3f9x2q7m1ab&PJSIP/acme-p8w2m4x9c7de,20)\n"
+		"same => n(ring),Dial(PJSIP/acme-k3f9x2q7m1ab&PJSIP/acme-p8w2m4x9c7de,20)\n"
 		"same => n,GotoIf($[\"${DIALSTATUS}\" = \"BUSY\"]?busy)\n"
 		"same => n,VoiceMail(1001@acme,u)\n"
 		"same => n,Hangup()\n"
 		"same => n(busy),VoiceMail(1001@acme,b)\n"
 		"same => n,Hangup()\n"));
-	cr_assert_not_null(strstr(f.text, "exten => 1002,1,Dial(PJSIP/acme-b0b0desk0001,20)\n"
+	cr_assert_not_null(strstr(f.text, "same => n(ring),Dial(PJSIP/acme-b0b0desk0001,20)\n"
 					  "same => n,Hangup()\n"));
 	pbx_dp_file_free(&f);
 }
 
-Test(tenant_calls, users_without_device_dnd_and_forwards)
+Test(tenant_calls, users_without_device_and_call_time_state)
 {
 	struct pbx_dp_tenant t = dp_fixture_acme();
 	struct pbx_dp_file f = generate_ok(&t);
 
-	cr_assert_not_null(strstr(f.text, "exten => 1003,1,VoiceMail(1003@acme,u)\nsame => n,Hangup()\n"));
-	cr_assert_not_null(strstr(f.text, "exten => 1004,1,Playback(vm-nobodyavail)\nsame => n,Hangup()\n"));
-	cr_assert_not_null(strstr(f.text, "exten => 1005,1,VoiceMail(1005@acme,b)\nsame => n,Hangup()\n"));
-	cr_assert_not_null(strstr(f.text, "exten => 1006,1,Busy(10)\nsame => n,Hangup()\n"));
-	cr_assert_not_null(strstr(f.text, "exten => 1007,1,Goto(acme-internal,1001,1)\n"));
-	cr_assert_not_null(strstr(f.text, "exten => 1008,1,Goto(acme-outbound,+4930123456,1)\n"));
-	cr_assert_not_null(strstr(f.text, "exten => 2000,1,Goto(acme-internal,1007,1)\n"));
-	/* judy forwards to 1009, which is not active: the forward is ignored. */
-	cr_assert_not_null(strstr(f.text, "exten => 1010,1,Dial(PJSIP/acme-ju0y00000001,20)\n"));
-	cr_assert_not_null(strstr(f.text, "; forward to 1009 ignored"));
+	/* DND and the forward are read from AstDB at call time, in the tenant's own family. */
+	cr_assert_not_null(strstr(f.text, "exten => 1003,1,GotoIf($[\"${DB(pbxctl/acme/1003/dnd)}\" = \"1\"]?dnd)\n"
+					  "same => n,Set(PBXCTL_FWD=${DB(pbxctl/acme/1003/forward)})\n"));
+	cr_assert_not_null(strstr(f.text, "same => n(ring),VoiceMail(1003@acme,u)\nsame => n,Hangup()\n"
+					  "same => n(dnd),VoiceMail(1003@acme,b)\n"));
+	cr_assert_not_null(strstr(f.text, "same => n(ring),Playback(vm-nobodyavail)\nsame => n,Hangup()\n"
+					  "same => n(dnd),Busy(10)\n"));
+	/* No outbound calling: a forward can only reach an extension of the tenant. */
+	cr_assert_null(strstr(f.text, "fwdext"));
+	cr_assert_not_null(strstr(f.text, "same => n(fwdint),GotoIf(${DB_EXISTS(pbxctl/acme/${PBXCTL_FWD}/dnd)}"
+					  "?acme-internal,${PBXCTL_FWD},1)\n"));
+	/* No other tenant's family or context is named anywhere. */
+	for (const char *p = strstr(f.text, "pbxctl/"); p; p = strstr(p + 1, "pbxctl/"))
+		cr_assert(eq(int, strncmp(p, "pbxctl/acme/", 12), 0));
+	pbx_dp_file_free(&f);
+}
+
+Test(tenant_calls, forward_to_a_number_only_with_outbound_calling)
+{
+	struct pbx_dp_tenant t = dp_fixture_acme();
+	struct pbx_dp_file f;
+
+	t.outbound = true;
+	f = generate_ok(&t);
+	cr_assert_not_null(strstr(f.text, "same => n(fwdext),Goto(acme-outbound,${PBXCTL_FWD},1)\n"));
+	cr_assert_not_null(strstr(f.text, "GotoIf(${REGEX(\"^[+]?[0-9]{2,20}$\" ${PBXCTL_FWD})}?fwdext)"));
 	pbx_dp_file_free(&f);
 }
 
@@ -243,7 +269,7 @@ Test(tenant_calls, ring_time_is_the_tenants)
 
 	t.ring_seconds = 30;
 	f = generate_ok(&t);
-	cr_assert_not_null(strstr(f.text, "exten => 1001,1,Dial(PJSIP/acme-one,30)\n"));
+	cr_assert_not_null(strstr(f.text, "same => n(ring),Dial(PJSIP/acme-one,30)\n"));
 	pbx_dp_file_free(&f);
 }
 
@@ -267,8 +293,8 @@ Test(tenant_calls, voicemail_access_by_own_device_only)
 		"exten => *97,1,GotoIf($[\"${CHANNEL(endpoint)}\" = \"acme-k3f9x2q7m1ab\"]?vm1001)\n"
 		"same => n,GotoIf($[\"${CHANNEL(endpoint)}\" = \"acme-p8w2m4x9c7de\"]?vm1001)\n"));
 	cr_assert_not_null(strstr(f.text, "same => n(vm1001),VoiceMailMain(1001@acme,s)\nsame => n,Hangup()\n"));
-	/* bob has no voicemail: his device is not mapped; nobody uses the caller ID. */
-	cr_assert_null(strstr(f.text, "\"acme-b0b0desk0001\"]"));
+	/* bob has no voicemail: his device opens no box; nobody uses the caller ID. */
+	cr_assert_null(strstr(f.text, "\"acme-b0b0desk0001\"]?vm"));
 	cr_assert_null(strstr(f.text, "CALLERID"));
 	pbx_dp_file_free(&f);
 }
@@ -279,15 +305,32 @@ Test(tenant_isolation, only_own_contexts_are_reachable)
 	struct pbx_dp_file f = generate_ok(&t);
 	size_t gotos = 0;
 
-	for (const char *g = strstr(f.text, "Goto("); g; g = strstr(g + 1, "Goto(")) {
-		const char *ctx = g + 5;
+	/* Every jump that names a context (three arguments) names one of the tenant's own. */
+	for (const char *g = strstr(f.text, "=> "); g; g = strstr(g + 1, "=> ")) {
+		const char *eol = strchr(g, '\n'), *arg = NULL;
+		size_t commas = 0;
 
+		if ((arg = strstr(g, "Goto(")) && arg < eol)
+			arg += 5;
+		else if ((arg = strstr(g, "Gosub(")) && arg < eol)
+			arg += 6;
+		else if ((arg = strstr(g, "GotoIf(")) && arg < eol && (arg = strchr(arg, '?')) &&
+			 arg < eol)
+			arg += 1;
+		else
+			continue;
+		for (const char *c = arg; c < eol && *c != ')'; c++)
+			commas += *c == ',';
+		if (commas < 2)
+			continue;
 		gotos++;
-		cr_assert(eq(int, !strncmp(ctx, "acme-internal,", 14) ||
-				  !strncmp(ctx, "acme-outbound,", 14), 1),
-			  "Goto to a foreign context: %.40s", g);
+		cr_assert(eq(int, !strncmp(arg, "acme-internal,", 14) ||
+				  !strncmp(arg, "acme-outbound,", 14) ||
+				  !strncmp(arg, "acme-whoami,", 12), 1),
+			  "jump to a foreign context: %.60s", g);
 	}
-	cr_assert(eq(sz, gotos, 3));
+	/* *76 *78 *79 _*72X. *72 *73 Gosub, and 10 users' forwards to an extension. */
+	cr_assert(eq(sz, gotos, 16));
 	cr_assert_null(strstr(f.text, "include"));
 	for (const char *d = strstr(f.text, "PJSIP/"); d; d = strstr(d + 1, "PJSIP/"))
 		cr_assert(eq(int, strncmp(d, "PJSIP/acme-", 11), 0));
@@ -326,47 +369,6 @@ Test(tenant_isolation, suspended_tenant_dials_nothing)
 	pbx_dp_file_free(&f);
 }
 
-Test(tenant_forward, loop_refused)
-{
-	static const char *const ea[] = { "acme-a" }, *const eb[] = { "acme-b" };
-	struct pbx_dp_user users[] = {
-		{ .username = "ann", .extension = "1001", .forward = "1002", .endpoints = ea,
-		  .n_endpoints = 1, .active = true },
-		{ .username = "ben", .extension = "1002", .forward = "1001", .endpoints = eb,
-		  .n_endpoints = 1, .active = true },
-	};
-	struct pbx_dp_tenant t = { .slug = "acme", .users = users, .n_users = 2, .job_id = "j1" };
-
-	expect_refused(&t, "user ann", "forward",
-		       "forward to 1002 makes a call-forward loop back to 1001");
-	/* Partner: break the loop and the same tenant is accepted. */
-	users[1].forward = NULL;
-	struct pbx_dp_file f = generate_ok(&t);
-	pbx_dp_file_free(&f);
-}
-
-Test(tenant_forward, to_own_extension_refused)
-{
-	struct pbx_dp_user *u;
-	struct pbx_dp_tenant t = dp_fixture_one(&u);
-
-	u->forward = "1001";
-	expect_refused(&t, "user alice", "forward", "forward to its own extension 1001 would loop");
-}
-
-Test(tenant_forward, malformed_forward_refused)
-{
-	static const char *const bad[] = { "10;01", "+123", "+0123456789", "4930123456", "1",
-					   "+49301234567890123", "12)", "${X}" };
-	struct pbx_dp_user *u;
-	struct pbx_dp_tenant t = dp_fixture_one(&u);
-
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		u->forward = bad[i];
-		expect_refused(&t, "user alice", "forward", NULL);
-	}
-}
-
 Test(tenant_devices, sixteen_devices_fit_seventeen_refused)
 {
 	static char ids[17][48];
@@ -385,7 +387,7 @@ Test(tenant_devices, sixteen_devices_fit_seventeen_refused)
 	u->n_endpoints = 16;
 	f = generate_ok(&t);
 	dp_parse(f.text, &p);
-	assert_clean(&p, 2);
+	assert_clean(&p, 3);
 	dp_assert_counts(&f, &p);
 	for (const char *l = f.text; *l; l = strchr(l, '\n') + 1)
 		cr_assert(lt(sz, strcspn(l, "\n"), 1024));

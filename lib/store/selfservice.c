@@ -1,0 +1,638 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Self-service state between PostgreSQL and Asterisk's AstDB (pbx/selfservice.h): writing
+ * a user's keys from PostgreSQL (push), taking a phone-made change into PostgreSQL with its
+ * audit row (take), the UserEvent consumer and the reconciliation apply runs. The SQL of
+ * this state lives here; the trigger of migration 0012 marks every other change pending.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pbx/ami.h"
+#include "pbx/dialplan.h"
+#include "pbx/policy.h"
+#include "pbx/secret.h"
+#include "pbx/selfservice.h"
+#include "pbx/valid.h"
+#include "ctx.h"
+#include "pg.h"
+#include "user-internal.h"
+
+/* One user's state as PostgreSQL has it. */
+struct ss_user {
+	char id[24], username[40], slug[32], ext[16], forward[32];
+	long ext_min, ext_max;
+	bool active, dnd, voicemail, pending;
+	char *sealed;            /* vm_pin_verifier_sealed or NULL */
+};
+
+/* The keys of one family as AstDB has them; NULL = absent. */
+struct ss_keys {
+	char *dnd, *forward, *pin;
+};
+
+#define SS_COLUMNS \
+	"u.id::text, u.username, t.slug, u.extension::text, " \
+	"(u.status = 'active' AND t.status = 'active'), u.dnd, u.voicemail, u.astdb_pending, " \
+	"coalesce(u.forward_to, ''), u.vm_pin_verifier_sealed, t.ext_min, t.ext_max " \
+	"FROM users u JOIN tenants t ON t.id = u.tenant_id "
+
+static void ss_user_free(struct ss_user *u)
+{
+	free(u->sealed);
+	u->sealed = NULL;
+}
+
+static void ss_keys_free(struct ss_keys *k)
+{
+	free(k->dnd);
+	free(k->forward);
+	free(k->pin);
+	*k = (struct ss_keys){ NULL };
+}
+
+static void ss_fill(const PGresult *res, int i, struct ss_user *u)
+{
+	*u = (struct ss_user){ .active = false };
+	snprintf(u->id, sizeof(u->id), "%s", PQgetvalue(res, i, 0));
+	snprintf(u->username, sizeof(u->username), "%s", PQgetvalue(res, i, 1));
+	snprintf(u->slug, sizeof(u->slug), "%s", PQgetvalue(res, i, 2));
+	snprintf(u->ext, sizeof(u->ext), "%s", PQgetvalue(res, i, 3));
+	u->active = PQgetvalue(res, i, 4)[0] == 't';
+	u->dnd = PQgetvalue(res, i, 5)[0] == 't';
+	u->voicemail = PQgetvalue(res, i, 6)[0] == 't';
+	u->pending = PQgetvalue(res, i, 7)[0] == 't';
+	snprintf(u->forward, sizeof(u->forward), "%s", PQgetvalue(res, i, 8));
+	u->sealed = PQgetisnull(res, i, 9) ? NULL : strdup(PQgetvalue(res, i, 9));
+	u->ext_min = strtol(PQgetvalue(res, i, 10), NULL, 10);
+	u->ext_max = strtol(PQgetvalue(res, i, 11), NULL, 10);
+}
+
+static int load_user(PGconn *pg, const char *id, struct ss_user *u, pbx_error *err);
+
+/* Find @user of @tenant the way people name it, and load its state. */
+static int find_user(pbx_ctx *ctx, const char *tenant, const char *user, PGconn **ret_pg,
+		     struct ss_user *u, pbx_error *err)
+{
+	struct pbx_tenant_ref t;
+	struct pbx_user_ref ref;
+	PGconn *pg = pbx_ctx_pg(ctx, err);
+	int r;
+
+	if (!pg)
+		return err->code;
+	if ((r = pbx_user_find(pg, tenant, user, &t, &ref, err)) < 0 ||
+	    (r = load_user(pg, ref.id, u, err)) < 0)
+		return r;
+	*ret_pg = pg;
+	return 0;
+}
+
+static int load_user(PGconn *pg, const char *id, struct ss_user *u, pbx_error *err)
+{
+	const char *p[1] = { id };
+	PGresult *res = pbx_pg_query(pg, "SELECT " SS_COLUMNS "WHERE u.id = $1::bigint", 1, p,
+				     "user", err);
+	int r = 0;
+
+	if (!res)
+		return err->code;
+	if (PQntuples(res) != 1)
+		r = pbx_errorf(err, PBX_ENOTFOUND, NULL, NULL, "user #%s does not exist", id);
+	else
+		ss_fill(res, 0, u);
+	PQclear(res);
+	return r;
+}
+
+int pbx_user_seal_verifier(pbx_ctx *ctx, const char *pin, char **ret, pbx_error *err)
+{
+	char v[PBX_SECRET_VERIFIER_BUFSZ];
+	pbx_secret_key *key;
+	int r;
+
+	*ret = NULL;
+	if (!(key = pbx_ctx_key(ctx, err))) {
+		/* The PIN is still saved (argon2id); only *98 cannot check it yet. */
+		pbx_log(ctx, PBX_LOG_WARN, "the PIN is saved, but *98 cannot check it: %s; set it "
+			"again once the secrets key exists", err->message);
+		*err = (pbx_error)PBX_ERROR_INIT;
+		return 0;
+	}
+	if ((r = pbx_secret_pin_verifier(pin, v, sizeof(v), err)) == 0)
+		r = pbx_secret_seal(key, v, ret, err);
+	pbx_secret_wipe(v, sizeof(v));
+	return r;
+}
+
+int pbx_user_store_verifier(PGconn *pg, const char *id, const char *sealed, pbx_error *err)
+{
+	const char *p[2] = { id, sealed };
+
+	return pbx_pg_exec(pg, "UPDATE users SET vm_pin_verifier_sealed = $2 WHERE id = $1::bigint",
+			   2, p, "user", err);
+}
+
+static void family(const char *slug, const char *ext, char *buf, size_t n)
+{
+	snprintf(buf, n, PBX_DP_ASTDB_FAMILY "/%s/%s", slug, ext);
+}
+
+/* DBDel that accepts a key that is already gone (main/db.c gives an error for it). */
+static int db_del_gone(pbx_ami *ami, const char *fam, const char *key, pbx_error *err)
+{
+	char *v = NULL;
+	int r = pbx_ami_db_del(ami, fam, key, err);
+
+	if (r != PBX_ERROR && r != PBX_ENOTFOUND)
+		return r;
+	r = pbx_ami_db_get(ami, fam, key, &v, err);
+	free(v);
+	return r == PBX_ENOTFOUND ? 0 : r < 0 ? r : pbx_errorf(err, PBX_ERROR, NULL, NULL,
+		"AstDB key %s/%s could not be deleted", fam, key);
+}
+
+/* One attempt at writing @u's keys. */
+static int write_keys(pbx_ctx *ctx, pbx_ami *ami, const struct ss_user *u, pbx_error *err)
+{
+	char fam[96], *verifier = NULL;
+	int r;
+
+	family(u->slug, u->ext, fam, sizeof(fam));
+	if (!u->active) {
+		r = pbx_ami_db_deltree(ami, fam, NULL, err);
+		return r == PBX_ENOTFOUND ? 0 : r;
+	}
+	if ((r = pbx_ami_db_put(ami, fam, "dnd", u->dnd ? "1" : "0", err)) < 0)
+		return r;
+	r = u->forward[0] ? pbx_ami_db_put(ami, fam, "forward", u->forward, err)
+			  : db_del_gone(ami, fam, "forward", err);
+	if (r < 0)
+		return r;
+	if (!u->voicemail || !u->sealed)
+		return db_del_gone(ami, fam, "pin", err);
+	{
+		pbx_secret_key *key = pbx_ctx_key(ctx, err);
+
+		if (!key)
+			return err->code;
+		if ((r = pbx_secret_open(key, u->sealed, &verifier, err)) < 0)
+			return r;
+	}
+	r = pbx_ami_db_put(ami, fam, "pin", verifier, err);
+	pbx_secret_free_str(verifier);
+	return r;
+}
+
+/* Clear the pending mark, unless PostgreSQL changed again since @u was read. */
+static int clear_pending(PGconn *pg, const struct ss_user *u, pbx_error *err)
+{
+	const char *p[5] = { u->id, u->dnd ? "true" : "false", u->forward, u->sealed, u->ext };
+
+	return pbx_pg_exec(pg, "UPDATE users SET astdb_pending = false WHERE id = $1::bigint "
+			   "AND dnd = $2::boolean AND coalesce(forward_to, '') = $3 "
+			   "AND vm_pin_verifier_sealed IS NOT DISTINCT FROM $4 "
+			   "AND extension = $5::int", 5, p, "user", err);
+}
+
+/* Write @u's keys, retrying with a fresh connection; then clear its pending mark. */
+static int push_user(pbx_ctx *ctx, PGconn *pg, const struct ss_user *u, pbx_error *err)
+{
+	struct timespec pause = { .tv_nsec = 200 * 1000 * 1000 };
+	int r = PBX_ERROR;
+
+	for (int i = 0; i < PBX_SELFSERVICE_ATTEMPTS; i++) {
+		pbx_ami *ami;
+
+		if (i) {
+			pbx_ctx_ami_reset(ctx);
+			nanosleep(&pause, NULL);
+		}
+		ami = pbx_ctx_ami(ctx, err);
+		r = ami ? write_keys(ctx, ami, u, err) : err->code;
+		if (r == 0 || r == PBX_EINVALID)
+			break;
+	}
+	if (r < 0)
+		return r;
+	return clear_pending(pg, u, err);
+}
+
+int pbx_selfservice_push(pbx_ctx *ctx, const char *tenant, const char *user, pbx_error *err)
+{
+	struct ss_user u = { .sealed = NULL };
+	PGconn *pg = NULL;
+	int r;
+
+	if ((r = find_user(ctx, tenant, user, &pg, &u, err)) < 0)
+		return r;
+	r = push_user(ctx, pg, &u, err);
+	if (r < 0 && r != PBX_EINVALID) {
+		char why[PBX_ERR_MESSAGE];
+
+		snprintf(why, sizeof(why), "%s", err->message);
+		pbx_errorf(err, PBX_EUNAVAILABLE, NULL, NULL,
+			   "user %s: saved, but Asterisk's AstDB did not take it (%s); calls use "
+			   "the old setting until `pbxctl apply` writes it", u.username, why);
+		pbx_log(ctx, PBX_LOG_WARN, "%s", err->message);
+		r = PBX_EUNAVAILABLE;
+	}
+	ss_user_free(&u);
+	return r;
+}
+
+/* The name of the policy that applies to user @id: its own, else the tenant's default. */
+static int user_policy(PGconn *pg, const char *id, char **ret, pbx_error *err)
+{
+	const char *p[1] = { id };
+	PGresult *res = pbx_pg_query(pg,
+		"SELECT coalesce((SELECT name FROM policies WHERE id = u.policy_id), "
+		"(SELECT name FROM policies WHERE id = t.default_policy_id)) "
+		"FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.id = $1::bigint",
+		1, p, "user", err);
+
+	if (!res)
+		return err->code;
+	*ret = PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) ? strdup(PQgetvalue(res, 0, 0)) : NULL;
+	PQclear(res);
+	return 0;
+}
+
+/* The rules of check_forward (user.c) for an extension, and the policy for a number. */
+static int check_forward(pbx_ctx *ctx, PGconn *pg, const struct ss_user *u, const char *fwd,
+			 pbx_error *err)
+{
+	char object[64], *policy = NULL;
+	struct pbx_rows rows;
+	const char *result;
+	int r;
+
+	snprintf(object, sizeof(object), "user %s", u->username);
+	if (!fwd || !*fwd)
+		return 0;
+	if (pbx_valid_extension(fwd)) {
+		long f = strtol(fwd, NULL, 10);
+
+		if (f < u->ext_min || f > u->ext_max)
+			return pbx_errorf(err, PBX_EINVALID, object, "forward_to",
+					  "forward destination %s is outside %s's range %ld-%ld",
+					  fwd, u->slug, u->ext_min, u->ext_max);
+		if (!strcmp(fwd, u->ext))
+			return pbx_errorf(err, PBX_EINVALID, object, "forward_to",
+					  "a user cannot forward to its own extension %s", fwd);
+		return 0;
+	}
+	if (pbx_policy_check_number(object, fwd, err) < 0) {
+		snprintf(err->field, sizeof(err->field), "forward_to");
+		return PBX_EINVALID;
+	}
+	if ((r = user_policy(pg, u->id, &policy, err)) < 0)
+		return r;
+	if (!policy)
+		return pbx_errorf(err, PBX_EINVALID, object, "forward_to",
+				  "forward destination %s is not an extension and no outbound "
+				  "policy applies to %s", fwd, u->username);
+	r = pbx_policy_test(ctx, u->slug, policy, fwd, &rows, err);
+	if (r == 0) {
+		result = pbx_rows_get(&rows, 0, "result");
+		if (!result || strcmp(result, "allowed"))
+			r = pbx_errorf(err, PBX_EINVALID, object, "forward_to",
+				       "forward destination %s is blocked by outbound policy %s",
+				       fwd, policy);
+		pbx_rows_free(&rows);
+	}
+	free(policy);
+	return r;
+}
+
+int pbx_selfservice_check_forward(pbx_ctx *ctx, const char *tenant, const char *user,
+				  const char *forward, pbx_error *err)
+{
+	struct ss_user u = { .sealed = NULL };
+	PGconn *pg = NULL;
+	int r;
+
+	if ((r = find_user(ctx, tenant, user, &pg, &u, err)) < 0)
+		return r;
+	r = check_forward(ctx, pg, &u, forward, err);
+	ss_user_free(&u);
+	return r;
+}
+
+/* Read @u's keys from AstDB. */
+static int read_keys(pbx_ami *ami, const struct ss_user *u, struct ss_keys *k, pbx_error *err)
+{
+	static const char *const names[] = { "dnd", "forward", "pin" };
+	char **slot[] = { &k->dnd, &k->forward, &k->pin }, fam[96];
+	int r;
+
+	family(u->slug, u->ext, fam, sizeof(fam));
+	*k = (struct ss_keys){ NULL };
+	for (size_t i = 0; i < 3; i++) {
+		r = pbx_ami_db_get(ami, fam, names[i], slot[i], err);
+		if (r == PBX_ENOTFOUND)
+			continue;
+		if (r < 0) {
+			ss_keys_free(k);
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* Does AstDB hold what PostgreSQL wants for dnd and forward? */
+static bool same_state(const struct ss_user *u, const struct ss_keys *k)
+{
+	return k->dnd && !strcmp(k->dnd, u->dnd ? "1" : "0") &&
+	       !strcmp(k->forward ? k->forward : "", u->forward);
+}
+
+/*
+ * Take AstDB's dnd and forward into PostgreSQL, audited as the user's own change from
+ * @source. The transaction setting keeps the trigger from marking the user pending: AstDB
+ * already holds this state.
+ */
+static int take(pbx_ctx *ctx, PGconn *pg, const struct ss_user *u, const struct ss_keys *k,
+		const char *source, pbx_error *err)
+{
+	char actor[80], *before = NULL;
+	const char *p[8];
+	PGresult *res;
+	int r;
+
+	snprintf(actor, sizeof(actor), "%s/%s", u->slug, u->username);
+	if ((r = pbx_pg_begin(pg, err)) < 0)
+		return r;
+	p[0] = u->id;
+	res = pbx_pg_query(pg, "SELECT to_jsonb(x)::text, set_config('pbxctl.astdb_sync', 'on', "
+			   "true) FROM (" USER_SELECT "WHERE u.id = $1::bigint FOR UPDATE OF u) x",
+			   1, p, "user", err);
+	if (!res) {
+		r = err->code;
+		goto fail;
+	}
+	before = PQntuples(res) == 1 ? strdup(PQgetvalue(res, 0, 0)) : NULL;
+	PQclear(res);
+	if (!before) {
+		r = pbx_errorf(err, PBX_ENOTFOUND, NULL, NULL, "user %s vanished", u->username);
+		goto fail;
+	}
+	p[1] = k->dnd && !strcmp(k->dnd, "1") ? "true" : "false";
+	p[2] = k->forward ? k->forward : "";
+	if ((r = pbx_pg_exec(pg, "UPDATE users SET dnd = $2::boolean, forward_to = nullif($3, ''), "
+			     "astdb_pending = false, updated_at = now() WHERE id = $1::bigint",
+			     3, p, "user", err)) < 0)
+		goto fail;
+	p[1] = actor;
+	p[2] = source;
+	p[3] = u->slug;
+	p[4] = before;
+	r = pbx_pg_exec(pg, "SELECT audit_append_as($2, $3, $4, 'update', 'user', $1::text, $5::jsonb, "
+			"(SELECT to_jsonb(x) FROM (" USER_SELECT "WHERE u.id = $1::bigint) x))",
+			5, p, "audit log", err);
+	if (r == 0)
+		r = pbx_pg_commit(pg, err);
+	if (r == 0) {
+		free(before);
+		return 0;
+	}
+fail:
+	pbx_pg_rollback(pg);
+	free(before);
+	return r;
+}
+
+/*
+ * Bring one active user's keys and PostgreSQL together. @prefer_astdb: the keys may hold a
+ * phone's change (not pending, dnd key present): PostgreSQL takes it when it validates.
+ * *@what: 0 nothing, 1 pushed, 2 taken.
+ */
+static int reconcile_user(pbx_ctx *ctx, PGconn *pg, const struct ss_user *u,
+			  const struct ss_keys *k, const char *source, int *what, pbx_error *err)
+{
+	pbx_error why = PBX_ERROR_INIT;
+	struct ss_user now = *u;
+	char *verifier = NULL;
+	bool pin_ok;
+	int r;
+
+	*what = 0;
+	if (u->voicemail && u->sealed) {
+		pbx_secret_key *key = pbx_ctx_key(ctx, err);
+
+		if (!key)
+			return err->code;
+		if ((r = pbx_secret_open(key, u->sealed, &verifier, err)) < 0)
+			return r;
+		pin_ok = k->pin && !strcmp(k->pin, verifier);
+		pbx_secret_free_str(verifier);
+	} else {
+		pin_ok = !k->pin;
+	}
+	if (!u->pending && k->dnd && !same_state(u, k)) {
+		if ((strcmp(k->dnd, "0") && strcmp(k->dnd, "1")) ||
+		    check_forward(ctx, pg, u, k->forward, &why) < 0) {
+			pbx_log(ctx, PBX_LOG_WARN, "user %s of %s: the change made on the phone "
+				"is refused (%s); PostgreSQL's setting is written back", u->username,
+				u->slug, why.code ? why.message : "dnd must be 0 or 1");
+		} else {
+			if ((r = take(ctx, pg, u, k, source, err)) < 0)
+				return r;
+			*what = 2;
+			if (pin_ok)
+				return 0;
+			/* The PIN still needs writing: push what PostgreSQL holds now. */
+			now.dnd = !strcmp(k->dnd, "1");
+			snprintf(now.forward, sizeof(now.forward), "%s", k->forward ? k->forward : "");
+		}
+	} else if (!u->pending && k->dnd && pin_ok) {
+		return 0;
+	}
+	if ((r = push_user(ctx, pg, &now, err)) < 0)
+		return r;
+	if (*what == 0)
+		*what = 1;
+	return 0;
+}
+
+/* The endpoint of "PJSIP/<endpoint>-<8 hex>", as the source of a phone's change. */
+static void event_source(const struct pbx_ami_msg *ev, char *buf, size_t n)
+{
+	const char *ch = pbx_ami_msg_get(ev, "Channel"), *slash, *dash;
+
+	if (!ch || !(slash = strchr(ch, '/')) || !(dash = strrchr(slash, '-')) || dash == slash + 1) {
+		snprintf(buf, n, "ami");
+		return;
+	}
+	snprintf(buf, n, "phone %.*s", (int)(dash - slash - 1), slash + 1);
+}
+
+int pbx_selfservice_event(pbx_ctx *ctx, const struct pbx_ami_msg *event, bool *ret_changed,
+			  pbx_error *err)
+{
+	const char *name = pbx_ami_msg_get(event, "UserEvent");
+	const char *slug = pbx_ami_msg_get(event, "Tenant");
+	const char *ext = pbx_ami_msg_get(event, "Extension");
+	struct ss_user u = { .sealed = NULL };
+	struct ss_keys k = { NULL };
+	char source[96];
+	const char *p[2];
+	PGresult *res;
+	PGconn *pg;
+	pbx_ami *ami;
+	int r, what = 0;
+
+	if (ret_changed)
+		*ret_changed = false;
+	if (!name || strcmp(name, PBX_DP_SELFSERVICE_EVENT))
+		return 0;
+	if (!pbx_dialplan_valid_slug(slug) || !pbx_valid_extension(ext))
+		return pbx_errorf(err, PBX_EINVALID, "event " PBX_DP_SELFSERVICE_EVENT, "tenant",
+				  "the event names no valid tenant and extension");
+	if (!(pg = pbx_ctx_pg(ctx, err)) || !(ami = pbx_ctx_ami(ctx, err)))
+		return err->code;
+	p[0] = slug;
+	p[1] = ext;
+	res = pbx_pg_query(pg, "SELECT " SS_COLUMNS "WHERE t.slug = $1 AND u.extension = $2::int "
+			   "AND u.status = 'active' AND t.status = 'active'", 2, p, "user", err);
+	if (!res)
+		return err->code;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return pbx_errorf(err, PBX_ENOTFOUND, NULL, NULL,
+				  "tenant %s has no active user with extension %s", slug, ext);
+	}
+	ss_fill(res, 0, &u);
+	PQclear(res);
+	event_source(event, source, sizeof(source));
+	if ((r = read_keys(ami, &u, &k, err)) == 0)
+		r = reconcile_user(ctx, pg, &u, &k, source, &what, err);
+	if (r == 0 && ret_changed)
+		*ret_changed = what == 2;
+	ss_keys_free(&k);
+	ss_user_free(&u);
+	return r;
+}
+
+/* The keys of extension @ext in a DBGetTree answer of family pbxctl/<slug>. */
+static void tree_keys(const struct pbx_ami_db_entry *e, size_t n, const char *prefix,
+		      const char *ext, struct ss_keys *k)
+{
+	size_t pl = strlen(prefix), el = strlen(ext);
+
+	*k = (struct ss_keys){ NULL };
+	for (size_t i = 0; i < n; i++) {
+		const char *key = e[i].key;
+
+		if (strncmp(key, prefix, pl) || strncmp(key + pl, ext, el) || key[pl + el] != '/')
+			continue;
+		key += pl + el + 1;
+		if (!strcmp(key, "dnd"))
+			k->dnd = strdup(e[i].value);
+		else if (!strcmp(key, "forward"))
+			k->forward = strdup(e[i].value);
+		else if (!strcmp(key, "pin"))
+			k->pin = strdup(e[i].value);
+	}
+}
+
+static int reconcile_tenant(pbx_ctx *ctx, PGconn *pg, pbx_ami *ami, const char *slug,
+			    struct pbx_selfservice_report *rep, pbx_error *err)
+{
+	struct pbx_ami_db_entry *e = NULL;
+	char fam[64], prefix[72];
+	const char *p[1] = { slug };
+	PGresult *res;
+	size_t n = 0;
+	int r, rows;
+
+	snprintf(fam, sizeof(fam), PBX_DP_ASTDB_FAMILY "/%s", slug);
+	snprintf(prefix, sizeof(prefix), "/%s/", fam);
+	if ((r = pbx_ami_db_gettree(ami, fam, &e, &n, err)) < 0)
+		return r;
+	res = pbx_pg_query(pg, "SELECT " SS_COLUMNS "WHERE t.slug = $1 AND u.status = 'active' "
+			   "AND t.status = 'active' ORDER BY u.extension", 1, p, "tenant", err);
+	if (!res) {
+		pbx_ami_db_entries_free(e, n);
+		return err->code;
+	}
+	rows = PQntuples(res);
+	for (int i = 0; i < rows; i++) {
+		struct ss_user u;
+		struct ss_keys k;
+		pbx_error uerr = PBX_ERROR_INIT;
+		int what = 0;
+
+		ss_fill(res, i, &u);
+		tree_keys(e, n, prefix, u.ext, &k);
+		if (reconcile_user(ctx, pg, &u, &k, "astdb", &what, &uerr) < 0) {
+			rep->failed++;
+			pbx_log(ctx, PBX_LOG_WARN, "user %s of %s: AstDB not reconciled: %s",
+				u.username, slug, uerr.message);
+		} else if (what == 1) {
+			rep->pushed++;
+		} else if (what == 2) {
+			rep->taken++;
+		}
+		ss_keys_free(&k);
+		ss_user_free(&u);
+	}
+	/* Keys of an extension no active user has: a deleted, moved or suspended user's. */
+	for (size_t i = 0; i < n; i++) {
+		const char *ext = e[i].key + strlen(prefix), *end = strchr(ext, '/');
+		char x[16], sub[96];
+		bool live = false;
+
+		if (strncmp(e[i].key, prefix, strlen(prefix)) || !end || end - ext >= (long)sizeof(x))
+			continue;
+		snprintf(x, sizeof(x), "%.*s", (int)(end - ext), ext);
+		for (int j = 0; j < rows && !live; j++)
+			live = !strcmp(PQgetvalue(res, j, 3), x);
+		if (live)
+			continue;
+		family(slug, x, sub, sizeof(sub));
+		if (pbx_ami_db_deltree(ami, sub, NULL, err) == 0)
+			rep->removed++;
+		/* The other keys of this extension are gone with it. */
+		for (size_t j = i + 1; j < n; j++)
+			if (!strncmp(e[j].key, e[i].key, (size_t)(end - e[i].key) + 1))
+				e[j].key[0] = '\0';
+	}
+	PQclear(res);
+	pbx_ami_db_entries_free(e, n);
+	return 0;
+}
+
+int pbx_selfservice_reconcile(pbx_ctx *ctx, const char *tenant,
+			      struct pbx_selfservice_report *ret, pbx_error *err)
+{
+	struct pbx_selfservice_report rep = { 0 };
+	const char *p[1] = { tenant };
+	PGresult *res;
+	PGconn *pg;
+	pbx_ami *ami;
+	int r = 0;
+
+	if (!(pg = pbx_ctx_pg(ctx, err)))
+		return err->code;
+	res = pbx_pg_query(pg, "SELECT t.slug FROM tenants t WHERE t.status = 'active' AND "
+			   "($1::text IS NULL OR t.slug = $1) ORDER BY t.slug", 1, p, "tenants", err);
+	if (!res)
+		return err->code;
+	if (!(ami = pbx_ctx_ami(ctx, err))) {
+		PQclear(res);
+		return err->code;
+	}
+	for (int i = 0; i < PQntuples(res) && r == 0; i++) {
+		r = reconcile_tenant(ctx, pg, ami, PQgetvalue(res, i, 0), &rep, err);
+		/* One tenant's trouble never stops another's: only a lost connection does. */
+		if (r < 0 && r != PBX_EUNAVAILABLE)
+			r = 0;
+	}
+	PQclear(res);
+	if (ret)
+		*ret = rep;
+	return r;
+}
