@@ -174,8 +174,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		eps[i][0] = u[5];
 		users[i] = (struct pbx_dp_user){
 			.username = u[0], .display_name = u[1], .extension = u[2],
-			.forward = u[3], .vm_email = u[4], .endpoints = eps[i],
-			.n_endpoints = *u[5] ? 1 : 0, .voicemail = flags & 1, .dnd = flags & 2,
+			.callerid_num = u[3], .vm_email = u[4], .endpoints = eps[i],
+			.n_endpoints = *u[5] ? 1 : 0, .voicemail = flags & 1,
 			.active = !(flags & 4),
 		};
 	}

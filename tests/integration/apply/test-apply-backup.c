@@ -20,6 +20,7 @@
 #include "pbx/secret.h"
 #include "pbx/tenant.h"
 #include "apply-itest.h"
+#include "testenv.h"
 
 TestSuite(apply_backup, .init = setup, .fini = teardown, .timeout = 90);
 

@@ -17,6 +17,7 @@
 
 #include "pbx/apply.h"
 #include "apply-itest.h"
+#include "testenv.h"
 
 TestSuite(apply_lock, .init = setup, .fini = teardown, .timeout = 90);
 

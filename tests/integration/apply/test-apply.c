@@ -228,7 +228,7 @@ Test(apply, interrupted_apply_is_repaired_by_the_next)
 
 	add_user("alice", 1);
 	/* A pbxctl apply killed while it waits for the reload answer. */
-	snprintf(conf, sizeof(conf), "%s", conf_file());
+	conf = conf_file();
 	control("slow 5000\n");
 	child = fork();
 	if (child == 0) {
