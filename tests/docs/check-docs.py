@@ -149,6 +149,24 @@ for key, value in (('NoNewPrivileges', 'yes'), ('ProtectSystem', 'strict'),
     check(unit.get(key) == [value], 'pbxctl-apply-worker.service has %s=%s' % (key, value),
           str(unit.get(key)))
 
+# ARCHITECTURE.md: every folder it names in backquotes exists, every folder of lib/ is named.
+with open(os.path.join(root, 'ARCHITECTURE.md'), encoding='utf-8') as f:
+    arch = f.read()
+named = set(m for m in re.findall(r'`([a-z][a-z0-9_./-]*)`', arch)
+            if '/' in m or m in ('migrations', 'bench', 'man', 'completions', 'examples', 'scripts'))
+named_dirs = set()
+for path in sorted(named):
+    full = os.path.join(root, path)
+    if os.path.splitext(path)[1] or os.path.isfile(full):
+        check(os.path.exists(full), 'ARCHITECTURE.md names %s, which exists' % path)
+        continue
+    check(os.path.isdir(full), 'ARCHITECTURE.md names the folder %s, which exists' % path)
+    named_dirs.add(path.rstrip('/'))
+for d in sorted(os.listdir(os.path.join(root, 'lib'))):
+    if os.path.isdir(os.path.join(root, 'lib', d)) and d != 'include':
+        check('lib/' + d in named_dirs, 'ARCHITECTURE.md describes lib/%s' % d)
+check('lib/include/pbx' in named_dirs, 'ARCHITECTURE.md describes lib/include/pbx')
+
 print('1..%d' % len(results))
 for i, (ok, name, detail) in enumerate(results, 1):
     print('%s %d - %s' % ('ok' if ok else 'not ok', i, name))
