@@ -78,6 +78,7 @@ static void tenant(const char *name)
 
 	cr_assert(eq(int, pbx_tenant_create(ctx, &spec, &rows, &err), 0), "%s", err.message);
 	pbx_rows_free(&rows);
+	testenv_emergency_route(ctx, name);
 }
 
 static void init(void)

@@ -14,6 +14,8 @@
 extern char **environ;
 
 #include "pbx/db.h"
+#include "pbx/tenant.h"
+#include "pbx/trunk.h"
 #include "testenv.h"
 
 static const char *need(const char *name)
@@ -229,4 +231,38 @@ int testenv_run_conf(const char *conf, const char *env, char **ret_out, char **r
 	r = vrun(conf, env, ret_out, ret_err, arg, ap);
 	va_end(ap);
 	return r;
+}
+
+const char *testenv_unique_match(void)
+{
+	static char buf[32];
+	static int n;
+
+	n++;
+	snprintf(buf, sizeof(buf), "10.%d.%d.%d/32", 128 + ((int)getpid() >> 8 & 127),
+		 (int)getpid() & 255, n % 250 + 1);
+	return buf;
+}
+
+void testenv_emergency_route(pbx_ctx *ctx, const char *slug)
+{
+	struct pbx_trunk_spec k = PBX_TRUNK_SPEC_INIT;
+	struct pbx_tenant_spec t = { 0 };
+	static int n;
+	char name[32];
+	struct pbx_rows rows;
+	pbx_error err = PBX_ERROR_INIT;
+
+	snprintf(name, sizeof(name), "em%d-%d", (int)getpid(), ++n);
+	k.name = name;
+	t.emergency_trunk = name;
+	k.tenant = slug;
+	k.host = "sip.emergency.example";
+	k.auth = "ip_auth";
+	k.match = testenv_unique_match();
+	cr_assert(eq(int, pbx_trunk_create(ctx, &k, &rows, &err), 0), "%s", err.message);
+	pbx_trunk_rows_free(&rows);
+	cr_assert(eq(int, pbx_tenant_update(ctx, slug, &t, &rows, NULL, &err), 0), "%s",
+		  err.message);
+	pbx_rows_free(&rows);
 }

@@ -43,4 +43,10 @@ int testenv_run_as(const char *login, char **ret_out, char **ret_err, const char
 int testenv_run_conf(const char *conf, const char *env, char **ret_out, char **ret_err,
 		     const char *arg, ...);
 
+/* A /32 that no other test process uses (trunk ranges of different owners may not overlap). */
+const char *testenv_unique_match(void);
+/* Give tenant @slug a trunk "em" of its own as its emergency trunk: apply refuses a tenant
+ * whose phones could not call an emergency number. */
+void testenv_emergency_route(pbx_ctx *ctx, const char *slug);
+
 #endif

@@ -62,6 +62,7 @@ void diag_env_setup(struct diag_env *e)
 	spec.slug = e->slug;
 	cr_assert(eq(int, pbx_tenant_create(e->ctx, &spec, &rows, &err), 0), "%s", err.message);
 	pbx_rows_free(&rows);
+	testenv_emergency_route(e->ctx, e->slug);
 	/* the CLI: same peer, directories and cache, through the environment */
 	snprintf(port, sizeof(port), "%d", e->peer.port);
 	setenv("PBXCTL_AMI_PORT", port, 1);

@@ -77,6 +77,18 @@ static void owner_into(PGconn *pg, char *out, size_t n, const char *sql, const c
 
 /* A tenant with two users, a device, a DID, a trunk, a policy whose rule uses the trunk,
  * an audit row and an apply job. */
+/* A /32 no other test process or world uses (trunk ranges of owners may not overlap). */
+static const char *unique_match(void)
+{
+	static char buf[32];
+	static int n;
+
+	n++;
+	snprintf(buf, sizeof(buf), "10.%d.%d.%d/32", 64 + ((int)getpid() >> 8 & 127),
+		 (int)getpid() & 255, n % 250 + 1);
+	return buf;
+}
+
 static void tenant_make(PGconn *pg, const char *slug, char *id, char *user, char *user_id,
 			char *user2_id, char *trunk, char *trunk_id, char *rule_id, int n)
 {
@@ -98,8 +110,15 @@ static void tenant_make(PGconn *pg, const char *slug, char *id, char *user, char
 	owner_into(pg, NULL, 0, "INSERT INTO dids (tenant_id, number) VALUES ($1, $2) RETURNING id",
 		   id, num);
 	snprintf(trunk, 40, "%s-k", slug);
-	owner_into(pg, trunk_id, 24, "INSERT INTO trunks (tenant_id, name, host, auth, match) "
-		   "VALUES ($1, $2, 'sip.example.com', 'ip_auth', '{192.0.2.1/32}') RETURNING id", id, trunk);
+	/* Ranges of different owners may not overlap: an address of this world's own. */
+	{
+		char sql[256];
+
+		snprintf(sql, sizeof(sql), "INSERT INTO trunks (tenant_id, name, host, auth, match) "
+			 "VALUES ($1, $2, 'sip.example.com', 'ip_auth', '{%s}') RETURNING id",
+			 unique_match());
+		owner_into(pg, trunk_id, 24, sql, id, trunk);
+	}
 	owner_into(pg, policy_id, 24, "INSERT INTO policies (tenant_id, name) VALUES ($1, 'out') "
 		   "RETURNING id", id, NULL);
 	owner_into(pg, rule_id, 24, "INSERT INTO policy_rules (policy_id, position, pattern, action) "
@@ -154,8 +173,13 @@ void world_make(struct world *w)
 	tenant_make(pg, w->b, w->b_id, w->ub, w->ub_id, unused, w->trunk_b, w->trunk_b_id,
 		    unused, 2);
 	snprintf(w->trunk_g, sizeof(w->trunk_g), "g-%s", w->a);
-	owner_into(pg, w->trunk_g_id, 24, "INSERT INTO trunks (name, host, auth, match) VALUES "
-		   "($1, 'sip.example.com', 'ip_auth', '{192.0.2.9/32}') RETURNING id", w->trunk_g, NULL);
+	{
+		char sql[256];
+
+		snprintf(sql, sizeof(sql), "INSERT INTO trunks (name, host, auth, match) VALUES "
+			 "($1, 'sip.example.com', 'ip_auth', '{%s}') RETURNING id", unique_match());
+		owner_into(pg, w->trunk_g_id, 24, sql, w->trunk_g, NULL);
+	}
 	login_make(pg, w->ta, "ta", "tenant_admin", w->a_id, NULL);
 	login_make(pg, w->sup, "sup", "support", NULL, NULL);
 	login_make(pg, w->sup_a, "supa", "support", w->a_id, NULL);

@@ -55,6 +55,13 @@ static void tenant(const char *slug)
 	free(run(pt.priv_conf, 0, "secrets", "publish", NULL, NULL, NULL, NULL, NULL));
 	free(run(pt.priv_conf, 0, "tenant", "create", slug, "--extensions", "1000-1999", NULL,
 		 NULL));
+	/* apply refuses a tenant whose phones could not call an emergency number */
+	free(pt_sql(&pt, "INSERT INTO trunks (tenant_id, name, host, auth, match) SELECT id, 'em', "
+		    "'sip.emergency.example', 'ip_auth', ARRAY[$2]::text[] FROM tenants WHERE slug = $1 "
+		    "RETURNING 'ok'", slug, testenv_unique_match(), NULL));
+	free(pt_sql(&pt, "UPDATE tenants SET emergency_trunk_id = (SELECT k.id FROM trunks k "
+		    "WHERE k.tenant_id = tenants.id AND k.name = $2) WHERE slug = $1 RETURNING 'ok'",
+		    slug, "em", NULL));
 	free(run(pt.priv_conf, 0, "-t", slug, "user", "create", "alice", NULL, NULL));
 	free(run(pt.op_conf, 0, "-t", slug, "device", "create", "alice", "Desk", NULL));
 }
