@@ -17,7 +17,10 @@ process list: pbxctl warns on stderr, and stays quiet for the -file forms and fo
   $ printf '9062\n' >pin.txt; pbxctl -t cram-sflags user create sf-bob --pin-file pin.txt -f username
   username  sf-bob
 
-  $ printf '3719\n' | pbxctl -t cram-sflags user update sf-bob --pin - -o json -f username
+A PIN from stdin draws no warning about the command line (stderr kept apart: with no
+Asterisk here, the new PIN's AstDB write is reported as pending for the next apply).
+
+  $ printf '3719\n' | pbxctl -t cram-sflags user update sf-bob --pin - -o json -f username 2>err.txt; grep -c 'on the command line' err.txt
   {
     "changed": true,
     "action": "update",
@@ -25,6 +28,8 @@ process list: pbxctl warns on stderr, and stays quiet for the -file forms and fo
       "username": "sf-bob"
     }
   }
+  0
+  [1]
 
 A refused command still warns: the secret was on the command line all the same.
 
