@@ -113,7 +113,7 @@ extern const size_t cli_n_global_opts;
 /* The nouns, each defined at the end of its own file. */
 extern const struct cli_cmd cmd_tenant, cmd_user, cmd_device, cmd_secrets, cmd_apply, cmd_audit, cmd_db, cmd_help, cmd_complete, cmd_version;
 extern const struct cli_cmd cmd_did, cmd_trunk, cmd_policy, cmd_diag;
-extern const struct cli_cmd cmd_operator, cmd_whoami;
+extern const struct cli_cmd cmd_operator, cmd_whoami, cmd_me;
 
 /* operator.c: the logins of operators starting with @prefix, for completion. */
 void cli_complete_operators(pbx_ctx *ctx, const char *prefix);

@@ -76,6 +76,7 @@ static const struct cli_cmd *const nouns[] = {
 	&cmd_audit,
 	&cmd_operator,
 	&cmd_whoami,
+	&cmd_me,
 	&cmd_db,
 	&cmd_import,
 	&cmd_export,

@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "pbx/ami.h"
+#include "pbx/operator.h"
 #include "pbx/pbx.h"
 
 /* AMI attempts of one push before it is reported (a short pause between them). */
@@ -69,5 +70,26 @@ struct pbx_selfservice_report {
  */
 int pbx_selfservice_reconcile(pbx_ctx *ctx, const char *tenant,
 			      struct pbx_selfservice_report *ret, pbx_error *err);
+
+/*
+ * `pbxctl me`: the session's own user (an end_user operator). @op receives who the session
+ * is. PBX_EPERM for any other role (the message says to use `pbxctl user`).
+ */
+int pbx_me_whoami(pbx_ctx *ctx, struct pbx_operator *op, pbx_error *err);
+
+/* The operator's user (pbx_schema_user). PBX_EPERM as pbx_me_whoami. */
+int pbx_me_show(pbx_ctx *ctx, struct pbx_operator *op, struct pbx_rows *ret, pbx_error *err);
+
+/*
+ * Change the operator's own DND or forward (NULL or "" clears it) through PostgreSQL's
+ * pbx_me_set_dnd / pbx_me_set_forward, which validate, write and audit with the session's
+ * login as actor. @ret receives the user afterwards. PBX_EINVALID (a forward outside the
+ * tenant's range, the user's own extension, not +E164), PBX_EPERM. AstDB is not written
+ * here: see pbx_selfservice_push.
+ */
+int pbx_me_set_dnd(pbx_ctx *ctx, bool on, struct pbx_operator *op, struct pbx_rows *ret,
+		   bool *ret_changed, pbx_error *err);
+int pbx_me_set_forward(pbx_ctx *ctx, const char *dest, struct pbx_operator *op,
+		       struct pbx_rows *ret, bool *ret_changed, pbx_error *err);
 
 #endif
