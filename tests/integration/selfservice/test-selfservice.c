@@ -20,6 +20,7 @@
 #include "pbx/apply.h"
 #include "pbx/db.h"
 #include "pbx/greeting.h"
+#include "pbx/operator.h"
 #include "pbx/secret.h"
 #include "pbx/selfservice.h"
 #include "pbx/tenant.h"
@@ -609,4 +610,48 @@ Test(selfservice, cli_update_is_live_and_a_failed_write_is_a_warning)
 	unsetenv("PBXCTL_AMI_USERNAME");
 	unsetenv("PBXCTL_AMI_SECRET");
 	unsetenv("PBXCTL_ASTERISK_VOICEMAIL_SPOOL");
+}
+
+/*
+ * `pbxctl me` as a real end_user login with the AMI peer configured: PostgreSQL takes the
+ * change at once; the login cannot read the sealed PIN verifier the AstDB write needs, so
+ * nothing reaches AstDB yet, the user is told so, and the next apply writes it.
+ */
+Test(selfservice, me_dnd_of_an_end_user_is_pending_until_the_next_apply)
+{
+	struct pbx_operator_spec op = { .role = "end_user", .tenant = slug, .user = "alice",
+					.create_login = true };
+	struct pbx_apply_opts o = { .tenant = slug };
+	struct pbx_apply_result res;
+	pbx_error e = PBX_ERROR_INIT;
+	struct pbx_rows rows;
+	char login[40], port[16], *out, *err;
+
+	add_user("alice", "1000");
+	snprintf(login, sizeof(login), "ss_eu_%d", (int)getpid());
+	op.login = login;
+	cr_assert(eq(int, pbx_operator_add(ctx, &op, &rows, &e), 0), "%s", e.message);
+	pbx_rows_free(&rows);
+	snprintf(port, sizeof(port), "%d", peer.port);
+	setenv("PBXCTL_AMI_PORT", port, 1);
+	setenv("PBXCTL_AMI_USERNAME", "pbxctl", 1);
+	setenv("PBXCTL_AMI_SECRET", "secret", 1);
+	cr_assert(eq(int, testenv_run_as(login, &out, &err, "-o", "json", "me", "dnd", "on",
+					 NULL), 0), "%s", err);
+	cr_assert_not_null(strstr(out, "\"dnd\": true"), "%s", out);
+	cr_assert_not_null(strstr(err, "after the next `pbxctl apply`"), "%s", err);
+	free(out);
+	free(err);
+	unsetenv("PBXCTL_AMI_PORT");
+	unsetenv("PBXCTL_AMI_USERNAME");
+	unsetenv("PBXCTL_AMI_SECRET");
+	expect_sql("SELECT u.dnd::text || ' ' || u.astdb_pending::text FROM users u "
+		   "JOIN tenants t ON t.id = u.tenant_id WHERE t.slug = $1", "true true");
+	cr_assert(eq(int, peer_count(&peer, "DBPut"), 0));
+	expect_astdb("dnd", NULL);
+	cr_assert(eq(int, pbx_apply(ctx, &o, &res, &e), 0), "%s", e.message);
+	pbx_apply_result_free(&res);
+	expect_astdb("dnd", "1");
+	expect_sql("SELECT u.astdb_pending::text FROM users u JOIN tenants t ON "
+		   "t.id = u.tenant_id WHERE t.slug = $1", "false");
 }
