@@ -98,8 +98,11 @@ static void tenant_make(PGconn *pg, const char *slug, char *id, char *user, char
 	owner_into(pg, NULL, 0, "INSERT INTO dids (tenant_id, number) VALUES ($1, $2) RETURNING id",
 		   id, num);
 	snprintf(trunk, 40, "%s-k", slug);
+	/* a range of its own: two tenants' trunks may not overlap (migration 0009) */
 	owner_into(pg, trunk_id, 24, "INSERT INTO trunks (tenant_id, name, host, auth, match) "
-		   "VALUES ($1, $2, 'sip.example.com', 'ip_auth', '{192.0.2.1/32}') RETURNING id", id, trunk);
+		   "VALUES ($1, $2, 'sip.example.com', 'ip_auth', ARRAY[(SELECT format("
+		   "'10.%s.%s.0/24', $1::bigint / 256 % 256, $1::bigint % 256))]::cidr[]) "
+		   "RETURNING id", id, trunk);
 	owner_into(pg, policy_id, 24, "INSERT INTO policies (tenant_id, name) VALUES ($1, 'out') "
 		   "RETURNING id", id, NULL);
 	owner_into(pg, rule_id, 24, "INSERT INTO policy_rules (policy_id, position, pattern, action) "
