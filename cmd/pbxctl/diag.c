@@ -10,9 +10,42 @@
 #include <string.h>
 
 #include "pbx/diag.h"
+#include "pbx/operator.h"
 #include "cli.h"
 
 static const char *const state_values[] = { "registered", "unregistered", NULL };
+
+/*
+ * The tenant a diag verb looks at (@value, else -t / $PBXCTL_TENANT). An operator tied to
+ * one tenant (tenant_admin, support with a tenant) sees that tenant only: it is the default,
+ * and another is refused, since Asterisk's answers (contacts, events) are not limited by
+ * row-level security. 0 with *@ret set (NULL: every tenant), or the code of a reported failure.
+ */
+static char scope_tenant[sizeof(((struct pbx_operator *)0)->tenant)];
+
+static int diag_scope(struct cli *cli, pbx_ctx *ctx, const char *path, const char *value,
+		      const char **ret)
+{
+	struct pbx_operator op;
+	const char *want = cli_tenant(cli, value);
+	char id[24];
+	int r;
+
+	if ((r = pbx_operator_whoami(ctx, &op, &cli->err)) < 0)
+		return cli_fail(cli, r);
+	*ret = want;
+	if (op.bypass_rls || !op.tenant_id)
+		return 0;
+	snprintf(id, sizeof(id), "%lld", op.tenant_id);
+	if (want && strcmp(want, op.tenant) != 0 && strcmp(want, id) != 0) {
+		return cli_fail(cli, pbx_errorf(&cli->err, PBX_EPERM, path, "tenant",
+						"operator %s (%s) sees only tenant '%s', not '%s'",
+						op.login, op.role, op.tenant, want));
+	}
+	snprintf(scope_tenant, sizeof(scope_tenant), "%s", op.tenant);
+	*ret = scope_tenant;
+	return 0;
+}
 
 #define TENANT_OPT(help) { "tenant", 0, "SLUG", help, CLI_OPT_STRING, NULL, CLI_ARG_TENANT }
 
@@ -26,7 +59,6 @@ static const struct cli_opt devices_opts[] = {
 static int cmd_diag_devices(struct cli *cli, struct cli_args *a)
 {
 	struct pbx_diag_device_query q = {
-		.tenant = cli_tenant(cli, a->v[D_TENANT].s),
 		.state = a->v[D_STATE].s,
 		.refresh = a->v[D_REFRESH].set,
 	};
@@ -36,6 +68,8 @@ static int cmd_diag_devices(struct cli *cli, struct cli_args *a)
 
 	if (!ctx)
 		return cli->err.code;
+	if ((r = diag_scope(cli, ctx, "diag devices", a->v[D_TENANT].s, &q.tenant)) != 0)
+		return r;
 	if ((r = pbx_diag_devices(ctx, &q, &rows, &cli->err)) < 0)
 		return cli_fail(cli, r);
 	r = cli_show_list(cli, &rows);
@@ -51,14 +85,16 @@ static const struct cli_opt trunks_opts[] = {
 
 static int cmd_diag_trunks(struct cli *cli, struct cli_args *a)
 {
+	const char *tenant;
 	struct pbx_rows rows;
 	pbx_ctx *ctx = cli_ctx(cli);
 	int r;
 
 	if (!ctx)
 		return cli->err.code;
-	r = pbx_diag_trunks(ctx, cli_tenant(cli, a->v[T_TENANT].s), a->v[T_REFRESH].set, &rows,
-			    &cli->err);
+	if ((r = diag_scope(cli, ctx, "diag trunks", a->v[T_TENANT].s, &tenant)) != 0)
+		return r;
+	r = pbx_diag_trunks(ctx, tenant, a->v[T_REFRESH].set, &rows, &cli->err);
 	if (r < 0)
 		return cli_fail(cli, r);
 	r = cli_show_list(cli, &rows);
@@ -74,13 +110,16 @@ static const struct cli_opt drift_opts[] = {
 /* Exit 1 when anything differs, like diff(1); the differences are the output. */
 static int cmd_diag_drift(struct cli *cli, struct cli_args *a)
 {
+	const char *tenant;
 	struct pbx_rows rows;
 	pbx_ctx *ctx = cli_ctx(cli);
 	int r;
 
 	if (!ctx)
 		return cli->err.code;
-	if ((r = pbx_diag_drift(ctx, cli_tenant(cli, a->v[R_TENANT].s), &rows, &cli->err)) < 0)
+	if ((r = diag_scope(cli, ctx, "diag drift", a->v[R_TENANT].s, &tenant)) != 0)
+		return r;
+	if ((r = pbx_diag_drift(ctx, tenant, &rows, &cli->err)) < 0)
 		return cli_fail(cli, r);
 	r = cli_show_list(cli, &rows);
 	if (r == 0 && rows.n_rows) {
@@ -96,6 +135,7 @@ static int cmd_diag_drift(struct cli *cli, struct cli_args *a)
 /* Exit 1 when a check failed, so a monitoring check can run it as is. */
 static int cmd_diag_health(struct cli *cli, struct cli_args *a)
 {
+	const char *tenant;
 	struct pbx_rows rows;
 	pbx_ctx *ctx = cli_ctx(cli);
 	bool healthy = false;
@@ -103,7 +143,9 @@ static int cmd_diag_health(struct cli *cli, struct cli_args *a)
 
 	if (!ctx)
 		return cli->err.code;
-	if ((r = pbx_diag_health(ctx, cli_tenant(cli, a->v[R_TENANT].s), &rows, &healthy, &cli->err)) < 0)
+	if ((r = diag_scope(cli, ctx, "diag health", a->v[R_TENANT].s, &tenant)) != 0)
+		return r;
+	if ((r = pbx_diag_health(ctx, tenant, &rows, &healthy, &cli->err)) < 0)
 		return cli_fail(cli, r);
 	r = cli_show_list(cli, &rows);
 	pbx_rows_free(&rows);
@@ -113,13 +155,16 @@ static int cmd_diag_health(struct cli *cli, struct cli_args *a)
 /* Prometheus text in every output mode: the format is the point of the verb. */
 static int cmd_diag_metrics(struct cli *cli, struct cli_args *a)
 {
+	const char *tenant;
 	pbx_ctx *ctx = cli_ctx(cli);
 	char *text = NULL;
 	int r;
 
 	if (!ctx)
 		return cli->err.code;
-	if ((r = pbx_diag_metrics(ctx, cli_tenant(cli, a->v[R_TENANT].s), &text, &cli->err)) < 0)
+	if ((r = diag_scope(cli, ctx, "diag metrics", a->v[R_TENANT].s, &tenant)) != 0)
+		return r;
+	if ((r = pbx_diag_metrics(ctx, tenant, &text, &cli->err)) < 0)
 		return cli_fail(cli, r);
 	fputs(text, stdout);
 	free(text);
@@ -144,6 +189,7 @@ static int print_event(const struct pbx_rows *event, void *ud)
 /* Runs until SIGINT or SIGTERM, then exits 0. */
 static int cmd_diag_watch(struct cli *cli, struct cli_args *a)
 {
+	const char *tenant;
 	struct sigaction sa = { .sa_handler = on_stop_signal };
 	pbx_ctx *ctx;
 	char bad[64];
@@ -160,7 +206,9 @@ static int cmd_diag_watch(struct cli *cli, struct cli_args *a)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	r = pbx_diag_watch(ctx, cli_tenant(cli, a->v[R_TENANT].s), &watch_stop, print_event, cli,
+	if ((r = diag_scope(cli, ctx, "diag watch", a->v[R_TENANT].s, &tenant)) != 0)
+		return r;
+	r = pbx_diag_watch(ctx, tenant, &watch_stop, print_event, cli,
 			   &cli->err);
 	if (r < 0)
 		return cli_fail(cli, r);

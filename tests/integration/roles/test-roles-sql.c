@@ -258,3 +258,63 @@ Test(roles_sql, a_session_setting_does_not_change_who_the_operator_is)
 	ROWS(pg, "SELECT 1 FROM users WHERE tenant_id = $1::bigint", w.b_id, NULL, 0);
 	PQfinish(pg);
 }
+
+/* The tables of migrations 0008-0010 under migration 0015's rules: rows of both tenants
+ * (apply requests and the applied state written as the owner, Asterisk ids by the
+ * device and trunk triggers), then each operator on its own connection. */
+#define OWNER_ROWS(pg, id, slug) do { \
+	ROWS(pg, "INSERT INTO apply_requests (tenant_id, tenant, source) VALUES ($1::bigint, $2, 'test')", \
+	     id, slug, 1); \
+	ROWS(pg, "INSERT INTO apply_applied (tenant_id, owner, gen, setup, files, rows_digest) " \
+	     "VALUES ($1::bigint, $2, 1, 's', 'f', 'd') ON CONFLICT DO NOTHING", id, slug, 1); \
+} while (0)
+
+Test(roles_sql, later_tables_keep_tenants_apart)
+{
+	struct world w;
+	PGconn *pg;
+
+	world_make(&w);
+	pg = rt_connect(NULL);
+	OWNER_ROWS(pg, w.a_id, w.a);
+	OWNER_ROWS(pg, w.b_id, w.b);
+	PQfinish(pg);
+
+	pg = rt_connect(w.ta);
+	ROWS(pg, "SELECT 1 FROM apply_requests WHERE tenant_id = $1::bigint", w.a_id, NULL, 1);
+	ROWS(pg, "SELECT 1 FROM apply_requests WHERE tenant_id = $1::bigint", w.b_id, NULL, 0);
+	ROWS(pg, "SELECT 1 FROM asterisk_ids WHERE tenant_id = $1::bigint", w.a_id, NULL, 2);
+	ROWS(pg, "SELECT 1 FROM asterisk_ids WHERE tenant_id = $1::bigint", w.b_id, NULL, 0);
+	ROWS(pg, "SELECT 1 FROM apply_applied WHERE tenant_id = $1::bigint", w.a_id, NULL, 1);
+	ROWS(pg, "SELECT 1 FROM apply_applied WHERE tenant_id = $1::bigint", w.b_id, NULL, 0);
+	/* its own tenant's apply may be queued, not another's */
+	ROWS(pg, "INSERT INTO apply_requests (tenant_id, tenant, source) VALUES ($1::bigint, $2, 'test')",
+	     w.a_id, w.a, 1);
+	DENIED(pg, "INSERT INTO apply_requests (tenant_id, tenant, source) VALUES ($1::bigint, $2, 'test')",
+	       w.b_id, w.b);
+	DENIED(pg, "INSERT INTO apply_requests (tenant_id, tenant, source) VALUES (NULL, NULL, 'test')",
+	       NULL, NULL);
+	DENIED(pg, "UPDATE apply_requests SET status = 'done' WHERE tenant_id = $1::bigint", w.a_id, NULL);
+	DENIED(pg, "DELETE FROM apply_applied WHERE tenant_id = $1::bigint", w.a_id, NULL);
+	DENIED(pg, "INSERT INTO asterisk_ids (id, tenant_id, trunk_id) VALUES ('evil-id', $1::bigint, $2::bigint)",
+	       w.b_id, w.trunk_b_id);
+	/* the sealing key is read by every operator and written by none of these */
+	cr_assert(rt_exec(pg, "SELECT 1 FROM sealing_key", NULL, NULL) >= 0, "%s", rt_sqlstate);
+	DENIED(pg, "INSERT INTO sealing_key (key_id, public_key) VALUES ('0123456789abcdef', "
+	       "'pbxctl-pub-v2:' || repeat('A', 43) || '=')", NULL, NULL);
+	DENIED(pg, "UPDATE sealing_key SET key_id = '0123456789abcdef'", NULL, NULL);
+	DENIED(pg, "DELETE FROM sealing_key", NULL, NULL);
+	PQfinish(pg);
+
+	/* support reads both tenants' requests and queues none */
+	pg = rt_connect(w.sup);
+	ROWS(pg, "SELECT 1 FROM apply_requests WHERE tenant_id = $1::bigint", w.b_id, NULL, 1);
+	DENIED(pg, "INSERT INTO apply_requests (tenant_id, tenant, source) VALUES ($1::bigint, $2, 'test')",
+	       w.a_id, w.a);
+	PQfinish(pg);
+	pg = rt_connect(w.sup_a);
+	ROWS(pg, "SELECT 1 FROM apply_requests WHERE tenant_id = $1::bigint", w.b_id, NULL, 0);
+	DENIED(pg, "INSERT INTO apply_requests (tenant_id, tenant, source) VALUES ($1::bigint, $2, 'test')",
+	       w.a_id, w.a);
+	PQfinish(pg);
+}
