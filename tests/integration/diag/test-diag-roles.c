@@ -30,17 +30,9 @@ static void setup(void)
 	world_make(&w);
 }
 
-/* The world's tenants (their operators with them) and global trunk go: the other diag
- * tests apply every tenant. */
 static void teardown(void)
 {
-	PGconn *pg = rt_connect(NULL);
-
-	cr_assert(eq(long, rt_exec(pg, "DELETE FROM trunks WHERE name = $1", w.trunk_g, NULL), 1),
-		  "%s", rt_sqlstate);
-	cr_assert(eq(long, rt_exec(pg, "DELETE FROM tenants WHERE id IN ($1::bigint, $2::bigint)",
-				   w.a_id, w.b_id), 2), "%s", rt_sqlstate);
-	PQfinish(pg);
+	world_drop(&w);
 	diag_env_teardown(&env);
 }
 

@@ -187,3 +187,14 @@ void world_make(struct world *w)
 	login_make(pg, w->nobody, "nobody", NULL, NULL, NULL);
 	PQfinish(pg);
 }
+
+void world_drop(const struct world *w)
+{
+	PGconn *pg = rt_connect(NULL);
+
+	cr_assert(eq(long, rt_exec(pg, "DELETE FROM trunks WHERE name = $1", w->trunk_g, NULL), 1),
+		  "%s", rt_sqlstate);
+	cr_assert(eq(long, rt_exec(pg, "DELETE FROM tenants WHERE id IN ($1::bigint, $2::bigint)",
+				   w->a_id, w->b_id), 2), "%s", rt_sqlstate);
+	PQfinish(pg);
+}

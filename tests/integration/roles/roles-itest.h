@@ -27,6 +27,10 @@ struct world {
  * a, end_user = ua, and one not mapped). */
 void world_make(struct world *w);
 
+/* Delete a world's tenants (their operators with them) and its global trunk, for suites
+ * that go on applying every tenant. */
+void world_drop(const struct world *w);
+
 /* A connection as @login (the test database URL with user=@login); cr_fatal on failure. */
 PGconn *rt_connect(const char *login);
 
