@@ -50,7 +50,7 @@ static void ss_keys_free(struct ss_keys *k)
 	free(k->dnd);
 	free(k->forward);
 	free(k->pin);
-	*k = (struct ss_keys){ NULL };
+	*k = (struct ss_keys){ .dnd = NULL };
 }
 
 static void ss_fill(const PGresult *res, int i, struct ss_user *u)
@@ -329,7 +329,7 @@ static int read_keys(pbx_ami *ami, const struct ss_user *u, struct ss_keys *k, p
 	int r;
 
 	family(u->slug, u->ext, fam, sizeof(fam));
-	*k = (struct ss_keys){ NULL };
+	*k = (struct ss_keys){ .dnd = NULL };
 	for (size_t i = 0; i < 3; i++) {
 		r = pbx_ami_db_get(ami, fam, names[i], slot[i], err);
 		if (r == PBX_ENOTFOUND)
@@ -476,7 +476,7 @@ int pbx_selfservice_event(pbx_ctx *ctx, const struct pbx_ami_msg *event, bool *r
 	const char *slug = pbx_ami_msg_get(event, "Tenant");
 	const char *ext = pbx_ami_msg_get(event, "Extension");
 	struct ss_user u = { .sealed = NULL };
-	struct ss_keys k = { NULL };
+	struct ss_keys k = { .dnd = NULL };
 	char source[96];
 	const char *p[2];
 	PGresult *res;
@@ -522,7 +522,7 @@ static void tree_keys(const struct pbx_ami_db_entry *e, size_t n, const char *pr
 {
 	size_t pl = strlen(prefix), el = strlen(ext);
 
-	*k = (struct ss_keys){ NULL };
+	*k = (struct ss_keys){ .dnd = NULL };
 	for (size_t i = 0; i < n; i++) {
 		const char *key = e[i].key;
 
