@@ -17,7 +17,7 @@
 #include <sodium.h>
 
 #include "pbx-config.h"
-#include "pbx/dialplan-external.h"
+#include "pbx/dialplan-routes.h"
 #include "pbx/realtime.h"
 #include "apply-internal.h"
 #include "ctx.h"

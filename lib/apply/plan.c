@@ -8,12 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pbx/dialplan-external.h"
+#include "pbx/dialplan-routes.h"
 #include "pbx/dialplan.h"
 #include "pbx/realtime.h"
 #include "apply-internal.h"
 #include "ctx.h"
-#include "external.h"
+#include "plan-dids-trunks-policies.h"
 #include "files.h"
 #include "state.h"
 

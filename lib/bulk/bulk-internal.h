@@ -164,9 +164,9 @@ void bulk_report_end(struct bulk_report *rep);
  */
 void bulk_path(char *buf, size_t n, size_t ti, size_t ui, size_t di, const char *key);
 
-/* ---- shared between parse.c and check.c ------------------------------------------- */
+/* ---- shared between parse.c and check-users.c ------------------------------------------- */
 
-/* Field checks that need no database, and duplicates (check.c, check-ext.c). */
+/* Field checks that need no database, and duplicates (check-users.c, check-dids-trunks-policies.c). */
 void bulk_check_doc(struct pbx_bulk_doc *doc, struct bulk_report *rep);
 void bulk_check_ext(struct pbx_bulk_doc *doc, struct bulk_report *rep);
 

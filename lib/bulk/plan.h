@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Inside lib/bulk: the plan of an import, what plan.c computes from the parsed file and the
+ * Inside lib/bulk: the plan of an import, what plan-users.c computes from the parsed file and the
  * database state (which object to create, update, restore or delete, with the final value
- * of every column, extensions allocated), and what exec.c writes from it.
+ * of every column, extensions allocated), and what exec-users.c writes from it.
  */
 #ifndef PBX_BULK_PLAN_H
 #define PBX_BULK_PLAN_H
@@ -111,7 +111,7 @@ int bulk_plan_build(struct bulk_plan *plan, const struct pbx_bulk_doc *doc, bool
  */
 int bulk_plan_pins(struct bulk_plan *plan, struct bulk_report *rep, pbx_error *err);
 
-/* Helpers plan.c shares with plan-ext.c. */
+/* Helpers plan-users.c shares with plan-dids-trunks-policies.c. */
 void bulk_columns(const PGresult *res, const struct pbx_schema *s, int *cols);
 const char **bulk_finals(struct bulk_plan *p, const struct bulk_obj *o, const PGresult *res,
 			 int row, const int *cols, const char *const *defaults);
@@ -123,13 +123,13 @@ void *bulk_push(void **vec, size_t *n, size_t *cap, size_t size);
 
 /*
  * The plan of DIDs, trunks and policies, and the policies users and tenants name
- * (plan-ext.c), against p->xst. A trunk secret the file repeats is compared with the stored
+ * (plan-dids-trunks-policies.c), against p->xst. A trunk secret the file repeats is compared with the stored
  * one, opened with the key of @ctx. Returns 0 or PBX_ERROR; problems go to @rep.
  */
 int bulk_plan_ext(struct bulk_plan *p, pbx_ctx *ctx, bool prune, struct bulk_report *rep,
 		  pbx_error *err);
 
-/* Write them (exec-ext.c): before users (trunks, policies) and after (the rest). */
+/* Write them (exec-dids-trunks-policies.c): before users (trunks, policies) and after (the rest). */
 int bulk_exec_ext_before(struct bulk_plan *p, PGconn *pg, pbx_error *err);
 int bulk_exec_ext_after(struct bulk_plan *p, PGconn *pg, pbx_error *err);
 /* The id of policy @name of plan tenant @pt, after bulk_exec_ext_before; NULL if none. */
@@ -145,7 +145,7 @@ void bulk_plan_path(char *buf, size_t n, const struct bulk_plan *p, const struct
 /* A state cell: the value of column @col of @row, NULL when SQL null. */
 const char *bulk_cell(const PGresult *res, int row, int col);
 
-/* Write the plan (exec.c); progress through @o. */
+/* Write the plan (exec-users.c); progress through @o. */
 int bulk_exec(struct bulk_plan *plan, PGconn *pg, const struct pbx_bulk_import_opts *o,
 	      pbx_error *err);
 

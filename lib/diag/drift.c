@@ -14,7 +14,7 @@
 
 #include "pbx/ami.h"
 #include "pbx/diag.h"
-#include "pbx/dialplan-external.h"
+#include "pbx/dialplan-routes.h"
 #include "pbx/dialplan.h"
 #include "pbx/realtime.h"
 #include "../apply/apply-internal.h"

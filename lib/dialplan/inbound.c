@@ -2,7 +2,7 @@
 /*
  * Inbound calls: the global router file that every trunk's calls start in, and each
  * tenant's "<slug>-inbound" context sending its DIDs to their destinations (see
- * pbx/dialplan-external.h). A destination is resolved against the DID's own tenant only,
+ * pbx/dialplan-routes.h). A destination is resolved against the DID's own tenant only,
  * so no DID can reach another tenant's user, and it must exist: a DID pointing at a user
  * deleted since it was set is refused here, at apply. Labels are free text and appear only
  * escaped, in comment lines. Numbers nobody can answer are refused with Congestion(), which
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pbx/dialplan-external.h"
+#include "pbx/dialplan-routes.h"
 #include "pbx/valid.h"
 
 #include "dialplan-internal.h"

@@ -2,7 +2,7 @@
 /*
  * The outbound dialplan of one tenant: "<slug>-outbound", which checks the number and picks
  * the policy by the calling endpoint, and one "<slug>-policy-<id>" context per policy (see
- * pbx/dialplan-external.h for the design). Everything is validated first: a policy that
+ * pbx/dialplan-routes.h for the design). Everything is validated first: a policy that
  * names a missing, disabled or foreign trunk, or that blocks an emergency number, is
  * refused before a line is written.
  *
@@ -18,12 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pbx/dialplan-external.h"
+#include "pbx/dialplan-routes.h"
 #include "pbx/policy.h"
 #include "pbx/valid.h"
 
 #include "dialplan-internal.h"
-#include "external-internal.h"
+#include "pattern.h"
 
 #define GUARD_DIGITS "^[0-9]{2,20}$"
 #define GUARD_PLUS "^[+][0-9]{2,20}$"
@@ -472,7 +472,7 @@ static void emergency_dial(const struct pbx_dp_outbound *out, struct line *l, co
 
 /*
  * Emergency number @num as an exact extension of "<slug>-outbound" (see
- * pbx/dialplan-external.h): by the calling endpoint to the route of its user's policy, the
+ * pbx/dialplan-routes.h): by the calling endpoint to the route of its user's policy, the
  * others to the default policy's; a policy that allows the number dials as its rule does,
  * then falls back to the emergency trunk; without either, all circuits are busy.
  */

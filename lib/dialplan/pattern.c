@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pbx/dialplan-external.h"
+#include "pbx/dialplan-routes.h"
 
-#include "external-internal.h"
+#include "pattern.h"
 
 #define PT_MAX_POS 24
 #define PT_MAX_SHAPES 32

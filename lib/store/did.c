@@ -11,7 +11,7 @@
 #include "pbx/did.h"
 #include "pbx/valid.h"
 #include "ctx.h"
-#include "ext-internal.h"
+#include "change.h"
 #include "pg.h"
 #include "selects.h"
 

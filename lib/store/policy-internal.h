@@ -12,7 +12,7 @@
 #include <libpq-fe.h>
 
 #include "pbx/policy.h"
-#include "ext-internal.h"
+#include "change.h"
 
 /* Output columns in pbx_schema_policy order; also the audit image (it holds the rules). */
 #define POLICY_SELECT \

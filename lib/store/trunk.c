@@ -16,7 +16,7 @@
 #include "pbx/trunk.h"
 #include "pbx/valid.h"
 #include "ctx.h"
-#include "ext-internal.h"
+#include "change.h"
 #include "pg.h"
 #include "selects.h"
 

@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "pbx/dialplan-external.h"
+#include "pbx/dialplan-routes.h"
 #include "pbx/error.h"
 #include "pbx/policy.h"
 

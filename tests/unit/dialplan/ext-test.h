@@ -9,7 +9,7 @@
 
 #include <stdbool.h>
 
-#include "pbx/dialplan-external.h"
+#include "pbx/dialplan-routes.h"
 
 /* A local, a national, an international and a premium-rate number of the fixtures' plan. */
 #define EXT_LOCAL "5551234"

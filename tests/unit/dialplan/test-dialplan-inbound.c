@@ -12,7 +12,7 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 
-#include "pbx/dialplan-external.h"
+#include "pbx/dialplan-routes.h"
 #include "pbx/secret.h"
 
 #include "dp-eval.h"

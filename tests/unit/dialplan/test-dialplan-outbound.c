@@ -14,7 +14,7 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 
-#include "pbx/dialplan-external.h"
+#include "pbx/dialplan-routes.h"
 
 #include "dp-test.h"
 #include "ext-test.h"

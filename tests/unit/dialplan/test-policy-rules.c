@@ -16,7 +16,7 @@
 #include <criterion/new/assert.h>
 
 #include "pbx/config.h"
-#include "pbx/dialplan-external.h"
+#include "pbx/dialplan-routes.h"
 #include "pbx/policy.h"
 
 #include "ext-test.h"

@@ -9,12 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pbx/dialplan-external.h"
+#include "pbx/dialplan-routes.h"
 #include "pbx/policy.h"
 #include "pbx/realtime.h"
 #include "ctx.h"
-#include "external.h"
-#include "state-ext.h"
+#include "plan-dids-trunks-policies.h"
+#include "state-dids-trunks-policies.h"
 
 static const struct pbx_state_ext_tenant *ext_of(const struct pbx_state *st, const char *slug)
 {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Inside lib/apply: external calling in the plan (external.c). plan.c calls these while it
+ * Inside lib/apply: external calling in the plan (plan-dids-trunks-policies.c). plan.c calls these while it
  * builds each tenant's artifacts and the desired realtime rows.
  */
 #ifndef PBX_APPLY_EXTERNAL_H

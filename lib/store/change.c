@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Helpers of the DID, trunk and policy stores (ext-internal.h).
+ * Helpers of the DID, trunk and policy stores (change.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ext-internal.h"
+#include "change.h"
 
 int ext_find_tenant(PGconn *pg, const char *tenant, struct ext_tenant *ret, pbx_error *err)
 {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Reading the external-calling part of apply's desired state (state-ext.h) inside the
+ * Reading the external-calling part of apply's desired state (state-dids-trunks-policies.h) inside the
  * snapshot pbx_state_load opened, so that DIDs, policies and the users they name agree.
  * With a tenant scope, the trunks read are the tenant's own, the global ones and any trunk
  * the tenant's rules name (even another tenant's, so apply can say whose it is); only
@@ -13,7 +13,7 @@
 #include "pbx/secret.h"
 #include "ctx.h"
 #include "pg.h"
-#include "state-ext.h"
+#include "state-dids-trunks-policies.h"
 
 #define SCOPE "($1::text IS NULL OR t.slug = $1) "
 

@@ -10,7 +10,7 @@
  * user row holds (deleted users' too), then, once the pointer has passed the end, the
  * lowest extension no live user holds. Every check runs against the final state, so
  * extensions can be swapped within one import. This file plans tenants, users and devices;
- * plan-ext.c plans DIDs, trunks and policies, pin.c the PINs.
+ * plan-dids-trunks-policies.c plans DIDs, trunks and policies, pin.c the PINs.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -315,7 +315,7 @@ static int plan_extensions(struct bulk_plan *p, size_t pt, const size_t *idx, si
 			const struct plan_user *holder = culprit == u ? prev : u;
 
 			if ((from_file && prev_file) || culprit->ui == SIZE_MAX)
-				continue;   /* a duplicate in the file, reported by check.c */
+				continue;   /* a duplicate in the file, reported by check-users.c */
 			bulk_plan_path(where, sizeof(where), p, culprit, SIZE_MAX, "extension");
 			bulk_problem(rep, PBX_EINVALID, ext_pos(p, culprit), where,
 				     "extension %ld is already %s's%s", fixed[i].ext, uname(p, holder),
