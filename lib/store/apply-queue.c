@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "pbx/apply-queue.h"
+#include "change.h"
 #include "ctx.h"
 #include "pg.h"
 #include "apply-queue.h"
@@ -35,11 +36,7 @@ static const struct pbx_field request_fields[] = {
 	{ "finished_at", PBX_FT_TIME, 0, "when it ended" },
 };
 
-const struct pbx_schema pbx_schema_apply_request = {
-	.name = "request",
-	.fields = request_fields,
-	.n_fields = sizeof(request_fields) / sizeof(request_fields[0]),
-};
+const struct pbx_schema pbx_schema_apply_request = STORE_SCHEMA("request", request_fields);
 
 #define REQUEST_SELECT \
 	"SELECT id::text AS id, tenant, status, requested_by, source, worker, job_id::text AS job, " \

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "pbx/apply.h"
+#include "change.h"
 #include "apply_job.h"
 #include "ctx.h"
 #include "pg.h"
@@ -32,11 +33,7 @@ static const struct pbx_field job_fields[] = {
 	{ "transitions", PBX_FT_JSON, 0, "status changes with times" },
 };
 
-const struct pbx_schema pbx_schema_apply_job = {
-	.name = "job",
-	.fields = job_fields,
-	.n_fields = sizeof(job_fields) / sizeof(job_fields[0]),
-};
+const struct pbx_schema pbx_schema_apply_job = STORE_SCHEMA("job", job_fields);
 
 #define JOB_SELECT \
 	"SELECT id::text AS id, marker, tenant, status, rollback_failed::text AS rollback_failed, " \
@@ -216,11 +213,7 @@ static const struct pbx_field job_backup_fields[] = {
 	{ "needed", PBX_FT_BOOL, 0, "" },
 };
 
-static const struct pbx_schema job_backup_schema = {
-	.name = "job_backup",
-	.fields = job_backup_fields,
-	.n_fields = sizeof(job_backup_fields) / sizeof(job_backup_fields[0]),
-};
+static const struct pbx_schema job_backup_schema = STORE_SCHEMA("job_backup", job_backup_fields);
 
 int pbx_job_backups(pbx_ctx *ctx, const char *markers, struct pbx_rows *ret, pbx_error *err)
 {

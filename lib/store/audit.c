@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "pbx/audit.h"
+#include "change.h"
 #include "ctx.h"
 #include "pg.h"
 
@@ -27,11 +28,7 @@ static const struct pbx_field audit_fields[] = {
 	{ "hash", PBX_FT_STRING, 0, "SHA-256 chain hash" },
 };
 
-const struct pbx_schema pbx_schema_audit = {
-	.name = "audit",
-	.fields = audit_fields,
-	.n_fields = sizeof(audit_fields) / sizeof(audit_fields[0]),
-};
+const struct pbx_schema pbx_schema_audit = STORE_SCHEMA("audit", audit_fields);
 
 static const struct pbx_field verify_fields[] = {
 	{ "status", PBX_FT_STRING, PBX_FIELD_DEFAULT, "ok or broken" },
@@ -40,11 +37,7 @@ static const struct pbx_field verify_fields[] = {
 	{ "problem", PBX_FT_STRING, PBX_FIELD_DEFAULT, "what is wrong with it" },
 };
 
-const struct pbx_schema pbx_schema_audit_verify = {
-	.name = "audit_verify",
-	.fields = verify_fields,
-	.n_fields = sizeof(verify_fields) / sizeof(verify_fields[0]),
-};
+const struct pbx_schema pbx_schema_audit_verify = STORE_SCHEMA("audit_verify", verify_fields);
 
 static const struct pbx_field anchor_fields[] = {
 	{ "id", PBX_FT_INT, PBX_FIELD_DEFAULT, "last row of the chain (0: empty log)" },
@@ -52,11 +45,7 @@ static const struct pbx_field anchor_fields[] = {
 	{ "count", PBX_FT_INT, PBX_FIELD_DEFAULT, "rows in the log up to it" },
 };
 
-const struct pbx_schema pbx_schema_audit_anchor = {
-	.name = "audit_anchor",
-	.fields = anchor_fields,
-	.n_fields = sizeof(anchor_fields) / sizeof(anchor_fields[0]),
-};
+const struct pbx_schema pbx_schema_audit_anchor = STORE_SCHEMA("audit_anchor", anchor_fields);
 
 int pbx_audit_append(pbx_ctx *ctx, PGconn *pg, const char *tenant, const char *action,
 		     const char *entity, const char *entity_id, const char *before_json,

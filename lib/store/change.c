@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Helpers of the DID, trunk and policy stores (change.h).
+ * A change to one entity: finding its tenant, loading its images, and the end every
+ * entity's change shares (audit row, commit, or the rollback of a change that changed
+ * nothing). See change.h.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,7 +10,7 @@
 
 #include "change.h"
 
-int ext_find_tenant(PGconn *pg, const char *tenant, struct ext_tenant *ret, pbx_error *err)
+int store_find_tenant(PGconn *pg, const char *tenant, struct store_tenant *ret, pbx_error *err)
 {
 	const char *p[1] = { tenant };
 	PGresult *res;
@@ -30,8 +32,8 @@ int ext_find_tenant(PGconn *pg, const char *tenant, struct ext_tenant *ret, pbx_
 	return 0;
 }
 
-int ext_load(PGconn *pg, const char *sql, const char *id, const char *object,
-	     struct pbx_rows *rows, char **json, pbx_error *err)
+int store_load(PGconn *pg, const char *sql, const char *id, const char *object,
+	       const char *missing, struct pbx_rows *rows, char **json, pbx_error *err)
 {
 	const char *p[1] = { id };
 	PGresult *res = pbx_pg_query(pg, sql, 1, p, object, err);
@@ -40,7 +42,8 @@ int ext_load(PGconn *pg, const char *sql, const char *id, const char *object,
 	if (!res)
 		return err->code;
 	if (PQntuples(res) != 1) {
-		r = pbx_errorf(err, PBX_ENOTFOUND, NULL, NULL, "%s does not exist", object);
+		r = missing ? pbx_errorf(err, PBX_ENOTFOUND, NULL, NULL, "%s", missing) :
+			pbx_errorf(err, PBX_ENOTFOUND, NULL, NULL, "%s does not exist", object);
 	} else {
 		if (rows)
 			r = pbx_pg_fill(res, rows, err);
@@ -51,7 +54,7 @@ int ext_load(PGconn *pg, const char *sql, const char *id, const char *object,
 	return r;
 }
 
-static bool differ(const struct pbx_rows *a, const struct pbx_rows *b)
+bool store_rows_differ(const struct pbx_rows *a, const struct pbx_rows *b)
 {
 	const struct pbx_schema *s = a->schema;
 
@@ -67,44 +70,72 @@ static bool differ(const struct pbx_rows *a, const struct pbx_rows *b)
 	return false;
 }
 
-int ext_finish(pbx_ctx *ctx, PGconn *pg, const char *sql, const struct pbx_schema *schema,
-	       const char *id, const char *slug, const char *entity, const char *action,
-	       const char *before, const struct pbx_rows *before_rows, struct pbx_rows *ret,
-	       bool *ret_changed, pbx_error *err)
+int store_settle(PGconn *pg, struct pbx_rows *rows, const struct pbx_rows *before_rows,
+		 bool force_changed, struct pbx_rows *ret, bool *ret_changed, pbx_error *err)
+{
+	bool changed = !before_rows || force_changed || store_rows_differ(before_rows, rows);
+	int r;
+
+	if (!changed) {
+		/* Nothing differs: neither the write nor its audit row is kept. */
+		pbx_pg_rollback(pg);
+	} else if ((r = pbx_pg_commit(pg, err)) < 0) {
+		pbx_pg_rollback(pg);
+		pbx_rows_free(rows);
+		return r;
+	}
+	if (ret_changed)
+		*ret_changed = changed;
+	store_give(rows, ret);
+	return 0;
+}
+
+int store_finish(pbx_ctx *ctx, PGconn *pg, const char *sql, const struct pbx_schema *schema,
+		 const char *id, const char *slug, const char *entity, const char *action,
+		 const char *before, const struct pbx_rows *before_rows, struct pbx_rows *ret,
+		 bool *ret_changed, pbx_error *err)
 {
 	struct pbx_rows rows;
 	char *after = NULL;
 	int r;
 
 	pbx_rows_init(&rows, schema);
-	r = ext_load(pg, sql, id, schema->name, &rows, &after, err);
-	if (r < 0)
-		goto fail;
-	if (before_rows && !differ(before_rows, &rows)) {
-		/* Nothing differs: neither the write nor an audit row is kept. */
+	r = store_load(pg, sql, id, schema->name, NULL, &rows, &after, err);
+	if (r == 0 && (!before_rows || store_rows_differ(before_rows, &rows)))
+		r = pbx_audit_append(ctx, pg, slug, action, entity, id, before, after, err);
+	free(after);
+	if (r < 0) {
 		pbx_pg_rollback(pg);
-		if (ret_changed)
-			*ret_changed = false;
-		free(after);
-		ext_give(&rows, ret);
-		return 0;
+		pbx_rows_free(&rows);
+		return r;
 	}
-	if ((r = pbx_audit_append(ctx, pg, slug, action, entity, id, before, after, err)) < 0 ||
-	    (r = pbx_pg_commit(pg, err)) < 0)
-		goto fail;
-	free(after);
-	if (ret_changed)
-		*ret_changed = true;
-	ext_give(&rows, ret);
-	return 0;
-fail:
-	pbx_pg_rollback(pg);
-	free(after);
-	pbx_rows_free(&rows);
-	return r;
+	return store_settle(pg, &rows, before_rows, false, ret, ret_changed, err);
 }
 
-void ext_give(struct pbx_rows *rows, struct pbx_rows *ret)
+int store_remove(pbx_ctx *ctx, PGconn *pg, const char *slug, const char *action,
+		 const char *entity, const char *id, const char *before, const char *sql,
+		 const char *object, pbx_error *err)
+{
+	const char *p[1] = { id };
+	int r = pbx_audit_append(ctx, pg, slug, action, entity, id, before, NULL, err);
+
+	if (r == 0 && sql)
+		r = pbx_pg_exec(pg, sql, 1, p, object, err);
+	return r < 0 ? r : pbx_pg_commit(pg, err);
+}
+
+void store_unchanged(PGconn *pg, struct pbx_rows *cur, struct pbx_rows *ret, bool *ret_changed)
+{
+	pbx_pg_rollback(pg);
+	if (ret_changed)
+		*ret_changed = false;
+	if (ret) {
+		*ret = *cur;
+		pbx_rows_init(cur, cur->schema);
+	}
+}
+
+void store_give(struct pbx_rows *rows, struct pbx_rows *ret)
 {
 	if (ret)
 		*ret = *rows;
@@ -112,7 +143,7 @@ void ext_give(struct pbx_rows *rows, struct pbx_rows *ret)
 		pbx_rows_free(rows);
 }
 
-bool ext_is_id(const char *s)
+bool store_is_id(const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
 

@@ -10,7 +10,9 @@
 #include "pbx/audit.h"
 #include "pbx/device.h"
 #include "pbx/secret.h"
+#include "change.h"
 #include "ctx.h"
+#include "device-internal.h"
 #include "pg.h"
 #include "user-internal.h"
 
@@ -22,22 +24,14 @@ static const struct pbx_field check_fields[] = {
 	{ "problem", PBX_FT_STRING, PBX_FIELD_DEFAULT, "why its secret does not open" },
 };
 
-const struct pbx_schema pbx_schema_secret_check = {
-	.name = "secret_check",
-	.fields = check_fields,
-	.n_fields = sizeof(check_fields) / sizeof(check_fields[0]),
-};
+const struct pbx_schema pbx_schema_secret_check = STORE_SCHEMA("secret_check", check_fields);
 
 static const struct pbx_field key_fields[] = {
 	{ "key_file", PBX_FT_STRING, PBX_FIELD_DEFAULT, "path of the key file" },
 	{ "mode", PBX_FT_STRING, PBX_FIELD_DEFAULT, "its permissions" },
 };
 
-const struct pbx_schema pbx_schema_key_file = {
-	.name = "key",
-	.fields = key_fields,
-	.n_fields = sizeof(key_fields) / sizeof(key_fields[0]),
-};
+const struct pbx_schema pbx_schema_key_file = STORE_SCHEMA("key", key_fields);
 
 void pbx_device_rows_free(struct pbx_rows *rows)
 {

@@ -15,12 +15,14 @@
 #include "pbx/device.h"
 #include "pbx/secret.h"
 #include "pbx/valid.h"
+#include "change.h"
 #include "ctx.h"
+#include "device-internal.h"
 #include "pg.h"
 #include "user-internal.h"
 
 static const struct pbx_field device_fields[] = {
-	{ "id", PBX_FT_INT, PBX_FIELD_READONLY, "numeric id" },
+	STORE_FIELD_ID,
 	{ "tenant", PBX_FT_STRING, PBX_FIELD_READONLY, "tenant slug" },
 	{ "user", PBX_FT_STRING, PBX_FIELD_DEFAULT | PBX_FIELD_EXPORT, "owner's username" },
 	{ "label", PBX_FT_STRING, PBX_FIELD_DEFAULT | PBX_FIELD_EXPORT, "unique per user, e.g. Desk Phone" },
@@ -33,15 +35,10 @@ static const struct pbx_field device_fields[] = {
 	{ "direct_media", PBX_FT_BOOL, PBX_FIELD_EXPORT, "media may bypass Asterisk" },
 	{ "codecs", PBX_FT_LIST, PBX_FIELD_DEFAULT | PBX_FIELD_EXPORT, "ordered codec list" },
 	{ "enabled", PBX_FT_BOOL, PBX_FIELD_DEFAULT | PBX_FIELD_EXPORT, "may register" },
-	{ "created_at", PBX_FT_TIME, PBX_FIELD_READONLY, "creation time" },
-	{ "updated_at", PBX_FT_TIME, PBX_FIELD_READONLY, "last change" },
+	STORE_FIELDS_TIMES,
 };
 
-const struct pbx_schema pbx_schema_device = {
-	.name = "device",
-	.fields = device_fields,
-	.n_fields = sizeof(device_fields) / sizeof(device_fields[0]),
-};
+const struct pbx_schema pbx_schema_device = STORE_SCHEMA("device", device_fields);
 
 /* Load and lock device @2 (label, SIP username or id) of user $1; the image is "before". */
 #define DEVICE_LOCK \
@@ -148,11 +145,11 @@ static int new_secret(pbx_ctx *ctx, char plain[PBX_SECRET_SIP_BUFSZ], char **sea
 
 void pbx_device_plain_step(pbx_ctx *ctx, const char *tenant, const char *user,
 			   const struct pbx_device_spec *spec, const char *sip_username,
-			   const char *sealed, struct pbx_user_step *step)
+			   const char *sealed, struct store_step *step)
 {
 	const char **p = step->params;
 
-	*step = (struct pbx_user_step){ .slot = STMT_DEVICE_PLAIN, .sql = DEVICE_PLAIN, .n = 13 };
+	*step = (struct store_step){ .slot = STMT_DEVICE_PLAIN, .sql = DEVICE_PLAIN, .n = 13 };
 	p[0] = tenant;
 	p[1] = user;
 	p[2] = spec->label;
@@ -179,7 +176,7 @@ static int create_plain(pbx_ctx *ctx, PGconn *pg, const char *tenant,
 			const struct pbx_device_spec *devices, size_t n, char *const *sealed,
 			struct pbx_rows *urows, struct pbx_rows *drows, pbx_error *err)
 {
-	struct pbx_user_step steps[1 + PBX_DEVICE_MAX_PER_USER];
+	struct store_step steps[1 + PBX_DEVICE_MAX_PER_USER];
 	struct pbx_rows *out[1 + PBX_DEVICE_MAX_PER_USER];
 	char sipu[PBX_DEVICE_MAX_PER_USER][PBX_SECRET_USERNAME_BUFSZ];
 	pbx_error ignored = PBX_ERROR_INIT;
@@ -200,7 +197,7 @@ static int create_plain(pbx_ctx *ctx, PGconn *pg, const char *tenant,
 		out[k] = drows;
 		pbx_device_plain_step(ctx, tenant, user, &devices[i], sipu[i], sealed[i], &steps[k++]);
 	}
-	return pbx_user_fast(pg, steps, k, out, err);
+	return store_fast(pg, steps, k, out, err);
 }
 
 /*
@@ -239,7 +236,7 @@ static int insert_device(pbx_ctx *ctx, PGconn *pg, const struct pbx_tenant_ref *
 	for (int attempt = 0; attempt < 8 && !done && r == 0; attempt++) {
 		if ((r = pbx_secret_generate_sip_username(t->slug, sipu, sizeof(sipu), err)) < 0)
 			return r;
-		res = pbx_user_stmt(pg, STMT_DEVICE_INSERT,
+		res = store_stmt(pg, STMT_DEVICE_INSERT,
 			"WITH chk AS (SELECT count(*) AS n, coalesce(bool_or(label = $3), false) AS dup "
 			"FROM devices WHERE user_id = $1::bigint), "
 			"ins AS (INSERT INTO devices (user_id, tenant_id, label, sip_username, "
@@ -303,12 +300,12 @@ int pbx_device_create(pbx_ctx *ctx, const char *tenant, const char *user,
 	if ((r = create_plain(ctx, pg, tenant, NULL, NULL, user, spec, 1, &sealed, NULL, &rows,
 			      err)) <= 0)
 		goto done;
-	if ((r = pbx_user_tx_begin(pg, err)) < 0)
+	if ((r = store_tx_begin(pg, err)) < 0)
 		goto cleanup;
 	/* Find the user and lock its row: the limit and the label hold until commit. */
 	p[0] = tenant;
 	p[1] = user;
-	res = pbx_user_stmt(pg, STMT_DEVICE_CREATE_LOCK,
+	res = store_stmt(pg, STMT_DEVICE_CREATE_LOCK,
 		"SELECT t.id::text, t.slug, u.id::text, u.username, u.status "
 		"FROM tenants t CROSS JOIN LATERAL (SELECT " USER_MATCH("t.id", "$2") " AS id) m "
 		"JOIN users u ON u.id = m.id WHERE " TENANT_MATCH("$1") " "
@@ -396,7 +393,7 @@ int pbx_user_create_with_devices(pbx_ctx *ctx, const char *tenant,
 		goto cleanup;
 	if (r == 0)
 		goto done;
-	if ((r = pbx_user_tx_begin(pg, err)) < 0)
+	if ((r = store_tx_begin(pg, err)) < 0)
 		goto cleanup;
 	/* The new user is invisible to others until commit: its row needs no lock. */
 	if ((r = pbx_user_create_tx(ctx, pg, tenant, user, hash, &t, &urows, err)) < 0)
@@ -451,7 +448,7 @@ static int begin_change(pbx_ctx *ctx, const char *tenant, const char *user, cons
 	snprintf(object, PBX_ERR_OBJECT, "device %s/%s", user, device);
 	if (!pg)
 		return err->code;
-	if ((r = pbx_user_tx_begin(pg, err)) < 0)
+	if ((r = store_tx_begin(pg, err)) < 0)
 		return r;
 	if ((r = pbx_user_find(pg, tenant, user, t, &u, err)) < 0)
 		goto fail;
@@ -536,7 +533,8 @@ int pbx_device_update(pbx_ctx *ctx, const char *tenant, const char *user, const 
 		"WHERE id = $1::bigint", 8, p, object, err);
 	if (r < 0)
 		goto fail;
-	r = pbx_user_finish(ctx, pg, STMT_DEVICE_FINISH, DEVICE_FINISH, &pbx_schema_device, id, t.slug, "update",
+	r = store_finish_prepared(ctx, pg, STMT_DEVICE_FINISH, DEVICE_FINISH, &pbx_schema_device,
+				  id, t.slug, "update",
 			    before, &cur, false, ret, ret_changed, err);
 	goto cleanup;
 fail:
@@ -561,13 +559,7 @@ int pbx_device_set_enabled(pbx_ctx *ctx, const char *tenant, const char *user,
 	if ((r = begin_change(ctx, tenant, user, device, &pg, &t, object, &cur, &before, err)) < 0)
 		return r;
 	if (!strcmp(pbx_rows_get(&cur, 0, "enabled"), enabled ? "true" : "false")) {
-		pbx_pg_rollback(pg);
-		if (ret_changed)
-			*ret_changed = false;
-		if (ret) {
-			*ret = cur;
-			pbx_rows_init(&cur, &pbx_schema_device);
-		}
+		store_unchanged(pg, &cur, ret, ret_changed);
 		goto cleanup;
 	}
 	p[0] = pbx_rows_get(&cur, 0, "id");
@@ -578,8 +570,8 @@ int pbx_device_set_enabled(pbx_ctx *ctx, const char *tenant, const char *user,
 		pbx_pg_rollback(pg);
 		goto cleanup;
 	}
-	r = pbx_user_finish(ctx, pg, STMT_DEVICE_FINISH, DEVICE_FINISH, &pbx_schema_device, p[0], t.slug,
-			    enabled ? "enable" : "disable", before, NULL, true, ret, ret_changed, err);
+	r = store_finish_prepared(ctx, pg, STMT_DEVICE_FINISH, DEVICE_FINISH, &pbx_schema_device,
+				  p[0], t.slug, enabled ? "enable" : "disable", before, NULL, true, ret, ret_changed, err);
 cleanup:
 	pbx_rows_free(&cur);
 	free(before);
@@ -639,8 +631,8 @@ int pbx_device_rotate_secret(pbx_ctx *ctx, const char *tenant, const char *user,
 		pbx_pg_rollback(pg);
 		goto cleanup;
 	}
-	r = pbx_user_finish(ctx, pg, STMT_DEVICE_FINISH, DEVICE_FINISH, &pbx_schema_device, p[0], t.slug,
-			    "rotate-secret", before, NULL, true, ret, NULL, err);
+	r = store_finish_prepared(ctx, pg, STMT_DEVICE_FINISH, DEVICE_FINISH, &pbx_schema_device,
+				  p[0], t.slug, "rotate-secret", before, NULL, true, ret, NULL, err);
 	if (r == 0)
 		r = pbx_device_hand_out(ret, plain, err);
 cleanup:
@@ -648,20 +640,5 @@ cleanup:
 	pbx_rows_free(&cur);
 	free(sealed);
 	free(before);
-	return r;
-}
-
-int pbx_device_remove_of_user(pbx_ctx *ctx, PGconn *pg, const char *slug, const char *user_id,
-			      pbx_error *err)
-{
-	const char *p[3] = { user_id, pbx_ctx_source(ctx), slug };
-	int r;
-
-	r = pbx_pg_exec(pg, "SELECT audit_append($2, $3, 'delete', 'device', x.id, to_jsonb(x), NULL) "
-			"FROM (" DEVICE_SELECT "WHERE d.user_id = $1::bigint ORDER BY d.id) x", 3, p,
-			"device", err);
-	if (r == 0)
-		r = pbx_pg_exec(pg, "DELETE FROM devices WHERE user_id = $1::bigint", 1, p, "device",
-				err);
 	return r;
 }

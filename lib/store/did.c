@@ -16,22 +16,17 @@
 #include "selects.h"
 
 static const struct pbx_field did_fields[] = {
-	{ "id", PBX_FT_INT, PBX_FIELD_READONLY, "numeric id" },
+	STORE_FIELD_ID,
 	{ "number", PBX_FT_STRING, PBX_FIELD_DEFAULT | PBX_FIELD_EXPORT, "E.164 number, unique across tenants" },
 	{ "tenant", PBX_FT_STRING, PBX_FIELD_DEFAULT | PBX_FIELD_EXPORT, "owning tenant's slug" },
 	{ "label", PBX_FT_STRING, PBX_FIELD_DEFAULT | PBX_FIELD_EXPORT, "free text, e.g. Main line" },
 	{ "provider", PBX_FT_STRING, PBX_FIELD_EXPORT, "carrier the number comes from" },
 	{ "destination", PBX_FT_STRING, PBX_FIELD_DEFAULT | PBX_FIELD_EXPORT, "user:, ext:, voicemail: or external:; null: the tenant's default" },
 	{ "enabled", PBX_FT_BOOL, PBX_FIELD_DEFAULT | PBX_FIELD_EXPORT, "routed to its destination (else the default)" },
-	{ "created_at", PBX_FT_TIME, PBX_FIELD_READONLY, "creation time" },
-	{ "updated_at", PBX_FT_TIME, PBX_FIELD_READONLY, "last change" },
+	STORE_FIELDS_TIMES,
 };
 
-const struct pbx_schema pbx_schema_did = {
-	.name = "did",
-	.fields = did_fields,
-	.n_fields = sizeof(did_fields) / sizeof(did_fields[0]),
-};
+const struct pbx_schema pbx_schema_did = STORE_SCHEMA("did", did_fields);
 
 /* Output columns in schema order; also the audit image. */
 #define DID_JSON \
@@ -88,7 +83,7 @@ static int check_spec(const char *object, const struct pbx_did_spec *s, pbx_erro
  * The destination must exist in tenant @t: a user that is not deleted, one with voicemail
  * for voicemail:, or an extension one of its users has. A DID never reaches another tenant.
  */
-static int check_in_tenant(PGconn *pg, const struct ext_tenant *t, const char *object,
+static int check_in_tenant(PGconn *pg, const struct store_tenant *t, const char *object,
 			   const char *dest, pbx_error *err)
 {
 	const char *arg = strchr(dest, ':') + 1, *p[3] = { t->id, arg, NULL };
@@ -120,7 +115,7 @@ int pbx_did_create(pbx_ctx *ctx, const struct pbx_did_spec *spec, struct pbx_row
 		   pbx_error *err)
 {
 	char object[PBX_ERR_OBJECT], id[24];
-	struct ext_tenant t;
+	struct store_tenant t;
 	const char *p[6];
 	PGresult *res;
 	PGconn *pg;
@@ -137,7 +132,7 @@ int pbx_did_create(pbx_ctx *ctx, const struct pbx_did_spec *spec, struct pbx_row
 		return err->code;
 	if ((r = pbx_pg_begin(pg, err)) < 0)
 		return r;
-	if ((r = ext_find_tenant(pg, spec->tenant, &t, err)) < 0 ||
+	if ((r = store_find_tenant(pg, spec->tenant, &t, err)) < 0 ||
 	    (spec->destination && *spec->destination &&
 	     (r = check_in_tenant(pg, &t, object, spec->destination, err)) < 0))
 		goto fail;
@@ -164,7 +159,7 @@ int pbx_did_create(pbx_ctx *ctx, const struct pbx_did_spec *spec, struct pbx_row
 	}
 	snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
-	return ext_finish(ctx, pg, DID_JSON, &pbx_schema_did, id, t.slug, "did", "create", NULL,
+	return store_finish(ctx, pg, DID_JSON, &pbx_schema_did, id, t.slug, "did", "create", NULL,
 			  NULL, ret, NULL, err);
 fail:
 	pbx_pg_rollback(pg);
@@ -190,14 +185,14 @@ static int lock_did(PGconn *pg, const char *number, char id[24], struct pbx_rows
 	}
 	snprintf(id, 24, "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
-	return ext_load(pg, DID_JSON, id, object, rows, json, err);
+	return store_load(pg, DID_JSON, id, object, NULL, rows, json, err);
 }
 
 int pbx_did_update(pbx_ctx *ctx, const char *number, const struct pbx_did_spec *spec,
 		   struct pbx_rows *ret, bool *ret_changed, pbx_error *err)
 {
 	char object[PBX_ERR_OBJECT], id[24];
-	struct ext_tenant t = { .id = "" };
+	struct store_tenant t = { .id = "" };
 	struct pbx_rows cur;
 	char *before = NULL;
 	const char *dest, *p[7];
@@ -218,7 +213,7 @@ int pbx_did_update(pbx_ctx *ctx, const char *number, const struct pbx_did_spec *
 	if ((r = lock_did(pg, number, id, &cur, &before, err)) < 0)
 		goto fail;
 	snprintf(object, sizeof(object), "did %s", pbx_rows_get(&cur, 0, "number"));
-	if ((r = ext_find_tenant(pg, spec->tenant ? spec->tenant : pbx_rows_get(&cur, 0, "tenant"),
+	if ((r = store_find_tenant(pg, spec->tenant ? spec->tenant : pbx_rows_get(&cur, 0, "tenant"),
 				 &t, err)) < 0)
 		goto fail;
 	dest = spec->destination ? spec->destination : pbx_rows_get(&cur, 0, "destination");
@@ -244,7 +239,7 @@ int pbx_did_update(pbx_ctx *ctx, const char *number, const struct pbx_did_spec *
 		6, p, object, err);
 	if (r < 0)
 		goto fail;
-	r = ext_finish(ctx, pg, DID_JSON, &pbx_schema_did, id, t.slug, "did", "update", before,
+	r = store_finish(ctx, pg, DID_JSON, &pbx_schema_did, id, t.slug, "did", "update", before,
 		       &cur, ret, ret_changed, err);
 	pbx_rows_free(&cur);
 	free(before);
@@ -261,7 +256,6 @@ int pbx_did_delete(pbx_ctx *ctx, const char *number, struct pbx_rows *ret, pbx_e
 	char object[PBX_ERR_OBJECT], id[24];
 	struct pbx_rows cur;
 	char *before = NULL;
-	const char *p[1];
 	PGconn *pg;
 	int r;
 
@@ -273,14 +267,11 @@ int pbx_did_delete(pbx_ctx *ctx, const char *number, struct pbx_rows *ret, pbx_e
 	pbx_rows_init(&cur, &pbx_schema_did);
 	if ((r = lock_did(pg, number, id, &cur, &before, err)) < 0)
 		goto fail;
-	p[0] = id;
-	if ((r = pbx_audit_append(ctx, pg, pbx_rows_get(&cur, 0, "tenant"), "delete", "did", id,
-				  before, NULL, err)) < 0 ||
-	    (r = pbx_pg_exec(pg, "DELETE FROM dids WHERE id = $1::bigint", 1, p, object, err)) < 0 ||
-	    (r = pbx_pg_commit(pg, err)) < 0)
+	if ((r = store_remove(ctx, pg, pbx_rows_get(&cur, 0, "tenant"), "delete", "did", id, before,
+			      "DELETE FROM dids WHERE id = $1::bigint", object, err)) < 0)
 		goto fail;
 	free(before);
-	ext_give(&cur, ret);
+	store_give(&cur, ret);
 	return 0;
 fail:
 	pbx_pg_rollback(pg);
@@ -291,7 +282,7 @@ fail:
 
 int pbx_did_list(pbx_ctx *ctx, const char *tenant, struct pbx_rows *ret, pbx_error *err)
 {
-	struct ext_tenant t;
+	struct store_tenant t;
 	const char *p[1] = { NULL };
 	PGconn *pg;
 	int r;
@@ -299,7 +290,7 @@ int pbx_did_list(pbx_ctx *ctx, const char *tenant, struct pbx_rows *ret, pbx_err
 	if (!(pg = pbx_ctx_pg(ctx, err)))
 		return err->code;
 	if (tenant) {
-		if ((r = ext_find_tenant(pg, tenant, &t, err)) < 0)
+		if ((r = store_find_tenant(pg, tenant, &t, err)) < 0)
 			return r;
 		p[0] = t.id;
 	}

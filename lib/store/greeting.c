@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "pbx/greeting.h"
+#include "change.h"
 #include "ctx.h"
 #include "pg.h"
 #include "user-internal.h"
@@ -28,11 +29,7 @@ static const struct pbx_field greeting_fields[] = {
 	{ "updated_at", PBX_FT_TIME, 0, "when the file was written, or null" },
 };
 
-const struct pbx_schema pbx_schema_greeting = {
-	.name = "greeting",
-	.fields = greeting_fields,
-	.n_fields = sizeof(greeting_fields) / sizeof(greeting_fields[0]),
-};
+const struct pbx_schema pbx_schema_greeting = STORE_SCHEMA("greeting", greeting_fields);
 
 struct box {
 	char id[24], slug[32], username[40], ext[16];

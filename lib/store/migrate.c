@@ -10,6 +10,7 @@
 
 #include "pbx/db.h"
 #include "pbx/realtime.h"
+#include "change.h"
 #include "ctx.h"
 #include "embedded.h"
 #include "pg.h"
@@ -21,11 +22,7 @@ static const struct pbx_field migration_fields[] = {
 	{ "applied_at", PBX_FT_TIME, PBX_FIELD_DEFAULT, "when it was applied" },
 };
 
-const struct pbx_schema pbx_schema_migration = {
-	.name = "migration",
-	.fields = migration_fields,
-	.n_fields = sizeof(migration_fields) / sizeof(migration_fields[0]),
-};
+const struct pbx_schema pbx_schema_migration = STORE_SCHEMA("migration", migration_fields);
 
 #define MIGRATION_LOCK "SELECT pg_advisory_lock(7242, 0)"
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "pbx/operator.h"
+#include "change.h"
 #include "ctx.h"
 #include "pg.h"
 
@@ -22,11 +23,7 @@ static const struct pbx_field operator_fields[] = {
 	{ "created_at", PBX_FT_TIME, PBX_FIELD_READONLY, "when the login was mapped" },
 };
 
-const struct pbx_schema pbx_schema_operator = {
-	.name = "operator",
-	.fields = operator_fields,
-	.n_fields = sizeof(operator_fields) / sizeof(operator_fields[0]),
-};
+const struct pbx_schema pbx_schema_operator = STORE_SCHEMA("operator", operator_fields);
 
 static const struct pbx_field whoami_fields[] = {
 	{ "login", PBX_FT_STRING, PBX_FIELD_DEFAULT, "the session's PostgreSQL login role" },
@@ -36,11 +33,7 @@ static const struct pbx_field whoami_fields[] = {
 	{ "bypass_rls", PBX_FT_BOOL, PBX_FIELD_DEFAULT, "true for a superuser or the database owner, which row-level security does not limit" },
 };
 
-const struct pbx_schema pbx_schema_whoami = {
-	.name = "whoami",
-	.fields = whoami_fields,
-	.n_fields = sizeof(whoami_fields) / sizeof(whoami_fields[0]),
-};
+const struct pbx_schema pbx_schema_whoami = STORE_SCHEMA("whoami", whoami_fields);
 
 #define OPERATOR_SELECT \
 	"SELECT o.login::text AS login, o.role, t.slug AS tenant, u.username AS \"user\", " \
@@ -300,13 +293,7 @@ int pbx_operator_set_role(pbx_ctx *ctx, const struct pbx_operator_spec *spec,
 		   (const char *const[]){ spec->login, spec->role, *tid ? tid : NULL,
 					  *uid ? uid : NULL }, spec->login, &after, err);
 	if (r == 0)
-		for (size_t i = 0; i < pbx_schema_operator.n_fields; i++) {
-			const char *k = pbx_schema_operator.fields[i].key;
-			const char *a = pbx_rows_get(&before, 0, k), *b = pbx_rows_get(&after, 0, k);
-
-			if ((a == NULL) != (b == NULL) || (a && strcmp(a, b)))
-				changed = true;
-		}
+		changed = store_rows_differ(&before, &after);
 	pbx_rows_free(&before);
 	if (r < 0)
 		return r;

@@ -36,7 +36,7 @@
  * must be open). *@ret_id gets its id, @ret_name (may be NULL, 40 bytes) its name.
  * PBX_ENOTFOUND "policy X does not exist in tenant Y".
  */
-int policy_find(PGconn *pg, const struct ext_tenant *t, const char *policy, bool lock,
+int policy_find(PGconn *pg, const struct store_tenant *t, const char *policy, bool lock,
 		char ret_id[24], char *ret_name, pbx_error *err);
 
 /* The rules of policy @id in the engine's form; strings live as long as the struct. */

@@ -11,6 +11,7 @@
 
 #include "pbx/dialplan-routes.h"
 #include "pbx/policy.h"
+#include "change.h"
 #include "ctx.h"
 #include "pg.h"
 #include "policy-internal.h"
@@ -26,11 +27,7 @@ static const struct pbx_field rule_fields[] = {
 	{ "asterisk", PBX_FT_LIST, PBX_FIELD_READONLY, "the exact Asterisk patterns; empty: matched with REGEX()" },
 };
 
-const struct pbx_schema pbx_schema_policy_rule = {
-	.name = "policy_rule",
-	.fields = rule_fields,
-	.n_fields = sizeof(rule_fields) / sizeof(rule_fields[0]),
-};
+const struct pbx_schema pbx_schema_policy_rule = STORE_SCHEMA("policy_rule", rule_fields);
 
 static const struct pbx_field test_fields[] = {
 	{ "policy", PBX_FT_STRING, PBX_FIELD_DEFAULT, "policy name" },
@@ -43,11 +40,7 @@ static const struct pbx_field test_fields[] = {
 	{ "emergency", PBX_FT_BOOL, 0, "the number is an emergency number" },
 };
 
-const struct pbx_schema pbx_schema_policy_test = {
-	.name = "policy_test",
-	.fields = test_fields,
-	.n_fields = sizeof(test_fields) / sizeof(test_fields[0]),
-};
+const struct pbx_schema pbx_schema_policy_test = STORE_SCHEMA("policy_test", test_fields);
 
 #define RULES_SQL \
 	"SELECT r.position::text, r.pattern, r.action, r.strip::text, r.prepend, " \
@@ -136,7 +129,7 @@ void policy_warn_emergency(pbx_ctx *ctx, PGconn *pg, const char *id, const char 
 }
 
 /* Check the trunks of a rule; fills @ids with their ids, in order. */
-static int resolve_trunks(pbx_ctx *ctx, PGconn *pg, const struct ext_tenant *t,
+static int resolve_trunks(pbx_ctx *ctx, PGconn *pg, const struct store_tenant *t,
 			  const char *object, const char *list, char ids[][24], size_t *n,
 			  pbx_error *err)
 {
@@ -192,7 +185,7 @@ static int resolve_trunks(pbx_ctx *ctx, PGconn *pg, const struct ext_tenant *t,
 
 /* Begin, find the tenant and lock the policy with its image. */
 static int begin_change(pbx_ctx *ctx, const char *tenant, const char *policy, PGconn **ret_pg,
-			struct ext_tenant *t, char id[24], char name[40], struct pbx_rows *cur,
+			struct store_tenant *t, char id[24], char name[40], struct pbx_rows *cur,
 			char **before, pbx_error *err)
 {
 	PGconn *pg = pbx_ctx_pg(ctx, err);
@@ -204,9 +197,9 @@ static int begin_change(pbx_ctx *ctx, const char *tenant, const char *policy, PG
 		return err->code;
 	if ((r = pbx_pg_begin(pg, err)) < 0)
 		return r;
-	if ((r = ext_find_tenant(pg, tenant, t, err)) < 0 ||
+	if ((r = store_find_tenant(pg, tenant, t, err)) < 0 ||
 	    (r = policy_find(pg, t, policy, true, id, name, err)) < 0 ||
-	    (r = ext_load(pg, POLICY_JSON, id, "policy", cur, before, err)) < 0) {
+	    (r = store_load(pg, POLICY_JSON, id, "policy", NULL, cur, before, err)) < 0) {
 		pbx_pg_rollback(pg);
 		pbx_rows_free(cur);
 		free(*before);
@@ -238,7 +231,7 @@ int pbx_policy_rule_add(pbx_ctx *ctx, const char *tenant, const char *policy,
 	char trunk_ids[PBX_POLICY_MAX_TRUNKS][24];
 	bool allow = spec->action && !strcmp(spec->action, "allow");
 	struct pbx_rows cur;
-	struct ext_tenant t;
+	struct store_tenant t;
 	char *before = NULL;
 	size_t n_trunks = 0;
 	const char *p[6];
@@ -315,7 +308,7 @@ int pbx_policy_rule_add(pbx_ctx *ctx, const char *tenant, const char *policy,
 				p, object, err);
 	if (r < 0)
 		goto fail;
-	r = ext_finish(ctx, pg, POLICY_JSON, &pbx_schema_policy, id, t.slug, "policy", "add-rule",
+	r = store_finish(ctx, pg, POLICY_JSON, &pbx_schema_policy, id, t.slug, "policy", "add-rule",
 		       before, NULL, ret, NULL, err);
 	if (r == 0)
 		policy_warn_emergency(ctx, pg, id, name, t.slug);
@@ -333,7 +326,7 @@ int pbx_policy_rule_remove(pbx_ctx *ctx, const char *tenant, const char *policy,
 {
 	char object[PBX_ERR_OBJECT], id[24], name[40], pos[24];
 	struct pbx_rows cur;
-	struct ext_tenant t;
+	struct store_tenant t;
 	char *before = NULL;
 	const char *p[2];
 	PGconn *pg;
@@ -364,7 +357,7 @@ int pbx_policy_rule_remove(pbx_ctx *ctx, const char *tenant, const char *policy,
 				p, object, err);
 	if (r < 0)
 		goto fail;
-	r = ext_finish(ctx, pg, POLICY_JSON, &pbx_schema_policy, id, t.slug, "policy",
+	r = store_finish(ctx, pg, POLICY_JSON, &pbx_schema_policy, id, t.slug, "policy",
 		       "remove-rule", before, NULL, ret, NULL, err);
 	if (r == 0)
 		policy_warn_emergency(ctx, pg, id, name, t.slug);
@@ -389,14 +382,14 @@ int pbx_policy_rules(pbx_ctx *ctx, const char *tenant, const char *policy,
 {
 	char id[24], name[40];
 	struct policy_rules pr;
-	struct ext_tenant t;
+	struct store_tenant t;
 	struct pbx_rows rows;
 	PGconn *pg;
 	int r;
 
 	if (!(pg = pbx_ctx_pg(ctx, err)))
 		return err->code;
-	if ((r = ext_find_tenant(pg, tenant, &t, err)) < 0 ||
+	if ((r = store_find_tenant(pg, tenant, &t, err)) < 0 ||
 	    (r = policy_find(pg, &t, policy, false, id, name, err)) < 0 ||
 	    (r = policy_rules_load(pg, id, &pr, err)) < 0)
 		return r;
@@ -445,7 +438,7 @@ int pbx_policy_test(pbx_ctx *ctx, const char *tenant, const char *policy, const 
 	char id[24], name[40], rule[24], trunks[PBX_POLICY_MAX_TRUNKS * 40] = "";
 	struct pbx_policy_verdict v;
 	struct policy_rules pr;
-	struct ext_tenant t;
+	struct store_tenant t;
 	struct pbx_rows rows;
 	char **emergency = NULL;
 	size_t n_emergency = 0;
@@ -462,7 +455,7 @@ int pbx_policy_test(pbx_ctx *ctx, const char *tenant, const char *policy, const 
 	pbx_policy_strv_free(emergency);
 	if (!(pg = pbx_ctx_pg(ctx, err)))
 		return err->code;
-	if ((r = ext_find_tenant(pg, tenant, &t, err)) < 0 ||
+	if ((r = store_find_tenant(pg, tenant, &t, err)) < 0 ||
 	    (r = policy_find(pg, &t, policy, false, id, name, err)) < 0 ||
 	    (r = policy_rules_load(pg, id, &pr, err)) < 0)
 		return r;

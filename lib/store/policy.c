@@ -11,27 +11,23 @@
 
 #include "pbx/policy.h"
 #include "pbx/valid.h"
+#include "change.h"
 #include "ctx.h"
 #include "pg.h"
 #include "policy-internal.h"
 
 static const struct pbx_field policy_fields[] = {
-	{ "id", PBX_FT_INT, PBX_FIELD_READONLY, "numeric id" },
+	STORE_FIELD_ID,
 	{ "tenant", PBX_FT_STRING, PBX_FIELD_READONLY, "tenant slug" },
 	{ "name", PBX_FT_STRING, PBX_FIELD_DEFAULT | PBX_FIELD_EXPORT, "unique in the tenant" },
 	{ "description", PBX_FT_STRING, PBX_FIELD_DEFAULT | PBX_FIELD_EXPORT, "free text" },
 	{ "default", PBX_FT_BOOL, PBX_FIELD_DEFAULT | PBX_FIELD_READONLY, "the tenant's default policy" },
 	{ "users", PBX_FT_INT, PBX_FIELD_DEFAULT | PBX_FIELD_READONLY, "users assigned to it" },
 	{ "rules", PBX_FT_JSON, PBX_FIELD_EXPORT, "ordered rules: pattern, action, strip, prepend, trunks" },
-	{ "created_at", PBX_FT_TIME, PBX_FIELD_READONLY, "creation time" },
-	{ "updated_at", PBX_FT_TIME, PBX_FIELD_READONLY, "last change" },
+	STORE_FIELDS_TIMES,
 };
 
-const struct pbx_schema pbx_schema_policy = {
-	.name = "policy",
-	.fields = policy_fields,
-	.n_fields = sizeof(policy_fields) / sizeof(policy_fields[0]),
-};
+const struct pbx_schema pbx_schema_policy = STORE_SCHEMA("policy", policy_fields);
 
 static const struct pbx_field user_fields[] = {
 	{ "tenant", PBX_FT_STRING, PBX_FIELD_DEFAULT, "tenant slug" },
@@ -41,11 +37,7 @@ static const struct pbx_field user_fields[] = {
 	{ "effective", PBX_FT_STRING, PBX_FIELD_DEFAULT, "the policy its calls go by; null: none, calls are refused" },
 };
 
-const struct pbx_schema pbx_schema_policy_user = {
-	.name = "policy_user",
-	.fields = user_fields,
-	.n_fields = sizeof(user_fields) / sizeof(user_fields[0]),
-};
+const struct pbx_schema pbx_schema_policy_user = STORE_SCHEMA("policy_user", user_fields);
 
 #define USER_POLICY_SELECT \
 	"SELECT t.slug AS tenant, u.username AS \"user\", u.extension::text AS extension, " \
@@ -53,7 +45,7 @@ const struct pbx_schema pbx_schema_policy_user = {
 	"FROM users u JOIN tenants t ON t.id = u.tenant_id " \
 	"LEFT JOIN policies p ON p.id = u.policy_id LEFT JOIN policies d ON d.id = t.default_policy_id "
 
-int policy_find(PGconn *pg, const struct ext_tenant *t, const char *policy, bool lock,
+int policy_find(PGconn *pg, const struct store_tenant *t, const char *policy, bool lock,
 		char ret_id[24], char *ret_name, pbx_error *err)
 {
 	const char *p[2] = { t->id, policy };
@@ -93,7 +85,7 @@ int pbx_policy_create(pbx_ctx *ctx, const char *tenant, const struct pbx_policy_
 		      struct pbx_rows *ret, pbx_error *err)
 {
 	char object[PBX_ERR_OBJECT], id[24];
-	struct ext_tenant t;
+	struct store_tenant t;
 	const char *p[3];
 	PGresult *res;
 	PGconn *pg;
@@ -108,7 +100,7 @@ int pbx_policy_create(pbx_ctx *ctx, const char *tenant, const struct pbx_policy_
 		return err->code;
 	if ((r = pbx_pg_begin(pg, err)) < 0)
 		return r;
-	if ((r = ext_find_tenant(pg, tenant, &t, err)) < 0)
+	if ((r = store_find_tenant(pg, tenant, &t, err)) < 0)
 		goto fail;
 	p[0] = t.id;
 	p[1] = spec->name;
@@ -128,7 +120,7 @@ int pbx_policy_create(pbx_ctx *ctx, const char *tenant, const struct pbx_policy_
 	}
 	snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
-	r = ext_finish(ctx, pg, POLICY_JSON, &pbx_schema_policy, id, t.slug, "policy", "create",
+	r = store_finish(ctx, pg, POLICY_JSON, &pbx_schema_policy, id, t.slug, "policy", "create",
 		       NULL, NULL, ret, NULL, err);
 	if (r == 0)
 		policy_warn_emergency(ctx, pg, id, spec->name, t.slug);
@@ -144,7 +136,7 @@ int pbx_policy_update(pbx_ctx *ctx, const char *tenant, const char *policy,
 {
 	char object[PBX_ERR_OBJECT], id[24], name[40];
 	struct pbx_rows cur;
-	struct ext_tenant t;
+	struct store_tenant t;
 	char *before = NULL;
 	const char *p[3];
 	PGconn *pg;
@@ -158,9 +150,9 @@ int pbx_policy_update(pbx_ctx *ctx, const char *tenant, const char *policy,
 	if ((r = pbx_pg_begin(pg, err)) < 0)
 		return r;
 	pbx_rows_init(&cur, &pbx_schema_policy);
-	if ((r = ext_find_tenant(pg, tenant, &t, err)) < 0 ||
+	if ((r = store_find_tenant(pg, tenant, &t, err)) < 0 ||
 	    (r = policy_find(pg, &t, policy, true, id, name, err)) < 0 ||
-	    (r = ext_load(pg, POLICY_JSON, id, object, &cur, &before, err)) < 0)
+	    (r = store_load(pg, POLICY_JSON, id, object, NULL, &cur, &before, err)) < 0)
 		goto fail;
 	snprintf(object, sizeof(object), "policy %s", name);
 	p[0] = id;
@@ -175,7 +167,7 @@ int pbx_policy_update(pbx_ctx *ctx, const char *tenant, const char *policy,
 				   "tenant %s already has a policy named %s", t.slug, spec->name);
 		goto fail;
 	}
-	r = ext_finish(ctx, pg, POLICY_JSON, &pbx_schema_policy, id, t.slug, "policy", "update",
+	r = store_finish(ctx, pg, POLICY_JSON, &pbx_schema_policy, id, t.slug, "policy", "update",
 		       before, &cur, ret, ret_changed, err);
 	pbx_rows_free(&cur);
 	free(before);
@@ -192,7 +184,7 @@ int pbx_policy_delete(pbx_ctx *ctx, const char *tenant, const char *policy, bool
 {
 	char object[PBX_ERR_OBJECT], id[24], name[40];
 	struct pbx_rows cur;
-	struct ext_tenant t;
+	struct store_tenant t;
 	char *before = NULL;
 	const char *p[4];
 	PGconn *pg;
@@ -206,9 +198,9 @@ int pbx_policy_delete(pbx_ctx *ctx, const char *tenant, const char *policy, bool
 	if ((r = pbx_pg_begin(pg, err)) < 0)
 		return r;
 	pbx_rows_init(&cur, &pbx_schema_policy);
-	if ((r = ext_find_tenant(pg, tenant, &t, err)) < 0 ||
+	if ((r = store_find_tenant(pg, tenant, &t, err)) < 0 ||
 	    (r = policy_find(pg, &t, policy, true, id, name, err)) < 0 ||
-	    (r = ext_load(pg, POLICY_JSON, id, object, &cur, &before, err)) < 0)
+	    (r = store_load(pg, POLICY_JSON, id, object, NULL, &cur, &before, err)) < 0)
 		goto fail;
 	snprintf(object, sizeof(object), "policy %s", name);
 	is_default = !strcmp(pbx_rows_get(&cur, 0, "default"), "true");
@@ -244,15 +236,12 @@ int pbx_policy_delete(pbx_ctx *ctx, const char *tenant, const char *policy, bool
 		r = pbx_pg_exec(pg, "UPDATE tenants SET default_policy_id = NULL, updated_at = now() "
 				"WHERE default_policy_id = $1::bigint", 1, p, object, err);
 	if (r == 0)
-		r = pbx_audit_append(ctx, pg, t.slug, "delete", "policy", id, before, NULL, err);
-	if (r == 0)
-		r = pbx_pg_exec(pg, "DELETE FROM policies WHERE id = $1::bigint", 1, p, object, err);
-	if (r == 0)
-		r = pbx_pg_commit(pg, err);
+		r = store_remove(ctx, pg, t.slug, "delete", "policy", id, before,
+				 "DELETE FROM policies WHERE id = $1::bigint", object, err);
 	if (r < 0)
 		goto fail;
 	free(before);
-	ext_give(&cur, ret);
+	store_give(&cur, ret);
 	return 0;
 fail:
 	pbx_pg_rollback(pg);
@@ -283,14 +272,14 @@ static int query_rows(PGconn *pg, const char *sql, int n, const char *const *p,
 
 int pbx_policy_list(pbx_ctx *ctx, const char *tenant, struct pbx_rows *ret, pbx_error *err)
 {
-	struct ext_tenant t;
+	struct store_tenant t;
 	const char *p[1];
 	PGconn *pg;
 	int r;
 
 	if (!(pg = pbx_ctx_pg(ctx, err)))
 		return err->code;
-	if ((r = ext_find_tenant(pg, tenant, &t, err)) < 0)
+	if ((r = store_find_tenant(pg, tenant, &t, err)) < 0)
 		return r;
 	p[0] = t.id;
 	return query_rows(pg, POLICY_SELECT "WHERE p.tenant_id = $1::bigint ORDER BY p.name", 1, p,
@@ -300,7 +289,7 @@ int pbx_policy_list(pbx_ctx *ctx, const char *tenant, struct pbx_rows *ret, pbx_
 int pbx_policy_show(pbx_ctx *ctx, const char *tenant, const char *policy, struct pbx_rows *ret,
 		    pbx_error *err)
 {
-	struct ext_tenant t;
+	struct store_tenant t;
 	char id[24];
 	const char *p[1] = { id };
 	PGconn *pg;
@@ -308,7 +297,7 @@ int pbx_policy_show(pbx_ctx *ctx, const char *tenant, const char *policy, struct
 
 	if (!(pg = pbx_ctx_pg(ctx, err)))
 		return err->code;
-	if ((r = ext_find_tenant(pg, tenant, &t, err)) < 0 ||
+	if ((r = store_find_tenant(pg, tenant, &t, err)) < 0 ||
 	    (r = policy_find(pg, &t, policy, false, id, NULL, err)) < 0)
 		return r;
 	return query_rows(pg, POLICY_SELECT "WHERE p.id = $1::bigint", 1, p, &pbx_schema_policy,
@@ -319,7 +308,7 @@ int pbx_policy_assign(pbx_ctx *ctx, const char *tenant, const char *user, const 
 		      struct pbx_rows *ret, bool *ret_changed, pbx_error *err)
 {
 	char object[PBX_ERR_OBJECT], pid[24] = "", uid[24], pname[40] = "";
-	struct ext_tenant t;
+	struct store_tenant t;
 	const char *p[4];
 	PGresult *res;
 	PGconn *pg;
@@ -331,7 +320,7 @@ int pbx_policy_assign(pbx_ctx *ctx, const char *tenant, const char *user, const 
 		return err->code;
 	if ((r = pbx_pg_begin(pg, err)) < 0)
 		return r;
-	if ((r = ext_find_tenant(pg, tenant, &t, err)) < 0 ||
+	if ((r = store_find_tenant(pg, tenant, &t, err)) < 0 ||
 	    (policy && (r = policy_find(pg, &t, policy, false, pid, pname, err)) < 0))
 		goto fail;
 	p[0] = t.id;
@@ -405,14 +394,14 @@ fail:
 
 int pbx_policy_users(pbx_ctx *ctx, const char *tenant, struct pbx_rows *ret, pbx_error *err)
 {
-	struct ext_tenant t;
+	struct store_tenant t;
 	const char *p[1];
 	PGconn *pg;
 	int r;
 
 	if (!(pg = pbx_ctx_pg(ctx, err)))
 		return err->code;
-	if ((r = ext_find_tenant(pg, tenant, &t, err)) < 0)
+	if ((r = store_find_tenant(pg, tenant, &t, err)) < 0)
 		return r;
 	p[0] = t.id;
 	return query_rows(pg, USER_POLICY_SELECT "WHERE u.tenant_id = $1::bigint "

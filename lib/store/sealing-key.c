@@ -14,6 +14,7 @@
 
 #include "pbx/sealing.h"
 #include "pbx/secret.h"
+#include "change.h"
 #include "ctx.h"
 #include "pg.h"
 #include "sealing-key.h"
@@ -28,11 +29,7 @@ static const struct pbx_field sealing_fields[] = {
 	{ "resumed", PBX_FT_BOOL, 0, "an interrupted rotation was completed" },
 };
 
-const struct pbx_schema pbx_schema_sealing_key = {
-	.name = "sealing_key",
-	.fields = sealing_fields,
-	.n_fields = sizeof(sealing_fields) / sizeof(sealing_fields[0]),
-};
+const struct pbx_schema pbx_schema_sealing_key = STORE_SCHEMA("sealing_key", sealing_fields);
 
 int pbx_sealing_key_read(PGconn *pg, char *buf, size_t n, pbx_error *err)
 {

@@ -11,12 +11,13 @@
 #include "pbx/tenant.h"
 #include "pbx/trunk.h"
 #include "pbx/valid.h"
+#include "change.h"
 #include "ctx.h"
 #include "pg.h"
 #include "selects.h"
 
 static const struct pbx_field tenant_fields[] = {
-	{ "id", PBX_FT_INT, PBX_FIELD_READONLY, "numeric id" },
+	STORE_FIELD_ID,
 	{ "slug", PBX_FT_STRING, PBX_FIELD_DEFAULT | PBX_FIELD_EXPORT, "short name, prefixes Asterisk objects" },
 	{ "name", PBX_FT_STRING, PBX_FIELD_DEFAULT | PBX_FIELD_EXPORT, "display name" },
 	{ "status", PBX_FT_STRING, PBX_FIELD_DEFAULT | PBX_FIELD_EXPORT, "active or suspended" },
@@ -26,15 +27,10 @@ static const struct pbx_field tenant_fields[] = {
 	{ "default_policy", PBX_FT_STRING, PBX_FIELD_EXPORT, "default outbound policy" },
 	{ "emergency_trunk", PBX_FT_STRING, 0, "trunk for emergency numbers its callers' policies do not allow" },
 	{ "emergency_callerid", PBX_FT_STRING, 0, "caller ID of every emergency call" },
-	{ "created_at", PBX_FT_TIME, PBX_FIELD_READONLY, "creation time" },
-	{ "updated_at", PBX_FT_TIME, PBX_FIELD_READONLY, "last change" },
+	STORE_FIELDS_TIMES,
 };
 
-const struct pbx_schema pbx_schema_tenant = {
-	.name = "tenant",
-	.fields = tenant_fields,
-	.n_fields = sizeof(tenant_fields) / sizeof(tenant_fields[0]),
-};
+const struct pbx_schema pbx_schema_tenant = STORE_SCHEMA("tenant", tenant_fields);
 
 static const struct pbx_field stats_fields[] = {
 	{ "slug", PBX_FT_STRING, PBX_FIELD_DEFAULT, "tenant" },
@@ -45,11 +41,7 @@ static const struct pbx_field stats_fields[] = {
 	{ "extensions_free", PBX_FT_INT, PBX_FIELD_DEFAULT, "extensions left in the range" },
 };
 
-const struct pbx_schema pbx_schema_tenant_stats = {
-	.name = "tenant_stats",
-	.fields = stats_fields,
-	.n_fields = sizeof(stats_fields) / sizeof(stats_fields[0]),
-};
+const struct pbx_schema pbx_schema_tenant_stats = STORE_SCHEMA("tenant_stats", stats_fields);
 
 /* The output columns, in schema order; also the audit image of a tenant. */
 #define TENANT_JSON \
@@ -134,49 +126,18 @@ static int lock_tenant(PGconn *pg, const char *tenant, char id[32], pbx_error *e
 /* Load tenant @id into @rows (when not NULL) and its audit image into @json (owned). */
 static int load(PGconn *pg, const char *id, struct pbx_rows *rows, char **json, pbx_error *err)
 {
-	const char *p[1] = { id };
-	PGresult *res = pbx_pg_query(pg, TENANT_JSON, 1, p, "tenant", err);
-	int r = 0;
+	char missing[64];
 
-	if (!res)
-		return err->code;
-	if (PQntuples(res) != 1) {
-		r = pbx_errorf(err, PBX_ENOTFOUND, NULL, NULL, "tenant %s does not exist", id);
-	} else {
-		if (rows)
-			r = pbx_pg_fill(res, rows, err);
-		if (r == 0 && json && !(*json = strdup(PQgetvalue(res, 0, PQfnumber(res, "_json")))))
-			r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
-	}
-	PQclear(res);
-	return r;
+	snprintf(missing, sizeof(missing), "tenant %s does not exist", id);
+	return store_load(pg, TENANT_JSON, id, "tenant", missing, rows, json, err);
 }
 
 /* Finish a change: audit it, load the result, commit. Rolls back on failure. */
 static int finish(pbx_ctx *ctx, PGconn *pg, const char *id, const char *slug,
 		  const char *action, const char *before, struct pbx_rows *ret, pbx_error *err)
 {
-	struct pbx_rows rows;
-	char *after = NULL;
-	int r;
-
-	pbx_rows_init(&rows, &pbx_schema_tenant);
-	r = load(pg, id, &rows, &after, err);
-	if (r == 0)
-		r = pbx_audit_append(ctx, pg, slug, action, "tenant", id, before, after, err);
-	if (r == 0)
-		r = pbx_pg_commit(pg, err);
-	free(after);
-	if (r < 0) {
-		pbx_pg_rollback(pg);
-		pbx_rows_free(&rows);
-		return r;
-	}
-	if (ret)
-		*ret = rows;
-	else
-		pbx_rows_free(&rows);
-	return 0;
+	return store_finish(ctx, pg, TENANT_JSON, &pbx_schema_tenant, id, slug, "tenant", action,
+			    before, NULL, ret, NULL, err);
 }
 
 int pbx_tenant_create(pbx_ctx *ctx, const struct pbx_tenant_spec *spec, struct pbx_rows *ret,
@@ -422,14 +383,9 @@ int pbx_tenant_set_status(pbx_ctx *ctx, const char *tenant, const char *status,
 		goto fail;
 	snprintf(slug, sizeof(slug), "%s", pbx_rows_get(&cur, 0, "slug"));
 	if (!strcmp(pbx_rows_get(&cur, 0, "status"), status)) {
-		pbx_pg_rollback(pg);
+		store_unchanged(pg, &cur, ret, ret_changed);
+		pbx_rows_free(&cur);
 		free(before);
-		if (ret_changed)
-			*ret_changed = false;
-		if (ret)
-			*ret = cur;
-		else
-			pbx_rows_free(&cur);
 		return 0;
 	}
 	p[0] = id;
@@ -511,17 +467,11 @@ int pbx_tenant_delete(pbx_ctx *ctx, const char *tenant, bool force, struct pbx_r
 			"WHERE p.tenant_id = $1::bigint) x ORDER BY x.entity, x.id", 3, p, object, err);
 	if (r == 0)
 		r = pbx_pg_exec(pg, "DELETE FROM tenants WHERE id = $1::bigint", 1, p, object, err);
-	if (r == 0)
-		r = pbx_audit_append(ctx, pg, slug, "delete", "tenant", id, before, NULL, err);
-	if (r == 0)
-		r = pbx_pg_commit(pg, err);
-	if (r < 0)
+	if (r < 0 ||
+	    (r = store_remove(ctx, pg, slug, "delete", "tenant", id, before, NULL, object, err)) < 0)
 		goto fail;
 	free(before);
-	if (ret)
-		*ret = cur;
-	else
-		pbx_rows_free(&cur);
+	store_give(&cur, ret);
 	return 0;
 fail:
 	pbx_pg_rollback(pg);

@@ -21,7 +21,7 @@
 #include "selects.h"
 
 static const struct pbx_field trunk_fields[] = {
-	{ "id", PBX_FT_INT, PBX_FIELD_READONLY, "numeric id" },
+	STORE_FIELD_ID,
 	{ "name", PBX_FT_STRING, PBX_FIELD_DEFAULT | PBX_FIELD_EXPORT, "unique name" },
 	{ "tenant", PBX_FT_STRING, PBX_FIELD_DEFAULT | PBX_FIELD_EXPORT, "owning tenant; null: global" },
 	{ "endpoint", PBX_FT_STRING, PBX_FIELD_READONLY, "Asterisk endpoint id" },
@@ -36,15 +36,10 @@ static const struct pbx_field trunk_fields[] = {
 	{ "callerid_mode", PBX_FT_STRING, PBX_FIELD_EXPORT, "pass (the user's) or force (the trunk's)" },
 	{ "callerid", PBX_FT_STRING, PBX_FIELD_EXPORT, "the trunk's number" },
 	{ "enabled", PBX_FT_BOOL, PBX_FIELD_DEFAULT | PBX_FIELD_EXPORT, "in service" },
-	{ "created_at", PBX_FT_TIME, PBX_FIELD_READONLY, "creation time" },
-	{ "updated_at", PBX_FT_TIME, PBX_FIELD_READONLY, "last change" },
+	STORE_FIELDS_TIMES,
 };
 
-const struct pbx_schema pbx_schema_trunk = {
-	.name = "trunk",
-	.fields = trunk_fields,
-	.n_fields = sizeof(trunk_fields) / sizeof(trunk_fields[0]),
-};
+const struct pbx_schema pbx_schema_trunk = STORE_SCHEMA("trunk", trunk_fields);
 
 /* Output columns in schema order; also the audit image (the secret is always masked). */
 #define TRUNK_JSON \
@@ -248,7 +243,7 @@ int pbx_trunk_create(pbx_ctx *ctx, const struct pbx_trunk_spec *spec, struct pbx
 		     pbx_error *err)
 {
 	char object[PBX_ERR_OBJECT], ep[64], id[24];
-	struct ext_tenant t = { .id = "" };
+	struct store_tenant t = { .id = "" };
 	bool reg = is(spec->auth, "registration");
 	struct state st = {
 		.auth = spec->auth, .username = spec->username, .match = spec->match,
@@ -290,7 +285,7 @@ int pbx_trunk_create(pbx_ctx *ctx, const struct pbx_trunk_spec *spec, struct pbx
 	}
 	if ((r = pbx_pg_begin(pg, err)) < 0)
 		goto cleanup;
-	if (spec->tenant && (r = ext_find_tenant(pg, spec->tenant, &t, err)) < 0)
+	if (spec->tenant && (r = store_find_tenant(pg, spec->tenant, &t, err)) < 0)
 		goto fail;
 	if ((r = pbx_trunk_endpoint(spec->tenant ? t.slug : NULL, spec->name, ep, sizeof(ep),
 				    err)) < 0)
@@ -329,7 +324,7 @@ int pbx_trunk_create(pbx_ctx *ctx, const struct pbx_trunk_spec *spec, struct pbx
 	}
 	snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
-	r = ext_finish(ctx, pg, TRUNK_JSON, &pbx_schema_trunk, id, spec->tenant ? t.slug : NULL,
+	r = store_finish(ctx, pg, TRUNK_JSON, &pbx_schema_trunk, id, spec->tenant ? t.slug : NULL,
 		       "trunk", "create", NULL, NULL, ret, NULL, err);
 	goto cleanup;
 fail:
@@ -355,7 +350,7 @@ static int lock_trunk(PGconn *pg, const char *trunk, char id[24], struct pbx_row
 	}
 	snprintf(id, 24, "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
-	return ext_load(pg, TRUNK_JSON, id, "trunk", rows, json, err);
+	return store_load(pg, TRUNK_JSON, id, "trunk", NULL, rows, json, err);
 }
 
 /* "policy P of tenant T" for the first rule naming trunk @id, else "the emergency trunk of
@@ -466,7 +461,7 @@ int pbx_trunk_update(pbx_ctx *ctx, const char *trunk, const struct pbx_trunk_spe
 	if (r < 0)
 		goto fail;
 	/* a new secret always counts as a change, though the masked image is the same */
-	r = ext_finish(ctx, pg, TRUNK_JSON, &pbx_schema_trunk, id, slug, "trunk", "update", before,
+	r = store_finish(ctx, pg, TRUNK_JSON, &pbx_schema_trunk, id, slug, "trunk", "update", before,
 		       sealed ? NULL : &cur, ret, ret_changed, err);
 	goto cleanup;
 fail:
@@ -483,7 +478,6 @@ int pbx_trunk_delete(pbx_ctx *ctx, const char *trunk, struct pbx_rows *ret, pbx_
 	char object[PBX_ERR_OBJECT], id[24], used[160];
 	struct pbx_rows cur;
 	char *before = NULL;
-	const char *p[1];
 	PGconn *pg;
 	int r;
 
@@ -502,14 +496,11 @@ int pbx_trunk_delete(pbx_ctx *ctx, const char *trunk, struct pbx_rows *ret, pbx_
 			       "still named by %s; remove it from those rules first", used);
 		goto fail;
 	}
-	p[0] = id;
-	if ((r = pbx_audit_append(ctx, pg, pbx_rows_get(&cur, 0, "tenant"), "delete", "trunk", id,
-				  before, NULL, err)) < 0 ||
-	    (r = pbx_pg_exec(pg, "DELETE FROM trunks WHERE id = $1::bigint", 1, p, object, err)) < 0 ||
-	    (r = pbx_pg_commit(pg, err)) < 0)
+	if ((r = store_remove(ctx, pg, pbx_rows_get(&cur, 0, "tenant"), "delete", "trunk", id,
+			      before, "DELETE FROM trunks WHERE id = $1::bigint", object, err)) < 0)
 		goto fail;
 	free(before);
-	ext_give(&cur, ret);
+	store_give(&cur, ret);
 	return 0;
 fail:
 	pbx_pg_rollback(pg);
@@ -522,14 +513,14 @@ int pbx_trunk_list(pbx_ctx *ctx, const char *tenant, bool global_only, struct pb
 		   pbx_error *err)
 {
 	const char *p[2] = { NULL, global_only ? "true" : "false" };
-	struct ext_tenant t;
+	struct store_tenant t;
 	PGconn *pg;
 	int r;
 
 	if (!(pg = pbx_ctx_pg(ctx, err)))
 		return err->code;
 	if (tenant && !global_only) {
-		if ((r = ext_find_tenant(pg, tenant, &t, err)) < 0)
+		if ((r = store_find_tenant(pg, tenant, &t, err)) < 0)
 			return r;
 		p[0] = t.id;
 	}

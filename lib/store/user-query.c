@@ -1,26 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Users in PostgreSQL, the reading half: the user schema, finding a tenant and a user by
- * what people type, the shared end of every change (image, audit, commit or no-op
- * rollback), the one-round-trip path of plain creates (a pipeline of BEGIN, prepared
- * statements and COMMIT), and list (status filter, search, stable sort, keyset pagination)
- * and show.
+ * what people type, the plain create of one user (through prepared.c's one-round-trip
+ * path), and list (status filter, search, stable sort, keyset pagination) and show.
  */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <libpq-events.h>
-
 #include "pbx/user.h"
 #include "pbx/valid.h"
+#include "change.h"
 #include "ctx.h"
 #include "pg.h"
 #include "user-internal.h"
 
 static const struct pbx_field user_fields[] = {
-	{ "id", PBX_FT_INT, PBX_FIELD_READONLY, "numeric id" },
+	STORE_FIELD_ID,
 	{ "tenant", PBX_FT_STRING, PBX_FIELD_READONLY, "tenant slug" },
 	{ "username", PBX_FT_STRING, PBX_FIELD_DEFAULT | PBX_FIELD_EXPORT, "unique in the tenant" },
 	{ "name", PBX_FT_STRING, PBX_FIELD_DEFAULT | PBX_FIELD_EXPORT, "display name" },
@@ -33,225 +30,11 @@ static const struct pbx_field user_fields[] = {
 	{ "dnd", PBX_FT_BOOL, PBX_FIELD_EXPORT, "do not disturb" },
 	{ "forward_to", PBX_FT_STRING, PBX_FIELD_EXPORT, "call forward: an extension or +E164" },
 	{ "policy", PBX_FT_STRING, PBX_FIELD_EXPORT, "outbound policy override" },
-	{ "created_at", PBX_FT_TIME, PBX_FIELD_READONLY, "creation time" },
-	{ "updated_at", PBX_FT_TIME, PBX_FIELD_READONLY, "last change" },
+	STORE_FIELDS_TIMES,
 };
 
-const struct pbx_schema pbx_schema_user = {
-	.name = "user",
-	.fields = user_fields,
-	.n_fields = sizeof(user_fields) / sizeof(user_fields[0]),
-};
+const struct pbx_schema pbx_schema_user = STORE_SCHEMA("user", user_fields);
 
-/*
- * Per-connection state, kept as libpq instance data of the connection (no global state):
- * which statements it has prepared. Cleared when the connection is reset, freed with it.
- */
-struct conn_state {
-	unsigned long long prepared;
-};
-
-static int conn_event(PGEventId id, void *info, void *pass)
-{
-	PGconn *pg = NULL;
-
-	(void)pass;
-	if (id == PGEVT_CONNRESET)
-		pg = ((PGEventConnReset *)info)->conn;
-	else if (id == PGEVT_CONNDESTROY)
-		pg = ((PGEventConnDestroy *)info)->conn;
-	if (pg) {
-		struct conn_state *st = PQinstanceData(pg, conn_event);
-
-		if (id == PGEVT_CONNDESTROY) {
-			free(st);
-			PQsetInstanceData(pg, conn_event, NULL);
-		} else if (st) {
-			*st = (struct conn_state){ .prepared = 0 };
-		}
-	}
-	return 1;
-}
-
-/* The state of @pg, made on first use; NULL when out of memory. */
-static struct conn_state *conn_state(PGconn *pg)
-{
-	struct conn_state *st = PQinstanceData(pg, conn_event);
-
-	if (st)
-		return st;
-	if (!(st = calloc(1, sizeof(*st))))
-		return NULL;
-	if (!PQregisterEventProc(pg, conn_event, "pbx-user-store", NULL) ||
-	    !PQsetInstanceData(pg, conn_event, st)) {
-		free(st);
-		return NULL;
-	}
-	return st;
-}
-
-PGresult *pbx_user_stmt(PGconn *pg, enum pbx_user_stmt slot, const char *sql, int n,
-			const char *const *params, const char *object, pbx_error *err)
-{
-	struct conn_state *st = conn_state(pg);
-	char name[32];
-	PGresult *res;
-
-	if (slot >= STMT_MAX_ || STMT_MAX_ > 64)
-		PBX_BUG("pbx_user_stmt: bad slot");
-	/* Without the state every call falls back to a one-off statement. */
-	if (!st)
-		return pbx_pg_query(pg, sql, n, params, object, err);
-	snprintf(name, sizeof(name), "pbx_user_%d", (int)slot);
-	if (!(st->prepared & (1ull << slot))) {
-		res = PQprepare(pg, name, sql, n, NULL);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-			pbx_pg_error(pg, res, object, err);
-			PQclear(res);
-			return NULL;
-		}
-		PQclear(res);
-		st->prepared |= 1ull << slot;
-	}
-	res = PQexecPrepared(pg, name, n, params, NULL, NULL, 0);
-	if (PQresultStatus(res) == PGRES_TUPLES_OK || PQresultStatus(res) == PGRES_COMMAND_OK)
-		return res;
-	pbx_pg_error(pg, res, object, err);
-	PQclear(res);
-	return NULL;
-}
-
-int pbx_user_tx_begin(PGconn *pg, pbx_error *err)
-{
-	/*
-	 * The statements of a change are prepared and their generic plans are good; without
-	 * this PostgreSQL keeps re-planning some of them on every call, which costs more than
-	 * running them. A generic plan is made once per connection, from the size the tables
-	 * have then: made while they are nearly empty (a new database, a first tenant), it
-	 * would scan whole tables for ever after, so sequential scans are ruled out; every
-	 * statement of a change finds its rows through an index. SET LOCAL ends with the
-	 * transaction, so nobody else is affected.
-	 */
-	PGresult *res = PQexec(pg, "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan; "
-			       "SET LOCAL enable_seqscan = off");
-
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		pbx_pg_error(pg, res, NULL, err);
-		PQclear(res);
-		pbx_pg_rollback(pg);
-		return err->code;
-	}
-	PQclear(res);
-	return 0;
-}
-
-/* The settings of pbx_user_tx_begin as one statement, for a pipeline. */
-static const struct pbx_user_step tx_settings = {
-	.slot = STMT_TX_SETTINGS,
-	.sql = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true), "
-	       "set_config('enable_seqscan', 'off', true)",
-};
-
-/* A command of a pipeline: what it is, the statement slot it prepares, the step it runs. */
-enum cmd_kind { CMD_BEGIN, CMD_PREPARE, CMD_STEP, CMD_COMMIT };
-struct cmd {
-	enum cmd_kind kind;
-	enum pbx_user_stmt slot;
-	size_t step;
-};
-
-/*
- * Queue BEGIN, the settings and each step (each prepared first where this connection has
- * not yet), then COMMIT; return how many commands were queued (fewer when sending fails).
- */
-static size_t send_pipeline(PGconn *pg, struct conn_state *st, const struct pbx_user_step *steps,
-			    size_t n, struct cmd *cmd)
-{
-	unsigned long long queued = 0;
-	size_t sent = 0;
-	char name[32];
-
-	if (!PQsendQueryParams(pg, "BEGIN", 0, NULL, NULL, NULL, NULL, 0))
-		return sent;
-	cmd[sent++] = (struct cmd){ CMD_BEGIN, STMT_MAX_, 0 };
-	/* Statement 0 is the settings, which must come before the plans of the others. */
-	for (size_t i = 0; i <= n; i++) {
-		const struct pbx_user_step *s = i == 0 ? &tx_settings : &steps[i - 1];
-		unsigned long long bit = 1ull << s->slot;
-
-		snprintf(name, sizeof(name), "pbx_user_%d", (int)s->slot);
-		if (!((st->prepared | queued) & bit)) {
-			if (!PQsendPrepare(pg, name, s->sql, s->n, NULL))
-				return sent;
-			cmd[sent++] = (struct cmd){ CMD_PREPARE, s->slot, 0 };
-			queued |= bit;
-		}
-		if (!PQsendQueryPrepared(pg, name, s->n, s->params, NULL, NULL, 0))
-			return sent;
-		cmd[sent++] = i == 0 ? (struct cmd){ CMD_BEGIN, s->slot, 0 } :
-				       (struct cmd){ CMD_STEP, s->slot, i - 1 };
-	}
-	if (PQsendQueryParams(pg, "COMMIT", 0, NULL, NULL, NULL, NULL, 0))
-		cmd[sent++] = (struct cmd){ CMD_COMMIT, STMT_MAX_, 0 };
-	return sent;
-}
-
-int pbx_user_fast(PGconn *pg, const struct pbx_user_step *steps, size_t n,
-		  struct pbx_rows *const *rows, pbx_error *err)
-{
-	enum { MAX_STEPS = 1 + PBX_DEVICE_MAX_PER_USER };
-	struct cmd cmd[4 + 2 * MAX_STEPS];
-	PGresult *res[MAX_STEPS] = { NULL };
-	struct conn_state *st = conn_state(pg);
-	bool committed = false;
-	size_t sent;
-	int r = 0;
-
-	if (!st || n > MAX_STEPS || STMT_MAX_ > 64 || PQpipelineStatus(pg) != PQ_PIPELINE_OFF ||
-	    PQtransactionStatus(pg) != PQTRANS_IDLE || !PQenterPipelineMode(pg))
-		return 1;
-	sent = send_pipeline(pg, st, steps, n, cmd);
-	/* Without the sync nothing runs (and nothing is read back). */
-	if (PQpipelineSync(pg) != 1)
-		sent = 0;
-	/* Each command's results end with NULL; after a failed one the rest are skipped. */
-	for (size_t c = 0; c < sent; c++) {
-		PGresult *one;
-
-		while ((one = PQgetResult(pg))) {
-			ExecStatusType rs = PQresultStatus(one);
-			bool ok = rs == PGRES_COMMAND_OK || rs == PGRES_TUPLES_OK;
-
-			if (ok && cmd[c].kind == CMD_PREPARE)
-				st->prepared |= 1ull << cmd[c].slot;
-			if (ok && cmd[c].kind == CMD_COMMIT)
-				committed = !strcmp(PQcmdStatus(one), "COMMIT");
-			if (ok && cmd[c].kind == CMD_STEP && !res[cmd[c].step])
-				res[cmd[c].step] = one;
-			else
-				PQclear(one);
-		}
-	}
-	if (sent > 0)
-		PQclear(PQgetResult(pg));       /* the sync */
-	PQexitPipelineMode(pg);
-	if (!committed) {
-		if (PQpipelineStatus(pg) == PQ_PIPELINE_OFF &&
-		    PQtransactionStatus(pg) != PQTRANS_IDLE)
-			pbx_pg_rollback(pg);
-		for (size_t i = 0; i < n; i++)
-			PQclear(res[i]);
-		return 1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (r == 0)
-			r = res[i] && PQntuples(res[i]) == 1 ? pbx_pg_fill(res[i], rows[i], err) :
-				pbx_errorf(err, PBX_ERROR, rows[i]->schema->name, NULL,
-					   "the new %s vanished", rows[i]->schema->name);
-		PQclear(res[i]);
-	}
-	return r;
-}
 
 bool pbx_user_plain(const struct pbx_user_spec *spec)
 {
@@ -263,12 +46,12 @@ int pbx_user_create_plain(pbx_ctx *ctx, PGconn *pg, const char *tenant,
 			  struct pbx_rows *rows, pbx_error *err)
 {
 	struct pbx_rows *const out[1] = { rows };
-	struct pbx_user_step step;
+	struct store_step step;
 
 	if (!pbx_user_plain(spec))
 		return 1;
 	pbx_user_plain_step(ctx, tenant, spec, hash, &step);
-	return pbx_user_fast(pg, &step, 1, out, err);
+	return store_fast(pg, &step, 1, out, err);
 }
 
 /* A plain user create (migration 0006), its result and its audit row: one statement. */
@@ -279,11 +62,11 @@ int pbx_user_create_plain(pbx_ctx *ctx, PGconn *pg, const char *tenant,
 	"$9::boolean, $10) u JOIN tenants t ON t.id = u.tenant_id) x"
 
 void pbx_user_plain_step(pbx_ctx *ctx, const char *tenant, const struct pbx_user_spec *spec,
-			 const char *hash, struct pbx_user_step *step)
+			 const char *hash, struct store_step *step)
 {
 	const char **p = step->params;
 
-	*step = (struct pbx_user_step){ .slot = STMT_USER_PLAIN, .sql = USER_PLAIN, .n = 11 };
+	*step = (struct store_step){ .slot = STMT_USER_PLAIN, .sql = USER_PLAIN, .n = 11 };
 	p[0] = tenant;
 	p[1] = spec->username;
 	p[2] = spec->name ? spec->name : spec->username;
@@ -335,88 +118,6 @@ int pbx_user_find(PGconn *pg, const char *tenant, const char *user, struct pbx_t
 	}
 	PQclear(res);
 	return 0;
-}
-
-int pbx_user_load(PGconn *pg, const char *sql, const char *id, const char *object,
-		  struct pbx_rows *rows, char **json, pbx_error *err)
-{
-	const char *p[1] = { id };
-	PGresult *res = pbx_pg_query(pg, sql, 1, p, object, err);
-	int r = 0;
-
-	if (!res)
-		return err->code;
-	if (PQntuples(res) != 1) {
-		r = pbx_errorf(err, PBX_ENOTFOUND, NULL, NULL, "%s does not exist any more", object);
-	} else {
-		if (rows)
-			r = pbx_pg_fill(res, rows, err);
-		if (r == 0 && json && !(*json = strdup(PQgetvalue(res, 0, PQfnumber(res, "_json")))))
-			r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
-	}
-	PQclear(res);
-	return r;
-}
-
-bool pbx_user_rows_differ(const struct pbx_rows *a, const struct pbx_rows *b)
-{
-	const struct pbx_schema *s = a->schema;
-
-	for (size_t i = 0; i < s->n_fields; i++) {
-		const char *k = s->fields[i].key;
-		const char *x = pbx_rows_get(a, 0, k), *y = pbx_rows_get(b, 0, k);
-
-		if (!strcmp(k, "updated_at"))
-			continue;
-		if ((x == NULL) != (y == NULL) || (x && strcmp(x, y)))
-			return true;
-	}
-	return false;
-}
-
-int pbx_user_finish(pbx_ctx *ctx, PGconn *pg, enum pbx_user_stmt slot, const char *sql,
-		    const struct pbx_schema *schema,
-		    const char *id, const char *slug, const char *action, const char *before,
-		    const struct pbx_rows *before_rows, bool force_changed, struct pbx_rows *ret,
-		    bool *ret_changed, pbx_error *err)
-{
-	const char *p[5] = { id, pbx_ctx_source(ctx), slug, action, before };
-	struct pbx_rows rows;
-	bool changed = true;
-	PGresult *res;
-	int r;
-
-	pbx_rows_init(&rows, schema);
-	/* One round trip loads the result and appends its audit row. */
-	res = pbx_user_stmt(pg, slot, sql, 5, p, schema->name, err);
-	if (!res) {
-		r = err->code;
-		goto fail;
-	}
-	r = PQntuples(res) == 1 ? pbx_pg_fill(res, &rows, err) :
-		pbx_errorf(err, PBX_ERROR, schema->name, NULL, "the changed row vanished");
-	PQclear(res);
-	if (r < 0)
-		goto fail;
-	if (before_rows && !force_changed && !pbx_user_rows_differ(before_rows, &rows))
-		changed = false;
-	if (!changed) {
-		/* Nothing differs: neither the write nor its audit row is kept. */
-		pbx_pg_rollback(pg);
-	} else if ((r = pbx_pg_commit(pg, err)) < 0) {
-		goto fail;
-	}
-	if (ret_changed)
-		*ret_changed = changed;
-	if (ret)
-		*ret = rows;
-	else
-		pbx_rows_free(&rows);
-	return 0;
-fail:
-	pbx_pg_rollback(pg);
-	pbx_rows_free(&rows);
-	return r;
 }
 
 /* ---- list and show ------------------------------------------------------------------ */
@@ -576,7 +277,7 @@ int pbx_user_show(pbx_ctx *ctx, const char *tenant, const char *user, struct pbx
 	struct pbx_user_ref u;
 	struct pbx_rows rows;
 	PGconn *pg;
-	char object[96];
+	char object[96], missing[128];
 	int r;
 
 	if (!(pg = pbx_ctx_pg(ctx, err)))
@@ -585,8 +286,9 @@ int pbx_user_show(pbx_ctx *ctx, const char *tenant, const char *user, struct pbx
 		return r;
 	snprintf(object, sizeof(object), "user %s", u.username);
 	pbx_rows_init(&rows, &pbx_schema_user);
-	r = pbx_user_load(pg, "SELECT x.*, NULL AS _json FROM (" USER_SELECT
-			  "WHERE u.id = $1::bigint) x", u.id, object, &rows, NULL, err);
+	snprintf(missing, sizeof(missing), "%s does not exist any more", object);
+	r = store_load(pg, "SELECT x.*, NULL AS _json FROM (" USER_SELECT "WHERE u.id = $1::bigint) x",
+		       u.id, object, missing, &rows, NULL, err);
 	if (r < 0) {
 		pbx_rows_free(&rows);
 		return r;
