@@ -32,6 +32,23 @@ int store_find_tenant(PGconn *pg, const char *tenant, struct store_tenant *ret, 
 	return 0;
 }
 
+int store_lock(PGconn *pg, const char *sql, const char *key, const char *object,
+	       const char *missing, char *ret_id, size_t n, pbx_error *err)
+{
+	const char *p[1] = { key };
+	PGresult *res = pbx_pg_query(pg, sql, 1, p, object, err);
+
+	if (!res)
+		return err->code;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return pbx_errorf(err, PBX_ENOTFOUND, NULL, NULL, "%s", missing);
+	}
+	snprintf(ret_id, n, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return 0;
+}
+
 int store_load(PGconn *pg, const char *sql, const char *id, const char *object,
 	       const char *missing, struct pbx_rows *rows, char **json, pbx_error *err)
 {

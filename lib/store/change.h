@@ -11,6 +11,7 @@
 #define PBX_STORE_CHANGE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include <libpq-fe.h>
 
@@ -39,6 +40,14 @@ struct store_tenant {
 
 /* Tenant @tenant by slug or id. PBX_ENOTFOUND "tenant X does not exist". */
 int store_find_tenant(PGconn *pg, const char *tenant, struct store_tenant *ret, pbx_error *err);
+
+/*
+ * Lock the entity @key names (a natural key or an id; the transaction must be open): @sql
+ * ($1 = @key) selects its id FOR UPDATE, copied to @ret_id (@n bytes). PBX_ENOTFOUND with
+ * @missing as its message.
+ */
+int store_lock(PGconn *pg, const char *sql, const char *key, const char *object,
+	       const char *missing, char *ret_id, size_t n, pbx_error *err);
 
 /*
  * Run @sql ($1 = id) which returns the entity's columns and "_json", its audit image; fill

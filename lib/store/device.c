@@ -534,8 +534,7 @@ int pbx_device_update(pbx_ctx *ctx, const char *tenant, const char *user, const 
 	if (r < 0)
 		goto fail;
 	r = store_finish_prepared(ctx, pg, STMT_DEVICE_FINISH, DEVICE_FINISH, &pbx_schema_device,
-				  id, t.slug, "update",
-			    before, &cur, false, ret, ret_changed, err);
+				  id, t.slug, "update", before, &cur, false, ret, ret_changed, err);
 	goto cleanup;
 fail:
 	pbx_pg_rollback(pg);
@@ -571,7 +570,8 @@ int pbx_device_set_enabled(pbx_ctx *ctx, const char *tenant, const char *user,
 		goto cleanup;
 	}
 	r = store_finish_prepared(ctx, pg, STMT_DEVICE_FINISH, DEVICE_FINISH, &pbx_schema_device,
-				  p[0], t.slug, enabled ? "enable" : "disable", before, NULL, true, ret, ret_changed, err);
+				  p[0], t.slug, enabled ? "enable" : "disable", before, NULL, true,
+				  ret, ret_changed, err);
 cleanup:
 	pbx_rows_free(&cur);
 	free(before);
@@ -632,7 +632,8 @@ int pbx_device_rotate_secret(pbx_ctx *ctx, const char *tenant, const char *user,
 		goto cleanup;
 	}
 	r = store_finish_prepared(ctx, pg, STMT_DEVICE_FINISH, DEVICE_FINISH, &pbx_schema_device,
-				  p[0], t.slug, "rotate-secret", before, NULL, true, ret, NULL, err);
+				  p[0], t.slug, "rotate-secret", before, NULL, true, ret, NULL,
+				  err);
 	if (r == 0)
 		r = pbx_device_hand_out(ret, plain, err);
 cleanup:

@@ -170,22 +170,14 @@ fail:
 static int lock_did(PGconn *pg, const char *number, char id[24], struct pbx_rows *rows,
 		    char **json, pbx_error *err)
 {
-	const char *p[1] = { number };
-	char object[PBX_ERR_OBJECT];
-	PGresult *res;
+	char object[PBX_ERR_OBJECT], missing[PBX_ERR_MESSAGE];
+	int r;
 
 	snprintf(object, sizeof(object), "did %.40s", number);
-	res = pbx_pg_query(pg, "SELECT id::text FROM dids WHERE number = $1 OR id::text = $1 "
-			   "FOR UPDATE", 1, p, object, err);
-	if (!res)
-		return err->code;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		return pbx_errorf(err, PBX_ENOTFOUND, NULL, NULL, "DID %.40s does not exist", number);
-	}
-	snprintf(id, 24, "%s", PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return store_load(pg, DID_JSON, id, object, NULL, rows, json, err);
+	snprintf(missing, sizeof(missing), "DID %.40s does not exist", number);
+	r = store_lock(pg, "SELECT id::text FROM dids WHERE number = $1 OR id::text = $1 FOR UPDATE",
+		       number, object, missing, id, 24, err);
+	return r < 0 ? r : store_load(pg, DID_JSON, id, object, NULL, rows, json, err);
 }
 
 int pbx_did_update(pbx_ctx *ctx, const char *number, const struct pbx_did_spec *spec,

@@ -107,20 +107,11 @@ static int check_inbound(const char *object, const char *dest, pbx_error *err)
 /* Lock the tenant row named by slug or id and return its id, or PBX_ENOTFOUND. */
 static int lock_tenant(PGconn *pg, const char *tenant, char id[32], pbx_error *err)
 {
-	const char *p[1] = { tenant };
-	PGresult *res = pbx_pg_query(pg,
-		"SELECT id FROM tenants WHERE slug = $1 OR id::text = $1 FOR UPDATE", 1, p,
-		"tenant", err);
+	char missing[PBX_ERR_MESSAGE];
 
-	if (!res)
-		return err->code;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return pbx_errorf(err, PBX_ENOTFOUND, NULL, NULL, "tenant %s does not exist", tenant);
-	}
-	snprintf(id, 32, "%s", PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return 0;
+	snprintf(missing, sizeof(missing), "tenant %s does not exist", tenant);
+	return store_lock(pg, "SELECT id FROM tenants WHERE slug = $1 OR id::text = $1 FOR UPDATE",
+			  tenant, "tenant", missing, id, 32, err);
 }
 
 /* Load tenant @id into @rows (when not NULL) and its audit image into @json (owned). */

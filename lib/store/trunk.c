@@ -338,19 +338,13 @@ cleanup:
 static int lock_trunk(PGconn *pg, const char *trunk, char id[24], struct pbx_rows *rows,
 		      char **json, pbx_error *err)
 {
-	const char *p[1] = { trunk };
-	PGresult *res = pbx_pg_query(pg, "SELECT id::text FROM trunks WHERE name = $1 "
-				     "OR id::text = $1 FOR UPDATE", 1, p, "trunk", err);
+	char missing[PBX_ERR_MESSAGE];
+	int r;
 
-	if (!res)
-		return err->code;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		return pbx_errorf(err, PBX_ENOTFOUND, NULL, NULL, "trunk %.40s does not exist", trunk);
-	}
-	snprintf(id, 24, "%s", PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return store_load(pg, TRUNK_JSON, id, "trunk", NULL, rows, json, err);
+	snprintf(missing, sizeof(missing), "trunk %.40s does not exist", trunk);
+	r = store_lock(pg, "SELECT id::text FROM trunks WHERE name = $1 OR id::text = $1 FOR UPDATE",
+		       trunk, "trunk", missing, id, 24, err);
+	return r < 0 ? r : store_load(pg, TRUNK_JSON, id, "trunk", NULL, rows, json, err);
 }
 
 /* "policy P of tenant T" for the first rule naming trunk @id, else "the emergency trunk of

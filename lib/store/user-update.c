@@ -207,8 +207,8 @@ int pbx_user_update(pbx_ctx *ctx, const char *tenant, const char *user,
 		goto fail;
 	/* A new PIN changes the hash even when the masked image looks the same. */
 	r = store_finish_prepared(ctx, pg, STMT_USER_FINISH, USER_FINISH, &pbx_schema_user, u.id,
-				  t.slug, "update", before,
-			    &cur, spec->pin && *spec->pin, ret, ret_changed, err);
+				  t.slug, "update", before, &cur, spec->pin && *spec->pin, ret,
+				  ret_changed, err);
 	goto cleanup;
 fail:
 	pbx_pg_rollback(pg);
@@ -256,8 +256,8 @@ int pbx_user_set_status(pbx_ctx *ctx, const char *tenant, const char *user, cons
 	if (r < 0)
 		goto fail;
 	r = store_finish_prepared(ctx, pg, STMT_USER_FINISH, USER_FINISH, &pbx_schema_user, u.id,
-				  t.slug, strcmp(status, "active") ? "suspend" : "resume", before, NULL, true, ret,
-			    ret_changed, err);
+				  t.slug, strcmp(status, "active") ? "suspend" : "resume", before,
+				  NULL, true, ret, ret_changed, err);
 	goto cleanup;
 fail:
 	pbx_pg_rollback(pg);
@@ -306,8 +306,7 @@ int pbx_user_delete(pbx_ctx *ctx, const char *tenant, const char *user, bool pur
 	if (r < 0)
 		goto fail;
 	r = store_finish_prepared(ctx, pg, STMT_USER_FINISH, USER_FINISH, &pbx_schema_user, u.id,
-				  t.slug, "delete", before,
-			    NULL, true, ret, ret_changed, err);
+				  t.slug, "delete", before, NULL, true, ret, ret_changed, err);
 	goto cleanup;
 fail:
 	pbx_pg_rollback(pg);
@@ -373,8 +372,7 @@ int pbx_user_restore(pbx_ctx *ctx, const char *tenant, const char *user, const c
 	if (r < 0)
 		goto fail;
 	r = store_finish_prepared(ctx, pg, STMT_USER_FINISH, USER_FINISH, &pbx_schema_user, u.id,
-				  t.slug, "restore", before,
-			    NULL, true, ret, ret_changed, err);
+				  t.slug, "restore", before, NULL, true, ret, ret_changed, err);
 	goto cleanup;
 fail:
 	pbx_pg_rollback(pg);
