@@ -212,4 +212,13 @@ int pbx_user_store_verifier(PGconn *pg, const char *id, const char *sealed, pbx_
 int pbx_device_remove_of_user(pbx_ctx *ctx, PGconn *pg, const char *slug, const char *user_id,
 			      pbx_error *err);
 
+/*
+ * me.c: poll the request @id (@sql selects it by $1 into @schema, with a "status" and a
+ * "reason" column) for up to @wait_ms while it is queued. 0 when done or still queued
+ * (@ret holds it); a refusal or failure is PBX_EINVALID "@field: <reason>" on @field.
+ */
+int me_wait_request(PGconn *pg, const char *sql, const char *id, int wait_ms,
+		    const struct pbx_schema *schema, const char *field, struct pbx_rows *ret,
+		    pbx_error *err);
+
 #endif
