@@ -89,6 +89,8 @@ static int server_refusal(const char *field, pbx_error *err)
 	m += strspn(m, " ");
 	if ((nl = strchr(m, '\n')))
 		*nl = '\0';
+	if ((nl = strstr(m, " (SQLSTATE ")))
+		*nl = '\0';
 	return pbx_errorf(err, PBX_EINVALID, "me", field, "%s: %s", field, m);
 }
 

@@ -87,6 +87,7 @@ Test(me, a_platform_admins_diag_watch_takes_the_phones_change_too)
 {
 	const char *dnd = "SELECT u.dnd::text FROM users u JOIN tenants t ON t.id = u.tenant_id "
 			  "WHERE t.slug = $1 AND u.username = 'alice'";
+	int pings;
 	pid_t pid;
 
 	alice();
@@ -99,7 +100,10 @@ Test(me, a_platform_admins_diag_watch_takes_the_phones_change_too)
 	cr_assert(not(eventually(dnd, "true", 1500)), "an unprivileged watch wrote PostgreSQL");
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
+	pings = peer_count(&peer, "Ping");
 	pid = start_watch(pt.priv_conf);
+	for (int i = 0; i < 100 && peer_count(&peer, "Ping") <= pings + 1; i++)
+		usleep(50 * 1000);
 	inject_event("dnd", "1");
 	cr_assert(eventually(dnd, "true", 5000), "the admin's watch did not take the change");
 	kill(pid, SIGTERM);
