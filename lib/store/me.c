@@ -166,3 +166,15 @@ int me_wait_request(PGconn *pg, const char *sql, const char *id, int wait_ms,
 	pbx_rows_free(ret);
 	return pbx_errorf(err, PBX_EINVALID, "me", field, "%s: %s", field, why);
 }
+
+int me_run_requests(pbx_ctx *ctx, int (*one)(pbx_ctx *, PGconn *, pbx_error *), pbx_error *err)
+{
+	PGconn *pg = pbx_ctx_pg(ctx, err);
+	int r, n = 0;
+
+	if (!pg)
+		return err->code;
+	while ((r = one(ctx, pg, err)) == 1)
+		n++;
+	return r < 0 ? r : n;
+}

@@ -244,12 +244,5 @@ static int run_one(pbx_ctx *ctx, PGconn *pg, pbx_error *err)
 
 int pbx_pin_change_run(pbx_ctx *ctx, pbx_error *err)
 {
-	PGconn *pg = pbx_ctx_pg(ctx, err);
-	int r, n = 0;
-
-	if (!pg)
-		return err->code;
-	while ((r = run_one(ctx, pg, err)) == 1)
-		n++;
-	return r < 0 ? r : n;
+	return me_run_requests(ctx, run_one, err);
 }

@@ -220,5 +220,8 @@ int pbx_device_remove_of_user(pbx_ctx *ctx, PGconn *pg, const char *slug, const 
 int me_wait_request(PGconn *pg, const char *sql, const char *id, int wait_ms,
 		    const struct pbx_schema *schema, const char *field, struct pbx_rows *ret,
 		    pbx_error *err);
+/* The worker's side: @one settles the oldest queued request (1), or finds none (0); run it
+ * until none is left. Returns how many were settled, or the first error. */
+int me_run_requests(pbx_ctx *ctx, int (*one)(pbx_ctx *, PGconn *, pbx_error *), pbx_error *err);
 
 #endif

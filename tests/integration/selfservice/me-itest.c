@@ -269,38 +269,6 @@ void expect_one_line(const char *err, const char *field, const char *words)
 	cr_assert(nl == NULL || nl[1] == '\0', "more than one line: %s", err);
 }
 
-struct pbx_ami_msg recorded_event(void)
-{
-	size_t len, n = 0;
-	char *text = read_fixture("userevent-from-dialplan.recv", &len);
-	char *ev = strstr(text, "Event: UserEvent\r\n");
-	struct pbx_ami_header *h = calloc(64, sizeof(*h));
-
-	cr_assert_not_null(ev);
-	for (char *line = ev; *line && strncmp(line, "\r\n", 2); ) {
-		char *eol = strstr(line, "\r\n"), *colon = strchr(line, ':');
-
-		*eol = '\0';
-		*colon = '\0';
-		h[n].key = strdup(line);
-		h[n].value = strdup(!strcmp(line, "Tenant") ? slug
-				    : colon[1] == ' ' ? colon + 2 : colon + 1);
-		n++;
-		line = eol + 2;
-	}
-	free(text);
-	return (struct pbx_ami_msg){ .headers = h, .n_headers = n };
-}
-
-void event_free(struct pbx_ami_msg *m)
-{
-	for (size_t i = 0; i < m->n_headers; i++) {
-		free(m->headers[i].key);
-		free(m->headers[i].value);
-	}
-	free(m->headers);
-}
-
 void inject_event(const char *setting, const char *value)
 {
 	size_t len;

@@ -53,9 +53,6 @@ int me(char **out, char **err, const char *a1, const char *a2, const char *a3, c
 /* @err is one line naming @field and holding @words. */
 void expect_one_line(const char *err, const char *field, const char *words);
 
-/* The UserEvent of the recording userevent-from-dialplan, for this test's tenant. */
-struct pbx_ami_msg recorded_event(void);
-void event_free(struct pbx_ami_msg *m);
 /* The peer plays the recorded UserEvent for alice with @setting and @value. */
 void inject_event(const char *setting, const char *value);
 /* Whether @query ($1 = the tenant) gives @want within @ms. */

@@ -99,7 +99,7 @@ Test(me, without_any_policy_no_number_is_allowed)
  */
 Test(me, a_phone_made_forward_the_policy_blocks_is_reverted)
 {
-	struct pbx_ami_msg ev = recorded_event();
+	struct pbx_ami_msg ev = peer_recorded_event("userevent-from-dialplan.recv", slug);
 	pbx_error e = PBX_ERROR_INIT;
 	bool changed = true;
 	char *v;
@@ -117,5 +117,5 @@ Test(me, a_phone_made_forward_the_policy_blocks_is_reverted)
 	cr_assert(eq(int, pbx_selfservice_event(ctx, &ev, &changed, &e), 0), "%s", e.message);
 	cr_assert(changed);
 	expect_sql(ALICE_FORWARD, "+4930123456");
-	event_free(&ev);
+	peer_event_free(&ev);
 }
