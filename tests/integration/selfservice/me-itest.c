@@ -61,10 +61,15 @@ void me_setup(void)
 	peer_start(&peer, NULL, extra);
 	pt_setup(&pt, peer.port, peer.dialplan);
 	cr_assert(eq(int, pbx_config_defaults(&cfg, &err), 0));
+	free(cfg.database_url);
 	cfg.database_url = strdup(pt.url);
+	free(cfg.rt_socket);
 	cfg.rt_socket = dupenv("PBXCTL_TEST_MARIADB_SOCKET");
+	free(cfg.rt_user);
 	cfg.rt_user = dupenv("PBXCTL_TEST_MARIADB_USER");
+	free(cfg.rt_password);
 	cfg.rt_password = dupenv("PBXCTL_TEST_MARIADB_PASSWORD");
+	free(cfg.rt_database);
 	cfg.rt_database = dupenv("PBXCTL_TEST_MARIADB_DATABASE");
 	free(cfg.key_file);
 	cfg.key_file = strdup(pt.key);
