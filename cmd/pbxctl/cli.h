@@ -133,6 +133,11 @@ int cli_apply_worker(struct cli *cli, struct cli_args *a);
 int cli_apply_status(struct cli *cli, struct cli_args *a);
 int cli_apply_requests(struct cli *cli, struct cli_args *a);
 
+/* me-voicemail.c: the verb `me voicemail` (pin, greeting) of me.c's table. */
+#define CLI_ME_VOICEMAIL_NOPTS 2
+extern const struct cli_opt cli_me_voicemail_opts[CLI_ME_VOICEMAIL_NOPTS];
+int cli_me_voicemail(struct cli *cli, struct cli_args *a);
+
 /* complete-external.c: candidates for CLI_ARG_DID, CLI_ARG_TRUNK and CLI_ARG_POLICY (a
  * no-op for other kinds), from the context complete_dynamic() opened. */
 void cli_complete_external(struct cli *cli, enum cli_arg_kind kind, const char *prefix);

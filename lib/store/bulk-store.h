@@ -93,6 +93,8 @@ int pbx_store_bulk_users_delete(PGconn *pg, const char *ids, pbx_error *err);
  */
 #define PBX_STORE_BULK_USER_UPD_COLS 12
 int pbx_store_bulk_users_update(PGconn *pg, const struct pbx_store_bulk_batch *b, pbx_error *err);
+/* Set vm_pin_verifier_sealed of the users @ids (an int8[] literal) to @sealed (text[]). */
+int pbx_store_bulk_pin_verifiers(PGconn *pg, const char *ids, const char *sealed, pbx_error *err);
 
 /* Audit rows built in memory for what an import creates (bulk-audit.c). */
 struct pbx_store_bulk_audit;

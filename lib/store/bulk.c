@@ -276,6 +276,15 @@ int pbx_store_bulk_users_update(PGconn *pg, const struct pbx_store_bulk_batch *b
 	return r;
 }
 
+int pbx_store_bulk_pin_verifiers(PGconn *pg, const char *ids, const char *sealed, pbx_error *err)
+{
+	const char *p[2] = { ids, sealed };
+
+	return pbx_pg_exec(pg, "UPDATE users u SET vm_pin_verifier_sealed = v.sealed FROM "
+			   "unnest($1::bigint[], $2::text[]) AS v (id, sealed) WHERE u.id = v.id",
+			   2, p, "user", err);
+}
+
 /*
  * Images of new rows, built from the values written: for each field of the entity's schema
  * a column of the batch, or a fixed value. A field this table does not know means the

@@ -99,4 +99,16 @@ int pbx_user_hash_pin(const char *object, const char *pin, const char *ext, char
 int pbx_user_check_pin_vs_ext(const char *object, const char *pin, const char *pin_hash,
 			      const char *ext, pbx_error *err);
 
+/*
+ * me.c: poll the request @id (@sql selects it by $1 into @schema, with a "status" and a
+ * "reason" column) for up to @wait_ms while it is queued. 0 when done or still queued
+ * (@ret holds it); a refusal or failure is PBX_EINVALID "@field: <reason>" on @field.
+ */
+int me_wait_request(PGconn *pg, const char *sql, const char *id, int wait_ms,
+		    const struct pbx_schema *schema, const char *field, struct pbx_rows *ret,
+		    pbx_error *err);
+/* The worker's side: @one settles the oldest queued request (1), or finds none (0); run it
+ * until none is left. Returns how many were settled, or the first error. */
+int me_run_requests(pbx_ctx *ctx, int (*one)(pbx_ctx *, PGconn *, pbx_error *), pbx_error *err);
+
 #endif

@@ -208,3 +208,35 @@ struct pbx_ami_config peer_config(const struct peerproc *pp, int timeout_ms)
 		.timeout_ms = timeout_ms,
 	};
 }
+
+struct pbx_ami_msg peer_recorded_event(const char *fixture, const char *tenant)
+{
+	size_t len, n = 0;
+	char *text = read_fixture(fixture, &len);
+	char *ev = strstr(text, "Event: UserEvent\r\n");
+	struct pbx_ami_header *h = calloc(64, sizeof(*h));
+
+	cr_assert_not_null(ev);
+	for (char *line = ev; *line && strncmp(line, "\r\n", 2); ) {
+		char *eol = strstr(line, "\r\n"), *colon = strchr(line, ':');
+
+		*eol = '\0';
+		*colon = '\0';
+		h[n].key = strdup(line);
+		h[n].value = strdup(!strcmp(line, "Tenant") ? tenant
+				    : colon[1] == ' ' ? colon + 2 : colon + 1);
+		n++;
+		line = eol + 2;
+	}
+	free(text);
+	return (struct pbx_ami_msg){ .headers = h, .n_headers = n };
+}
+
+void peer_event_free(struct pbx_ami_msg *m)
+{
+	for (size_t i = 0; i < m->n_headers; i++) {
+		free(m->headers[i].key);
+		free(m->headers[i].value);
+	}
+	free(m->headers);
+}

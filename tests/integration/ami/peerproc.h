@@ -40,6 +40,11 @@ int peer_count(const struct peerproc *pp, const char *action);
 /* A client config for this peer. */
 struct pbx_ami_config peer_config(const struct peerproc *pp, int timeout_ms);
 
+/* The first "Event: UserEvent" of recording @fixture (e.g. "userevent-from-dialplan.recv")
+ * as a message, its Tenant header replaced by @tenant; free with peer_event_free. */
+struct pbx_ami_msg peer_recorded_event(const char *fixture, const char *tenant);
+void peer_event_free(struct pbx_ami_msg *m);
+
 /* tests/fixtures/ami/@name, whole (malloc'd). */
 char *read_fixture(const char *name, size_t *ret_len);
 long long mono_ms(void);
