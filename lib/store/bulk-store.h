@@ -177,7 +177,8 @@ int pbx_store_bulk_copy_cols(PGconn *pg, const char *sql, const struct pbx_store
  * A table that COPY fills: PostgreSQL refuses COPY FROM into a table whose row-level
  * security applies to the session (an operator that is not the owner, migration 0007), so
  * then the rows go through a temporary copy of the table and one INSERT, which the
- * policies check row by row. BULK_TARGET("users", "(id, ...)") spells every statement.
+ * policies check row by row, naming the columns (generated ones, such as users.has_pin,
+ * take no value). BULK_TARGET("users", "id, ...") spells every statement.
  */
 struct pbx_store_bulk_target {
 	const char *table;
@@ -185,10 +186,11 @@ struct pbx_store_bulk_target {
 	const char *stage[4];    /* create the copy, COPY into it, INSERT from it, drop it */
 };
 
-#define BULK_TARGET(table, cols) { table, "COPY " table " " cols " FROM STDIN", { \
-	"CREATE TEMP TABLE pbx_bulk_rls_" table " (LIKE " table " INCLUDING DEFAULTS) ON COMMIT DROP", \
-	"COPY pbx_bulk_rls_" table " " cols " FROM STDIN", \
-	"INSERT INTO " table " SELECT * FROM pbx_bulk_rls_" table, \
+#define BULK_TARGET(table, cols) { table, "COPY " table " (" cols ") FROM STDIN", { \
+	"CREATE TEMP TABLE pbx_bulk_rls_" table " ON COMMIT DROP AS SELECT " cols " FROM " \
+		table " WITH NO DATA", \
+	"COPY pbx_bulk_rls_" table " (" cols ") FROM STDIN", \
+	"INSERT INTO " table " (" cols ") SELECT " cols " FROM pbx_bulk_rls_" table, \
 	"DROP TABLE pbx_bulk_rls_" table } }
 
 /* COPY @batch's @n_cols columns @cols (NULL: all, in order) into @t. */

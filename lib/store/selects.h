@@ -42,7 +42,7 @@
 	"u.id::text AS id, t.slug AS tenant, u.username, u.display_name AS name, " \
 	"u.email, u.extension::text AS extension, u.status, u.outbound_callerid, " \
 	"u.voicemail::text AS voicemail, " \
-	"CASE WHEN u.pin_hash IS NULL THEN NULL ELSE '********' END AS pin, " \
+	"CASE WHEN u.has_pin THEN '********' END AS pin, " \
 	"u.dnd::text AS dnd, u.forward_to, " \
 	"(SELECT p.name FROM policies p WHERE p.id = u.policy_id) AS policy, " \
 	PBX_SQL_TIME("u.created_at") " AS created_at, " \

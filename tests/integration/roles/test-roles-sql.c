@@ -160,6 +160,12 @@ Test(roles_sql, support_reads_everything_and_writes_nothing)
 	DENIED(pg, "INSERT INTO audit_log (id, actor, source, tenant, action, entity, prev_hash, hash) "
 	       "VALUES (-1, session_user, 'x', $1, 'x', 'x', 'x', 'x')", w.a, NULL);
 	DENIED(pg, "SELECT pbx_me_set_dnd(true)", NULL, NULL);
+	/* Not the PIN hash (an offline brute force of a short PIN opens the mailbox), nor the
+	 * sealed verifier; whether a PIN is set, yes. */
+	DENIED(pg, "SELECT pin_hash FROM users WHERE tenant_id = $1::bigint", w.a_id, NULL);
+	DENIED(pg, "SELECT vm_pin_verifier_sealed FROM users WHERE tenant_id = $1::bigint", w.a_id, NULL);
+	DENIED(pg, "SELECT 1 FROM users WHERE pin_hash IS NOT NULL", NULL, NULL);
+	ROWS(pg, "SELECT has_pin FROM users WHERE id = $1::bigint", w.ua_id, NULL, 1);
 	PQfinish(pg);
 	/* Support limited to a tenant reads only that one. */
 	pg = rt_connect(w.sup_a);
