@@ -346,6 +346,93 @@ Test(apply_tenants, a_scoped_apply_of_a_bad_tenant_is_refused)
 	cr_assert(eq(int, access(tenant_file(tenant_b), F_OK), -1));
 }
 
+/* A new context on the same config: the old one keeps a key it loaded. */
+static void new_ctx(void)
+{
+	pbx_error err = PBX_ERROR_INIT;
+
+	pbx_ctx_free(ctx);
+	cr_assert(eq(int, pbx_ctx_new(&cfg, &ctx, &err), 0), "%s", err.message);
+}
+
+static int jobs_in_db(void)
+{
+	char *url = with_db(pgdb);
+	PGconn *pg = PQconnectdb(url);
+	PGresult *r = PQexec(pg, "SELECT count(*) FROM apply_jobs");
+	int n = atoi(PQgetvalue(r, 0, 0));
+
+	free(url);
+	PQclear(r);
+	PQfinish(pg);
+	return n;
+}
+
+/* Without the private key no tenant can be applied: the apply fails once, before the lock,
+ * with one error naming the key file (exit 6), instead of skipping every tenant in turn. */
+Test(apply_tenants, a_missing_private_key_fails_the_whole_apply_once)
+{
+	struct pbx_apply_opts o = { .tenant = NULL }, dry = { .dry_run = true };
+	struct pbx_apply_result res;
+	pbx_error err = PBX_ERROR_INIT;
+	char away[300], *out = NULL, *errs = NULL;
+	int jobs;
+
+	user_in(slug, "alice");
+	user_in(tenant_b, "bob");
+	jobs = jobs_in_db();
+	snprintf(away, sizeof(away), "%s.away", cfg.key_file);
+	cr_assert(eq(int, rename(cfg.key_file, away), 0));
+	new_ctx();
+	cr_assert(eq(int, pbx_apply(ctx, &o, &res, &err), PBX_EPERM), "%s", err.message);
+	cr_assert(not(eq(ptr, strstr(err.message, "private key"), NULL)), "%s", err.message);
+	cr_assert(not(eq(ptr, strstr(err.message, cfg.key_file), NULL)), "%s", err.message);
+	cr_assert(eq(sz, res.problems.n, 0), "reported per tenant: %s",
+		  res.problems.n ? res.problems.items[0].message : "");
+	pbx_apply_result_free(&res);
+	cr_assert(eq(int, pbx_apply(ctx, &dry, &res, &err), PBX_EPERM), "%s", err.message);
+	pbx_apply_result_free(&res);
+	cr_assert(eq(int, jobs_in_db(), jobs), "a job was recorded");
+	cr_assert(eq(int, access(tenant_file(slug), F_OK), -1));
+	cr_assert(eq(int, access(tenant_file(tenant_b), F_OK), -1));
+	/* The CLI's dry run (a real apply without the key is queued instead): exit 6, one line. */
+	cr_assert(eq(int, testenv_run_conf(conf_file(), NULL, &out, &errs, "apply", "--dry-run",
+					   NULL), 6), "%s", errs);
+	cr_assert(eq(int, count_in(errs, "\n"), 1), "%s", errs);
+	cr_assert(not(eq(ptr, strstr(errs, "private key"), NULL)), "%s", errs);
+	free(out);
+	free(errs);
+	/* The key back: both tenants apply. */
+	cr_assert(eq(int, rename(away, cfg.key_file), 0));
+	new_ctx();
+	cr_assert(eq(int, pbx_apply(ctx, &o, &res, &err), 0), "%s", err.message);
+	pbx_apply_result_free(&res);
+	cr_assert(eq(int, access(tenant_file(tenant_b), F_OK), 0));
+}
+
+/* A secret that does not open is the bad data of its own tenant only: that tenant is
+ * skipped and named, the others are applied. */
+Test(apply_tenants, a_secret_that_does_not_open_skips_only_its_tenant)
+{
+	struct pbx_apply_opts o = { .tenant = NULL };
+	struct pbx_apply_result res;
+	pbx_error err = PBX_ERROR_INIT;
+
+	user_in(slug, "alice");
+	user_in(tenant_b, "bob");
+	pg_exec(pgdb, "UPDATE devices SET secret_sealed = substr(secret_sealed, 1, 20) || "
+		"repeat('A', 84) WHERE user_id = (SELECT id FROM users WHERE username = 'bob')");
+	cr_assert(eq(int, pbx_apply(ctx, &o, &res, &err), PBX_EPARTIAL), "%s", err.message);
+	cr_assert(eq(sz, res.problems.n, 1));
+	cr_assert(not(eq(ptr, strstr(res.problems.items[0].object, "bob"), NULL)), "%s",
+		  res.problems.items[0].object);
+	cr_assert(not(eq(ptr, strstr(res.problems.items[0].message, "authentication"), NULL)),
+		  "%s", res.problems.items[0].message);
+	pbx_apply_result_free(&res);
+	cr_assert(eq(int, access(tenant_file(slug), F_OK), 0));
+	cr_assert(eq(int, access(tenant_file(tenant_b), F_OK), -1));
+}
+
 /* Run `pbxctl [-o json] apply` with stderr on a new terminal (@tty) or a pipe; what it wrote
  * to stderr (malloc'd) and its exit status in *@status. */
 static char *cli_apply(bool tty, bool json, int *status)

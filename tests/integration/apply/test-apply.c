@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "pbx/ami.h"
+#include "pbx/apply-queue.h"
 #include "pbx/apply.h"
 #include "pbx/db.h"
 #include "pbx/device.h"
@@ -341,4 +342,38 @@ Test(apply, asterisk_without_voicemail_module_warns_but_applies)
 	log = read_all(path_in("peer.log"));
 	cr_assert(eq(int, count_in(log, "Reload Module=app_voicemail"), 1), "%s", log);
 	free(log);
+}
+
+/* Jobs and queued requests are listed by the same code: newest first, filtered by status
+ * and (jobs) by tenant, an unknown status refused naming the field and what is allowed. */
+Test(apply, job_and_request_listings_filter_by_status_and_refuse_an_unknown_one)
+{
+	struct pbx_apply_result res;
+	struct pbx_rows rows;
+	pbx_error err = PBX_ERROR_INIT;
+
+	add_user("alice", 1);
+	cr_assert(eq(int, run(false, &res, &err), 0), "%s", err.message);
+	pbx_apply_result_free(&res);
+	cr_assert(eq(int, pbx_apply_jobs(ctx, "SUCCESS", slug, 5, &rows, &err), 0), "%s",
+		  err.message);
+	cr_assert(eq(sz, rows.n_rows, 1));
+	cr_assert(eq(str, (char *)pbx_rows_get(&rows, 0, "tenant"), slug));
+	cr_assert_not_null(pbx_rows_get(&rows, 0, "created_at"));
+	pbx_rows_free(&rows);
+	cr_assert(eq(int, pbx_apply_jobs(ctx, "ROLLED_BACK", slug, 0, &rows, &err), 0), "%s",
+		  err.message);
+	cr_assert(eq(sz, rows.n_rows, 0));
+	pbx_rows_free(&rows);
+	cr_assert(eq(int, pbx_apply_requests(ctx, "done", 3, &rows, &err), 0), "%s", err.message);
+	cr_assert(le(sz, rows.n_rows, 3));
+	pbx_rows_free(&rows);
+
+	cr_assert(eq(int, pbx_apply_jobs(ctx, "DONE", NULL, 0, &rows, &err), PBX_EINVALID));
+	cr_assert(eq(str, err.field, "status"));
+	cr_assert(eq(str, err.message,
+		     "status must be PENDING, RUNNING, SUCCESS, FAILED or ROLLED_BACK"));
+	cr_assert(eq(int, pbx_apply_requests(ctx, "SUCCESS", 0, &rows, &err), PBX_EINVALID));
+	cr_assert(eq(str, err.object, "apply request"));
+	cr_assert(eq(str, err.message, "status must be queued, running, done or failed"));
 }

@@ -201,6 +201,70 @@ Test(diag_status, a_cache_dir_others_can_write_is_never_trusted)
 	cr_assert(eq(int, peer_count(&env.peer, "PJSIPShowContacts"), 2));
 }
 
+/* Entries of @dir other than "." and ".." (temporary files included). */
+static int entries(const char *dir)
+{
+	char cmd[600];
+	FILE *p;
+	int n = -1;
+
+	snprintf(cmd, sizeof(cmd), "ls -A %s | wc -l", dir);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	cr_assert(eq(int, fscanf(p, "%d", &n), 1));
+	pclose(p);
+	return n;
+}
+
+/* The cache goes through apply's safe-path writer: a missing directory is made 0700, the
+ * file is 0600 and no temporary file stays behind. */
+Test(diag_status, the_cache_is_written_by_the_safe_path_writer)
+{
+	struct pbx_diag_device_query q = { .tenant = env.slug };
+	struct pbx_rows rows;
+	pbx_error err = PBX_ERROR_INIT;
+	char path[4096];
+	struct stat st;
+
+	diag_add_user(&env, "gina", 1);
+	free(env.cfg.cache_dir);
+	env.cfg.cache_dir = strdup(diag_path(&env, "fresh/cache"));
+	mkdir(diag_path(&env, "fresh"), 0755);
+	devices(&q, &rows);
+	pbx_rows_free(&rows);
+	cr_assert(eq(int, stat(env.cfg.cache_dir, &st), 0));
+	cr_assert(eq(int, (int)(st.st_mode & 07777), 0700));
+	cr_assert(eq(int, pbx_diag_cache_path(&env.cfg, path, sizeof(path), &err), 0), "%s",
+		  err.message);
+	cr_assert(eq(int, stat(path, &st), 0));
+	cr_assert(eq(int, (int)(st.st_mode & 07777), 0600));
+	cr_assert(eq(int, entries(env.cfg.cache_dir), 1));
+	/* the second call is answered from it */
+	devices(&q, &rows);
+	pbx_rows_free(&rows);
+	cr_assert(eq(int, peer_count(&env.peer, "PJSIPShowContacts"), 1));
+}
+
+/* A cache directory that is a symbolic link is refused: nothing is written through it, and
+ * every call asks Asterisk again. */
+Test(diag_status, a_cache_dir_that_is_a_link_is_not_written_through)
+{
+	struct pbx_diag_device_query q = { .tenant = env.slug };
+	struct pbx_rows rows;
+
+	diag_add_user(&env, "hugo", 1);
+	cr_assert(eq(int, mkdir(diag_path(&env, "elsewhere"), 0700), 0));
+	cr_assert(eq(int, symlink(diag_path(&env, "elsewhere"), diag_path(&env, "linked")), 0));
+	free(env.cfg.cache_dir);
+	env.cfg.cache_dir = strdup(diag_path(&env, "linked"));
+	devices(&q, &rows);
+	pbx_rows_free(&rows);
+	devices(&q, &rows);
+	pbx_rows_free(&rows);
+	cr_assert(eq(int, peer_count(&env.peer, "PJSIPShowContacts"), 2));
+	cr_assert(eq(int, entries(diag_path(&env, "elsewhere")), 0));
+}
+
 Test(diag_status, refuses_a_bad_state_and_a_user_without_tenant)
 {
 	struct pbx_diag_device_query q = { .tenant = env.slug, .state = "online" };
