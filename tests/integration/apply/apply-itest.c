@@ -283,7 +283,7 @@ const char *conf_file(void)
 
 bool wait_for_peer_log(const char *needle, int times)
 {
-	for (int i = 0; i < 600; i++) {
+	for (int i = 0; i < 100; i++) {
 		struct timespec ts = { 0, 100 * 1000 * 1000 };
 		char *log;
 		bool found;

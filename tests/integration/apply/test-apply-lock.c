@@ -57,7 +57,7 @@ Test(apply_lock, lost_lock_connection_stops_and_rolls_back)
 
 	add_user("bob", 1);
 	conf = conf_file();
-	control("slow 3000\n");
+	control("slow Reload:3000\n");
 	child = fork();
 	if (child == 0) {
 		int out = open(path_in("stderr"), O_WRONLY | O_CREAT | O_TRUNC, 0600);

@@ -230,7 +230,7 @@ Test(apply, interrupted_apply_is_repaired_by_the_next)
 	add_user("alice", 1);
 	/* A pbxctl apply killed while it waits for the reload answer. */
 	conf = conf_file();
-	control("slow 5000\n");
+	control("slow Reload:5000\n");
 	child = fork();
 	if (child == 0) {
 		int null = open("/dev/null", O_WRONLY);
