@@ -366,23 +366,32 @@ Test(bulk_ext, a_bad_emergency_trunk_or_callerid_is_refused)
 	bi_slug(a, "ema");
 	bi_slug(b, "emb");
 	snprintf(theirs, sizeof(theirs), "%s-k", b);
+	/* what the file alone shows wrong */
 	bi_import(&res, false, false, NULL,
 		  "tenants:\n- slug: %s\n  extensions: 100-199\n  emergency_trunk: \"Bad Name!\"\n"
-		  "  emergency_callerid: call-me\n"
-		  "- slug: %s\n  extensions: 100-199\n  emergency_trunk: nosuch-%s\n"
-		  "- slug: %s\n  extensions: 200-299\n  trunks:\n  - name: %s\n"
-		  "    host: 203.0.113.1\n    auth: ip_auth\n    match: [203.0.113.77]\n"
-		  "- slug: %s-c\n  extensions: 300-399\n  emergency_trunk: %s\n",
-		  a, a, a, b, theirs, a, theirs);
+		  "  emergency_callerid: call-me\n", a);
 	cr_assert(eq(int, res.r, PBX_EINVALID));
 	e = bi_problem(&res, "emergency caller ID \"call-me\"");
 	cr_assert_not_null(e);
 	cr_assert(eq(str, (char *)e->object, "tenants[0].emergency_callerid"));
-	cr_assert_not_null(bi_problem(&res, "Bad Name!"));
+	e = bi_problem(&res, "Bad Name!");
+	cr_assert_not_null(e);
+	cr_assert(eq(str, (char *)e->object, "tenants[0].emergency_trunk"));
+	bi_free(&res);
+	/* what the final state shows wrong: no such trunk, and another tenant's trunk */
+	bi_import(&res, false, false, NULL,
+		  "tenants:\n- slug: %s\n  extensions: 100-199\n  emergency_trunk: nosuch-%s\n"
+		  "- slug: %s\n  extensions: 200-299\n  trunks:\n  - name: %s\n"
+		  "    host: 203.0.113.1\n    auth: ip_auth\n    match: [203.0.113.77]\n"
+		  "- slug: %s-c\n  extensions: 300-399\n  emergency_trunk: %s\n",
+		  a, a, b, theirs, a, theirs);
+	cr_assert(eq(int, res.r, PBX_EINVALID));
 	e = bi_problem(&res, "no trunk nosuch-");
 	cr_assert_not_null(e);
-	cr_assert(eq(str, (char *)e->object, "tenants[1].emergency_trunk"));
-	cr_assert_not_null(bi_problem(&res, theirs));
+	cr_assert(eq(str, (char *)e->object, "tenants[0].emergency_trunk"));
+	e = bi_problem(&res, theirs);
+	cr_assert_not_null(e);
+	cr_assert(eq(str, (char *)e->object, "tenants[2].emergency_trunk"));
 	bi_free(&res);
 	cr_assert(eq(long, bi_sql_long("SELECT count(*) FROM tenants WHERE slug IN ($1, $2)", a, b),
 		     0));
