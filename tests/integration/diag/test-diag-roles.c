@@ -82,7 +82,7 @@ static void contacts_of_both_tenants(void)
 		 "%s-d sip:%s-d@192.0.2.10:5062 NonQualified N/A exp=%lld Yealink T46U\n"
 		 "%s-d sip:%s-d@198.51.100.20:5062 NonQualified N/A exp=%lld Snom D785\n",
 		 w.a, w.a, exp, w.b, w.b, exp);
-	write_text(env.peer.contacts, text);
+	write_text(env.site.peer.contacts, text);
 }
 
 static void one_line(void)
