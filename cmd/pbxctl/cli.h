@@ -189,6 +189,14 @@ int cli_open_tenant(struct cli *cli, const char *path, const char *value, const 
 int cli_flag_pair(const char *path, const struct cli_args *a, int on, int off, const char *name);
 
 /*
+ * A secret (@what: "pin", "secret") from the first line of @file ("-": standard input) into
+ * @buf, without its line end; the caller wipes @buf. 0, or -1 after a usage error (the file
+ * cannot be opened; empty when !@allow_empty).
+ */
+int cli_read_secret_line(const char *path, const char *file, const char *what, bool allow_empty,
+			 char *buf, size_t n);
+
+/*
  * The end of a write verb: report a failed @r, or print the change envelope; then free
  * @rows with @free_rows (NULL: pbx_rows_free; devices and trunks wipe their secrets).
  */

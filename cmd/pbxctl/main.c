@@ -223,6 +223,27 @@ int cli_flag_pair(const char *path, const struct cli_args *a, int on, int off, c
 	return a->v[on].set ? 1 : a->v[off].set ? 0 : -1;
 }
 
+int cli_read_secret_line(const char *path, const char *file, const char *what, bool allow_empty,
+			 char *buf, size_t n)
+{
+	FILE *f = strcmp(file, "-") ? fopen(file, "r") : stdin;
+
+	if (!f) {
+		cli_usage_error(path, NULL, "cannot read the %s from %s", what, file);
+		return -1;
+	}
+	if (!fgets(buf, (int)n, f))
+		buf[0] = '\0';
+	if (f != stdin)
+		fclose(f);
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (!allow_empty && !buf[0]) {
+		cli_usage_error(path, NULL, "the %s in %s is empty", what, file);
+		return -1;
+	}
+	return 0;
+}
+
 int cli_finish_change(struct cli *cli, int r, const char *action, bool changed,
 		      struct pbx_rows *rows, void (*free_rows)(struct pbx_rows *))
 {

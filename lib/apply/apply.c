@@ -514,6 +514,9 @@ int pbx_apply(pbx_ctx *ctx, const struct pbx_apply_opts *opts, struct pbx_apply_
 	if (opts->tenant && !pbx_dialplan_valid_slug(opts->tenant))
 		return pbx_errorf(err, PBX_EINVALID, "apply", "tenant",
 				  "tenant \"%s\" is not a valid slug", opts->tenant);
+	/* Without the private key no tenant can be applied: fail once, before the lock. */
+	if (!pbx_ctx_opening_key(ctx, err))
+		return err->code;
 	if (opts->dry_run) {
 		/* Never equal to anything in a file, so only the marker differs from what runs. */
 		snprintf(run.marker, sizeof(run.marker), "dry-run-%ld-%d", (long)time(NULL),

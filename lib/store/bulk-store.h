@@ -242,6 +242,10 @@ int pbx_store_bulk_ext_delete(PGconn *pg, const char *entity, const char *id, pb
 PGresult *pbx_store_bulk_policy_ids(PGconn *pg, const char *tenant_ids, pbx_error *err);
 
 /* Set tenant @tenant_id's default policy to the one named @policy (NULL: none). */
+/* Set tenant @tenant_id's emergency trunk (by name: its own or a global trunk; NULL clears)
+ * and emergency caller ID (NULL clears), after the import's trunks exist. */
+int pbx_store_bulk_tenant_emergency(PGconn *pg, const char *tenant_id, const char *trunk,
+				    const char *callerid, pbx_error *err);
 int pbx_store_bulk_tenant_policy(PGconn *pg, const char *tenant_id, const char *policy,
 				 pbx_error *err);
 

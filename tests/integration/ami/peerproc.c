@@ -91,6 +91,16 @@ static void copy_dialplan_fixture(struct peerproc *pp, const char *fixture)
 
 void peer_start(struct peerproc *pp, const char *dialplan_fixture, const char *const *extra)
 {
+	char dir[256];
+
+	snprintf(dir, sizeof(dir), "/tmp/pbxctl-amipeer-XXXXXX");
+	cr_assert(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
+	peer_start_in(pp, dir, dialplan_fixture, extra);
+}
+
+void peer_start_in(struct peerproc *pp, const char *dir, const char *dialplan_fixture,
+		   const char *const *extra)
+{
 	const char *exe = getenv("PBXCTL_AMIPEER");
 	char portfile[600];
 	const char *argv[64];
@@ -101,8 +111,7 @@ void peer_start(struct peerproc *pp, const char *dialplan_fixture, const char *c
 	cr_assert(exe && *exe, "PBXCTL_AMIPEER is not set: run the tests through meson");
 	cr_assert(access(exe, X_OK) == 0, "amipeer %s is not executable", exe);
 	*pp = (struct peerproc){ .pid = -1 };
-	snprintf(pp->dir, sizeof(pp->dir), "/tmp/pbxctl-amipeer-XXXXXX");
-	cr_assert(mkdtemp(pp->dir), "mkdtemp: %s", strerror(errno));
+	snprintf(pp->dir, sizeof(pp->dir), "%s", dir);
 	snprintf(pp->log, sizeof(pp->log), "%s/log", pp->dir);
 	snprintf(pp->control, sizeof(pp->control), "%s/control", pp->dir);
 	snprintf(pp->dialplan, sizeof(pp->dialplan), "%s/dialplan", pp->dir);

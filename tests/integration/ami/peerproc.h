@@ -26,6 +26,9 @@ struct peerproc {
  * Fails the test when amipeer is missing or does not start.
  */
 void peer_start(struct peerproc *pp, const char *dialplan_fixture, const char *const *extra);
+/* The same with the peer's files in the existing directory @dir (which peer_stop leaves). */
+void peer_start_in(struct peerproc *pp, const char *dir, const char *dialplan_fixture,
+		   const char *const *extra);
 void peer_stop(struct peerproc *pp);
 
 /* Copy tests/fixtures/ami/dialplan/@fixture/@file over the peer's dialplan/@file. */
