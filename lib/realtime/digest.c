@@ -98,21 +98,52 @@ const char *pbx_rt_digest_of(const struct pbx_rt_digest *d, size_t n, const char
 	return "";
 }
 
+/* The mark's query: rt_sql_mark and the managed tables where pbxctl owns rows. */
+static int mark_query(pbx_realtime *rt, char *sql, size_t size, size_t *n_tables,
+		      pbx_error *err)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	size_t len = (size_t)snprintf(sql, size, "%s", rt_sql_mark);
+
+	*n_tables = 1;
+	if (mysql_real_query(rt->db, rt_sql_owned_tables, strlen(rt_sql_owned_tables)) != 0 ||
+	    !(res = mysql_store_result(rt->db)))
+		return rt_fail_db(rt, err, NULL, "could not read when the realtime tables changed");
+	while ((row = mysql_fetch_row(res))) {
+		const struct rt_table *t = rt_table_find(row[0]);
+
+		if (t && len < size) {
+			len += (size_t)snprintf(sql + len, size - len, ", '%s'", t->name);
+			(*n_tables)++;
+		}
+	}
+	mysql_free_result(res);
+	if (len < size)
+		len += (size_t)snprintf(sql + len, size - len, ") ORDER BY table_name");
+	if (len >= size)
+		PBX_BUG("the mark's query does not fit");
+	return 0;
+}
+
 int pbx_realtime_mark(pbx_realtime *rt, char **ret, pbx_error *err)
 {
 	const char *server = mysql_get_server_info(rt->db);
-	char mark[1024];
+	char mark[1024], sql[1024];
 	MYSQL_RES *res;
 	MYSQL_ROW row;
 	bool usable = true;
-	size_t n = 0, len;
+	size_t n = 0, n_tables, len;
+	int r;
 
 	*ret = NULL;
 	/* MySQL 8 caches these times (information_schema_stats_expiry): MariaDB only. */
 	if (!server || !strstr(server, "MariaDB"))
 		return 0;
-	if (mysql_real_query(rt->db, rt_sql_mark, strlen(rt_sql_mark)) != 0 ||
-	    !(res = mysql_store_result(rt->db)))
+	rt_rollback(rt);
+	if ((r = mark_query(rt, sql, sizeof(sql), &n_tables, err)) < 0)
+		return r;
+	if (mysql_real_query(rt->db, sql, strlen(sql)) != 0 || !(res = mysql_store_result(rt->db)))
 		return rt_fail_db(rt, err, NULL, "could not read when the realtime tables changed");
 	len = (size_t)snprintf(mark, sizeof(mark), "%.100s", server);
 	while (usable && (row = mysql_fetch_row(res))) {
@@ -125,7 +156,7 @@ int pbx_realtime_mark(pbx_realtime *rt, char **ret, pbx_error *err)
 	}
 	mysql_free_result(res);
 	rt_rollback(rt);
-	if (!usable || n != rt_n_tables + 1 || len >= sizeof(mark))
+	if (!usable || n != n_tables || len >= sizeof(mark))
 		return 0;
 	if (!(*ret = strdup(mark)))
 		return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");

@@ -132,14 +132,14 @@ const char rt_sql_digest[] = RT_SQL_DIGESTS("");
 /* One owner's, through the index on (owner, tbl): the owner in the session variable. */
 const char rt_sql_digest_owner[] = RT_SQL_DIGESTS(" AND o.owner = @pbxctl_owner");
 
-/* When each table pbxctl writes was last changed, as far as MariaDB knows (InnoDB keeps it
- * in memory: NULL after a restart until the next change), and whether that was before the
- * second this statement started. */
+/* The tables where pbxctl owns rows: a change in another one changes no owned row. */
+const char rt_sql_owned_tables[] = "SELECT DISTINCT tbl FROM pbxctl_realtime_rows";
+/* When each table was last changed, as far as MariaDB knows (InnoDB keeps it in memory:
+ * NULL after a restart until the next change), and whether that was before the second
+ * this statement started; the caller adds "'t1', 't2')" to the list. */
 const char rt_sql_mark[] =
 	"SELECT table_name, update_time, update_time < NOW() FROM information_schema.TABLES"
-	" WHERE table_schema = DATABASE() AND table_name IN ('ps_endpoints', 'ps_auths',"
-	" 'ps_aors', 'ps_registrations', 'ps_endpoint_id_ips', 'pbxctl_realtime_rows')"
-	" ORDER BY table_name";
+	" WHERE table_schema = DATABASE() AND table_name IN ('pbxctl_realtime_rows'";
 
 const char rt_sql_own_upsert[] =
 	"INSERT INTO pbxctl_realtime_rows (tbl, id, owner) VALUES (?, ?, ?)"
