@@ -8,6 +8,10 @@
 -- and earlier than that moment. While MariaDB still reports the same times, no row of
 -- those tables changed since, so rows_digest still holds without reading the rows. NULL:
 -- no usable mark; the next apply reads the digest.
+--
+-- apply_applied.files lines may now end in a third field, "<TAB>stat" (device, inode,
+-- size, modification and change times of the file as written and hashed): a file whose
+-- stat is still that one is not read again by the quick check.
 ALTER TABLE apply_applied ADD COLUMN rt_mark text;
 
 -- The AstDB reconcile of self-service state runs in every apply, a quick no-op included,

@@ -17,6 +17,7 @@
  * mark when it matched.
  */
 #include <dirent.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,10 +54,44 @@ static void digest_hex(const char *text, char hex[DIGEST_HEX])
 	sodium_bin2hex(hex, DIGEST_HEX, h, sizeof(h));
 }
 
+#define STAT_MAX 96
+
 /*
- * Does every "path<TAB>digest" line of @files name a file that hashes to its digest (with
- * @hash; without, only the paths are taken)? Each path is also marked in @known (a
- * newline-separated list) for the directory scan.
+ * What changes whenever a file is written, replaced or edited: its device, inode, size,
+ * modification and change times (the change time no user can set). "" when unknown.
+ */
+static void stat_of(const char *path, char out[STAT_MAX])
+{
+	struct stat st;
+
+	out[0] = '\0';
+	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+		snprintf(out, STAT_MAX, "%lx:%lx:%lld:%lld.%09ld:%lld.%09ld",
+			 (unsigned long)st.st_dev, (unsigned long)st.st_ino, (long long)st.st_size,
+			 (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+			 (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+}
+
+/* Does the file at @path hash to @hex? */
+static bool file_hashes_to(const char *path, const char *hex)
+{
+	char *text = NULL, got[DIGEST_HEX];
+	pbx_error e = PBX_ERROR_INIT;
+	bool same = false;
+
+	if (pbx_file_read(path, &text, &e) == 0 && text) {
+		digest_hex(text, got);
+		same = !memcmp(got, hex, DIGEST_HEX - 1);
+	}
+	free(text);
+	return same;
+}
+
+/*
+ * Does every "path<TAB>digest[<TAB>stat]" line of @files name a file that is as recorded
+ * (with @hash; without, only the paths are taken)? A file whose stat is still the one
+ * recorded is not read; any other is read and hashed. Each path is also marked in @known
+ * (a newline-separated list) for the directory scan.
  */
 static bool files_same(const char *files, bool hash, char **known)
 {
@@ -65,23 +100,21 @@ static bool files_same(const char *files, bool hash, char **known)
 
 	while (*p) {
 		const char *tab = strchr(p, '\t'), *nl = tab ? strchr(tab, '\n') : NULL;
-		char *path, *text = NULL, hex[DIGEST_HEX];
-		pbx_error e = PBX_ERROR_INIT;
+		const char *after = tab ? tab + DIGEST_HEX : NULL;
+		char *path, cur[STAT_MAX];
 
-		if (!tab || !nl || nl - tab - 1 != DIGEST_HEX - 1)
+		if (!tab || !nl || nl < after || (*after != '\n' && *after != '\t'))
 			return false;
 		if (!(path = strndup(p, (size_t)(tab - p))))
 			return false;
 		if (pbx_str_appendf(known, "%s\n", path) < 0)
 			same = false;
 		if (hash && same) {
-			if (pbx_file_read(path, &text, &e) < 0 || !text) {
-				same = false;
-			} else {
-				digest_hex(text, hex);
-				same = !memcmp(hex, tab + 1, DIGEST_HEX - 1);
-			}
-			free(text);
+			if (*after == '\t')
+				stat_of(path, cur);
+			if (!(*after == '\t' && cur[0] && strlen(cur) == (size_t)(nl - after - 1) &&
+			      !memcmp(cur, after + 1, strlen(cur))))
+				same = file_hashes_to(path, tab + 1);
 		}
 		free(path);
 		p = nl + 1;
@@ -284,12 +317,17 @@ static int files_of(const struct pbx_apply_plan *plan, const char *owner, char *
 		const struct pbx_apply_artifact *a = &plan->artifacts[i];
 		const char *slug = strcmp(a->slug, PBX_DP_INBOUND_OWNER) ? a->slug :
 				   PBX_RT_OWNER_GLOBAL;
-		char hex[DIGEST_HEX];
+		char hex[DIGEST_HEX], st[STAT_MAX];
 
 		if (!a->new_text || strcmp(slug, owner))
 			continue;
 		digest_hex(a->new_text, hex);
-		r = pbx_str_appendf(out, "%s\t%s\n", a->path, hex);
+		/* The stat before the read: an edit after it changes the stat, one before it
+		 * the text, and then no stat is kept and the next check reads the file. */
+		stat_of(a->path, st);
+		if (st[0] && !file_hashes_to(a->path, hex))
+			st[0] = '\0';
+		r = pbx_str_appendf(out, "%s\t%s%s%s\n", a->path, hex, st[0] ? "\t" : "", st);
 	}
 	return r;
 }
