@@ -222,8 +222,8 @@ static int rows_same(pbx_ctx *ctx, const char *tenant, PGresult *res, bool *ok,
 	pbx_rt_digests_free(dig, n_dig);
 	if (r == 0 && ids && pbx_str_appendf(&ids, "}") == 0) {
 		const char *p[2] = { ids, mark };
-		PGconn *pg = pbx_ctx_pg(ctx, err);
 		pbx_error e = PBX_ERROR_INIT;
+		PGconn *pg = pbx_ctx_pg(ctx, &e);
 
 		/* Only a shortcut for the next apply: a failure here changes nothing. */
 		if (pg)

@@ -16,50 +16,26 @@
 
 #include "pbx/error.h"
 #include "pbx/realtime.h"
+#include "pbx/schema.h"
 
+#include "bulk-store.h"
 #include "realtime-internal.h"
 
 #define RT_BATCH_ROWS 500
 #define RT_BATCH_BYTES (512 * 1024)
 
-struct sqlbuf {
-	char *s;
-	size_t len, cap;
-	bool oom;
-};
-
-static void sb_grow(struct sqlbuf *b, size_t more)
-{
-	char *p;
-	size_t cap;
-
-	if (b->oom || b->len + more + 1 <= b->cap)
-		return;
-	cap = b->cap ? b->cap : 4096;
-	while (cap < b->len + more + 1)
-		cap *= 2;
-	if (!(p = realloc(b->s, cap))) {
-		b->oom = true;
-		return;
-	}
-	b->s = p;
-	b->cap = cap;
-}
+/* The SQL is built in the growable buffer of the bulk import (bulk-store.h). */
+#define sqlbuf pbx_store_bulk_buf
 
 static void sb_add(struct sqlbuf *b, const char *text)
 {
-	size_t n = strlen(text);
-
-	sb_grow(b, n);
-	if (b->oom)
-		return;
-	memcpy(b->s + b->len, text, n + 1);
-	b->len += n;
+	pbx_store_bulk_put(b, text, strlen(text));
 }
 
 /* A value as an SQL literal: 'escaped' or NULL. */
 static void sb_value(struct sqlbuf *b, pbx_realtime *rt, const char *v)
 {
+	char small[1024], *esc = small;
 	size_t n;
 
 	if (!v) {
@@ -67,20 +43,21 @@ static void sb_value(struct sqlbuf *b, pbx_realtime *rt, const char *v)
 		return;
 	}
 	n = strlen(v);
-	sb_grow(b, 2 * n + 2);
-	if (b->oom)
+	if (2 * n + 3 > sizeof(small) && !(esc = malloc(2 * n + 3))) {
+		b->oom = true;
 		return;
-	b->s[b->len++] = '\'';
-	b->len += mysql_real_escape_string(rt->db, b->s + b->len, v, (unsigned long)n);
-	b->s[b->len++] = '\'';
-	b->s[b->len] = '\0';
+	}
+	esc[0] = '\'';
+	n = mysql_real_escape_string(rt->db, esc + 1, v, (unsigned long)n);
+	esc[n + 1] = '\'';
+	pbx_store_bulk_put(b, esc, n + 2);
+	if (esc != small)
+		free(esc);
 }
 
 static void sb_reset(struct sqlbuf *b)
 {
-	b->len = 0;
-	if (b->s)
-		b->s[0] = '\0';
+	b->n = 0;
 }
 
 /* How many changes from @from on are of the same op and table (at most one batch). */
@@ -98,7 +75,7 @@ static int run_sql(pbx_realtime *rt, struct sqlbuf *b, pbx_error *err)
 {
 	if (b->oom)
 		return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
-	if (mysql_real_query(rt->db, b->s, (unsigned long)b->len) != 0)
+	if (mysql_real_query(rt->db, b->p, (unsigned long)b->n) != 0)
 		return -1;
 	return 0;
 }
@@ -125,7 +102,7 @@ static int insert_run(pbx_realtime *rt, struct sqlbuf *b, const struct pbx_rt_ch
 		sb_add(b, "`");
 	}
 	sb_add(b, ") VALUES ");
-	for (k = 0; k < n && b->len < RT_BATCH_BYTES; k++) {
+	for (k = 0; k < n && b->n < RT_BATCH_BYTES; k++) {
 		sb_add(b, k ? ", (" : "(");
 		sb_value(b, rt, c[k].id);
 		for (size_t i = 0; i < t->n_cols; i++) {
@@ -174,6 +151,21 @@ static void id_list(struct sqlbuf *b, pbx_realtime *rt, const struct pbx_rt_chan
 	sb_add(b, ")");
 }
 
+/* Run the SELECT in @b about the rows of @n changes from @c; its result, or NULL. */
+static MYSQL_RES *select_rows(pbx_realtime *rt, struct sqlbuf *b, const struct pbx_rt_change *c,
+			      size_t n, pbx_error *err)
+{
+	MYSQL_RES *res = NULL;
+
+	if (run_sql(rt, b, err) < 0 || !(res = mysql_store_result(rt->db))) {
+		if (!b->oom)
+			rt_fail_db(rt, err, c->table, "could not look up %s rows %s to %s",
+				   c->table, c[0].id, c[n - 1].id);
+		return NULL;
+	}
+	return res;
+}
+
 /* Lock the rows a run of deletes removes; PBX_ECONFLICT naming the first that vanished
  * since the plan was made (an owned row already gone then is no surprise). */
 static int vanished(pbx_realtime *rt, struct sqlbuf *b, const struct pbx_rt_plan *plan,
@@ -190,10 +182,8 @@ static int vanished(pbx_realtime *rt, struct sqlbuf *b, const struct pbx_rt_plan
 	sb_add(b, "` WHERE `id` IN ");
 	id_list(b, rt, c, n);
 	sb_add(b, " FOR UPDATE");
-	if (run_sql(rt, b, err) < 0 || !(res = mysql_store_result(rt->db)))
-		return b->oom ? err->code :
-		       rt_fail_db(rt, err, t->name, "could not look up %s rows %s to %s", t->name,
-				  c[0].id, c[n - 1].id);
+	if (!(res = select_rows(rt, b, c, n, err)))
+		return err->code;
 	for (size_t i = 0; i < n && r == 0; i++) {
 		const struct rt_row *old = rt_rowset_lookup(plan->removed, t, c[i].id);
 		bool found = false;
@@ -271,7 +261,7 @@ int rt_write_batch(pbx_realtime *rt, const struct pbx_rt_plan *plan, size_t from
 		PBX_BUG("malformed realtime plan");
 	r = c->op == PBX_RT_INSERT ? insert_run(rt, &b, c, n, used, err) :
 	    delete_run(rt, &b, plan, c, n, err);
-	free(b.s);
+	free(b.p);
 	return r;
 }
 
@@ -314,10 +304,8 @@ static int probe_run(pbx_realtime *rt, struct sqlbuf *b, const struct pbx_rt_cha
 	sb_value(b, rt, c->table);
 	sb_add(b, " AND o.id = t.id WHERE t.id IN ");
 	id_list(b, rt, c, n);
-	if (run_sql(rt, b, err) < 0 || !(res = mysql_store_result(rt->db)))
-		return b->oom ? err->code :
-		       rt_fail_db(rt, err, c->table, "could not look up %s rows %s to %s",
-				  c->table, c[0].id, c[n - 1].id);
+	if (!(res = select_rows(rt, b, c, n, err)))
+		return err->code;
 	if (mysql_num_rows(res)) {
 		/* In plan order; ids compare as MariaDB compares them (case-insensitively). */
 		for (size_t i = 0; i < n && r == 0; i++) {
@@ -348,6 +336,6 @@ int rt_probe_inserts(pbx_realtime *rt, const struct pbx_rt_plan *plan, pbx_error
 			r = probe_run(rt, &b, &plan->changes[i], n, err);
 		i += n;
 	}
-	free(b.s);
+	free(b.p);
 	return r;
 }
