@@ -323,7 +323,7 @@ Test(apply_tenants, one_moved_tenant_is_planned_verified_and_recorded_alone)
 	/* Only B moved: a full apply plans B alone, and Asterisk loaded B's new file. */
 	user_in(tenant_b, "bert");
 	cr_assert(eq(sz, planned_by_full(), 1));
-	text = read_all(tenant_file(tenant_b));
+	text = testenv_read_file(tenant_file(tenant_b));
 	cr_assert(not(eq(ptr, strstr(text, "bert"), NULL)), "%s", text);
 	marker_of(slug, a_after, sizeof(a_after));
 	marker_of(tenant_b, b_after, sizeof(b_after));
@@ -361,11 +361,11 @@ Test(apply_tenants, a_quick_noop_apply_reconciles_pending_users_and_only_then)
 	cr_assert(eq(int, full(&changed, NULL, 0, &err), 0), "%s", err.message);
 	expect_quick_noop();
 	/* Nobody pending: the quick no-op does not even read AstDB back. */
-	log = read_all(path_in("peer.log"));
+	log = testenv_read_file(path_in("peer.log"));
 	trees = count_in(log, "DBGetTree");
 	free(log);
 	expect_quick_noop();
-	log = read_all(path_in("peer.log"));
+	log = testenv_read_file(path_in("peer.log"));
 	cr_assert(eq(int, count_in(log, "DBGetTree"), trees), "a no-op with nobody pending read AstDB");
 	free(log);
 
