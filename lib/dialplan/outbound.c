@@ -19,6 +19,7 @@
  * whoever calls, even one set on the phone with *72 (which cannot check the policy).
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,13 +186,16 @@ static int check_emergency(const struct pbx_dp_outbound *out, pbx_error *err)
 	if (out->emergency_trunk)
 		return check_trunk(out, object, "emergency_trunk",
 				   find_trunk(out, out->emergency_trunk), out->emergency_trunk, err);
-	for (size_t i = 0; i < t->n_users; i++) {
+	for (size_t i = 0, checked = SIZE_MAX; i < t->n_users; i++) {
 		const struct pbx_dp_user *u = &t->users[i];
 		const struct pbx_dp_policy *p = policy_of(out, i);
 		struct pbx_policy_verdict v;
 
-		if (!u->active || !u->n_endpoints)
+		/* users mostly share the tenant's default: each policy is evaluated once */
+		if (!u->active || !u->n_endpoints ||
+		    (p && checked != SIZE_MAX && p == policy_of(out, checked)))
 			continue;
+		checked = i;
 		for (size_t e = 0; e < out->n_emergency; e++)
 			if (!allows(p, out->emergency[e], &v))
 				return pbx_errorf(err, PBX_EINVALID, object, "emergency_trunk",

@@ -76,6 +76,12 @@ struct pbx_selfservice_report {
 };
 
 /*
+ * Does any user of @tenant (NULL: of any tenant) wait for the reconcile to write their
+ * state to AstDB? One look at an index; true too when PostgreSQL cannot say.
+ */
+bool pbx_selfservice_pending(pbx_ctx *ctx, const char *tenant);
+
+/*
  * Apply's step: for every active tenant (or only @tenant), read its AstDB tree back and
  * reconcile each active user: pending or missing keys are written from PostgreSQL, keys a
  * phone changed are taken into PostgreSQL (audited), invalid ones overwritten; keys of

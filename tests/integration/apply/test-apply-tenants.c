@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pbx/ami.h"
 #include "pbx/apply.h"
 #include "pbx/db.h"
 #include "pbx/device.h"
@@ -273,6 +274,110 @@ Test(apply_tenants, a_realtime_row_changed_or_deleted_behind_pbxctls_back_is_rep
 	cr_assert(eq(int, full(&changed, NULL, 0, &err), 0), "%s", err.message);
 	cr_assert(changed, "the deleted row was not found");
 	expect_quick_noop();
+}
+
+/* How many tenants the last apply planned: the total of its "planned" progress. */
+static void count_planned(void *userdata, const char *phase, size_t done, size_t total)
+{
+	if (!strcmp(phase, "planned"))
+		*(size_t *)userdata = total;
+}
+
+static size_t planned_by_full(void)
+{
+	size_t planned = 0;
+	struct pbx_apply_opts o = { .progress = count_planned, .progress_userdata = &planned };
+	struct pbx_apply_result res;
+	pbx_error err = PBX_ERROR_INIT;
+
+	cr_assert(eq(int, pbx_apply(ctx, &o, &res, &err), 0), "%s", err.message);
+	cr_assert(res.changed);
+	pbx_apply_result_free(&res);
+	return planned;
+}
+
+/* The marker the peer holds for tenant @t. */
+static void marker_of(const char *t, char *buf, size_t n)
+{
+	char keep[32], want[32];
+
+	snprintf(keep, sizeof(keep), "%s", slug);
+	snprintf(want, sizeof(want), "%s", t);
+	memcpy(slug, want, sizeof(want));
+	peer_marker(buf, n);
+	snprintf(slug, sizeof(slug), "%s", keep);
+}
+
+Test(apply_tenants, one_moved_tenant_is_planned_verified_and_recorded_alone)
+{
+	char a_before[80], a_after[80], b_after[80], *text;
+	pbx_error err = PBX_ERROR_INIT;
+	bool changed;
+
+	user_in(slug, "alice");
+	user_in(tenant_b, "bob");
+	cr_assert(eq(int, full(&changed, NULL, 0, &err), 0), "%s", err.message);
+	expect_quick_noop();
+	marker_of(slug, a_before, sizeof(a_before));
+
+	/* Only B moved: a full apply plans B alone, and Asterisk loaded B's new file. */
+	user_in(tenant_b, "bert");
+	cr_assert(eq(sz, planned_by_full(), 1));
+	text = testenv_read_file(tenant_file(tenant_b));
+	cr_assert(not(eq(ptr, strstr(text, "bert"), NULL)), "%s", text);
+	marker_of(slug, a_after, sizeof(a_after));
+	marker_of(tenant_b, b_after, sizeof(b_after));
+	cr_assert(not(eq(ptr, strstr(text, b_after), NULL)), "B's marker %s is not its file's",
+		  b_after);
+	free(text);
+	cr_assert(eq(str, a_after, a_before), "A was rewritten");
+	expect_quick_noop();
+
+	/* Two tenants moved, or one moved and another's row changed behind pbxctl's back:
+	 * every tenant is planned. */
+	user_in(slug, "amy");
+	user_in(tenant_b, "bill");
+	cr_assert(eq(sz, planned_by_full(), 2));
+	expect_quick_noop();
+	user_in(slug, "anna");
+	my_exec(mydb, "UPDATE ps_endpoints SET context = 'ta-internal' WHERE id LIKE 'tb-%'");
+	cr_assert(eq(sz, planned_by_full(), 2));
+	expect_quick_noop();
+}
+
+/* DND set in PostgreSQL while AstDB was not told (astdb_pending): no generation moves, so
+ * the next apply is the quick no-op, which still writes the pending user to AstDB. */
+Test(apply_tenants, a_quick_noop_apply_reconciles_pending_users_and_only_then)
+{
+	struct pbx_ami_config ac = { .host = "127.0.0.1", .port = peer_port, .username = "pbxctl",
+				     .secret = "s3cret", .timeout_ms = 2000 };
+	pbx_error err = PBX_ERROR_INIT;
+	char *log, *dnd = NULL;
+	int trees;
+	bool changed;
+	pbx_ami *ami;
+
+	user_in(slug, "alice");
+	cr_assert(eq(int, full(&changed, NULL, 0, &err), 0), "%s", err.message);
+	expect_quick_noop();
+	/* Nobody pending: the quick no-op does not even read AstDB back. */
+	log = testenv_read_file(path_in("peer.log"));
+	trees = count_in(log, "DBGetTree");
+	free(log);
+	expect_quick_noop();
+	log = testenv_read_file(path_in("peer.log"));
+	cr_assert(eq(int, count_in(log, "DBGetTree"), trees), "a no-op with nobody pending read AstDB");
+	free(log);
+
+	pg_exec(pgdb, "UPDATE users SET dnd = true WHERE username = 'alice'");
+	expect_quick_noop();
+	cr_assert(eq(int, pbx_ami_connect(&ac, &ami, &err), 0), "%s", err.message);
+	cr_assert(eq(int, pbx_ami_db_get(ami, "pbxctl/ta/100", "dnd", &dnd, &err), 0), "%s",
+		  err.message);
+	pbx_ami_close(ami);
+	cr_assert(eq(str, dnd, "1"));
+	free(dnd);
+	cr_assert(eq(int, reloads(), 1));
 }
 
 /* Tenant B gets an outbound caller ID that is no number, written behind pbxctl's back;

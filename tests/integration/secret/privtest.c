@@ -54,6 +54,11 @@ static void write_conf(const struct privtest *pt, const char *path, const char *
 
 void pt_setup(struct privtest *pt, bool peer)
 {
+	pt_setup_peer(pt, peer, NULL);
+}
+
+void pt_setup_peer(struct privtest *pt, bool peer, const char *const *peer_extra)
+{
 	static unsigned counter;
 	char sql[128], *out = NULL, *err = NULL;
 	PGconn *admin;
@@ -61,7 +66,7 @@ void pt_setup(struct privtest *pt, bool peer)
 	int st;
 
 	*pt = (struct privtest){ .pg = NULL };
-	testenv_site_open(&pt->site, "priv", peer, NULL);
+	testenv_site_open(&pt->site, "priv", peer, peer_extra);
 	snprintf(pt->db, sizeof(pt->db), "pbxctl_priv_%d_%u", (int)getpid(), counter++);
 	admin = PQconnectdb(need("PBXCTL_TEST_DATABASE_URL"));
 	cr_assert(eq(int, PQstatus(admin), CONNECTION_OK), "%s", PQerrorMessage(admin));

@@ -27,6 +27,8 @@ struct privtest {
  * peer when @peer: the privileged config names it, asterisk.config_dir is its dialplan
  * directory; else <dir>/dp) and both configs. */
 void pt_setup(struct privtest *pt, bool peer);
+/* The same, with more amipeer arguments (NULL-terminated, may be NULL). */
+void pt_setup_peer(struct privtest *pt, bool peer, const char *const *peer_extra);
 void pt_teardown(struct privtest *pt);
 
 /* Path "<dir>/<name>" (one of four rotating static buffers). */

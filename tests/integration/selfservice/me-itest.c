@@ -58,8 +58,8 @@ void me_setup(void)
 
 	snprintf(events, sizeof(events), "/tmp/pbxctl-me-events-%d-%d", (int)getpid(), ++n);
 	unlink(events);
-	peer_start(&peer, NULL, extra);
-	pt_setup(&pt, peer.port, peer.dialplan);
+	pt_setup_peer(&pt, true, extra);
+	peer = pt.site.peer;    /* the site's peer; pt_teardown stops it */
 	cr_assert(eq(int, pbx_config_defaults(&cfg, &err), 0));
 	free(cfg.database_url);
 	cfg.database_url = strdup(pt.url);
@@ -111,7 +111,6 @@ void me_teardown(void)
 	pbx_ctx_free(ctx);
 	pbx_config_free(&cfg);
 	pt_teardown(&pt);
-	peer_stop(&peer);
 	unlink(events);
 }
 
