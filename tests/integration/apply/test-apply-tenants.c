@@ -350,7 +350,7 @@ Test(apply_tenants, one_moved_tenant_is_planned_verified_and_recorded_alone)
 Test(apply_tenants, a_quick_noop_apply_reconciles_pending_users_and_only_then)
 {
 	struct pbx_ami_config ac = { .host = "127.0.0.1", .port = peer_port, .username = "pbxctl",
-				     .secret = "s3cret", .timeout_ms = 2000 };
+				     .secret = "secret", .timeout_ms = 2000 };
 	pbx_error err = PBX_ERROR_INIT;
 	char *log, *dnd = NULL;
 	int trees;
@@ -361,11 +361,13 @@ Test(apply_tenants, a_quick_noop_apply_reconciles_pending_users_and_only_then)
 	cr_assert(eq(int, full(&changed, NULL, 0, &err), 0), "%s", err.message);
 	expect_quick_noop();
 	/* Nobody pending: the quick no-op does not even read AstDB back. */
-	log = testenv_read_file(path_in("peer.log"));
+	log = testenv_read_file(path_in("log"));
+	cr_assert_not_null(log, "the peer's action log");
 	trees = count_in(log, "DBGetTree");
 	free(log);
 	expect_quick_noop();
-	log = testenv_read_file(path_in("peer.log"));
+	log = testenv_read_file(path_in("log"));
+	cr_assert_not_null(log, "the peer's action log");
 	cr_assert(eq(int, count_in(log, "DBGetTree"), trees), "a no-op with nobody pending read AstDB");
 	free(log);
 
