@@ -34,10 +34,10 @@ enum cli_arg_kind {
 	CLI_ARG_DEVICE,
 	CLI_ARG_FILE,
 	CLI_ARG_COMMAND,
-	CLI_ARG_DID,      /* a DID's E.164 number (complete-external.c) */
+	CLI_ARG_DID,      /* a DID's E.164 number */
 	CLI_ARG_TRUNK,    /* a trunk name */
 	CLI_ARG_POLICY,   /* a policy name of the -t tenant */
-	CLI_ARG_OPERATOR, /* an operator's login (operator.c) */
+	CLI_ARG_OPERATOR, /* an operator's login */
 };
 
 struct cli_opt {
@@ -115,9 +115,6 @@ extern const struct cli_cmd cmd_tenant, cmd_user, cmd_device, cmd_secrets, cmd_a
 extern const struct cli_cmd cmd_did, cmd_trunk, cmd_policy, cmd_diag;
 extern const struct cli_cmd cmd_operator, cmd_whoami, cmd_me;
 
-/* operator.c: the logins of operators starting with @prefix, for completion. */
-void cli_complete_operators(pbx_ctx *ctx, const char *prefix);
-
 /*
  * apply-worker.c: the apply queue. cli_apply_queued queues an apply of @tenant and, with
  * @wait, follows it (up to @wait_seconds, 0 without limit) and returns its code; the
@@ -133,9 +130,13 @@ int cli_apply_worker(struct cli *cli, struct cli_args *a);
 int cli_apply_status(struct cli *cli, struct cli_args *a);
 int cli_apply_requests(struct cli *cli, struct cli_args *a);
 
-/* complete-external.c: candidates for CLI_ARG_DID, CLI_ARG_TRUNK and CLI_ARG_POLICY (a
- * no-op for other kinds), from the context complete_dynamic() opened. */
-void cli_complete_external(struct cli *cli, enum cli_arg_kind kind, const char *prefix);
+/*
+ * complete-objects.c: print the candidates of @kind starting with @prefix, from the context
+ * complete_dynamic() opened; @tenant is -t (users, devices, policies need it; DIDs and
+ * trunks are filtered by it), @user the positional word before (a device's user).
+ */
+void cli_complete_objects(pbx_ctx *ctx, const char *tenant, enum cli_arg_kind kind,
+			  const char *prefix, const char *user);
 extern const struct cli_cmd cmd_import, cmd_export;
 
 /* opt.c: parse @argc/@argv against @cmd's options into @a. Returns 0 or -1 after printing

@@ -126,22 +126,6 @@ static int cmd_operator_remove(struct cli *cli, struct cli_args *a)
 				 "delete", true, &rows, NULL);
 }
 
-void cli_complete_operators(pbx_ctx *ctx, const char *prefix)
-{
-	struct pbx_rows rows;
-	pbx_error err;
-
-	if (pbx_operator_list(ctx, NULL, &rows, &err) < 0)
-		return;
-	for (size_t i = 0; i < rows.n_rows; i++) {
-		const char *l = pbx_rows_get(&rows, i, "login");
-
-		if (l && !strncmp(l, prefix, strlen(prefix)))
-			printf("%s\t%s\n", l, pbx_rows_get(&rows, i, "role"));
-	}
-	pbx_rows_free(&rows);
-}
-
 static const char *const list_aliases[] = { "ls", NULL };
 static const char *const remove_aliases[] = { "rm", NULL };
 
