@@ -40,16 +40,11 @@ static int cmd_me_show(struct cli *cli, struct cli_args *a)
 	struct pbx_operator op;
 	struct pbx_rows rows;
 	pbx_ctx *ctx = cli_ctx(cli);
-	int r;
 
 	(void)a;
 	if (!ctx)
 		return cli->err.code;
-	if ((r = pbx_me_show(ctx, &op, &rows, &cli->err)) < 0)
-		return cli_fail(cli, r);
-	r = cli_show_object(cli, &rows);
-	pbx_rows_free(&rows);
-	return r;
+	return cli_finish_object(cli, pbx_me_show(ctx, &op, &rows, &cli->err), &rows);
 }
 
 /* me dnd on|off */
