@@ -69,7 +69,7 @@ int cli_apply_worker(struct cli *cli, struct cli_args *a)
 	int r;
 
 	if (o.lock_wait_seconds < 0 || o.lock_wait_seconds > 86400)
-		return cli_usage_error("apply worker", NULL, "--lock-wait must be 0 to 86400 seconds"),
+		return cli_usage_error(a->path, NULL, "--lock-wait must be 0 to 86400 seconds"),
 		       CLI_USAGE;
 	if (!(ctx = cli_ctx(cli)))
 		return cli->err.code;

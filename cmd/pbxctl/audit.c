@@ -34,7 +34,7 @@ static int cmd_audit_list(struct cli *cli, struct cli_args *a)
 	int r;
 
 	if (a->v[L_LIMIT].set && a->v[L_LIMIT].i < 1) {
-		cli_usage_error("audit list", NULL, "--limit must be at least 1");
+		cli_usage_error(a->path, NULL, "--limit must be at least 1");
 		return 2;
 	}
 	if (!(ctx = cli_ctx(cli)))

@@ -84,7 +84,7 @@ static int parse_spec(const struct cli_args *a, struct pbx_device_spec *s)
 static int cmd_device_create(struct cli *cli, struct cli_args *a)
 {
 	struct pbx_device_spec spec = PBX_DEVICE_SPEC_INIT;
-	const char *t = cli_need_tenant(cli, "device create", a->v[O_TENANT].s);
+	const char *t = cli_need_tenant(cli, a->path, a->v[O_TENANT].s);
 	struct pbx_rows rows;
 	pbx_ctx *ctx;
 	int r;
@@ -139,7 +139,7 @@ static int cmd_device_status(struct cli *cli, struct cli_args *a)
 	pbx_ctx *ctx;
 	int r;
 
-	if ((r = cli_open_tenant(cli, "device status", a->v[ST_TENANT].s, &t, &ctx)) != 0)
+	if ((r = cli_open_tenant(cli, a->path, a->v[ST_TENANT].s, &t, &ctx)) != 0)
 		return r;
 	return show_status(cli, ctx, t, a->argv[0], a->argc > 1 ? a->argv[1] : NULL,
 			   a->v[ST_REFRESH].set);
@@ -152,7 +152,7 @@ static int cmd_device_list(struct cli *cli, struct cli_args *a)
 	pbx_ctx *ctx;
 	int r;
 
-	if ((r = cli_open_tenant(cli, "device list", a->v[L_TENANT].s, &t, &ctx)) != 0)
+	if ((r = cli_open_tenant(cli, a->path, a->v[L_TENANT].s, &t, &ctx)) != 0)
 		return r;
 	if (a->v[L_STATUS].set)
 		return show_status(cli, ctx, t, a->argc > 0 ? a->argv[0] : NULL, NULL, false);
@@ -168,7 +168,7 @@ static int cmd_device_show(struct cli *cli, struct cli_args *a)
 	pbx_ctx *ctx;
 	int r;
 
-	if ((r = cli_open_tenant(cli, "device show", a->v[S_TENANT].s, &t, &ctx)) != 0)
+	if ((r = cli_open_tenant(cli, a->path, a->v[S_TENANT].s, &t, &ctx)) != 0)
 		return r;
 	r = pbx_device_show(ctx, t, a->argv[0], a->argv[1], reveal, &rows, &cli->err);
 	if (r < 0)
@@ -183,7 +183,7 @@ static int cmd_device_show(struct cli *cli, struct cli_args *a)
 static int cmd_device_update(struct cli *cli, struct cli_args *a)
 {
 	struct pbx_device_spec spec = PBX_DEVICE_SPEC_INIT;
-	const char *t = cli_need_tenant(cli, "device update", a->v[O_TENANT].s);
+	const char *t = cli_need_tenant(cli, a->path, a->v[O_TENANT].s);
 	struct pbx_rows rows;
 	bool changed = false;
 	pbx_ctx *ctx;
@@ -216,7 +216,7 @@ static int cmd_device_rotate_secret(struct cli *cli, struct cli_args *a)
 	pbx_ctx *ctx;
 	int r;
 
-	if ((r = cli_open_tenant(cli, "device rotate-secret", a->v[T_TENANT].s, &t, &ctx)) != 0)
+	if ((r = cli_open_tenant(cli, a->path, a->v[T_TENANT].s, &t, &ctx)) != 0)
 		return r;
 	if ((r = pbx_device_rotate_secret(ctx, t, a->argv[0], a->argv[1], &rows, &cli->err)) < 0)
 		return cli_fail(cli, r);

@@ -49,7 +49,7 @@ static int cmd_did_create(struct cli *cli, struct cli_args *a)
 	spec.number = a->argv[0];
 	spec.tenant = cli_tenant(cli, a->v[O_TENANT].s);
 	if (!spec.tenant) {
-		cli_usage_error("did create", NULL,
+		cli_usage_error(a->path, NULL,
 				"a tenant is required: --tenant SLUG, -t SLUG or $PBXCTL_TENANT");
 		return CLI_USAGE;
 	}

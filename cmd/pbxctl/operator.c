@@ -46,7 +46,7 @@ static int cmd_operator_add(struct cli *cli, struct cli_args *a)
 	int r;
 
 	if (!spec.role) {
-		cli_usage_error("operator add", NULL, "a role is required: --role ROLE");
+		cli_usage_error(a->path, NULL, "a role is required: --role ROLE");
 		return CLI_USAGE;
 	}
 	if ((r = pbx_operator_check(&spec, &cli->err)) < 0)

@@ -36,7 +36,7 @@ static int cmd_policy_create(struct cli *cli, struct cli_args *a)
 	pbx_ctx *ctx;
 	int r;
 
-	if ((r = cli_open_tenant(cli, "policy create", a->v[O_TENANT].s, &t, &ctx)) != 0)
+	if ((r = cli_open_tenant(cli, a->path, a->v[O_TENANT].s, &t, &ctx)) != 0)
 		return r;
 	return cli_finish_change(cli, pbx_policy_create(ctx, t, &spec, &rows, &cli->err), "create",
 			     true, &rows, NULL);
@@ -51,7 +51,7 @@ static int cmd_policy_update(struct cli *cli, struct cli_args *a)
 	pbx_ctx *ctx;
 	int r;
 
-	if ((r = cli_open_tenant(cli, "policy update", a->v[O_TENANT].s, &t, &ctx)) != 0)
+	if ((r = cli_open_tenant(cli, a->path, a->v[O_TENANT].s, &t, &ctx)) != 0)
 		return r;
 	r = pbx_policy_update(ctx, t, a->argv[0], &spec, &rows, &changed, &cli->err);
 	return cli_finish_change(cli, r, "update", changed, &rows, NULL);
@@ -77,7 +77,7 @@ static const struct cli_opt add_rule_opts[] = {
 
 static int cmd_policy_add_rule(struct cli *cli, struct cli_args *a)
 {
-	const char *t = cli_need_tenant(cli, "policy add-rule", a->v[R_TENANT].s);
+	const char *t = cli_need_tenant(cli, a->path, a->v[R_TENANT].s);
 	struct pbx_policy_rule_spec spec = PBX_POLICY_RULE_SPEC_INIT;
 	struct pbx_rows rows;
 	pbx_ctx *ctx;
@@ -85,16 +85,16 @@ static int cmd_policy_add_rule(struct cli *cli, struct cli_args *a)
 	if (!t)
 		return CLI_USAGE;
 	if (a->v[R_ALLOW].set == a->v[R_BLOCK].set) {
-		cli_usage_error("policy add-rule", NULL, "give exactly one of --allow and --block");
+		cli_usage_error(a->path, NULL, "give exactly one of --allow and --block");
 		return CLI_USAGE;
 	}
 	if (!a->v[R_PATTERN].set) {
-		cli_usage_error("policy add-rule", NULL, "--pattern REGEX is required");
+		cli_usage_error(a->path, NULL, "--pattern REGEX is required");
 		return CLI_USAGE;
 	}
 	if ((a->v[R_STRIP].set && (a->v[R_STRIP].i < 0 || a->v[R_STRIP].i > PBX_POLICY_STRIP_MAX)) ||
 	    (a->v[R_POSITION].set && (a->v[R_POSITION].i < 1 || a->v[R_POSITION].i > 1000))) {
-		cli_usage_error("policy add-rule", NULL, "--strip must be 0 to %d and --position "
+		cli_usage_error(a->path, NULL, "--strip must be 0 to %d and --position "
 				"at least 1", PBX_POLICY_STRIP_MAX);
 		return CLI_USAGE;
 	}
@@ -112,7 +112,7 @@ static int cmd_policy_add_rule(struct cli *cli, struct cli_args *a)
 
 static int cmd_policy_remove_rule(struct cli *cli, struct cli_args *a)
 {
-	const char *t = cli_need_tenant(cli, "policy remove-rule", a->v[O_TENANT].s);
+	const char *t = cli_need_tenant(cli, a->path, a->v[O_TENANT].s);
 	struct pbx_rows rows;
 	char *end;
 	long pos = strtol(a->argv[1], &end, 10);
@@ -121,7 +121,7 @@ static int cmd_policy_remove_rule(struct cli *cli, struct cli_args *a)
 	if (!t)
 		return CLI_USAGE;
 	if (*end || end == a->argv[1] || pos < 1) {
-		cli_usage_error("policy remove-rule", NULL, "POSITION must be a rule number, from 1");
+		cli_usage_error(a->path, NULL, "POSITION must be a rule number, from 1");
 		return CLI_USAGE;
 	}
 	if (!(ctx = cli_ctx(cli)))

@@ -108,17 +108,17 @@ static int cmd_trunk_create(struct cli *cli, struct cli_args *a)
 	pbx_ctx *ctx;
 	int r;
 
-	if (parse_spec("trunk create", a, &spec, secret, sizeof(secret)) < 0)
+	if (parse_spec(a->path, a, &spec, secret, sizeof(secret)) < 0)
 		return CLI_USAGE;
 	spec.name = a->argv[0];
 	spec.global = a->v[O_GLOBAL].set;
 	if (a->v[O_GLOBAL].set && a->v[O_TENANT].set) {
-		cli_usage_error("trunk create", NULL, "--tenant and --global contradict each other");
+		cli_usage_error(a->path, NULL, "--tenant and --global contradict each other");
 		return CLI_USAGE;
 	}
 	spec.tenant = spec.global ? NULL : cli_tenant(cli, a->v[O_TENANT].s);
 	if (!spec.global && !spec.tenant) {
-		cli_usage_error("trunk create", NULL,
+		cli_usage_error(a->path, NULL,
 				"give the trunk a tenant (--tenant SLUG, -t SLUG) or make it --global");
 		return CLI_USAGE;
 	}
@@ -156,7 +156,7 @@ static int cmd_trunk_update(struct cli *cli, struct cli_args *a)
 	pbx_ctx *ctx;
 	int r;
 
-	if (parse_spec("trunk update", a, &spec, secret, sizeof(secret)) < 0)
+	if (parse_spec(a->path, a, &spec, secret, sizeof(secret)) < 0)
 		return CLI_USAGE;
 	if (!(ctx = cli_ctx(cli))) {
 		pbx_secret_wipe(secret, sizeof(secret));

@@ -104,7 +104,7 @@ static int parse_spec(const char *path, const struct cli_args *a, bool update,
 static int cmd_user_create(struct cli *cli, struct cli_args *a)
 {
 	struct pbx_user_spec spec = PBX_USER_SPEC_INIT;
-	const char *t = cli_need_tenant(cli, "user create", a->v[O_TENANT].s);
+	const char *t = cli_need_tenant(cli, a->path, a->v[O_TENANT].s);
 	char pin[64] = "";
 	struct pbx_rows rows;
 	pbx_ctx *ctx;
@@ -113,7 +113,7 @@ static int cmd_user_create(struct cli *cli, struct cli_args *a)
 	if (!t)
 		return CLI_USAGE;
 	spec.username = a->argv[0];
-	if (parse_spec("user create", a, false, &spec, pin, sizeof(pin)) < 0)
+	if (parse_spec(a->path, a, false, &spec, pin, sizeof(pin)) < 0)
 		return CLI_USAGE;
 	if (!(ctx = cli_ctx(cli))) {
 		pbx_secret_wipe(pin, sizeof(pin));
@@ -138,7 +138,7 @@ static const struct cli_opt list_opts[] = {
 
 static int cmd_user_list(struct cli *cli, struct cli_args *a)
 {
-	const char *t = cli_need_tenant(cli, "user list", a->v[L_TENANT].s);
+	const char *t = cli_need_tenant(cli, a->path, a->v[L_TENANT].s);
 	struct pbx_user_filter f = {
 		.status = a->v[L_STATUS].s, .search = a->v[L_SEARCH].s, .sort = a->v[L_SORT].s,
 		.limit = a->v[L_LIMIT].set ? (long)a->v[L_LIMIT].i : 0, .after = a->v[L_AFTER].s,
@@ -150,7 +150,7 @@ static int cmd_user_list(struct cli *cli, struct cli_args *a)
 	if (!t)
 		return CLI_USAGE;
 	if (a->v[L_LIMIT].set && (a->v[L_LIMIT].i < 1 || a->v[L_LIMIT].i > 10000)) {
-		cli_usage_error("user list", NULL, "--limit must be 1 to 10000");
+		cli_usage_error(a->path, NULL, "--limit must be 1 to 10000");
 		return CLI_USAGE;
 	}
 	if (!(ctx = cli_ctx(cli)))
@@ -174,7 +174,7 @@ static const struct cli_opt show_opts[] = {
 static int cmd_user_update(struct cli *cli, struct cli_args *a)
 {
 	struct pbx_user_spec spec = PBX_USER_SPEC_INIT;
-	const char *t = cli_need_tenant(cli, "user update", a->v[O_TENANT].s);
+	const char *t = cli_need_tenant(cli, a->path, a->v[O_TENANT].s);
 	char pin[64] = "";
 	struct pbx_rows rows;
 	bool changed = false;
@@ -184,7 +184,7 @@ static int cmd_user_update(struct cli *cli, struct cli_args *a)
 	if (!t)
 		return CLI_USAGE;
 	spec.username = a->v[O_USERNAME].s;
-	if (parse_spec("user update", a, true, &spec, pin, sizeof(pin)) < 0)
+	if (parse_spec(a->path, a, true, &spec, pin, sizeof(pin)) < 0)
 		return CLI_USAGE;
 	if (!(ctx = cli_ctx(cli))) {
 		pbx_secret_wipe(pin, sizeof(pin));
@@ -211,11 +211,11 @@ static int cmd_user_greeting(struct cli *cli, struct cli_args *a)
 	if ((strcmp(what, "set") || a->argc != 3) && (strcmp(what, "show") || a->argc != 2) &&
 	    (strcmp(what, "delete") || a->argc != 2))
 	{
-		cli_usage_error("user greeting", NULL, "expected set USER FILE, show USER or "
+		cli_usage_error(a->path, NULL, "expected set USER FILE, show USER or "
 				"delete USER");
 		return CLI_USAGE;
 	}
-	if ((r = cli_open_tenant(cli, "user greeting", a->v[S_TENANT].s, &t, &ctx)) != 0)
+	if ((r = cli_open_tenant(cli, a->path, a->v[S_TENANT].s, &t, &ctx)) != 0)
 		return r;
 	if (!strcmp(what, "show"))
 		return cli_finish_object(cli, pbx_greeting_show(ctx, t, a->argv[1], &rows, &cli->err),
@@ -242,7 +242,7 @@ static int cmd_user_delete(struct cli *cli, struct cli_args *a)
 	pbx_ctx *ctx;
 	int r;
 
-	if ((r = cli_open_tenant(cli, "user delete", a->v[D_TENANT].s, &t, &ctx)) != 0)
+	if ((r = cli_open_tenant(cli, a->path, a->v[D_TENANT].s, &t, &ctx)) != 0)
 		return r;
 	r = pbx_user_delete(ctx, t, a->argv[0], purge, &rows, &changed, &cli->err);
 	if (r < 0)
