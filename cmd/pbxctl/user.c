@@ -166,9 +166,9 @@ static int cmd_user_list(struct cli *cli, struct cli_args *a)
 	return r;
 }
 
-enum { S_TENANT };
-static const struct cli_opt show_opts[] = {
-	[S_TENANT] = TENANT_OPT,
+enum { T_TENANT };
+static const struct cli_opt tenant_opts[] = {
+	[T_TENANT] = TENANT_OPT,
 };
 
 static int cmd_user_update(struct cli *cli, struct cli_args *a)
@@ -215,7 +215,7 @@ static int cmd_user_greeting(struct cli *cli, struct cli_args *a)
 				"delete USER");
 		return CLI_USAGE;
 	}
-	if ((r = cli_open_tenant(cli, a->path, a->v[S_TENANT].s, &t, &ctx)) != 0)
+	if ((r = cli_open_tenant(cli, a->path, a->v[T_TENANT].s, &t, &ctx)) != 0)
 		return r;
 	if (!strcmp(what, "show"))
 		return cli_finish_object(cli, pbx_greeting_show(ctx, t, a->argv[1], &rows, &cli->err),
@@ -272,9 +272,9 @@ static const struct cli_cmd user_verbs[] = {
 	  .opts = CLI_OPTS(list_opts), .run = cmd_user_list, .max_args = 0,
 	  .flags = CMD_PG | CMD_DEFAULT },
 	{ .name = "show", .summary = "show one user", .synopsis = "user show USER [--tenant SLUG]",
-	  .opts = CLI_OPTS(show_opts), .min_args = 1, .max_args = 1, .flags = CMD_PG,
+	  .opts = CLI_OPTS(tenant_opts), .min_args = 1, .max_args = 1, .flags = CMD_PG,
 	  .args = CLI_ARG_USER,
-	  .call = { .s2 = pbx_user_show, .in = { CLI_FROM_TENANT(S_TENANT), CLI_FROM_ARG(0) },
+	  .call = { .s2 = pbx_user_show, .in = { CLI_FROM_TENANT(T_TENANT), CLI_FROM_ARG(0) },
 		    .show = CLI_SHOW_OBJECT } },
 	{ .name = "update", .summary = "change a user's fields",
 	  .synopsis = "user update USER [--tenant SLUG] [--username NEW] [--name NAME] [--email EMAIL]\n"
@@ -286,19 +286,19 @@ static const struct cli_cmd user_verbs[] = {
 	  .synopsis = "user greeting set USER FILE [--tenant SLUG]\n"
 		      "user greeting show USER [--tenant SLUG]\n"
 		      "user greeting delete USER [--tenant SLUG]",
-	  .opts = CLI_OPTS(show_opts), .run = cmd_user_greeting, .min_args = 2, .max_args = 3,
+	  .opts = CLI_OPTS(tenant_opts), .run = cmd_user_greeting, .min_args = 2, .max_args = 3,
 	  .flags = CMD_PG | CMD_WRITES },
 	{ .name = "suspend", .summary = "suspend a user: its devices stop working after the next apply",
-	  .synopsis = "user suspend USER [--tenant SLUG]", .opts = CLI_OPTS(show_opts),
+	  .synopsis = "user suspend USER [--tenant SLUG]", .opts = CLI_OPTS(tenant_opts),
 	  .min_args = 1, .max_args = 1, .flags = CMD_PG | CMD_WRITES, .args = CLI_ARG_USER,
 	  .call = { .s3_c = pbx_user_set_status,
-		    .in = { CLI_FROM_TENANT(S_TENANT), CLI_FROM_ARG(0), CLI_FROM_CONST("suspended") },
+		    .in = { CLI_FROM_TENANT(T_TENANT), CLI_FROM_ARG(0), CLI_FROM_CONST("suspended") },
 		    .show = CLI_SHOW_CHANGE, .action = "suspend" } },
 	{ .name = "resume", .summary = "make a suspended user active again",
-	  .synopsis = "user resume USER [--tenant SLUG]", .opts = CLI_OPTS(show_opts),
+	  .synopsis = "user resume USER [--tenant SLUG]", .opts = CLI_OPTS(tenant_opts),
 	  .min_args = 1, .max_args = 1, .flags = CMD_PG | CMD_WRITES, .args = CLI_ARG_USER,
 	  .call = { .s3_c = pbx_user_set_status,
-		    .in = { CLI_FROM_TENANT(S_TENANT), CLI_FROM_ARG(0), CLI_FROM_CONST("active") },
+		    .in = { CLI_FROM_TENANT(T_TENANT), CLI_FROM_ARG(0), CLI_FROM_CONST("active") },
 		    .show = CLI_SHOW_CHANGE, .action = "resume" } },
 	{ .name = "delete", .aliases = cli_aliases_rm,
 	  .summary = "delete a user and its devices (kept as deleted unless --purge)",
