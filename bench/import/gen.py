@@ -5,7 +5,10 @@
 # every other user has an explicit extension, the rest are allocated by import. With
 # --pins every user gets a voicemail PIN (argon2id: slow on purpose).
 #
-# usage: gen.py [--tenants N] [--users M] [--devices D] [--pins] [--prefix P] > FILE
+# With --emergency one global trunk and, per tenant, a default policy that sends the
+# emergency numbers over it (apply refuses a tenant whose phones cannot call 911).
+#
+# usage: gen.py [--tenants N] [--users M] [--devices D] [--pins] [--emergency] [--prefix P]
 import argparse
 import sys
 
@@ -23,6 +26,8 @@ def main():
     ap.add_argument('--users', type=int, default=1000, help='users per tenant')
     ap.add_argument('--devices', type=int, default=2, help='devices per user (0..10)')
     ap.add_argument('--pins', action='store_true', help='give every user a voicemail PIN')
+    ap.add_argument('--emergency', action='store_true',
+                    help='a global trunk and a default policy per tenant for 911/112/999')
     ap.add_argument('--prefix', default='bench', help='tenant slug prefix')
     a = ap.parse_args()
     if not 0 <= a.devices <= 10:
@@ -31,10 +36,20 @@ def main():
         ap.error('--users must be at most 44000 (the range holds 89000 extensions)')
     labels = ['desk', 'mobile', 'soft', 'lobby', 'car', 'home', 'tablet', 'watch', 'spare', 'lab']
     out = sys.stdout
-    out.write('version: 1\ntenants:\n')
+    out.write('version: 1\n')
+    if a.emergency:
+        out.write('trunks:\n- name: carrier\n  host: sip.carrier.example\n'
+                  '  auth: registration\n  username: bench-account\n'
+                  '  secret: "bench-provider-secret"\n')
+    out.write('tenants:\n')
     for t in range(a.tenants):
         slug = '%s-%d' % (a.prefix, t)
-        out.write('- slug: %s\n  name: Bench %d\n  extensions: 10000-99999\n  users:\n' % (slug, t))
+        out.write('- slug: %s\n  name: Bench %d\n  extensions: 10000-99999\n' % (slug, t))
+        if a.emergency:
+            out.write('  default_policy: emergency\n  policies:\n  - name: emergency\n'
+                      '    rules:\n    - pattern: "^(911|112|999)$"\n      action: allow\n'
+                      '      trunks: [carrier]\n')
+        out.write('  users:\n')
         for u in range(a.users):
             out.write('  - username: user%d\n    name: User %d of %s\n' % (u, u, slug))
             out.write('    email: user%d@%s.example\n' % (u, slug))

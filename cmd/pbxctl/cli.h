@@ -202,6 +202,11 @@ extern const struct cli_opt cli_apply_requests_opts[CLI_APPLY_REQUESTS_NOPTS];
 int cli_apply_worker(struct cli *cli, struct cli_args *a);
 int cli_apply_requests(struct cli *cli, struct cli_args *a);
 
+/* me-voicemail.c: the verb `me voicemail` (pin, greeting) of me.c's table. */
+#define CLI_ME_VOICEMAIL_NOPTS 2
+extern const struct cli_opt cli_me_voicemail_opts[CLI_ME_VOICEMAIL_NOPTS];
+int cli_me_voicemail(struct cli *cli, struct cli_args *a);
+
 /*
  * complete-objects.c: print the candidates of @kind starting with @prefix, from the context
  * complete_dynamic() opened; @tenant is -t (users, devices, policies need it; DIDs and
@@ -266,6 +271,14 @@ int cli_flag_pair(const struct cli_args *a, int on, int off);
 
 /* Run the library call of a table-driven verb (a->cmd->call) and print its result. */
 int cli_run_call(struct cli *cli, struct cli_args *a);
+
+/*
+ * A secret (@what: "pin", "secret") from the first line of @file ("-": standard input) into
+ * @buf, without its line end; the caller wipes @buf. 0, or -1 after a usage error (the file
+ * cannot be opened; empty when !@allow_empty).
+ */
+int cli_read_secret_line(const char *path, const char *file, const char *what, bool allow_empty,
+			 char *buf, size_t n);
 
 /*
  * The end of a write verb: report a failed @r, or print the change envelope; then free

@@ -70,6 +70,47 @@ static void list_cmds(const struct cli_cmd *table, size_t n, const char *prefix)
 			printf("%s\t%s\n", table[i].name, table[i].summary);
 }
 
+/* The lower-case word after "noun verb" of synopsis line @line, or NULL; length in *@len. */
+static const char *keyword_of(const char *line, size_t *len)
+{
+	const char *w = line;
+
+	for (int skip = 0; skip < 2; skip++) {
+		w += strcspn(w, " \n");
+		w += strspn(w, " ");
+	}
+	*len = strspn(w, "abcdefghijklmnopqrstuvwxyz-");
+	return *len && (w[*len] == ' ' || w[*len] == '\n' || !w[*len]) ? w : NULL;
+}
+
+/*
+ * The keywords a verb's synopsis lines have right after "noun verb" ("me forward set DEST",
+ * "me forward clear": set, clear) that start with @cur, each once; false when none.
+ */
+static bool synopsis_keywords(const struct cli_cmd *at, const char *cur)
+{
+	bool any = false;
+
+	for (const char *line = at->synopsis; line && *line; ) {
+		size_t n = strcspn(line, "\n"), k, k2;
+		const char *w = keyword_of(line, &k);
+		bool seen = false;
+
+		if (w && !strncmp(w, cur, strlen(cur))) {
+			for (const char *p = at->synopsis; p < line && !seen; p += strcspn(p, "\n") + 1) {
+				const char *q = keyword_of(p, &k2);
+
+				seen = q && k2 == k && !strncmp(q, w, k);
+			}
+			if (!seen)
+				printf("%.*s\n", (int)k, w);
+			any = true;
+		}
+		line += n + (line[n] == '\n');
+	}
+	return any;
+}
+
 /* Complete the value of option @o; returns the directive. */
 static const char *complete_value(struct cli *cli, const struct cli_opt *o, const char *cur)
 {
@@ -148,6 +189,9 @@ static int cmd_complete_run(struct cli *cli, struct cli_args *a)
 		if (at == &cmd_help || (!verb && !strcmp(noun->name, "help"))) {
 			if (npos == 0)
 				list_cmds(cli_commands, cli_n_commands, cur);
+		} else if (npos == 0 && (at->args == CLI_ARG_FILE || at->args == CLI_ARG_NONE) &&
+			   synopsis_keywords(at, cur)) {
+			/* "me forward set|clear", "me voicemail pin|greeting" */
 		} else if (at->args == CLI_ARG_FILE) {
 			directive = ":files";
 		} else if (at->args != CLI_ARG_NONE && (at->max_args < 0 || npos < at->max_args)) {

@@ -28,7 +28,8 @@ static int cmd_db_migrate(struct cli *cli, struct cli_args *a)
 		return cli_fail(cli, r);
 	}
 	cli->changed = r > 0;
-	r = cli_show_list(cli, &rows);
+	/* -q: nothing on success, as for every write command (cli_show_change). */
+	r = cli->verbosity < 0 && cli->out.mode == CLI_OUT_TABLE ? 0 : cli_show_list(cli, &rows);
 	pbx_rows_free(&rows);
 	return r;
 }

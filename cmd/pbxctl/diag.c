@@ -16,21 +16,25 @@
 static const char *const state_values[] = { "registered", "unregistered", NULL };
 
 /*
- * The tenant a diag verb looks at (@value, else -t / $PBXCTL_TENANT). An operator tied to
+ * The prologue of every diag verb: the context into *@ret_ctx, and the tenant the verb looks
+ * at (@value, else -t / $PBXCTL_TENANT) into *@ret (NULL: every tenant). An operator tied to
  * one tenant (tenant_admin, support with a tenant) sees that tenant only: it is the default,
  * and another is refused, since Asterisk's answers (contacts, events) are not limited by
- * row-level security. 0 with *@ret set (NULL: every tenant), or the code of a reported failure.
+ * row-level security. 0, or the code of a reported failure (what the verb returns).
  */
 static char scope_tenant[sizeof(((struct pbx_operator *)0)->tenant)];
 
-static int diag_scope(struct cli *cli, pbx_ctx *ctx, const char *path, const char *value,
-		      const char **ret)
+static int diag_open(struct cli *cli, const char *path, const char *value, pbx_ctx **ret_ctx,
+		     const char **ret)
 {
 	struct pbx_operator op;
 	const char *want = cli_tenant(cli, value);
+	pbx_ctx *ctx;
 	char id[24];
 	int r;
 
+	if (!(ctx = *ret_ctx = cli_ctx(cli)))
+		return cli->err.code;
 	if ((r = pbx_operator_whoami(ctx, &op, &cli->err)) < 0)
 		return cli_fail(cli, r);
 	*ret = want;
@@ -63,12 +67,10 @@ static int cmd_diag_devices(struct cli *cli, struct cli_args *a)
 		.refresh = a->v[D_REFRESH].set,
 	};
 	struct pbx_rows rows;
-	pbx_ctx *ctx = cli_ctx(cli);
+	pbx_ctx *ctx;
 	int r;
 
-	if (!ctx)
-		return cli->err.code;
-	if ((r = diag_scope(cli, ctx, "diag devices", a->v[D_TENANT].s, &q.tenant)) != 0)
+	if ((r = diag_open(cli, "diag devices", a->v[D_TENANT].s, &ctx, &q.tenant)) != 0)
 		return r;
 	if ((r = pbx_diag_devices(ctx, &q, &rows, &cli->err)) < 0)
 		return cli_fail(cli, r);
@@ -87,12 +89,10 @@ static int cmd_diag_trunks(struct cli *cli, struct cli_args *a)
 {
 	const char *tenant;
 	struct pbx_rows rows;
-	pbx_ctx *ctx = cli_ctx(cli);
+	pbx_ctx *ctx;
 	int r;
 
-	if (!ctx)
-		return cli->err.code;
-	if ((r = diag_scope(cli, ctx, "diag trunks", a->v[T_TENANT].s, &tenant)) != 0)
+	if ((r = diag_open(cli, "diag trunks", a->v[T_TENANT].s, &ctx, &tenant)) != 0)
 		return r;
 	r = pbx_diag_trunks(ctx, tenant, a->v[T_REFRESH].set, &rows, &cli->err);
 	if (r < 0)
@@ -112,12 +112,10 @@ static int cmd_diag_drift(struct cli *cli, struct cli_args *a)
 {
 	const char *tenant;
 	struct pbx_rows rows;
-	pbx_ctx *ctx = cli_ctx(cli);
+	pbx_ctx *ctx;
 	int r;
 
-	if (!ctx)
-		return cli->err.code;
-	if ((r = diag_scope(cli, ctx, "diag drift", a->v[R_TENANT].s, &tenant)) != 0)
+	if ((r = diag_open(cli, "diag drift", a->v[R_TENANT].s, &ctx, &tenant)) != 0)
 		return r;
 	if ((r = pbx_diag_drift(ctx, tenant, &rows, &cli->err)) < 0)
 		return cli_fail(cli, r);
@@ -137,13 +135,11 @@ static int cmd_diag_health(struct cli *cli, struct cli_args *a)
 {
 	const char *tenant;
 	struct pbx_rows rows;
-	pbx_ctx *ctx = cli_ctx(cli);
+	pbx_ctx *ctx;
 	bool healthy = false;
 	int r;
 
-	if (!ctx)
-		return cli->err.code;
-	if ((r = diag_scope(cli, ctx, "diag health", a->v[R_TENANT].s, &tenant)) != 0)
+	if ((r = diag_open(cli, "diag health", a->v[R_TENANT].s, &ctx, &tenant)) != 0)
 		return r;
 	if ((r = pbx_diag_health(ctx, tenant, &rows, &healthy, &cli->err)) < 0)
 		return cli_fail(cli, r);
@@ -156,13 +152,11 @@ static int cmd_diag_health(struct cli *cli, struct cli_args *a)
 static int cmd_diag_metrics(struct cli *cli, struct cli_args *a)
 {
 	const char *tenant;
-	pbx_ctx *ctx = cli_ctx(cli);
+	pbx_ctx *ctx;
 	char *text = NULL;
 	int r;
 
-	if (!ctx)
-		return cli->err.code;
-	if ((r = diag_scope(cli, ctx, "diag metrics", a->v[R_TENANT].s, &tenant)) != 0)
+	if ((r = diag_open(cli, "diag metrics", a->v[R_TENANT].s, &ctx, &tenant)) != 0)
 		return r;
 	if ((r = pbx_diag_metrics(ctx, tenant, &text, &cli->err)) < 0)
 		return cli_fail(cli, r);
@@ -200,14 +194,12 @@ static int cmd_diag_watch(struct cli *cli, struct cli_args *a)
 		cli_usage_error("diag watch", NULL, "--fields: '%s' is not a key of event", bad);
 		return CLI_USAGE;
 	}
-	if (!(ctx = cli_ctx(cli)))
-		return cli->err.code;
+	if ((r = diag_open(cli, "diag watch", a->v[R_TENANT].s, &ctx, &tenant)) != 0)
+		return r;
 	/* no SA_RESTART: a signal must cut a wait short */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	if ((r = diag_scope(cli, ctx, "diag watch", a->v[R_TENANT].s, &tenant)) != 0)
-		return r;
 	r = pbx_diag_watch(ctx, tenant, &watch_stop, print_event, cli,
 			   &cli->err);
 	if (r < 0)

@@ -108,11 +108,17 @@ static const struct cli_cmd me_verbs[] = {
 	  .synopsis = "me forward set DEST\n"
 		      "me forward clear",
 	  .run = cmd_me_forward, .min_args = 1, .max_args = 2, .flags = CMD_PG | CMD_WRITES },
+	{ .name = "voicemail", .summary = "change your voicemail PIN (proving the current one) or greeting",
+	  .synopsis = "me voicemail pin [--pin-file FILE]\n"
+		      "me voicemail greeting FILE\n"
+		      "me voicemail greeting --delete",
+	  .opts = CLI_OPTS(cli_me_voicemail_opts), .run = cli_me_voicemail, .min_args = 1,
+	  .max_args = 2, .flags = CMD_PG | CMD_WRITES, .args = CLI_ARG_FILE },
 };
 
 const struct cli_cmd cmd_me = {
 	.name = "me",
-	.summary = "an end user's own do-not-disturb and call forward",
+	.summary = "an end user's own do-not-disturb, call forward and voicemail",
 	.subs = CLI_SUBS(me_verbs),
 	.max_args = -1,
 };

@@ -12,27 +12,6 @@
 #include "pbx/trunk.h"
 #include "cli.h"
 
-/* The first line of @file ("-": standard input) into @buf. 0, or -1 after a usage error. */
-static int read_secret(const char *path, const char *file, char *buf, size_t n)
-{
-	FILE *f = strcmp(file, "-") ? fopen(file, "r") : stdin;
-
-	if (!f) {
-		cli_usage_error(path, NULL, "cannot read the secret from %s", file);
-		return -1;
-	}
-	if (!fgets(buf, (int)n, f))
-		buf[0] = '\0';
-	if (f != stdin)
-		fclose(f);
-	buf[strcspn(buf, "\r\n")] = '\0';
-	if (!buf[0]) {
-		cli_usage_error(path, NULL, "the secret in %s is empty", file);
-		return -1;
-	}
-	return 0;
-}
-
 static const char *const transport_values[] = { "udp", "tcp", "tls", NULL };
 static const char *const auth_values[] = { "registration", "ip_auth", NULL };
 static const char *const cid_values[] = { "pass", "force", NULL };
@@ -91,7 +70,7 @@ static int parse_spec(const char *path, const struct cli_args *a, struct pbx_tru
 	s->callerid_mode = a->v[O_CID_MODE].s;
 	s->callerid = a->v[O_CID].s;
 	if (a->v[O_SECRET_FILE].set) {
-		if (read_secret(path, a->v[O_SECRET_FILE].s, buf, n) < 0)
+		if (cli_read_secret_line(path, a->v[O_SECRET_FILE].s, "secret", false, buf, n) < 0)
 			return -1;
 		s->secret = buf;
 	} else {

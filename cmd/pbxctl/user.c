@@ -14,25 +14,6 @@
 #include "pbx/user.h"
 #include "cli.h"
 
-/* Read a PIN from @file ("-" = standard input): its first line. 0, or -1 after an error. */
-static int read_pin(const char *path, const char *file, char *buf, size_t n)
-{
-	FILE *f = strcmp(file, "-") ? fopen(file, "r") : stdin;
-	size_t len;
-
-	if (!f) {
-		cli_usage_error(path, NULL, "cannot read the pin from %s", file);
-		return -1;
-	}
-	if (!fgets(buf, (int)n, f))
-		buf[0] = '\0';
-	if (f != stdin)
-		fclose(f);
-	len = strcspn(buf, "\r\n");
-	buf[len] = '\0';
-	return 0;
-}
-
 /* Options shared by create and update, at the same indexes in both arrays. */
 enum {
 	O_TENANT, O_NAME, O_EMAIL, O_EXTENSION, O_CALLERID, O_VOICEMAIL, O_NO_VOICEMAIL, O_PIN,
@@ -86,7 +67,7 @@ static int parse_spec(const char *path, const struct cli_args *a, bool update,
 	if (a->v[O_PIN].set && !strcmp(a->v[O_PIN].s, "-"))
 		pin_file = "-";
 	if (pin_file) {
-		if (read_pin(path, pin_file, pin, n) < 0)
+		if (cli_read_secret_line(path, pin_file, "pin", true, pin, n) < 0)
 			return -1;
 		spec->pin = pin;
 	} else if (a->v[O_PIN].set) {

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What the verbs share: the tenant they act on, pairs of opposite flags, the ends of read
- * and write verbs (print the rows or the change envelope, free them), and the runner of
- * table-driven verbs, those that are one library call: their table entry says where each
- * value comes from and what is printed (struct cli_call), so they need no handler.
+ * What the verbs share: the tenant they act on, pairs of opposite flags, a secret read from
+ * a file, the ends of read and write verbs (print the rows or the change envelope, free
+ * them), and the runner of table-driven verbs, those that are one library call: their
+ * table entry says where each value comes from and what is printed (struct cli_call), so
+ * they need no handler.
  */
 #include <stdio.h>
 #include <string.h>
@@ -93,6 +94,27 @@ int cli_flag_pair(const struct cli_args *a, int on, int off)
 		return -2;
 	}
 	return a->v[on].set ? 1 : a->v[off].set ? 0 : -1;
+}
+
+int cli_read_secret_line(const char *path, const char *file, const char *what, bool allow_empty,
+			 char *buf, size_t n)
+{
+	FILE *f = strcmp(file, "-") ? fopen(file, "r") : stdin;
+
+	if (!f) {
+		cli_usage_error(path, NULL, "cannot read the %s from %s", what, file);
+		return -1;
+	}
+	if (!fgets(buf, (int)n, f))
+		buf[0] = '\0';
+	if (f != stdin)
+		fclose(f);
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (!allow_empty && !buf[0]) {
+		cli_usage_error(path, NULL, "the %s in %s is empty", what, file);
+		return -1;
+	}
+	return 0;
 }
 
 int cli_finish_change(struct cli *cli, int r, const char *action, bool changed,

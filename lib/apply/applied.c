@@ -7,9 +7,17 @@
  * every file hashes to its digest, no unknown generated file appeared and MariaDB's rows
  * digest the same. Then nothing needs planning, and the apply ends without reading any
  * user, device or row. A file edited or a row changed behind pbxctl's back changes a
- * digest, so the next apply plans, finds and repairs it as before.
+ * digest, so the next apply plans, finds and repairs it as before; when only one tenant
+ * moved, the apply plans that tenant alone.
+ *
+ * Reading the rows' digest reads every owned row. Each record therefore also keeps the
+ * change mark of the MariaDB tables taken just before its digest was read
+ * (pbx_realtime_mark): while MariaDB reports the same mark, no row changed and the digest
+ * is not read. A record whose mark is stale is compared by its digest, and given today's
+ * mark when it matched.
  */
 #include <dirent.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,40 +54,72 @@ static void digest_hex(const char *text, char hex[DIGEST_HEX])
 	sodium_bin2hex(hex, DIGEST_HEX, h, sizeof(h));
 }
 
+#define STAT_MAX 96
+
 /*
- * Does every "path<TAB>digest" line of @files name a file that hashes to its digest? Each
- * path is also marked in @known (a newline-separated list) for the directory scan.
+ * What changes whenever a file is written, replaced or edited: its device, inode, size,
+ * modification and change times (the change time no user can set). "" when unknown.
  */
-static bool files_same(const char *files, char **known)
+static void stat_of(const char *path, char out[STAT_MAX])
+{
+	struct stat st;
+
+	out[0] = '\0';
+	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+		snprintf(out, STAT_MAX, "%lx:%lx:%lld:%lld.%09ld:%lld.%09ld",
+			 (unsigned long)st.st_dev, (unsigned long)st.st_ino, (long long)st.st_size,
+			 (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+			 (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+}
+
+/* Does the file at @path hash to @hex? */
+static bool file_hashes_to(const char *path, const char *hex)
+{
+	char *text = NULL, got[DIGEST_HEX];
+	pbx_error e = PBX_ERROR_INIT;
+	bool same = false;
+
+	if (pbx_file_read(path, &text, &e) == 0 && text) {
+		digest_hex(text, got);
+		same = !memcmp(got, hex, DIGEST_HEX - 1);
+	}
+	free(text);
+	return same;
+}
+
+/*
+ * Does every "path<TAB>digest[<TAB>stat]" line of @files name a file that is as recorded
+ * (with @hash; without, only the paths are taken)? A file whose stat is still the one
+ * recorded is not read; any other is read and hashed. Each path is also marked in @known
+ * (a newline-separated list) for the directory scan.
+ */
+static bool files_same(const char *files, bool hash, char **known)
 {
 	const char *p = files;
+	bool same = true;
 
 	while (*p) {
 		const char *tab = strchr(p, '\t'), *nl = tab ? strchr(tab, '\n') : NULL;
-		char *path, *text = NULL, hex[DIGEST_HEX];
-		pbx_error e = PBX_ERROR_INIT;
-		bool same;
+		const char *after = tab ? tab + DIGEST_HEX : NULL;
+		char *path, cur[STAT_MAX];
 
-		if (!tab || !nl || nl - tab - 1 != DIGEST_HEX - 1)
+		if (!tab || !nl || nl < after || (*after != '\n' && *after != '\t'))
 			return false;
 		if (!(path = strndup(p, (size_t)(tab - p))))
 			return false;
-		if (pbx_file_read(path, &text, &e) < 0 || !text) {
-			free(path);
-			free(text);
-			return false;
-		}
-		digest_hex(text, hex);
-		same = !memcmp(hex, tab + 1, DIGEST_HEX - 1);
-		free(text);
 		if (pbx_str_appendf(known, "%s\n", path) < 0)
 			same = false;
+		if (hash && same) {
+			if (*after == '\t')
+				stat_of(path, cur);
+			if (!(*after == '\t' && cur[0] && strlen(cur) == (size_t)(nl - after - 1) &&
+			      !memcmp(cur, after + 1, strlen(cur))))
+				same = file_hashes_to(path, tab + 1);
+		}
 		free(path);
-		if (!same)
-			return false;
 		p = nl + 1;
 	}
-	return true;
+	return same;
 }
 
 /* Is there a generated file in @dir that no record names (a new tenant's leftover)? */
@@ -115,75 +155,8 @@ static bool unknown_generated_file(const char *dir, const char *known)
 	return found;
 }
 
-int pbx_applied_unchanged(pbx_ctx *ctx, const char *tenant, bool *same, pbx_error *err)
-{
-	const struct pbx_config *cfg = pbx_ctx_config(ctx);
-	const char *p[2] = { tenant, NULL };
-	struct pbx_rt_digest *dig = NULL;
-	size_t n_dig = 0, n_owned = 0;
-	char *setup = setup_of(ctx), *known = NULL;
-	struct pbx_realtime *rt;
-	PGresult *res = NULL;
-	PGconn *pg;
-	bool ok = true;
-	int r = 0;
-
-	*same = false;
-	if (!setup)
-		return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
-	p[1] = setup;
-	if (!(pg = pbx_ctx_pg(ctx, err))) {
-		free(setup);
-		return err->code;
-	}
-	/* Every tenant in scope, the shared part, and records of tenants that are gone. */
-	res = pbx_pg_query(pg,
-		"SELECT t.slug, COALESCE(c.gen, 0) = a.gen AND a.setup = $2, a.files, a.rows_digest "
-		"FROM tenants t LEFT JOIN apply_changes c ON c.tenant_id = t.id "
-		"LEFT JOIN apply_applied a ON a.tenant_id = t.id WHERE $1::text IS NULL OR t.slug = $1 "
-		"UNION ALL SELECT '" PBX_RT_OWNER_GLOBAL "', COALESCE((SELECT gen FROM apply_changes "
-		"WHERE tenant_id = 0), 0) = a.gen AND a.setup = $2, a.files, a.rows_digest "
-		"FROM (SELECT 1) x LEFT JOIN apply_applied a ON a.tenant_id = 0 "
-		"UNION ALL SELECT a.owner, false, '', '' FROM apply_applied a WHERE $1::text IS NULL "
-		"AND a.tenant_id <> 0 AND NOT EXISTS (SELECT 1 FROM tenants t WHERE t.id = a.tenant_id)",
-		2, p, "apply", err);
-	free(setup);
-	if (!res)
-		return err->code;
-	if (tenant && PQntuples(res) < 2)
-		ok = false;   /* no such tenant: the plan reports it */
-	for (int i = 0; ok && i < PQntuples(res); i++)
-		ok = PQgetvalue(res, i, 1)[0] == 't';
-	for (int i = 0; ok && i < PQntuples(res); i++)
-		ok = files_same(PQgetvalue(res, i, 2), &known);
-	if (ok && !tenant)
-		ok = !unknown_generated_file(cfg->config_dir, known) &&
-		     !unknown_generated_file(cfg->voicemail_dir, known);
-	free(known);
-	if (ok) {
-		if (!(rt = pbx_ctx_realtime(ctx, err)) ||
-		    (r = pbx_realtime_digests(rt, &dig, &n_dig, err)) < 0) {
-			PQclear(res);
-			return rt ? r : err->code;
-		}
-		for (int i = 0; ok && i < PQntuples(res); i++) {
-			const char *owner = PQgetvalue(res, i, 0);
-
-			/* A scoped apply never touches the global rows: not its business. */
-			if (tenant && !strcmp(owner, PBX_RT_OWNER_GLOBAL))
-				continue;
-			ok = !strcmp(pbx_rt_digest_of(dig, n_dig, owner), PQgetvalue(res, i, 3));
-			n_owned += pbx_rt_digest_of(dig, n_dig, owner)[0] != '\0';
-		}
-		/* Rows of an owner that no tenant and no record names. */
-		if (ok && !tenant && n_owned != n_dig)
-			ok = false;
-		pbx_rt_digests_free(dig, n_dig);
-	}
-	PQclear(res);
-	*same = ok;
-	return 0;
-}
+/* Columns of the check's query. */
+enum { C_OWNER, C_GEN_OK, C_FILES, C_ROWS, C_MARK, C_ID, C_GONE };
 
 /* A PostgreSQL array literal of text: {"a","b"} with " and \ escaped. */
 static int array_add(char **arr, const char *v)
@@ -195,6 +168,146 @@ static int array_add(char **arr, const char *v)
 	return r < 0 ? r : pbx_str_appendf(arr, "\"");
 }
 
+/* A scoped apply never touches the global rows: their digest is not its business. */
+static bool global_in_scoped(const char *tenant, PGresult *res, int i)
+{
+	return tenant && !strcmp(PQgetvalue(res, i, C_OWNER), PBX_RT_OWNER_GLOBAL);
+}
+
+
+/*
+ * Mark in @ok which records still match MariaDB's rows: those whose mark is today's
+ * without reading a row, the others by their digest (@tenant's only, or every owner's),
+ * and give those that matched today's mark, so the next apply reads no digest. Rows of an
+ * owner that no record names clear *@extra_ok.
+ */
+static int rows_same(pbx_ctx *ctx, const char *tenant, PGresult *res, bool *ok,
+		     bool *extra_ok, pbx_error *err)
+{
+	struct pbx_rt_digest *dig = NULL;
+	struct pbx_realtime *rt = pbx_ctx_realtime(ctx, err);
+	char *mark = NULL, *ids = NULL;
+	size_t n_dig = 0, n_owned = 0;
+	bool read = false;
+	int r;
+
+	if (!rt)
+		return err->code;
+	if ((r = pbx_realtime_mark(rt, &mark, err)) < 0)
+		return r;
+	for (int i = 0; i < PQntuples(res) && !read; i++)
+		read = ok[i] && !global_in_scoped(tenant, res, i) &&
+		       !(mark && !strcmp(mark, PQgetvalue(res, i, C_MARK)));
+	if (!read) {
+		free(mark);
+		return 0;
+	}
+	/* The digest is read after the mark: a change between them changes the mark. */
+	if ((r = pbx_realtime_digests(rt, tenant, &dig, &n_dig, err)) < 0) {
+		free(mark);
+		return r;
+	}
+	for (int i = 0; i < PQntuples(res); i++) {
+		const char *d = pbx_rt_digest_of(dig, n_dig, PQgetvalue(res, i, C_OWNER));
+
+		n_owned += d[0] != '\0';
+		if (!ok[i] || global_in_scoped(tenant, res, i))
+			continue;
+		ok[i] = !strcmp(d, PQgetvalue(res, i, C_ROWS));
+		if (ok[i] && mark && strcmp(mark, PQgetvalue(res, i, C_MARK)))
+			r |= array_add(&ids, PQgetvalue(res, i, C_ID));
+	}
+	/* Rows of an owner that no tenant and no record names. */
+	*extra_ok = tenant || n_owned == n_dig;
+	pbx_rt_digests_free(dig, n_dig);
+	if (r == 0 && ids && pbx_str_appendf(&ids, "}") == 0) {
+		const char *p[2] = { ids, mark };
+		pbx_error e = PBX_ERROR_INIT;
+		PGconn *pg = pbx_ctx_pg(ctx, &e);
+
+		/* Only a shortcut for the next apply: a failure here changes nothing. */
+		if (pg)
+			pbx_pg_exec(pg, "UPDATE apply_applied SET rt_mark = $2 "
+				    "WHERE tenant_id = ANY($1::bigint[])", 2, p, "apply", &e);
+	}
+	free(ids);
+	free(mark);
+	return 0;
+}
+
+int pbx_applied_check(pbx_ctx *ctx, const char *tenant, struct pbx_applied_check *out,
+		      pbx_error *err)
+{
+	const struct pbx_config *cfg = pbx_ctx_config(ctx);
+	const char *p[2] = { tenant, NULL };
+	char *setup = setup_of(ctx), *known = NULL;
+	PGresult *res = NULL;
+	bool *ok = NULL, others_ok = true, extra_ok = true;
+	int n, changed = -1, n_changed = 0, r = 0;
+	PGconn *pg;
+
+	*out = (struct pbx_applied_check){ .same = false };
+	if (!setup)
+		return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
+	p[1] = setup;
+	if (!(pg = pbx_ctx_pg(ctx, err))) {
+		free(setup);
+		return err->code;
+	}
+	/* Every tenant in scope, the shared part, and records of tenants that are gone. */
+	res = pbx_pg_query(pg,
+		"SELECT t.slug, COALESCE(c.gen, 0) = a.gen AND a.setup = $2, a.files, a.rows_digest, "
+		"a.rt_mark, t.id, false FROM tenants t "
+		"LEFT JOIN apply_changes c ON c.tenant_id = t.id "
+		"LEFT JOIN apply_applied a ON a.tenant_id = t.id WHERE $1::text IS NULL OR t.slug = $1 "
+		"UNION ALL SELECT '" PBX_RT_OWNER_GLOBAL "', COALESCE((SELECT gen FROM apply_changes "
+		"WHERE tenant_id = 0), 0) = a.gen AND a.setup = $2, a.files, a.rows_digest, a.rt_mark, "
+		"0, false FROM (SELECT 1) x LEFT JOIN apply_applied a ON a.tenant_id = 0 "
+		"UNION ALL SELECT a.owner, false, '', '', NULL, a.tenant_id, true FROM apply_applied a "
+		"WHERE $1::text IS NULL AND a.tenant_id <> 0 "
+		"AND NOT EXISTS (SELECT 1 FROM tenants t WHERE t.id = a.tenant_id)",
+		2, p, "apply", err);
+	free(setup);
+	if (!res)
+		return err->code;
+	n = PQntuples(res);
+	if (!(ok = calloc((size_t)n + 1, sizeof(*ok)))) {
+		PQclear(res);
+		return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
+	}
+	for (int i = 0; i < n; i++) {
+		ok[i] = PQgetvalue(res, i, C_GEN_OK)[0] == 't';
+		ok[i] = files_same(PQgetvalue(res, i, C_FILES), ok[i], &known) && ok[i];
+	}
+	if (!tenant)
+		others_ok = !unknown_generated_file(cfg->config_dir, known) &&
+			    !unknown_generated_file(cfg->voicemail_dir, known);
+	free(known);
+	if (others_ok && (r = rows_same(ctx, tenant, res, ok, &extra_ok, err)) < 0)
+		goto done;
+	for (int i = 0; i < n; i++) {
+		bool global = !strcmp(PQgetvalue(res, i, C_OWNER), PBX_RT_OWNER_GLOBAL);
+
+		if (ok[i])
+			continue;
+		n_changed++;
+		/* the shared part, or a tenant that is gone: the whole plan */
+		if (global || PQgetvalue(res, i, C_GONE)[0] == 't')
+			others_ok = false;
+		changed = i;
+	}
+	if (tenant && n < 2)
+		others_ok = false;   /* no such tenant: the plan reports it */
+	out->same = others_ok && extra_ok && n_changed == 0;
+	if (!tenant && others_ok && extra_ok && n_changed == 1 &&
+	    !(out->only = strdup(PQgetvalue(res, changed, C_OWNER))))
+		r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
+done:
+	free(ok);
+	PQclear(res);
+	return r;
+}
+
 /* The "path<TAB>digest" lines of what @owner's artifacts left on disk. */
 static int files_of(const struct pbx_apply_plan *plan, const char *owner, char **out)
 {
@@ -204,12 +317,17 @@ static int files_of(const struct pbx_apply_plan *plan, const char *owner, char *
 		const struct pbx_apply_artifact *a = &plan->artifacts[i];
 		const char *slug = strcmp(a->slug, PBX_DP_INBOUND_OWNER) ? a->slug :
 				   PBX_RT_OWNER_GLOBAL;
-		char hex[DIGEST_HEX];
+		char hex[DIGEST_HEX], st[STAT_MAX];
 
 		if (!a->new_text || strcmp(slug, owner))
 			continue;
 		digest_hex(a->new_text, hex);
-		r = pbx_str_appendf(out, "%s\t%s\n", a->path, hex);
+		/* The stat before the read: an edit after it changes the stat, one before it
+		 * the text, and then no stat is kept and the next check reads the file. */
+		stat_of(a->path, st);
+		if (st[0] && !file_hashes_to(a->path, hex))
+			st[0] = '\0';
+		r = pbx_str_appendf(out, "%s\t%s%s%s\n", a->path, hex, st[0] ? "\t" : "", st);
 	}
 	return r;
 }
@@ -218,7 +336,7 @@ int pbx_applied_record(pbx_ctx *ctx, const struct pbx_apply_plan *plan, const ch
 		       long job, pbx_error *err)
 {
 	char *ids = NULL, *owners = NULL, *gens = NULL, *files = NULL, *rows = NULL;
-	char *setup = setup_of(ctx), jobs[24], num[24];
+	char *setup = setup_of(ctx), *mark = NULL, jobs[24], num[24];
 	struct pbx_rt_digest *dig = NULL;
 	size_t n_dig = 0;
 	struct pbx_realtime *rt;
@@ -231,7 +349,10 @@ int pbx_applied_record(pbx_ctx *ctx, const struct pbx_apply_plan *plan, const ch
 		free(setup);
 		return err->code;
 	}
-	if ((r = pbx_realtime_digests(rt, &dig, &n_dig, err)) < 0) {
+	/* The mark before the digest: a change between them changes the mark. */
+	if ((r = pbx_realtime_mark(rt, &mark, err)) < 0 ||
+	    (r = pbx_realtime_digests(rt, tenant, &dig, &n_dig, err)) < 0) {
+		free(mark);
 		free(setup);
 		return r;
 	}
@@ -257,24 +378,25 @@ int pbx_applied_record(pbx_ctx *ctx, const struct pbx_apply_plan *plan, const ch
 	if (r != 0) {
 		r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
 	} else if (ids) {
-		const char *p[8] = { NULL };
+		const char *p[9] = { NULL };
 
 		snprintf(jobs, sizeof(jobs), "%ld", job);
 		r |= pbx_str_appendf(&ids, "}") | pbx_str_appendf(&owners, "}") |
 		     pbx_str_appendf(&gens, "}") | pbx_str_appendf(&files, "}") |
 		     pbx_str_appendf(&rows, "}");
 		p[0] = ids, p[1] = owners, p[2] = gens, p[3] = files, p[4] = rows;
-		p[5] = setup, p[6] = jobs, p[7] = tenant ? "f" : "t";
+		p[5] = setup, p[6] = jobs, p[7] = tenant ? "f" : "t", p[8] = mark;
 		r = r ? pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory") :
 		    pbx_pg_exec(pg,
 			"WITH gone AS (DELETE FROM apply_applied a WHERE $8::boolean AND a.tenant_id <> 0 "
 			"AND NOT EXISTS (SELECT 1 FROM tenants t WHERE t.id = a.tenant_id)) "
 			"INSERT INTO apply_applied (tenant_id, owner, gen, files, rows_digest, setup, "
-			"job_id) SELECT u.*, $6, $7::bigint FROM unnest($1::bigint[], $2::text[], "
-			"$3::bigint[], $4::text[], $5::text[]) u ON CONFLICT (tenant_id) DO UPDATE SET "
-			"owner = EXCLUDED.owner, gen = EXCLUDED.gen, files = EXCLUDED.files, "
+			"job_id, rt_mark) SELECT u.*, $6, $7::bigint, $9 FROM unnest($1::bigint[], "
+			"$2::text[], $3::bigint[], $4::text[], $5::text[]) u ON CONFLICT (tenant_id) DO "
+			"UPDATE SET owner = EXCLUDED.owner, gen = EXCLUDED.gen, files = EXCLUDED.files, "
 			"rows_digest = EXCLUDED.rows_digest, setup = EXCLUDED.setup, "
-			"job_id = EXCLUDED.job_id, applied_at = now()", 8, p, "apply", err);
+			"job_id = EXCLUDED.job_id, rt_mark = EXCLUDED.rt_mark, applied_at = now()",
+			9, p, "apply", err);
 	}
 	free(ids);
 	free(owners);
@@ -282,5 +404,6 @@ int pbx_applied_record(pbx_ctx *ctx, const struct pbx_apply_plan *plan, const ch
 	free(files);
 	free(rows);
 	free(setup);
+	free(mark);
 	return r;
 }

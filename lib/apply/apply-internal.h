@@ -43,13 +43,15 @@ struct pbx_apply_plan {
 	struct pbx_apply_tenant *tenants;   /* every tenant of the state, by slug */
 	size_t n_tenants;
 	long long shared_gen;
+	bool skip_bad;                      /* full apply: skip a tenant whose data is bad */
 	pbx_diag skipped;                   /* full apply: the problems of skipped tenants */
 	const struct pbx_apply_opts *opts;  /* its progress callback, when set */
 };
 
 /*
- * Build the plan; validation problems go to @diag and make it return PBX_EINVALID. In a
- * full apply (@tenant NULL) a tenant whose own data does not validate is skipped instead:
+ * Build the plan of @tenant (NULL: all); validation problems go to @diag and make it return
+ * PBX_EINVALID. In a full apply (plan->skip_bad, set by the caller: also when @tenant is
+ * the only tenant that moved) a tenant whose own data does not validate is skipped instead:
  * marked in plan->tenants, its problems in plan->skipped, its files and realtime rows
  * left as deployed. Problems of what all tenants share still fail the whole plan.
  */
@@ -90,14 +92,22 @@ int pbx_apply_check_loaded(struct pbx_ami *ami, const struct pbx_apply_artifact 
 char *pbx_apply_file_marker(const char *text);
 
 /*
- * What the last successful apply left deployed (applied.c). pbx_applied_unchanged sets
- * *@same when no tenant in scope (@tenant, NULL: all) changed since, no generated file
+ * What the last successful apply left deployed (applied.c). pbx_applied_check sets
+ * @out->same when no tenant in scope (@tenant, NULL: all) changed since, no generated file
  * differs from the digest recorded, no unknown generated file appeared and MariaDB's rows
- * digest the same: one PostgreSQL query, one MariaDB query, a hash of each file.
- * pbx_applied_record stores it after a successful apply of @plan (skipped tenants keep
- * their old record).
+ * are as recorded (proven by the tables' change mark without reading a row, or else by
+ * the rows' digest); in a full apply where exactly one tenant differs and nothing else,
+ * @out->only names it (malloc'd): the apply plans that tenant alone. One PostgreSQL query,
+ * one or two MariaDB queries, a hash of each file. pbx_applied_record stores it after a
+ * successful apply of @plan over @tenant (NULL: all; skipped tenants keep their old
+ * record).
  */
-int pbx_applied_unchanged(pbx_ctx *ctx, const char *tenant, bool *same, pbx_error *err);
+struct pbx_applied_check {
+	bool same;
+	char *only;
+};
+int pbx_applied_check(pbx_ctx *ctx, const char *tenant, struct pbx_applied_check *out,
+		      pbx_error *err);
 int pbx_applied_record(pbx_ctx *ctx, const struct pbx_apply_plan *plan, const char *tenant,
 		       long job, pbx_error *err);
 

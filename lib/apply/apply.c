@@ -22,6 +22,8 @@
 struct run {
 	pbx_ctx *ctx;
 	const struct pbx_apply_opts *opts;
+	const char *scope;      /* the tenant planned: opts->tenant, or the only one that moved */
+	char *only;
 	struct pbx_apply_plan plan;
 	struct pbx_rt_snapshot *snap;
 	long job;
@@ -124,7 +126,7 @@ static int dry_run_diff(const struct run *run, char **out, pbx_error *err)
 /* Back up what will change: the deployed files and the owned realtime rows. */
 static int backup(struct run *run, pbx_error *err)
 {
-	return pbx_backup_write(run->ctx, &run->plan, run->opts->tenant, run->marker, &run->backup,
+	return pbx_backup_write(run->ctx, &run->plan, run->scope, run->marker, &run->backup,
 				&run->snap, err);
 }
 
@@ -271,7 +273,7 @@ static int verify_once(struct run *run, bool restore, pbx_error *err)
 
 		if (!rt)
 			return err->code;
-		if ((r = pbx_realtime_plan_rows(rt, run->opts->tenant, run->plan.rt->desired, &again,
+		if ((r = pbx_realtime_plan_rows(rt, run->scope, run->plan.rt->desired, &again,
 						err)) < 0)
 			return r;
 		if (again->n_changes)
@@ -315,7 +317,7 @@ static int rollback(struct run *run, pbx_error *err)
 	if (run->snap) {
 		if (!(rt = pbx_ctx_realtime(run->ctx, err)))
 			return err->code;
-		if ((r = pbx_realtime_restore(rt, run->snap, run->opts->tenant, err)) < 0)
+		if ((r = pbx_realtime_restore(rt, run->snap, run->scope, err)) < 0)
 			return r;
 	}
 	if ((r = reload(run, err)) < 0)
@@ -343,7 +345,7 @@ static void record(struct run *run)
 {
 	pbx_error e = PBX_ERROR_INIT;
 
-	if (pbx_applied_record(run->ctx, &run->plan, run->opts->tenant, run->job, &e) < 0)
+	if (pbx_applied_record(run->ctx, &run->plan, run->scope, run->job, &e) < 0)
 		pbx_log(run->ctx, PBX_LOG_WARN,
 			"apply %s: could not record what was applied (%s); the next apply plans everything",
 			run->marker, e.message);
@@ -389,12 +391,12 @@ static int succeeded(struct run *run, struct pbx_apply_result *ret, pbx_error *e
  * changed. It needs no reload, so it runs even when no file changes; an Asterisk that
  * cannot be reached leaves it for the next apply, with a warning.
  */
-static void reconcile_astdb(struct run *run)
+static void reconcile_astdb(struct run *run, const char *tenant)
 {
 	struct pbx_selfservice_report rep;
 	pbx_error err = PBX_ERROR_INIT;
 
-	if (pbx_selfservice_reconcile(run->ctx, run->opts->tenant, &rep, &err) < 0) {
+	if (pbx_selfservice_reconcile(run->ctx, tenant, &rep, &err) < 0) {
 		pbx_log(run->ctx, PBX_LOG_WARN, "DND, forwards and PINs were not written to "
 			"Asterisk's AstDB: %s", err.message);
 		return;
@@ -412,18 +414,24 @@ static int run_apply(struct run *run, struct pbx_apply_result *ret, pbx_error *e
 	int r, rb;
 
 	if (!run->force) {
+		struct pbx_applied_check check;
 		pbx_error e = PBX_ERROR_INIT;
-		bool same = false;
 
 		/* Nothing moved since the last successful apply: nothing to plan. A failing
 		 * check (a backend down) leaves it to the plan, which reports it properly. */
-		if (pbx_applied_unchanged(run->ctx, run->opts->tenant, &same, &e) == 0 && same) {
+		if (pbx_applied_check(run->ctx, run->opts->tenant, &check, &e) == 0 && check.same) {
+			if (pbx_selfservice_pending(run->ctx, run->opts->tenant))
+				reconcile_astdb(run, run->opts->tenant);
 			finish(run, "SUCCESS", NULL, false, ret, err);
 			return 0;
 		}
+		/* One tenant moved, nothing else: plan, write, verify and record it alone. */
+		if ((run->only = check.only))
+			run->scope = run->only;
 	}
 	run->plan.opts = run->opts;
-	r = pbx_apply_plan_build(run->ctx, run->opts->tenant, run->marker, &run->plan,
+	run->plan.skip_bad = !run->opts->tenant;
+	r = pbx_apply_plan_build(run->ctx, run->scope, run->marker, &run->plan,
 				 &ret->problems, err);
 	if (r == PBX_EINVALID && ret->problems.n) {
 		*err = ret->problems.items[0];
@@ -436,7 +444,11 @@ static int run_apply(struct run *run, struct pbx_apply_result *ret, pbx_error *e
 		return r;
 	}
 	ret->changed = pbx_apply_plan_changes(&run->plan) > 0;
-	reconcile_astdb(run);
+	/* Planned alone, the moved tenant is reconciled alone; elsewhere only when some user
+	 * is pending (phone-made changes there are taken by the next apply that plans all). */
+	reconcile_astdb(run, run->scope);
+	if (run->only && pbx_selfservice_pending(run->ctx, NULL))
+		reconcile_astdb(run, NULL);
 	if (!ret->changed && !run->force)
 		return succeeded(run, ret, err);
 	/* Asterisk must be reachable before anything is written, when it will be reloaded: an
@@ -507,17 +519,21 @@ static int run_apply(struct run *run, struct pbx_apply_result *ret, pbx_error *e
 int pbx_apply(pbx_ctx *ctx, const struct pbx_apply_opts *opts, struct pbx_apply_result *ret,
 	      pbx_error *err)
 {
-	struct run run = { .ctx = ctx, .opts = opts };
+	struct run run = { .ctx = ctx, .opts = opts, .scope = opts->tenant };
 	int r, recovered;
 
 	*ret = (struct pbx_apply_result){ .problems = PBX_DIAG_INIT };
 	if (opts->tenant && !pbx_dialplan_valid_slug(opts->tenant))
 		return pbx_errorf(err, PBX_EINVALID, "apply", "tenant",
 				  "tenant \"%s\" is not a valid slug", opts->tenant);
+	/* Without the private key no tenant can be applied: fail once, before the lock. */
+	if (!pbx_ctx_opening_key(ctx, err))
+		return err->code;
 	if (opts->dry_run) {
 		/* Never equal to anything in a file, so only the marker differs from what runs. */
 		snprintf(run.marker, sizeof(run.marker), "dry-run-%ld-%d", (long)time(NULL),
 			 (int)getpid());
+		run.plan.skip_bad = !opts->tenant;
 		r = pbx_apply_plan_build(ctx, opts->tenant, run.marker, &run.plan, &ret->problems, err);
 		if (r == PBX_EINVALID && ret->problems.n)
 			*err = ret->problems.items[0];
@@ -577,6 +593,7 @@ int pbx_apply(pbx_ctx *ctx, const struct pbx_apply_opts *opts, struct pbx_apply_
 	pbx_apply_plan_free(&run.plan);
 	free(run.backup);
 	free(run.files_json);
+	free(run.only);
 	return r;
 }
 

@@ -60,8 +60,10 @@ int pbx_file_read(const char *path, char **ret, pbx_error *err)
 	int dfd, r;
 
 	*ret = NULL;
-	if ((r = open_parent(path, dir, &name, &dfd, err)) == PBX_ENOTFOUND)
-		return 0;   /* nothing deployed yet */
+	if ((r = open_parent(path, dir, &name, &dfd, err)) == PBX_ENOTFOUND) {
+		pbx_error_clear(err);   /* nothing deployed yet: no message left behind */
+		return 0;
+	}
 	if (r < 0)
 		return r;
 	r = pbx_file_read_at(dfd, dir, name, ret, err);

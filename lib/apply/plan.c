@@ -310,7 +310,7 @@ int pbx_apply_plan_build(pbx_ctx *ctx, const char *tenant, const char *marker,
 			pbx_apply_ext_tenant(ctx, st, t, &m, &dp, diag);
 		model_free(users, t->n_users);
 		rows_of(t, trows, diag);
-		if (!tenant && diag->n > before) {
+		if (plan->skip_bad && diag->n > before) {
 			/* One tenant's bad data never stops the others: this one is left as it
 			 * is deployed, reported by name, and the apply ends with PBX_EPARTIAL. */
 			plan->tenants[i].skipped = true;

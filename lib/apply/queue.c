@@ -3,7 +3,10 @@
  * The apply queue's two ends: the requester, who queues an apply and follows it, and the
  * worker, the privileged long-running side that runs the requests one at a time through
  * pbx_apply (same lock, same repair of crashed jobs) on a connection of its own for
- * LISTEN, its one-worker lock and claiming requests.
+ * LISTEN, its one-worker lock and claiming requests. Between requests (at least once a
+ * second) the worker also serves self-service: the UserEvents of phones' feature codes
+ * (pbx_selfservice_listen_poll) and end users' PIN and greeting requests (pbx_pin_change_run,
+ * pbx_greeting_request_run).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +18,7 @@
 #include "pbx/apply.h"
 #include "pbx/dialplan.h"
 #include "pbx/secret.h"
+#include "pbx/selfservice.h"
 #include "apply-queue.h"
 #include "ctx.h"
 #include "pg.h"
@@ -135,6 +139,7 @@ static int check_privileged(pbx_ctx *ctx, pbx_error *err)
 
 int pbx_apply_worker(pbx_ctx *ctx, const struct pbx_apply_worker_opts *opts, pbx_error *err)
 {
+	struct pbx_selfservice_listener *events = NULL;
 	char worker[320];
 	PGconn *wpg = NULL;
 	int r, n;
@@ -154,10 +159,18 @@ int pbx_apply_worker(pbx_ctx *ctx, const struct pbx_apply_worker_opts *opts, pbx
 		pbx_log(ctx, PBX_LOG_WARN,
 			"%d apply request(s) were interrupted when their worker ended; repairing", n);
 	pbx_log(ctx, PBX_LOG_INFO, "apply worker %s: waiting for requests", worker);
+	events = pbx_selfservice_listen(ctx);
 	while (!(opts->stop && *opts->stop)) {
 		char *tenant = NULL;
 		long id;
 
+		/* The self-service side: phones' changes in, end users' PIN changes settled. */
+		pbx_selfservice_listen_poll(events);
+		if ((n = pbx_pin_change_run(ctx, err)) < 0 ||
+		    (n = pbx_greeting_request_run(ctx, err)) < 0) {
+			r = n;
+			break;
+		}
 		if ((n = pbx_queue_claim(wpg, worker, &id, &tenant, err)) < 0) {
 			r = n;
 			break;
@@ -165,7 +178,7 @@ int pbx_apply_worker(pbx_ctx *ctx, const struct pbx_apply_worker_opts *opts, pbx
 		if (n == 0) {
 			if (opts->once)
 				break;
-			if ((r = pbx_queue_sleep(wpg, 5000, err)) < 0)
+			if ((r = pbx_queue_sleep(wpg, 1000, err)) < 0)
 				break;
 			continue;
 		}
@@ -175,6 +188,7 @@ int pbx_apply_worker(pbx_ctx *ctx, const struct pbx_apply_worker_opts *opts, pbx
 			break;
 	}
 cleanup:
+	pbx_selfservice_listen_close(events);
 	PQfinish(wpg);
 	return r;
 }

@@ -22,7 +22,8 @@
 #include "pbx/valid.h"
 #include "bulk-internal.h"
 
-static const char *const nullable_tenant[] = { "default_inbound", "default_policy", NULL };
+static const char *const nullable_tenant[] = { "default_inbound", "default_policy",
+					       "emergency_trunk", "emergency_callerid", NULL };
 static const char *const nullable_user[] = { "email", "extension", "outbound_callerid",
 					     "forward_to", "policy", NULL };
 static const char *const nullable_device[] = { "user", NULL };
@@ -143,6 +144,7 @@ static void check_tenant(struct at *a, struct bulk_tenant *t)
 {
 	const char *v;
 	pbx_error e = PBX_ERROR_INIT;
+	char path[160];
 
 	required(a, "slug", "the tenant's short name");
 	if ((v = value(a, "slug")) && pbx_tenant_check_slug(v, &e) < 0)
@@ -151,7 +153,6 @@ static void check_tenant(struct at *a, struct bulk_tenant *t)
 		problem(a, "name", "name must be 1 to 128 characters without control characters");
 	check_status(a, false);
 	if ((v = value(a, "extensions"))) {
-		char path[160];
 		int lo, hi;
 
 		path_of(a, "extensions", path, sizeof(path));
@@ -168,6 +169,16 @@ static void check_tenant(struct at *a, struct bulk_tenant *t)
 		problem(a, "default_inbound", "default inbound \"%s\" must be user:USERNAME, ext:NNNN, "
 			"voicemail:USERNAME or external:+E164", v);
 	check_policy(a, "default_policy");
+	/* As `tenant update --emergency-trunk/--emergency-callerid`; the trunk's existence is
+	 * checked by the plan. */
+	empty_is_null(a, "emergency_trunk");
+	path_of(a, "emergency_trunk", path, sizeof(path));
+	if ((v = value(a, "emergency_trunk")) && pbx_trunk_check_name(path, v, &e) < 0)
+		lib_problem(a, "emergency_trunk", &e);
+	empty_is_null(a, "emergency_callerid");
+	if ((v = value(a, "emergency_callerid")) && !pbx_valid_callerid(v))
+		problem(a, "emergency_callerid", "emergency caller ID \"%.24s\" must be 2 to 20 "
+			"digits, optionally after a +", v);
 }
 
 static void check_user(struct at *a, struct bulk_tenant *t, struct bulk_user *u)

@@ -184,17 +184,30 @@ static int dids(struct bulk_plan *p, PGconn *pg, pbx_error *err)
 	return r;
 }
 
+/* A tenant's value of field @k: now (in the database; NULL for a new tenant) and wanted. */
+static bool tenant_moves(const struct bulk_plan *p, const struct plan_tenant *t, int k)
+{
+	const char *now = t->row >= 0 ? bulk_cell(p->st.tenants, t->row, p->tcol[k]) : NULL;
+	const char *want = t->v ? t->v[k] : NULL;
+
+	return (now == NULL) != (want == NULL) || (now && strcmp(now, want));
+}
+
+/* The tenants' references to what the import has just written: default policies, and the
+ * emergency trunk and caller ID (before a pruned trunk goes). */
 static int default_policies(struct bulk_plan *p, PGconn *pg, pbx_error *err)
 {
 	int k = bulk_field(&pbx_schema_tenant, "default_policy"), r = 0;
+	int et = bulk_field(&pbx_schema_tenant, "emergency_trunk");
+	int ec = bulk_field(&pbx_schema_tenant, "emergency_callerid");
 
 	for (size_t i = 0; r == 0 && i < p->n_tenants; i++) {
 		const struct plan_tenant *t = &p->tenants[i];
-		const char *now = t->row >= 0 ? bulk_cell(p->st.tenants, t->row, p->tcol[k]) : NULL;
-		const char *want = t->v ? t->v[k] : NULL;
 
-		if ((now == NULL) != (want == NULL) || (now && strcmp(now, want)))
-			r = pbx_store_bulk_tenant_policy(pg, t->id, want, err);
+		if (tenant_moves(p, t, k))
+			r = pbx_store_bulk_tenant_policy(pg, t->id, t->v ? t->v[k] : NULL, err);
+		if (r == 0 && t->v && (tenant_moves(p, t, et) || tenant_moves(p, t, ec)))
+			r = pbx_store_bulk_tenant_emergency(pg, t->id, t->v[et], t->v[ec], err);
 	}
 	return r;
 }

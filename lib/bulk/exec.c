@@ -161,6 +161,38 @@ static int new_ids(struct bulk_plan *p, PGconn *pg, const char *table, size_t n,
 	return n ? pbx_store_bulk_ids(pg, table, n, ret, err) : 0;
 }
 
+/* The sealed *98 verifier of each user whose PIN changed (NULL where it was cleared). */
+static int pin_verifiers(struct bulk_plan *p, PGconn *pg, pbx_error *err)
+{
+	char *ids = NULL, *sealed = NULL;
+	size_t ni = 0, ns = 0, n = 0;
+	FILE *fi = open_memstream(&ids, &ni), *fs = open_memstream(&sealed, &ns);
+	int r = 0;
+
+	for (size_t i = 0; fi && fs && i < p->n_users; i++) {
+		const struct plan_user *u = &p->users[i];
+
+		if (!u->pin_changed || u->op == OP_DELETE)
+			continue;
+		/* Sealed values hold only base64 and ':', safe in an array literal. */
+		fprintf(fi, "%s%s", n ? "," : "{", u->id);
+		fprintf(fs, "%s%s%s%s", n ? "," : "{", u->pin_sealed ? "\"" : "",
+			u->pin_sealed ? u->pin_sealed : "NULL", u->pin_sealed ? "\"" : "");
+		n++;
+	}
+	if (fi)
+		fputs("}", fi);
+	if (fs)
+		fputs("}", fs);
+	if ((fi ? fclose(fi) : EOF) != 0 || (fs ? fclose(fs) : EOF) != 0)
+		r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
+	else if (n)
+		r = pbx_store_bulk_pin_verifiers(pg, ids, sealed, err);
+	free(ids);
+	free(sealed);
+	return r;
+}
+
 static int users(struct bulk_plan *p, PGconn *pg, pbx_error *err)
 {
 	const struct pbx_schema *s = &pbx_schema_user;
@@ -219,7 +251,7 @@ static int users(struct bulk_plan *p, PGconn *pg, pbx_error *err)
 	batch_free(&upd);
 	batch_free(&add);
 	free(ids);
-	return r;
+	return r == 0 ? pin_verifiers(p, pg, err) : r;
 }
 
 static int devices(struct bulk_plan *p, PGconn *pg, pbx_error *err)

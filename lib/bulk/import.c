@@ -585,6 +585,7 @@ int pbx_bulk_import(pbx_ctx *ctx, const pbx_bulk_doc *doc, const struct pbx_bulk
 		    (r = pbx_store_bulk_audit_lock(pg, err)) < 0 ||
 		    (r = draw_usernames(&plan, pg, err)) < 0 ||
 		    (r = make_secrets(&plan, key, secrets != NULL, err)) < 0 ||
+		    (r = bulk_plan_pin_verifiers(&plan, ctx, err)) < 0 ||
 		    (r = bulk_exec(&plan, pg, o, err)) < 0 ||
 		    (r = pbx_store_bulk_audit_finish(pg, plan.audit, &audit_rows, err)) < 0)
 			goto fail;

@@ -3,7 +3,8 @@
  * Voicemail PINs in an import. argon2id is deliberately slow (tens of milliseconds and
  * 19 MiB per hash), so the verifications and hashes of a file run on up to four threads.
  * A PIN the file repeats is verified against the stored hash and kept when it matches, so
- * importing the same file twice changes nothing; the plaintext never leaves this step.
+ * importing the same file twice changes nothing; the plaintext never leaves this step,
+ * except sealed: each changed PIN's *98 verifier, sealed as `user update --pin` seals it.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -14,6 +15,7 @@
 
 #include "pbx/secret.h"
 #include "pbx/user.h"
+#include "ctx.h"
 #include "plan.h"
 
 #define MAX_THREADS 4
@@ -173,5 +175,36 @@ done:
 		pbx_secret_wipe(jobs[k].out, sizeof(jobs[k].out));
 	free(jobs);
 	free(owner);
+	return r;
+}
+
+int bulk_plan_pin_verifiers(struct bulk_plan *p, pbx_ctx *ctx, pbx_error *err)
+{
+	pbx_secret_key *key = NULL;
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < p->n_users; i++) {
+		struct plan_user *u = &p->users[i];
+		char v[PBX_SECRET_VERIFIER_BUFSZ], *sealed = NULL;
+		const struct bulk_user *fu;
+
+		if (!u->pin_changed || !u->pin_hash || u->ui == SIZE_MAX)
+			continue;
+		fu = &p->doc->tenants[p->tenants[u->pt].fi].users[u->ui];
+		if (!fu->pin)
+			continue;
+		if (!key && !(key = pbx_ctx_seal_key(ctx, err))) {
+			pbx_log(ctx, PBX_LOG_WARN, "the PINs are saved, but *98 cannot check them: "
+				"%s; set them again once the secrets key exists", err->message);
+			*err = (pbx_error)PBX_ERROR_INIT;
+			return 0;
+		}
+		if ((r = pbx_secret_pin_verifier(fu->pin, v, sizeof(v), err)) == 0 &&
+		    (r = pbx_secret_seal(key, v, &sealed, err)) == 0 &&
+		    !(u->pin_sealed = bulk_strdup(&p->arena, sealed)))
+			r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
+		pbx_secret_wipe(v, sizeof(v));
+		free(sealed);
+	}
 	return r;
 }

@@ -309,6 +309,7 @@ static bool has_trunk(const struct bulk_plan *p, size_t pt, const char *name)
 static void check_refs(struct bulk_plan *p, struct bulk_report *rep)
 {
 	int tpol = bulk_field(&pbx_schema_tenant, "default_policy");
+	int tem = bulk_field(&pbx_schema_tenant, "emergency_trunk");
 	int upol = bulk_field(&pbx_schema_user, "policy"), ust = bulk_field(&pbx_schema_user, "status");
 	char path[160], msg[256];
 
@@ -322,6 +323,13 @@ static void check_refs(struct bulk_plan *p, struct bulk_report *rep)
 				     "policy %s does not exist in %s%s", t->v[tpol], t->slug,
 				     bulk_given(&ft->o, "default_policy") ? "" :
 				     " (its default policy, which --prune would delete)");
+		}
+		if (t->v && t->v[tem] && !has_trunk(p, pt, t->v[tem])) {
+			bulk_path(path, sizeof(path), t->fi, SIZE_MAX, SIZE_MAX, "emergency_trunk");
+			bulk_problem(rep, PBX_EINVALID, bulk_vpos(&ft->o, "emergency_trunk"), path,
+				     "tenant %s has no trunk %s, and no global trunk has that name%s",
+				     t->slug, t->v[tem], bulk_given(&ft->o, "emergency_trunk") ? "" :
+				     " (its emergency trunk, which --prune would delete)");
 		}
 	}
 	for (size_t i = 0; i < p->n_users; i++) {

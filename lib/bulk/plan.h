@@ -35,6 +35,7 @@ struct plan_user {
 	char id[24];             /* database id (drawn by exec for a new user) */
 	const char **v;          /* final values, pbx_schema_user order */
 	const char *pin_hash;    /* final stored hash (NULL = none) */
+	const char *pin_sealed;  /* a changed PIN's sealed dialplan verifier (NULL = none) */
 	enum bulk_op op;
 	bool auto_ext;           /* extension to allocate */
 	bool pin_changed;
@@ -103,6 +104,13 @@ int bulk_field(const struct pbx_schema *s, const char *key);
  */
 int bulk_plan_build(struct bulk_plan *plan, const struct pbx_bulk_doc *doc, bool prune,
 		    struct bulk_report *rep);
+
+/*
+ * The sealed *98 verifier (pbx_secret_pin_verifier, sealed to the published key) of every
+ * PIN the plan changes, as `user update --pin` makes it; written by exec with the users.
+ * Without any sealing key the PINs are still saved, with a warning, as there.
+ */
+int bulk_plan_pin_verifiers(struct bulk_plan *plan, pbx_ctx *ctx, pbx_error *err);
 
 /*
  * PINs of the file: check them against the final extensions, keep a stored PIN the file

@@ -212,6 +212,23 @@ static struct pbx_secret_key *retired_key(pbx_ctx *ctx, const char *id, pbx_erro
 	return ctx->retired[i];
 }
 
+struct pbx_secret_key *pbx_ctx_opening_key(pbx_ctx *ctx, pbx_error *err)
+{
+	pbx_error e = PBX_ERROR_INIT;
+	struct pbx_secret_key *key = pbx_ctx_key(ctx, &e);
+
+	if (key)
+		return key;
+	if (!pbx_ctx_key_absent(ctx, &e))
+		*err = e;
+	else
+		pbx_errorf(err, PBX_EPERM, NULL, "secret",
+			   "cannot open sealed secrets: the private key %s is not readable here; "
+			   "only the privileged side (platform admins, the apply worker) holds it",
+			   ctx->cfg->key_file);
+	return NULL;
+}
+
 int pbx_ctx_open_secret(pbx_ctx *ctx, const char *sealed, char **ret_plain, pbx_error *err)
 {
 	pbx_error e = PBX_ERROR_INIT;
@@ -219,16 +236,8 @@ int pbx_ctx_open_secret(pbx_ctx *ctx, const char *sealed, char **ret_plain, pbx_
 	char id[PBX_SECRET_KEY_ID_BUFSZ];
 	int r;
 
-	if (!(key = pbx_ctx_key(ctx, &e))) {
-		if (!pbx_ctx_key_absent(ctx, &e)) {
-			*err = e;
-			return e.code;
-		}
-		return pbx_errorf(err, PBX_EPERM, NULL, "secret",
-				  "cannot open sealed secrets: the private key %s is not readable here; "
-				  "only the privileged side (platform admins, the apply worker) holds it",
-				  ctx->cfg->key_file);
-	}
+	if (!(key = pbx_ctx_opening_key(ctx, err)))
+		return err->code;
 	if ((r = pbx_secret_sealed_key_id(sealed, id, sizeof(id), err)) < 0)
 		return r;
 	if (strcmp(id, pbx_secret_key_id(key)) != 0 && (old = retired_key(ctx, id, &e)))

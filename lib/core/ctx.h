@@ -49,6 +49,14 @@ struct pbx_secret_key *pbx_ctx_key(pbx_ctx *ctx, pbx_error *err);
 struct pbx_secret_key *pbx_ctx_seal_key(pbx_ctx *ctx, pbx_error *err);
 
 /*
+ * The private key that opens sealed secrets, or NULL with one clear error: PBX_EPERM
+ * ("the private key FILE is not readable here; only the privileged side holds it") when
+ * this operator has none, else the key file's own error (open to others, malformed).
+ * Owned by the context.
+ */
+struct pbx_secret_key *pbx_ctx_opening_key(pbx_ctx *ctx, pbx_error *err);
+
+/*
  * Open @sealed with the key its id names: the key file, or a retired key kept next to it
  * as "<key_file>.<id>" ("<key_file>.v1" for the legacy key). PBX_EPERM with a one-line
  * message when this operator cannot read the private key; otherwise as pbx_secret_open.

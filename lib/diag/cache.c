@@ -3,8 +3,9 @@
  * The PJSIP status cache: a short-lived CLI cannot keep Asterisk's answers in memory, so the
  * contacts and outbound registrations of one AMI round trip are kept in a file, one per AMI
  * server, in a directory only the invoking user can write (0700, owned by it), replaced
- * atomically (temporary file, rename) and trusted for PBX_DIAG_CACHE_TTL seconds. apply
- * removes it after every reload, since registrations and contacts change with the rows.
+ * atomically by apply's safe-path writer (O_EXCL temporary file, rename) and trusted for
+ * PBX_DIAG_CACHE_TTL seconds. apply removes it after every reload, since registrations and
+ * contacts change with the rows.
  * Format: a version line, "fetched UNIXTIME", then one tab-separated line per contact
  * ("c") or registration ("r"), values escaped as in tsv output (\t \n \\).
  */
@@ -20,6 +21,7 @@
 #include "pbx/config.h"
 #include "pbx/diag.h"
 #include "ctx.h"
+#include "../apply/files.h"
 
 #define CACHE_MAGIC "pbxctl-pjsip-cache 1"
 #define CACHE_MAX (64 * 1024 * 1024)
@@ -224,34 +226,14 @@ cleanup:
 
 /* ---- writing ---- */
 
-static int cache_write(const char *path, const struct pbx_diag_pjsip *p, pbx_error *err)
+/* The cache text of @p (malloc'd into *@ret). */
+static int cache_text(const struct pbx_diag_pjsip *p, char **ret, pbx_error *err)
 {
-	char *dir = dir_of(path), *tmp = NULL;
-	FILE *f = NULL;
-	int fd = -1, r = 0;
+	size_t len = 0;
+	FILE *f = open_memstream(ret, &len);
 
-	if (!dir || asprintf(&tmp, "%s.XXXXXX", path) < 0) {
-		tmp = NULL;
-		r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
-		goto cleanup;
-	}
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		r = pbx_errorf(err, PBX_EPERM, "cache", NULL, "cannot create %s: %s", dir,
-			       strerror(errno));
-		goto cleanup;
-	}
-	if (!dir_is_private(dir)) {
-		r = pbx_errorf(err, PBX_EPERM, "cache", NULL,
-			       "%s is not a directory owned by this user and closed to others; not caching",
-			       dir);
-		goto cleanup;
-	}
-	if ((fd = mkstemp(tmp)) < 0 || fchmod(fd, 0600) < 0 || !(f = fdopen(fd, "w"))) {
-		r = pbx_errorf(err, PBX_EPERM, "cache", NULL, "cannot write %s: %s", tmp,
-			       strerror(errno));
-		goto cleanup;
-	}
-	fd = -1;
+	if (!f)
+		return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
 	fprintf(f, "%s\nfetched %lld\n", CACHE_MAGIC, p->fetched);
 	for (size_t i = 0; i < p->n_contacts; i++) {
 		const struct pbx_ami_contact *c = &p->contacts[i];
@@ -288,22 +270,44 @@ static int cache_write(const char *path, const struct pbx_diag_pjsip *p, pbx_err
 	}
 	fputs("end\n", f);
 	if (ferror(f) | (fclose(f) != 0)) {
-		f = NULL;
-		r = pbx_errorf(err, PBX_ERROR, "cache", NULL, "cannot write %s", tmp);
+		free(*ret);
+		*ret = NULL;
+		return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
+	}
+	return 0;
+}
+
+/*
+ * Replace the cache file through apply's safe-path writer: the directory is reached without
+ * following a link and made 0700 when missing, must belong to this user and be closed to
+ * others, and the file is a 0600 temporary file created with O_EXCL, then renamed.
+ */
+static int cache_write(const char *path, const struct pbx_diag_pjsip *p, pbx_error *err)
+{
+	char *dir = dir_of(path), *text = NULL;
+	const char *name = strrchr(path, '/');
+	struct stat st;
+	int dfd = -1, r;
+
+	if (!dir || !name) {
+		r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
 		goto cleanup;
 	}
-	f = NULL;
-	if (rename(tmp, path) < 0)
-		r = pbx_errorf(err, PBX_EPERM, "cache", NULL, "cannot replace %s: %s", path,
-			       strerror(errno));
+	if ((r = pbx_dir_open(dir, true, 0700, &dfd, err)) < 0)
+		goto cleanup;
+	if (fstat(dfd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		r = pbx_errorf(err, PBX_EPERM, "cache", NULL,
+			       "%s is not a directory owned by this user and closed to others; not caching",
+			       dir);
+		goto cleanup;
+	}
+	if ((r = cache_text(p, &text, err)) < 0)
+		goto cleanup;
+	r = pbx_file_write_at(dfd, dir, name + 1, text, 0600, err);
 cleanup:
-	if (f)
-		fclose(f);
-	if (fd >= 0)
-		close(fd);
-	if (r < 0 && tmp)
-		unlink(tmp);
-	free(tmp);
+	if (dfd >= 0)
+		close(dfd);
+	free(text);
 	free(dir);
 	return r;
 }

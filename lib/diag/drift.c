@@ -137,7 +137,7 @@ static int asterisk(pbx_ctx *ctx, const struct pbx_apply_plan *plan, struct pbx_
 
 int pbx_diag_drift(pbx_ctx *ctx, const char *tenant, struct pbx_rows *ret, pbx_error *err)
 {
-	struct pbx_apply_plan plan = { 0 };
+	struct pbx_apply_plan plan = { .skip_bad = !tenant };
 	pbx_diag problems = PBX_DIAG_INIT;
 	struct pbx_rows rows;
 	char marker[64];

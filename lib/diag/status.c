@@ -14,7 +14,6 @@
 #include "pbx/device.h"
 #include "pbx/diag.h"
 #include "pbx/realtime.h"
-#include "pbx/tenant.h"
 #include "diag-internal.h"
 
 static const struct pbx_field status_fields[] = {
@@ -111,44 +110,11 @@ static int add_row(struct pbx_rows *out, const struct pbx_rows *devs, size_t i,
 	return r ? PBX_ERROR : 0;
 }
 
-/* The devices the query names: of one tenant, or of every tenant. */
-static int load_devices(pbx_ctx *ctx, const struct pbx_diag_device_query *q,
-			struct pbx_rows *ret, size_t *ret_n, pbx_error *err)
-{
-	struct pbx_rows tenants;
-	int r;
-
-	*ret_n = 0;
-	if (q->tenant) {
-		if (q->device)
-			r = pbx_device_show(ctx, q->tenant, q->user, q->device, false, &ret[0], err);
-		else
-			r = pbx_device_list(ctx, q->tenant, q->user, &ret[0], err);
-		*ret_n = r < 0 ? 0 : 1;
-		return r;
-	}
-	if ((r = pbx_tenant_list(ctx, NULL, &tenants, err)) < 0)
-		return r;
-	for (size_t i = 0; i < tenants.n_rows && r == 0; i++) {
-		const char *slug = pbx_rows_get(&tenants, i, "slug");
-		const char *status = pbx_rows_get(&tenants, i, "status");
-
-		if (status && !strcmp(status, "deleted"))
-			continue;
-		if ((r = pbx_device_list(ctx, slug, NULL, &ret[*ret_n], err)) == 0)
-			(*ret_n)++;
-	}
-	pbx_rows_free(&tenants);
-	return r;
-}
-
 int pbx_diag_devices(pbx_ctx *ctx, const struct pbx_diag_device_query *q, struct pbx_rows *ret,
 		     pbx_error *err)
 {
 	struct pbx_diag_pjsip p = { 0 };
-	struct pbx_rows *devs = NULL, out;
-	size_t n_devs = 0, n_tenants;
-	struct pbx_rows tenants;
+	struct pbx_rows devs = { 0 }, out;
 	long long now = (long long)time(NULL);
 	int r;
 
@@ -158,27 +124,17 @@ int pbx_diag_devices(pbx_ctx *ctx, const struct pbx_diag_device_query *q, struct
 	if ((q->user || q->device) && !q->tenant)
 		return pbx_errorf(err, PBX_EINVALID, "diag devices", "tenant",
 				  "a user or device needs its tenant");
-	n_tenants = 1;
-	if (!q->tenant) {
-		if ((r = pbx_tenant_list(ctx, NULL, &tenants, err)) < 0)
-			return r;
-		n_tenants = tenants.n_rows ? tenants.n_rows : 1;
-		pbx_rows_free(&tenants);
-	}
-	if (!(devs = calloc(n_tenants + 1, sizeof(*devs))))
-		return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
 	pbx_rows_init(&out, &pbx_schema_device_status);
-	if ((r = load_devices(ctx, q, devs, &n_devs, err)) < 0 ||
-	    (r = pbx_diag_pjsip_load(ctx, q->refresh, &p, err)) < 0)
+	/* One query for the devices the query names, of one tenant or of every tenant. */
+	r = q->device ? pbx_device_show(ctx, q->tenant, q->user, q->device, false, &devs, err) :
+			pbx_device_list(ctx, q->tenant, q->user, &devs, err);
+	if (r < 0 || (r = pbx_diag_pjsip_load(ctx, q->refresh, &p, err)) < 0)
 		goto cleanup;
-	for (size_t t = 0; t < n_devs && r == 0; t++)
-		for (size_t i = 0; i < devs[t].n_rows && r == 0; i++)
-			if (add_row(&out, &devs[t], i, &p, now, q->state) < 0)
-				r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
+	for (size_t i = 0; i < devs.n_rows && r == 0; i++)
+		if (add_row(&out, &devs, i, &p, now, q->state) < 0)
+			r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
 cleanup:
-	for (size_t t = 0; t < n_devs; t++)
-		pbx_device_rows_free(&devs[t]);
-	free(devs);
+	pbx_device_rows_free(&devs);
 	pbx_diag_pjsip_free(&p);
 	if (r < 0) {
 		pbx_rows_free(&out);

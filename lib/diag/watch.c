@@ -8,7 +8,9 @@
  * against the endpoints pbxctl gave the tenant (never by prefix: "acme-" is also the start
  * of tenant "acme-eu"'s names), UserEvents by their Tenant header; Registry events carry
  * only the provider's URIs, so they are shown unfiltered only. FullyBooted and Reload
- * concern everyone and are always shown.
+ * concern everyone and are always shown. A platform admin's watch (with the private key)
+ * also hands self-service UserEvents to pbx_selfservice_consume, as the apply worker does,
+ * whatever the tenant filter shows.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,9 @@
 #include "pbx/ami.h"
 #include "pbx/device.h"
 #include "pbx/diag.h"
+#include "pbx/operator.h"
+#include "pbx/secret.h"
+#include "pbx/selfservice.h"
 #include "pbx/trunk.h"
 #include "ctx.h"
 #include "diag-internal.h"
@@ -44,6 +49,7 @@ struct watch {
 	size_t n_endpoints;
 	pbx_diag_event_fn *fn;
 	void *ud;
+	bool selfservice;       /* a platform admin's watch: phones' changes into PostgreSQL */
 	int r;                  /* the callback's last non-zero answer stops the watch */
 };
 
@@ -166,6 +172,8 @@ static void on_event(const struct pbx_ami_msg *m, void *ud)
 		detail = pbx_ami_msg_get(m, "Cause");
 		mine = false;
 	} else if (!strcmp(ev, "UserEvent")) {
+		if (w->selfservice)
+			pbx_selfservice_consume(w->ctx, m);
 		tenant = pbx_ami_msg_get(m, "Tenant");
 		object = pbx_ami_msg_get(m, "UserEvent");
 		user_headers(m, buf, sizeof(buf));
@@ -195,6 +203,17 @@ static void on_event(const struct pbx_ami_msg *m, void *ud)
 	pbx_rows_free(&row);
 }
 
+/* The privileged side (a platform admin holding the private key) takes phones' changes. */
+static bool privileged(pbx_ctx *ctx)
+{
+	pbx_error e = PBX_ERROR_INIT;
+	pbx_secret_key *key = pbx_ctx_key(ctx, &e);
+	struct pbx_operator op;
+
+	return key && pbx_secret_key_can_open(key) && pbx_operator_whoami(ctx, &op, &e) == 0 &&
+	       !strcmp(op.role, "platform_admin");
+}
+
 /* Sleep @ms in slices, returning early once *stop is set. */
 static void nap(int ms, volatile sig_atomic_t *stop)
 {
@@ -216,6 +235,8 @@ int pbx_diag_watch(pbx_ctx *ctx, const char *tenant, volatile sig_atomic_t *stop
 	};
 	struct watch w = { .ctx = ctx, .tenant = tenant, .fn = fn, .ud = ud };
 	int backoff = 250, r = 0;
+
+	w.selfservice = privileged(ctx);
 
 	while (!*stop && !w.r) {
 		pbx_error e = PBX_ERROR_INIT;

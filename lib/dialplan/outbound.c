@@ -12,8 +12,14 @@
  * numbers (REGEX() on ${EXTEN}, safe because the number was checked to be digits), then act
  * on rule j; the catch-alls test the rules without a pattern form, then refuse. So the first
  * matching rule decides, whichever extension Asterisk picked.
+ *
+ * The entry context picks the policy by the calling endpoint, except for a call a user's
+ * forward sent here (PBXCTL_FWDBY, set only by tenant.c's forward): then the forwarding
+ * user's policy decides, so that a forward to a number the user may not dial is refused
+ * whoever calls, even one set on the phone with *72 (which cannot check the policy).
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,13 +186,16 @@ static int check_emergency(const struct pbx_dp_outbound *out, pbx_error *err)
 	if (out->emergency_trunk)
 		return check_trunk(out, object, "emergency_trunk",
 				   find_trunk(out, out->emergency_trunk), out->emergency_trunk, err);
-	for (size_t i = 0; i < t->n_users; i++) {
+	for (size_t i = 0, checked = SIZE_MAX; i < t->n_users; i++) {
 		const struct pbx_dp_user *u = &t->users[i];
 		const struct pbx_dp_policy *p = policy_of(out, i);
 		struct pbx_policy_verdict v;
 
-		if (!u->active || !u->n_endpoints)
+		/* users mostly share the tenant's default: each policy is evaluated once */
+		if (!u->active || !u->n_endpoints ||
+		    (p && checked != SIZE_MAX && p == policy_of(out, checked)))
 			continue;
+		checked = i;
 		for (size_t e = 0; e < out->n_emergency; e++)
 			if (!allows(p, out->emergency[e], &v))
 				return pbx_errorf(err, PBX_EINVALID, object, "emergency_trunk",
@@ -412,7 +421,7 @@ static bool selects(const struct pbx_dp_outbound *out, size_t i)
 	const char *pol = out->user_policies ? out->user_policies[i] : NULL;
 	bool cid = u->callerid_num && *u->callerid_num;
 
-	return u->active && u->n_endpoints && (pol || (cid && out->default_policy));
+	return u->active && (pol || (cid && out->default_policy));
 }
 
 static void to_policy(struct line *l, const struct pbx_dp_outbound *out, const char *label,
@@ -567,6 +576,11 @@ static void entry_context(struct dp_out *o, const struct pbx_dp_outbound *out)
 		emit(&l, NULL, "Playback(ss-noservice)");
 		emit(&l, NULL, "Hangup()");
 		emit(&l, "ok", "Set(PBXCTL_CID=)");
+		/* A forward (tenant.c): the forwarding user's policy, never the caller's. */
+		for (size_t k = 0; k < n; k++)
+			emit(&l, NULL, "GotoIf($[\"${PBXCTL_FWDBY}\" = \"%s\"]?u%s)",
+			     t->users[order[k]].extension, t->users[order[k]].extension);
+		emit(&l, NULL, "GotoIf($[\"${PBXCTL_FWDBY}\" != \"\"]?dflt)");
 		for (size_t k = 0; k < n; k++) {
 			const struct pbx_dp_user *u = &t->users[order[k]];
 			const char *eps[PBX_DP_MAX_DEVICES];
@@ -578,7 +592,7 @@ static void entry_context(struct dp_out *o, const struct pbx_dp_outbound *out)
 				emit(&l, NULL, "GotoIf($[\"${CHANNEL(endpoint)}\" = \"%s\"]?u%s)", eps[j],
 				     u->extension);
 		}
-		to_policy(&l, out, NULL, out->default_policy);
+		to_policy(&l, out, "dflt", out->default_policy);
 		for (size_t k = 0; k < n; k++) {
 			size_t i = order[k];
 			const struct pbx_dp_user *u = &t->users[i];

@@ -11,8 +11,9 @@
  *   do not disturb    VoiceMail(<ext>@<slug>,b), or Busy(10) without voicemail; DND wins
  *                     over a forward;
  *   forward set       an extension an active user has: Goto(<slug>-internal,<ext>,1); with
- *                     outbound calling any other number: Goto(<slug>-outbound,<number>,1),
- *                     where the caller's policy decides; anything else, or more than
+ *                     outbound calling any other number: Goto(<slug>-outbound,<number>,1)
+ *                     with PBXCTL_FWDBY=<ext>, so that the forwarding user's policy decides
+ *                     (not the caller's, see outbound.c); anything else, or more than
  *                     PBX_DP_FORWARD_HOPS forwards on this call: the user's phones ring;
  *   no enabled device VoiceMail(<ext>@<slug>,u), or Playback(vm-nobodyavail);
  *   otherwise         Dial(PJSIP/a&PJSIP/b,<ring>) ringing every enabled device at
@@ -121,9 +122,12 @@ static void to_voicemail(struct dp_out *o, const struct pbx_dp_tenant *t,
  * AstDB (PBX_DP_ASTDB_FAMILY/<slug>/<ext>), so that a change is live without a reload.
  * The forward target is used only after REGEX() proved it digits: an extension goes to the
  * internal context only when an active user has it (apply writes every active user's dnd
- * key, so DB_EXISTS tells), anything else to the outbound context, where the caller's
- * policy decides. PBXCTL_HOPS counts forwards on the channel: after PBX_DP_FORWARD_HOPS the
- * user's own phones ring, so a forward loop made from phones cannot spin a channel.
+ * key, so DB_EXISTS tells), anything else to the outbound context with PBXCTL_FWDBY set to
+ * this extension, where the forwarding user's policy decides: a forward made on the phone
+ * (*72, which the dialplan cannot check against the policy) can never reach a number the
+ * user could not dial itself, whoever calls. PBXCTL_HOPS counts forwards on the channel:
+ * after PBX_DP_FORWARD_HOPS the user's own phones ring, so a forward loop made from phones
+ * cannot spin a channel.
  */
 static void runtime_state(struct dp_out *o, const struct pbx_dp_tenant *t, const char *ext)
 {
@@ -142,7 +146,8 @@ static void runtime_state(struct dp_out *o, const struct pbx_dp_tenant *t, const
 		"?%s" PBX_DP_INTERNAL_SUFFIX ",${PBXCTL_FWD},1)", t->slug, t->slug);
 	if (t->outbound) {
 		dp_same(o, NULL, "Goto(ring)");
-		dp_same(o, "fwdext", "Goto(%s" PBX_DP_OUTBOUND_SUFFIX ",${PBXCTL_FWD},1)", t->slug);
+		dp_same(o, "fwdext", "Set(PBXCTL_FWDBY=%s)", ext);
+		dp_same(o, NULL, "Goto(%s" PBX_DP_OUTBOUND_SUFFIX ",${PBXCTL_FWD},1)", t->slug);
 	}
 }
 

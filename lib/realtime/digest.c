@@ -26,9 +26,24 @@ void pbx_rt_digests_free(struct pbx_rt_digest *d, size_t n)
 	free(d);
 }
 
-int pbx_realtime_digests(pbx_realtime *rt, struct pbx_rt_digest **ret, size_t *n_ret,
-			 pbx_error *err)
+/* Set the session variable @pbxctl_owner to @owner (a valid owner, so no quote in it). */
+static int set_owner(pbx_realtime *rt, const char *owner, pbx_error *err)
 {
+	char sql[96];
+
+	if (!rt_valid_owner(owner))
+		return pbx_errorf(err, PBX_EINVALID, NULL, "tenant",
+				  "tenant must be a slug of a-z 0-9 - (at most 24)");
+	snprintf(sql, sizeof(sql), "SET @pbxctl_owner = '%s'", owner);
+	if (mysql_real_query(rt->db, sql, strlen(sql)) != 0)
+		return rt_fail_db(rt, err, NULL, "could not read the digests of the realtime rows");
+	return 0;
+}
+
+int pbx_realtime_digests(pbx_realtime *rt, const char *owner, struct pbx_rt_digest **ret,
+			 size_t *n_ret, pbx_error *err)
+{
+	const char *sql = owner ? rt_sql_digest_owner : rt_sql_digest;
 	struct pbx_rt_digest *out = NULL;
 	size_t n = 0;
 	MYSQL_RES *res;
@@ -39,7 +54,9 @@ int pbx_realtime_digests(pbx_realtime *rt, struct pbx_rt_digest **ret, size_t *n
 	*n_ret = 0;
 	/* A fresh read: end whatever snapshot an earlier read on this connection opened. */
 	rt_rollback(rt);
-	if (mysql_real_query(rt->db, rt_sql_digest, strlen(rt_sql_digest)) != 0)
+	if (owner && (r = set_owner(rt, owner, err)) < 0)
+		return r;
+	if (mysql_real_query(rt->db, sql, strlen(sql)) != 0)
 		return rt_fail_db(rt, err, NULL, "could not read the digests of the realtime rows");
 	if (!(res = mysql_store_result(rt->db)))
 		return rt_fail_db(rt, err, NULL, "could not read the digests of the realtime rows");
@@ -47,12 +64,11 @@ int pbx_realtime_digests(pbx_realtime *rt, struct pbx_rt_digest **ret, size_t *n
 		r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
 	/* Rows come ordered by owner, then table: one "table:count:xor;" part per table. */
 	while (r == 0 && (row = mysql_fetch_row(res))) {
-		const char *owner = row[1] ? row[1] : "";
-
+		const char *who = row[1] ? row[1] : "";
 		size_t used;
 
-		if (!n || strcmp(out[n - 1].owner, owner) != 0) {
-			out[n].owner = strdup(owner);
+		if (!n || strcmp(out[n - 1].owner, who) != 0) {
+			out[n].owner = strdup(who);
 			out[n].digest = calloc(1, DIGEST_MAX);
 			if (!out[n++].owner || !out[n - 1].digest) {
 				r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
@@ -80,4 +96,69 @@ const char *pbx_rt_digest_of(const struct pbx_rt_digest *d, size_t n, const char
 		if (!strcmp(d[i].owner, owner))
 			return d[i].digest;
 	return "";
+}
+
+/* The mark's query: rt_sql_mark and the managed tables where pbxctl owns rows. */
+static int mark_query(pbx_realtime *rt, char *sql, size_t size, size_t *n_tables,
+		      pbx_error *err)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	size_t len = (size_t)snprintf(sql, size, "%s", rt_sql_mark);
+
+	*n_tables = 1;
+	if (mysql_real_query(rt->db, rt_sql_owned_tables, strlen(rt_sql_owned_tables)) != 0 ||
+	    !(res = mysql_store_result(rt->db)))
+		return rt_fail_db(rt, err, NULL, "could not read when the realtime tables changed");
+	while ((row = mysql_fetch_row(res))) {
+		const struct rt_table *t = rt_table_find(row[0]);
+
+		if (t && len < size) {
+			len += (size_t)snprintf(sql + len, size - len, ", '%s'", t->name);
+			(*n_tables)++;
+		}
+	}
+	mysql_free_result(res);
+	if (len < size)
+		len += (size_t)snprintf(sql + len, size - len, ") ORDER BY table_name");
+	if (len >= size)
+		PBX_BUG("the mark's query does not fit");
+	return 0;
+}
+
+int pbx_realtime_mark(pbx_realtime *rt, char **ret, pbx_error *err)
+{
+	const char *server = mysql_get_server_info(rt->db);
+	char mark[1024], sql[1024];
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	bool usable = true;
+	size_t n = 0, n_tables, len;
+	int r;
+
+	*ret = NULL;
+	/* MySQL 8 caches these times (information_schema_stats_expiry): MariaDB only. */
+	if (!server || !strstr(server, "MariaDB"))
+		return 0;
+	rt_rollback(rt);
+	if ((r = mark_query(rt, sql, sizeof(sql), &n_tables, err)) < 0)
+		return r;
+	if (mysql_real_query(rt->db, sql, strlen(sql)) != 0 || !(res = mysql_store_result(rt->db)))
+		return rt_fail_db(rt, err, NULL, "could not read when the realtime tables changed");
+	len = (size_t)snprintf(mark, sizeof(mark), "%.100s", server);
+	while (usable && (row = mysql_fetch_row(res))) {
+		/* unknown (a restart), or changed in this very second: no proof either way */
+		usable = row[0] && row[1] && row[2] && !strcmp(row[2], "1");
+		if (usable && len < sizeof(mark))
+			len += (size_t)snprintf(mark + len, sizeof(mark) - len, ";%.64s=%.32s",
+						row[0], row[1]);
+		n++;
+	}
+	mysql_free_result(res);
+	rt_rollback(rt);
+	if (!usable || n != n_tables || len >= sizeof(mark))
+		return 0;
+	if (!(*ret = strdup(mark)))
+		return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
+	return 0;
 }

@@ -117,91 +117,6 @@ int rt_read_owned(pbx_realtime *rt, const char *scope, pbx_rt_rowset *out, pbx_e
 	return 0;
 }
 
-/* Who holds @id: 0 nobody, 1 a row exists (@owner set to its owner, "" when not pbxctl). */
-static int probe(pbx_realtime *rt, MYSQL_STMT *st, const char *table, const char *id,
-		 char *owner, size_t size, pbx_error *err)
-{
-	MYSQL_BIND res[1];
-	unsigned long len = 0;
-	my_bool null_flag = 0;
-	int f, r;
-
-	r = rt_execute(rt, st, &id, 1, err);
-	if (r < 0)
-		return r;
-	memset(res, 0, sizeof(res));
-	res[0].buffer_type = MYSQL_TYPE_STRING;
-	res[0].buffer = owner;
-	res[0].buffer_length = size - 1;
-	res[0].length = &len;
-	res[0].is_null = &null_flag;
-	if (mysql_stmt_bind_result(st, res) != 0)
-		return rt_fail_stmt(rt, st, err, table, "could not look up %s row %s", table, id);
-	f = mysql_stmt_fetch(st);
-	if (f == MYSQL_NO_DATA) {
-		r = 0;
-	} else if (f == 0 || f == MYSQL_DATA_TRUNCATED) {
-		owner[null_flag ? 0 : (len < size ? len : size - 1)] = '\0';
-		r = 1;
-	} else {
-		r = rt_fail_stmt(rt, st, err, table, "could not look up %s row %s", table, id);
-	}
-	mysql_stmt_free_result(st);
-	return r;
-}
-
-static int check_inserts(pbx_realtime *rt, const struct pbx_rt_plan *plan, pbx_error *err)
-{
-	MYSQL_STMT *st = NULL;
-	const char *prepared = NULL;
-	char owner[OWNER_BUF];
-	char object[PBX_ERR_OBJECT];
-	int r = 0;
-
-	for (size_t i = 0; i < plan->n_changes; i++) {
-		const struct pbx_rt_change *c = &plan->changes[i];
-		const struct rt_table *t = rt_table_find(c->table);
-
-		if (c->op != PBX_RT_INSERT)
-			continue;
-		if (prepared != c->table) {
-			if (st)
-				mysql_stmt_close(st);
-			st = NULL;
-			r = rt_prepare(rt, t->sql_probe, &st, err);
-			if (r < 0)
-				goto cleanup;
-			prepared = c->table;
-		}
-		r = probe(rt, st, c->table, c->id, owner, sizeof(owner), err);
-		if (r < 0)
-			goto cleanup;
-		if (r == 0)
-			continue;
-		snprintf(object, sizeof(object), "%s row %s", c->table, c->id);
-		if (!*owner) {
-			r = pbx_errorf(err, PBX_ECONFLICT, object, "id",
-				       "%s row %s already exists and was not created by pbxctl",
-				       c->table, c->id);
-			pbx_error_set_hint(err, "pbxctl never changes rows it did not create: "
-					   "remove that row or choose another id.");
-		} else if (strcmp(owner, PBX_RT_OWNER_GLOBAL) == 0) {
-			r = pbx_errorf(err, PBX_ECONFLICT, object, "id",
-				       "%s row %s already exists and belongs to no tenant",
-				       c->table, c->id);
-		} else {
-			r = pbx_errorf(err, PBX_ECONFLICT, object, "id",
-				       "%s row %s already exists and belongs to tenant %s",
-				       c->table, c->id, owner);
-		}
-		goto cleanup;
-	}
-cleanup:
-	if (st)
-		mysql_stmt_close(st);
-	return r < 0 ? r : 0;
-}
-
 int rt_plan_in_txn(pbx_realtime *rt, const char *scope, const pbx_rt_rowset *desired,
 		   struct pbx_rt_plan **ret, pbx_error *err)
 {
@@ -221,7 +136,7 @@ int rt_plan_in_txn(pbx_realtime *rt, const char *scope, const pbx_rt_rowset *des
 	r = rt_diff(owned, desired, scope, &plan, err);
 	if (r < 0)
 		goto cleanup;
-	r = check_inserts(rt, plan, err);
+	r = rt_probe_inserts(rt, plan, err);
 	if (r < 0)
 		goto cleanup;
 	*ret = plan;

@@ -42,13 +42,15 @@ struct rt_table {
 	const char *sql_insert;         /* params: id, columns... */
 	const char *sql_update;         /* params: id, columns..., id */
 	const char *sql_delete;         /* param: id */
-	const char *sql_probe;          /* param: id; result: o.owner (NULL: foreign row) */
 };
 
 extern const struct rt_table rt_tables[];
 extern const size_t rt_n_tables;
 
 extern const char rt_sql_digest[];      /* result: tbl, owner, count, xor of row hashes */
+extern const char rt_sql_digest_owner[]; /* the same for owner @pbxctl_owner */
+extern const char rt_sql_owned_tables[]; /* result: tbl */
+extern const char rt_sql_mark[];        /* result: table, update_time, update_time < NOW() */
 extern const char rt_sql_own_upsert[];  /* params: tbl, id, owner */
 extern const char rt_sql_own_delete[];  /* params: tbl, id */
 
@@ -157,6 +159,18 @@ int rt_read_owned(pbx_realtime *rt, const char *scope, pbx_rt_rowset *out, pbx_e
 /* Plan inside the caller's transaction (reads, diff, conflict probes). */
 int rt_plan_in_txn(pbx_realtime *rt, const char *scope, const pbx_rt_rowset *desired,
 		   struct pbx_rt_plan **ret, pbx_error *err);
+/*
+ * Multi-row statements (batch.c). rt_write_batch writes inserts or deletes of one table
+ * starting at change @from (their ownership records too) and sets *@used to how many
+ * changes it took: 0, or 1 when an insert met a taken id and MariaDB undid that statement
+ * alone (the caller writes those *@used rows one by one, to name the row). rt_probe_inserts
+ * refuses, as PBX_ECONFLICT naming the row and its owner, the first insert whose id a row
+ * already holds.
+ */
+int rt_write_batch(pbx_realtime *rt, const struct pbx_rt_plan *plan, size_t from, size_t *used,
+		   pbx_error *err);
+int rt_probe_inserts(pbx_realtime *rt, const struct pbx_rt_plan *plan, pbx_error *err);
+
 /* Apply @plan inside the caller's transaction; the caller commits or rolls back. */
 int rt_apply_in_txn(pbx_realtime *rt, const struct pbx_rt_plan *plan, pbx_error *err);
 

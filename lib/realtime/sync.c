@@ -127,8 +127,18 @@ int rt_apply_in_txn(pbx_realtime *rt, const struct pbx_rt_plan *plan, pbx_error 
 	int r;
 
 	r = own_stmts(rt, &s, err);
-	for (size_t i = 0; r >= 0 && i < plan->n_changes; i++)
-		r = apply_one(rt, &s, plan, &plan->changes[i], err);
+	for (size_t i = 0, n = 1; r >= 0 && i < plan->n_changes; i += n) {
+		/* inserts and deletes many rows per statement (batch.c); updates, and a batch
+		 * that met a taken id, one by one */
+		n = 1;
+		if (plan->changes[i].op != PBX_RT_UPDATE) {
+			if ((r = rt_write_batch(rt, plan, i, &n, err)) <= 0)
+				continue;
+			r = 0;
+		}
+		for (size_t k = i; r >= 0 && k < i + n; k++)
+			r = apply_one(rt, &s, plan, &plan->changes[k], err);
+	}
 	stmts_close(&s);
 	return r < 0 ? r : 0;
 }

@@ -96,8 +96,6 @@
 		COLS(RT_SQL_QMARK) ")", \
 	.sql_update = "UPDATE `" #tbl "` SET `id` = ?" COLS(RT_SQL_SET) " WHERE `id` = ?", \
 	.sql_delete = "DELETE FROM `" #tbl "` WHERE `id` = ?", \
-	.sql_probe = "SELECT o.owner FROM `" #tbl "` t LEFT JOIN pbxctl_realtime_rows o" \
-		" ON o.tbl = '" #tbl "' AND o.id = t.id WHERE t.id = ?", \
 }
 
 RT_TABLE_ARRAYS(ps_endpoints, PS_ENDPOINTS_COLUMNS)
@@ -118,18 +116,30 @@ const size_t rt_n_tables = sizeof(rt_tables) / sizeof(rt_tables[0]);
 /* Per owner: how many rows it owns in the table and the XOR of a CRC-32 of each row as
  * MariaDB holds it (id, whether it is missing, every managed column; NULL apart from ''). */
 #define RT_SQL_DIG(n, k, m) ", IFNULL(CONCAT('=', t.`" #n "`), '-')"
-#define RT_SQL_DIGEST(tbl, COLS) \
+#define RT_SQL_DIGEST(tbl, COLS, WHERE) \
 	"SELECT '" #tbl "', o.owner, COUNT(*), BIT_XOR(CRC32(CONCAT_WS(0x1f," \
 	" o.id, t.id IS NULL" COLS(RT_SQL_DIG) ")))" \
 	" FROM pbxctl_realtime_rows o LEFT JOIN `" #tbl "` t ON t.id = o.id" \
-	" WHERE o.tbl = '" #tbl "' GROUP BY o.owner"
+	" WHERE o.tbl = '" #tbl "'" WHERE " GROUP BY o.owner"
+#define RT_SQL_DIGESTS(WHERE) \
+	RT_SQL_DIGEST(ps_endpoints, PS_ENDPOINTS_COLUMNS, WHERE) " UNION ALL " \
+	RT_SQL_DIGEST(ps_auths, PS_AUTHS_COLUMNS, WHERE) " UNION ALL " \
+	RT_SQL_DIGEST(ps_aors, PS_AORS_COLUMNS, WHERE) " UNION ALL " \
+	RT_SQL_DIGEST(ps_registrations, PS_REGISTRATIONS_COLUMNS, WHERE) " UNION ALL " \
+	RT_SQL_DIGEST(ps_endpoint_id_ips, PS_ENDPOINT_ID_IPS_COLUMNS, WHERE) " ORDER BY 2, 1"
 
-const char rt_sql_digest[] =
-	RT_SQL_DIGEST(ps_endpoints, PS_ENDPOINTS_COLUMNS) " UNION ALL "
-	RT_SQL_DIGEST(ps_auths, PS_AUTHS_COLUMNS) " UNION ALL "
-	RT_SQL_DIGEST(ps_aors, PS_AORS_COLUMNS) " UNION ALL "
-	RT_SQL_DIGEST(ps_registrations, PS_REGISTRATIONS_COLUMNS) " UNION ALL "
-	RT_SQL_DIGEST(ps_endpoint_id_ips, PS_ENDPOINT_ID_IPS_COLUMNS) " ORDER BY 2, 1";
+const char rt_sql_digest[] = RT_SQL_DIGESTS("");
+/* One owner's, through the index on (owner, tbl): the owner in the session variable. */
+const char rt_sql_digest_owner[] = RT_SQL_DIGESTS(" AND o.owner = @pbxctl_owner");
+
+/* The tables where pbxctl owns rows: a change in another one changes no owned row. */
+const char rt_sql_owned_tables[] = "SELECT DISTINCT tbl FROM pbxctl_realtime_rows";
+/* When each table was last changed, as far as MariaDB knows (InnoDB keeps it in memory:
+ * NULL after a restart until the next change), and whether that was before the second
+ * this statement started; the caller adds "'t1', 't2')" to the list. */
+const char rt_sql_mark[] =
+	"SELECT table_name, update_time, update_time < NOW() FROM information_schema.TABLES"
+	" WHERE table_schema = DATABASE() AND table_name IN ('pbxctl_realtime_rows'";
 
 const char rt_sql_own_upsert[] =
 	"INSERT INTO pbxctl_realtime_rows (tbl, id, owner) VALUES (?, ?, ?)"

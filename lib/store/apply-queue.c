@@ -16,6 +16,7 @@
 #include "ctx.h"
 #include "pg.h"
 #include "apply-queue.h"
+#include "apply_job.h"
 
 static const struct pbx_field request_fields[] = {
 	{ "id", PBX_FT_INT, PBX_FIELD_DEFAULT, "request number" },
@@ -30,9 +31,7 @@ static const struct pbx_field request_fields[] = {
 	{ "changed", PBX_FT_BOOL, 0, "something was written" },
 	{ "summary", PBX_FT_STRING, 0, "what changed" },
 	{ "error", PBX_FT_STRING, 0, "why it failed" },
-	{ "created_at", PBX_FT_TIME, PBX_FIELD_DEFAULT, "when it was queued" },
-	{ "started_at", PBX_FT_TIME, 0, "when a worker took it" },
-	{ "finished_at", PBX_FT_TIME, 0, "when it ended" },
+	PBX_JOB_TIME_FIELDS("when it was queued", "when a worker took it"),
 };
 
 const struct pbx_schema pbx_schema_apply_request = {
@@ -45,9 +44,7 @@ const struct pbx_schema pbx_schema_apply_request = {
 	"SELECT id::text AS id, tenant, status, requested_by, source, worker, job_id::text AS job, " \
 	"repair_of::text AS repair_of, result->>'code_name' AS code, " \
 	"(result->'changed')::text AS changed, result->>'summary' AS summary, " \
-	"result->>'message' AS error, " PBX_SQL_TIME("created_at") " AS created_at, " \
-	PBX_SQL_TIME("started_at") " AS started_at, " PBX_SQL_TIME("finished_at") \
-	" AS finished_at FROM apply_requests "
+	"result->>'message' AS error, " PBX_JOB_TIME_COLUMNS " FROM apply_requests "
 
 int pbx_queue_role(PGconn *pg, char *buf, size_t n, pbx_error *err)
 {
@@ -144,20 +141,11 @@ int pbx_apply_request_show(pbx_ctx *ctx, const char *id, struct pbx_rows *ret, p
 int pbx_apply_requests(pbx_ctx *ctx, const char *status, long limit, struct pbx_rows *ret,
 		       pbx_error *err)
 {
-	char lim[24];
-	const char *p[2] = { status, lim };
-	PGconn *pg;
+	static const char *const statuses[] = { "queued", "running", "done", "failed", NULL };
 
-	if (status && strcmp(status, "queued") && strcmp(status, "running") &&
-	    strcmp(status, "done") && strcmp(status, "failed"))
-		return pbx_errorf(err, PBX_EINVALID, "apply request", "status",
-				  "status must be queued, running, done or failed");
-	if (!(pg = pbx_ctx_pg(ctx, err)))
-		return err->code;
-	snprintf(lim, sizeof(lim), "%ld", limit > 0 ? limit : 50);
-	return pbx_pg_select(pg, REQUEST_SELECT "WHERE $1::text IS NULL OR status = $1 "
-			     "ORDER BY id DESC LIMIT $2::int", 2, p, "apply request",
-			     &pbx_schema_apply_request, ret, err);
+	return pbx_job_list(ctx, REQUEST_SELECT "WHERE $1::text IS NULL OR status = $1 "
+			    "ORDER BY id DESC LIMIT $2::int", 2, "apply request", statuses, status,
+			    NULL, limit, &pbx_schema_apply_request, ret, err);
 }
 
 /* Wait up to @ms for a notification on @pg; drains them. 0, or PBX_EUNAVAILABLE. */

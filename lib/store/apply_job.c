@@ -21,9 +21,7 @@ static const struct pbx_field job_fields[] = {
 	{ "rollback_failed", PBX_FT_BOOL, 0, "the rollback failed too" },
 	{ "actor", PBX_FT_STRING, PBX_FIELD_DEFAULT, "PostgreSQL role" },
 	{ "source", PBX_FT_STRING, 0, "OS user@host" },
-	{ "created_at", PBX_FT_TIME, PBX_FIELD_DEFAULT, "when it was requested" },
-	{ "started_at", PBX_FT_TIME, 0, "when it started writing" },
-	{ "finished_at", PBX_FT_TIME, 0, "when it ended" },
+	PBX_JOB_TIME_FIELDS("when it was requested", "when it started writing"),
 	{ "error", PBX_FT_STRING, 0, "why it failed" },
 	{ "diff_summary", PBX_FT_STRING, PBX_FIELD_DEFAULT, "what changed" },
 	{ "files", PBX_FT_LIST, 0, "files written" },
@@ -40,9 +38,7 @@ const struct pbx_schema pbx_schema_apply_job = {
 
 #define JOB_SELECT \
 	"SELECT id::text AS id, marker, tenant, status, rollback_failed::text AS rollback_failed, " \
-	"actor, source, " PBX_SQL_TIME("created_at") " AS created_at, " \
-	PBX_SQL_TIME("started_at") " AS started_at, " PBX_SQL_TIME("finished_at") " AS finished_at, " \
-	"error, diff_summary, array_to_string(files, ',') AS files, backup_dir, " \
+	"actor, source, " PBX_JOB_TIME_COLUMNS ", error, diff_summary, array_to_string(files, ',') AS files, backup_dir, " \
 	"reloaded::text AS reloaded, transitions::text AS transitions FROM apply_jobs "
 
 /*
@@ -254,27 +250,40 @@ int pbx_job_load(pbx_ctx *ctx, long id, struct pbx_rows *ret, pbx_error *err)
 	return fill(res, ret, err);
 }
 
-int pbx_apply_jobs(pbx_ctx *ctx, const char *status, const char *tenant, long limit,
-		   struct pbx_rows *ret, pbx_error *err)
+int pbx_job_list(pbx_ctx *ctx, const char *sql, int n_params, const char *object,
+		 const char *const *statuses, const char *status, const char *extra, long limit,
+		 const struct pbx_schema *schema, struct pbx_rows *ret, pbx_error *err)
 {
-	char lim[24];
-	const char *p[3] = { status, tenant, lim };
+	char lim[24], allowed[160] = "";
+	const char *p[3] = { status, lim, extra };
+	bool known = !status;
+	size_t n = 0;
 	PGconn *pg;
-	PGresult *res;
 
-	if (status && strcmp(status, "PENDING") && strcmp(status, "RUNNING") &&
-	    strcmp(status, "SUCCESS") && strcmp(status, "FAILED") && strcmp(status, "ROLLED_BACK"))
-		return pbx_errorf(err, PBX_EINVALID, "apply job", "status",
-				  "status must be PENDING, RUNNING, SUCCESS, FAILED or ROLLED_BACK");
+	for (; statuses[n]; n++)
+		known = known || !strcmp(status, statuses[n]);
+	if (!known) {
+		for (size_t i = 0; i < n; i++)
+			snprintf(allowed + strlen(allowed), sizeof(allowed) - strlen(allowed), "%s%s",
+				 i == 0 ? "" : i + 1 == n ? " or " : ", ", statuses[i]);
+		return pbx_errorf(err, PBX_EINVALID, object, "status", "status must be %s", allowed);
+	}
 	if (!(pg = pbx_ctx_pg(ctx, err)))
 		return err->code;
 	snprintf(lim, sizeof(lim), "%ld", limit > 0 ? limit : 50);
-	res = pbx_pg_query(pg, JOB_SELECT "WHERE ($1::text IS NULL OR status = $1) "
-			   "AND ($2::text IS NULL OR tenant = $2) ORDER BY apply_jobs.id DESC LIMIT $3::int",
-			   3, p, "apply job", err);
-	if (!res)
-		return err->code;
-	return fill(res, ret, err);
+	return pbx_pg_select(pg, sql, n_params, p, object, schema, ret, err);
+}
+
+int pbx_apply_jobs(pbx_ctx *ctx, const char *status, const char *tenant, long limit,
+		   struct pbx_rows *ret, pbx_error *err)
+{
+	static const char *const statuses[] = { "PENDING", "RUNNING", "SUCCESS", "FAILED",
+						"ROLLED_BACK", NULL };
+
+	return pbx_job_list(ctx, JOB_SELECT "WHERE ($1::text IS NULL OR status = $1) "
+			    "AND ($3::text IS NULL OR tenant = $3) ORDER BY apply_jobs.id DESC "
+			    "LIMIT $2::int", 3, "apply job", statuses, status, tenant, limit,
+			    &pbx_schema_apply_job, ret, err);
 }
 
 int pbx_apply_job_show(pbx_ctx *ctx, const char *job, struct pbx_rows *ret, pbx_error *err)

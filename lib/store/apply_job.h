@@ -50,6 +50,29 @@ int pbx_job_update(pbx_ctx *ctx, long id, const char *status, const char *error,
  */
 int pbx_job_backups(pbx_ctx *ctx, const char *markers, struct pbx_rows *ret, pbx_error *err);
 
+/*
+ * What apply jobs and apply requests share: the three times of their life, as schema
+ * fields (@created and @started describe the first two) and as select-list columns in
+ * RFC 3339 UTC.
+ */
+#define PBX_JOB_TIME_FIELDS(created, started) \
+	{ "created_at", PBX_FT_TIME, PBX_FIELD_DEFAULT, created }, \
+	{ "started_at", PBX_FT_TIME, 0, started }, \
+	{ "finished_at", PBX_FT_TIME, 0, "when it ended" }
+#define PBX_JOB_TIME_COLUMNS \
+	PBX_SQL_TIME("created_at") " AS created_at, " PBX_SQL_TIME("started_at") " AS started_at, " \
+	PBX_SQL_TIME("finished_at") " AS finished_at"
+
+/*
+ * The listing of apply jobs and apply requests, newest first: @status (NULL: any) must be
+ * one of @statuses (NULL-terminated), else PBX_EINVALID naming @object's field "status".
+ * @sql takes $1 the status, $2 the most rows (@limit, 50 when not positive) and, when
+ * @n_params is 3, $3 @extra.
+ */
+int pbx_job_list(pbx_ctx *ctx, const char *sql, int n_params, const char *object,
+		 const char *const *statuses, const char *status, const char *extra, long limit,
+		 const struct pbx_schema *schema, struct pbx_rows *ret, pbx_error *err);
+
 /* The job row for rendering. */
 int pbx_job_load(pbx_ctx *ctx, long id, struct pbx_rows *ret, pbx_error *err);
 

@@ -412,8 +412,8 @@ int pbx_store_bulk_audit_finish(PGconn *pg, struct pbx_store_bulk_audit *a, size
 				pbx_error *err)
 {
 	static const struct pbx_store_bulk_target audit_log = BULK_TARGET("audit_log",
-		"(id, at, actor, source, tenant, action, entity, entity_id, before, after, "
-		"prev_hash, hash, actor_role)");
+		"id, at, actor, source, tenant, action, entity, entity_id, before, after, "
+		"prev_hash, hash, actor_role");
 	struct pbx_store_bulk_batch batch = { .n_cols = A_N + 2 };
 	struct pbx_store_bulk_buf text = { .p = NULL };
 	struct entry *order = NULL;

@@ -259,6 +259,17 @@ int pbx_store_bulk_tenant_policy(PGconn *pg, const char *tenant_id, const char *
 			   "WHERE id = $1::bigint", 2, p, "tenant", err);
 }
 
+int pbx_store_bulk_tenant_emergency(PGconn *pg, const char *tenant_id, const char *trunk,
+				    const char *callerid, pbx_error *err)
+{
+	const char *p[3] = { tenant_id, trunk, callerid };
+
+	return pbx_pg_exec(pg, "UPDATE tenants SET emergency_trunk_id = (SELECT id FROM trunks "
+			   "WHERE name = $2 AND (tenant_id IS NULL OR tenant_id = $1::bigint)), "
+			   "emergency_callerid = $3, updated_at = now() WHERE id = $1::bigint", 3, p,
+			   "tenant", err);
+}
+
 int pbx_store_bulk_pending_images(PGconn *pg, pbx_error *err)
 {
 	static const char *const sql[] = {

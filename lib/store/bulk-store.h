@@ -93,6 +93,8 @@ int pbx_store_bulk_users_delete(PGconn *pg, const char *ids, pbx_error *err);
  */
 #define PBX_STORE_BULK_USER_UPD_COLS 12
 int pbx_store_bulk_users_update(PGconn *pg, const struct pbx_store_bulk_batch *b, pbx_error *err);
+/* Set vm_pin_verifier_sealed of the users @ids (an int8[] literal) to @sealed (text[]). */
+int pbx_store_bulk_pin_verifiers(PGconn *pg, const char *ids, const char *sealed, pbx_error *err);
 
 /* Audit rows built in memory for what an import creates (bulk-audit.c). */
 struct pbx_store_bulk_audit;
@@ -175,7 +177,8 @@ int pbx_store_bulk_copy_cols(PGconn *pg, const char *sql, const struct pbx_store
  * A table that COPY fills: PostgreSQL refuses COPY FROM into a table whose row-level
  * security applies to the session (an operator that is not the owner, migration 0007), so
  * then the rows go through a temporary copy of the table and one INSERT, which the
- * policies check row by row. BULK_TARGET("users", "(id, ...)") spells every statement.
+ * policies check row by row, naming the columns (generated ones, such as users.has_pin,
+ * take no value). BULK_TARGET("users", "id, ...") spells every statement.
  */
 struct pbx_store_bulk_target {
 	const char *table;
@@ -183,10 +186,11 @@ struct pbx_store_bulk_target {
 	const char *stage[4];    /* create the copy, COPY into it, INSERT from it, drop it */
 };
 
-#define BULK_TARGET(table, cols) { table, "COPY " table " " cols " FROM STDIN", { \
-	"CREATE TEMP TABLE pbx_bulk_rls_" table " (LIKE " table " INCLUDING DEFAULTS) ON COMMIT DROP", \
-	"COPY pbx_bulk_rls_" table " " cols " FROM STDIN", \
-	"INSERT INTO " table " SELECT * FROM pbx_bulk_rls_" table, \
+#define BULK_TARGET(table, cols) { table, "COPY " table " (" cols ") FROM STDIN", { \
+	"CREATE TEMP TABLE pbx_bulk_rls_" table " ON COMMIT DROP AS SELECT " cols " FROM " \
+		table " WITH NO DATA", \
+	"COPY pbx_bulk_rls_" table " (" cols ") FROM STDIN", \
+	"INSERT INTO " table " (" cols ") SELECT " cols " FROM pbx_bulk_rls_" table, \
 	"DROP TABLE pbx_bulk_rls_" table } }
 
 /* COPY @batch's @n_cols columns @cols (NULL: all, in order) into @t. */
@@ -238,6 +242,10 @@ int pbx_store_bulk_ext_delete(PGconn *pg, const char *entity, const char *id, pb
 PGresult *pbx_store_bulk_policy_ids(PGconn *pg, const char *tenant_ids, pbx_error *err);
 
 /* Set tenant @tenant_id's default policy to the one named @policy (NULL: none). */
+/* Set tenant @tenant_id's emergency trunk (by name: its own or a global trunk; NULL clears)
+ * and emergency caller ID (NULL clears), after the import's trunks exist. */
+int pbx_store_bulk_tenant_emergency(PGconn *pg, const char *tenant_id, const char *trunk,
+				    const char *callerid, pbx_error *err);
 int pbx_store_bulk_tenant_policy(PGconn *pg, const char *tenant_id, const char *policy,
 				 pbx_error *err);
 

@@ -276,6 +276,15 @@ int pbx_store_bulk_users_update(PGconn *pg, const struct pbx_store_bulk_batch *b
 	return r;
 }
 
+int pbx_store_bulk_pin_verifiers(PGconn *pg, const char *ids, const char *sealed, pbx_error *err)
+{
+	const char *p[2] = { ids, sealed };
+
+	return pbx_pg_exec(pg, "UPDATE users u SET vm_pin_verifier_sealed = v.sealed FROM "
+			   "unnest($1::bigint[], $2::text[]) AS v (id, sealed) WHERE u.id = v.id",
+			   2, p, "user", err);
+}
+
 /*
  * Images of new rows, built from the values written: for each field of the entity's schema
  * a column of the batch, or a fixed value. A field this table does not know means the
@@ -350,9 +359,9 @@ int pbx_store_bulk_users_create(PGconn *pg, const struct pbx_store_bulk_batch *b
 	};
 	struct pbx_store_bulk_batch masked = *b;
 	const char **cells = NULL;
-	static const struct pbx_store_bulk_target users = BULK_TARGET("users", "(id, tenant_id, "
+	static const struct pbx_store_bulk_target users = BULK_TARGET("users", "id, tenant_id, "
 		"username, display_name, email, extension, status, outbound_callerid, voicemail, "
-		"pin_hash, dnd, forward_to, policy_id)");
+		"pin_hash, dnd, forward_to, policy_id");
 	int r = pbx_store_bulk_copy_into(pg, &users, b, cols, sizeof(cols) / sizeof(cols[0]),
 					 "user", err);
 
@@ -422,9 +431,9 @@ int pbx_store_bulk_devices_create(PGconn *pg, const struct pbx_store_bulk_batch 
 		{ "enabled", PBX_SBD_ENABLED, NULL }, { "created_at", -1, "now" },
 		{ "updated_at", -1, "now" }, { NULL, -1, NULL },
 	};
-	static const struct pbx_store_bulk_target devices = BULK_TARGET("devices", "(id, "
+	static const struct pbx_store_bulk_target devices = BULK_TARGET("devices", "id, "
 		"tenant_id, user_id, label, sip_username, secret_sealed, transport, force_rport, "
-		"rewrite_contact, rtp_symmetric, direct_media, codecs, enabled)");
+		"rewrite_contact, rtp_symmetric, direct_media, codecs, enabled");
 	int r = pbx_store_bulk_copy_into(pg, &devices, b, cols, sizeof(cols) / sizeof(cols[0]),
 					 "device", err);
 

@@ -149,15 +149,26 @@ static int audit(pbx_ctx *ctx, PGconn *pg, const struct box *b, const char *acti
 	return r;
 }
 
+int pbx_greeting_load(const char *path, const char *object, struct pbx_greeting_audio *ret,
+		      pbx_error *err)
+{
+	unsigned char *data = NULL;
+	size_t len = 0;
+	int r;
+
+	if ((r = slurp(path, object, &data, &len, err)) == 0)
+		r = pbx_greeting_convert(data, len, object, ret, err);
+	free(data);
+	return r;
+}
+
 int pbx_greeting_set(pbx_ctx *ctx, const char *tenant, const char *user, const char *path,
 		     struct pbx_rows *ret, pbx_error *err)
 {
 	struct pbx_greeting_audio a = { .pcm = NULL };
 	PGconn *pg = pbx_ctx_pg(ctx, err);
-	unsigned char *data = NULL;
 	char object[96], after[160];
 	struct box b;
-	size_t len = 0;
 	int r;
 
 	if (!pg)
@@ -168,8 +179,7 @@ int pbx_greeting_set(pbx_ctx *ctx, const char *tenant, const char *user, const c
 	if (!b.voicemail)
 		return pbx_errorf(err, PBX_ECONFLICT, object, "voicemail",
 				  "%s has no voicemail box; enable it with --voicemail first", object);
-	if ((r = slurp(path, object, &data, &len, err)) < 0 ||
-	    (r = pbx_greeting_convert(data, len, object, &a, err)) < 0)
+	if ((r = pbx_greeting_load(path, object, &a, err)) < 0)
 		goto cleanup;
 	if ((r = pbx_greeting_write(b.dir, pbx_ctx_config(ctx)->voicemail_owner, &a, err)) < 0)
 		goto cleanup;
@@ -179,7 +189,6 @@ int pbx_greeting_set(pbx_ctx *ctx, const char *tenant, const char *user, const c
 		goto cleanup;
 	r = ret ? describe(&b, ret, err) : 0;
 cleanup:
-	free(data);
 	pbx_greeting_audio_free(&a);
 	return r;
 }

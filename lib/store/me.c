@@ -8,12 +8,14 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "pbx/operator.h"
 #include "pbx/selfservice.h"
 #include "pbx/user.h"
 #include "ctx.h"
 #include "pg.h"
+#include "user-internal.h"
 
 int pbx_me_whoami(pbx_ctx *ctx, struct pbx_operator *ret, pbx_error *err)
 {
@@ -87,6 +89,8 @@ static int server_refusal(const char *field, pbx_error *err)
 	m += strspn(m, " ");
 	if ((nl = strchr(m, '\n')))
 		*nl = '\0';
+	if ((nl = strstr(m, " (SQLSTATE ")))
+		*nl = '\0';
 	return pbx_errorf(err, PBX_EINVALID, "me", field, "%s: %s", field, m);
 }
 
@@ -135,4 +139,42 @@ int pbx_me_set_forward(pbx_ctx *ctx, const char *dest, struct pbx_operator *op,
 {
 	return me_set(ctx, "SELECT 1 FROM pbx_me_set_forward($1::text)", dest ? dest : "",
 		      "forward_to", op, ret, ret_changed, err);
+}
+
+int me_wait_request(PGconn *pg, const char *sql, const char *id, int wait_ms,
+		    const struct pbx_schema *schema, const char *field, struct pbx_rows *ret,
+		    pbx_error *err)
+{
+	struct timespec pause = { .tv_nsec = 100 * 1000 * 1000 };
+	char why[PBX_ERR_MESSAGE];
+	const char *status;
+	int r;
+
+	for (int waited = 0;; waited += 100) {
+		if ((r = pbx_pg_select(pg, sql, 1, &id, "me", schema, ret, err)) < 0)
+			return r;
+		status = pbx_rows_get(ret, 0, "status");
+		if (!status || strcmp(status, "queued") || waited >= wait_ms)
+			break;
+		pbx_rows_free(ret);
+		nanosleep(&pause, NULL);
+	}
+	if (status && (!strcmp(status, "done") || !strcmp(status, "queued")))
+		return 0;
+	snprintf(why, sizeof(why), "%s", pbx_rows_get(ret, 0, "reason") ?
+		 pbx_rows_get(ret, 0, "reason") : "refused");
+	pbx_rows_free(ret);
+	return pbx_errorf(err, PBX_EINVALID, "me", field, "%s: %s", field, why);
+}
+
+int me_run_requests(pbx_ctx *ctx, int (*one)(pbx_ctx *, PGconn *, pbx_error *), pbx_error *err)
+{
+	PGconn *pg = pbx_ctx_pg(ctx, err);
+	int r, n = 0;
+
+	if (!pg)
+		return err->code;
+	while ((r = one(ctx, pg, err)) == 1)
+		n++;
+	return r < 0 ? r : n;
 }

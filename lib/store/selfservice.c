@@ -636,3 +636,24 @@ int pbx_selfservice_reconcile(pbx_ctx *ctx, const char *tenant,
 		*ret = rep;
 	return r;
 }
+
+bool pbx_selfservice_pending(pbx_ctx *ctx, const char *tenant)
+{
+	const char *p[1] = { tenant };
+	pbx_error err = PBX_ERROR_INIT;
+	PGresult *res;
+	PGconn *pg;
+	bool pending;
+
+	if (!(pg = pbx_ctx_pg(ctx, &err)))
+		return true;
+	/* users_astdb_pending (migration 0018): the partial index answers alone */
+	res = pbx_pg_query(pg, "SELECT EXISTS (SELECT 1 FROM users u WHERE u.astdb_pending AND "
+			   "($1::text IS NULL OR u.tenant_id = (SELECT t.id FROM tenants t "
+			   "WHERE t.slug = $1)))", 1, p, "users", &err);
+	if (!res)
+		return true;   /* unknown: the reconcile finds out */
+	pending = PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	return pending;
+}

@@ -209,6 +209,10 @@ int pbx_state_load(pbx_ctx *ctx, const char *tenant, bool open_secrets, struct p
 
 	if (!pg)
 		return err->code;
+	/* Without the private key no tenant's secrets open: one error for the whole load,
+	 * not the same problem for every tenant. */
+	if (open_secrets && !pbx_ctx_opening_key(ctx, err))
+		return err->code;
 	if (!(s = calloc(1, sizeof(*s))))
 		return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
 	r = pbx_pg_exec(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, NULL, err);

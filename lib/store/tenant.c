@@ -24,8 +24,8 @@ static const struct pbx_field tenant_fields[] = {
 	{ "ext_next", PBX_FT_INT, PBX_FIELD_READONLY, "next extension to assign" },
 	{ "default_inbound", PBX_FT_STRING, PBX_FIELD_EXPORT, "destination of unassigned DIDs" },
 	{ "default_policy", PBX_FT_STRING, PBX_FIELD_EXPORT, "default outbound policy" },
-	{ "emergency_trunk", PBX_FT_STRING, 0, "trunk for emergency numbers its callers' policies do not allow" },
-	{ "emergency_callerid", PBX_FT_STRING, 0, "caller ID of every emergency call" },
+	{ "emergency_trunk", PBX_FT_STRING, PBX_FIELD_EXPORT, "trunk for emergency numbers its callers' policies do not allow" },
+	{ "emergency_callerid", PBX_FT_STRING, PBX_FIELD_EXPORT, "caller ID of every emergency call" },
 	{ "created_at", PBX_FT_TIME, PBX_FIELD_READONLY, "creation time" },
 	{ "updated_at", PBX_FT_TIME, PBX_FIELD_READONLY, "last change" },
 };

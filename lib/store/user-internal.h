@@ -25,7 +25,7 @@
 	"u.id::text AS id, t.slug AS tenant, u.username, u.display_name AS name, " \
 	"u.email, u.extension::text AS extension, u.status, u.outbound_callerid, " \
 	"u.voicemail::text AS voicemail, " \
-	"CASE WHEN u.pin_hash IS NULL THEN NULL ELSE '********' END AS pin, " \
+	"CASE WHEN u.has_pin THEN '********' END AS pin, " \
 	"u.dnd::text AS dnd, u.forward_to, " \
 	"(SELECT p.name FROM policies p WHERE p.id = u.policy_id) AS policy, " \
 	PBX_SQL_TIME("u.created_at") " AS created_at, " \
@@ -211,5 +211,17 @@ int pbx_user_store_verifier(PGconn *pg, const char *id, const char *sealed, pbx_
 /* Remove every device of user @user_id, each with its own audit row (device.c). */
 int pbx_device_remove_of_user(pbx_ctx *ctx, PGconn *pg, const char *slug, const char *user_id,
 			      pbx_error *err);
+
+/*
+ * me.c: poll the request @id (@sql selects it by $1 into @schema, with a "status" and a
+ * "reason" column) for up to @wait_ms while it is queued. 0 when done or still queued
+ * (@ret holds it); a refusal or failure is PBX_EINVALID "@field: <reason>" on @field.
+ */
+int me_wait_request(PGconn *pg, const char *sql, const char *id, int wait_ms,
+		    const struct pbx_schema *schema, const char *field, struct pbx_rows *ret,
+		    pbx_error *err);
+/* The worker's side: @one settles the oldest queued request (1), or finds none (0); run it
+ * until none is left. Returns how many were settled, or the first error. */
+int me_run_requests(pbx_ctx *ctx, int (*one)(pbx_ctx *, PGconn *, pbx_error *), pbx_error *err);
 
 #endif

@@ -3,7 +3,7 @@
  * amipeer: a single-threaded (poll) AMI server for tests that speaks as the recordings of a
  * real Asterisk do. This file holds the options, the control file, the action log and the
  * event loop: accepting connections, framing requests, and sending answers, each after the
- * --slow delay. See README.md for the options.
+ * --slow delay (of every action, or of the one it names). See README.md for the options.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -140,7 +140,12 @@ static bool apply_switch(struct switches *sw, const char *name, const char *arg)
 		free(sw->drop_after);
 		sw->drop_after = xstrdup(arg);
 	} else if (strcmp(name, "slow") == 0 && arg && *arg) {
-		sw->slow_ms = atoi(arg);
+		/* "MS": every answer; "ACTION:MS": that action's answer only */
+		const char *colon = strchr(arg, ':');
+
+		free(sw->slow_action);
+		sw->slow_action = colon ? xstrndup(arg, (size_t)(colon - arg)) : NULL;
+		sw->slow_ms = atoi(colon ? colon + 1 : arg);
 	} else if (strcmp(name, "skip-line") == 0 && arg && *arg) {
 		free(sw->skip_line);
 		sw->skip_line = xstrdup(arg);
@@ -162,8 +167,10 @@ static void copy_switches(struct switches *dst, const struct switches *src)
 	free(dst->drop_after);
 	free(dst->skip_line);
 	free(dst->not_loaded);
+	free(dst->slow_action);
 	*dst = *src;
 	dst->drop_after = src->drop_after ? xstrdup(src->drop_after) : NULL;
+	dst->slow_action = src->slow_action ? xstrdup(src->slow_action) : NULL;
 	dst->skip_line = src->skip_line ? xstrdup(src->skip_line) : NULL;
 	dst->not_loaded = src->not_loaded ? xstrdup(src->not_loaded) : NULL;
 }
@@ -331,8 +338,9 @@ static int take_request(struct conn *c, struct req *r)
 static struct conn **all_conns;
 static size_t *all_n;
 
-/* Hand what peer_handle left in p->broadcast to every session logged in with user events. */
-static void broadcast(struct peer *p)
+/* Hand what peer_handle left in p->broadcast to every session logged in with user events,
+ * @delay_ms after the action that caused it (as its answer). */
+static void broadcast(struct peer *p, int delay_ms)
 {
 	if (!p->broadcast.len)
 		return;
@@ -343,7 +351,7 @@ static void broadcast(struct peer *p)
 		if (!c->s.authed || !c->s.user_events || c->dead)
 			continue;
 		sb_addn(&copy, p->broadcast.p, p->broadcast.len);
-		queue(c, &copy, p->sw.slow_ms);
+		queue(c, &copy, delay_ms);
 	}
 	sb_free(&p->broadcast);
 }
@@ -356,6 +364,7 @@ static void process_input(struct peer *p, struct conn *c)
 	while (!c->closing && (got = take_request(c, &r)) != 0) {
 		struct sb out = { 0 };
 		const char *action;
+		int delay;
 
 		if (got < 0) {
 			c->dead = true;
@@ -370,10 +379,13 @@ static void process_input(struct peer *p, struct conn *c)
 			req_free(&r);
 			return;
 		}
+		/* the switch's delay, for every action or for the one it names */
+		delay = !p->sw.slow_action || strcasecmp(action, p->sw.slow_action) == 0 ?
+			p->sw.slow_ms : 0;
 		if (peer_handle(p, &c->s, &r, &out) == CLOSE)
 			c->closing = true;
-		queue(c, &out, p->sw.slow_ms);
-		broadcast(p);
+		queue(c, &out, delay);
+		broadcast(p, delay);
 		req_free(&r);
 	}
 }
@@ -564,7 +576,7 @@ static void usage(FILE *f)
 		"               [--dialplan-dir DIR] [--contacts FILE] [--registrations FILE]\n"
 		"               [--events FILE]\n"
 		"               [--log FILE] [--control FILE] [--refuse-login]\n"
-		"               [--drop-after ACTION] [--reload-error] [--slow MS]\n"
+		"               [--drop-after ACTION] [--reload-error] [--slow [ACTION:]MS]\n"
 		"               [--exit-with-parent] [--tls-cert PEM --tls-key PEM]\n");
 }
 
@@ -688,6 +700,8 @@ int main(int argc, char **argv)
 	free(p.control_text);
 	free(p.base.drop_after);
 	free(p.sw.drop_after);
+	free(p.base.slow_action);
+	free(p.sw.slow_action);
 	free(p.base.skip_line);
 	free(p.sw.skip_line);
 	free(p.base.not_loaded);

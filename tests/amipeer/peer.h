@@ -90,6 +90,7 @@ struct switches {
 	bool reload_error;
 	char *drop_after;   /* action name or NULL */
 	int slow_ms;
+	char *slow_action;  /* NULL: every answer is slow; else only this action's */
 	char *skip_line;    /* a dialplan line holding this text is skipped on load, as Asterisk
 			       skips a line with an invalid priority */
 	bool stale_reload;  /* Reload answers Success but keeps the old dialplan */

@@ -60,6 +60,23 @@ Completion answers from the table.
   $ pbxctl __complete -- -c ''
   :files
 
+A verb's keywords come from its synopsis; after one of them, what the synopsis says.
+
+  $ pbxctl __complete -- me voicemail ''
+  pin
+  greeting
+  :nofiles
+
+  $ pbxctl __complete -- me voicemail greeting ''
+  :files
+
+  $ pbxctl __complete -- me voicemail pin --p
+  --pin-file	pin: the current PIN on the first line of FILE, the new one on the second (- for standard input)
+  :nofiles
+
+  $ bash -c 'source "$SRCDIR/completions/pbxctl.bash"; COMP_WORDS=(pbxctl me forward c); COMP_CWORD=3; _pbxctl; echo "${COMPREPLY[@]}"'
+  clear
+
   $ pbxctl __complete -- -o j
   json
   :nofiles

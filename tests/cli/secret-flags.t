@@ -44,3 +44,23 @@ A refused command still warns: the secret was on the command line all the same.
 
   $ printf 'another-pass\n' >secret.txt; pbxctl trunk update sf-trunk --secret-file secret.txt -f name
   name  sf-trunk
+
+A secret file that cannot be read, or an empty secret, is refused before anything changes;
+a PIN and a trunk secret are read by the same code (the first line, its line end dropped).
+
+  $ pbxctl -t cram-sflags user update sf-bob --pin-file no-such-pin.txt
+  pbxctl: user update: cannot read the pin from no-such-pin.txt
+  [2]
+
+  $ printf '\n' >empty.txt; pbxctl trunk update sf-trunk --secret-file empty.txt
+  pbxctl: trunk update: the secret in empty.txt is empty
+  [2]
+
+  $ printf '\n' | pbxctl -t cram-sflags user update sf-bob --pin-file -
+  pbxctl: user update: the pin is empty; use --no-pin to remove it
+  [2]
+
+  $ printf '8264\r\nignored\n' >pin2.txt; pbxctl -t cram-sflags user update sf-bob --pin-file pin2.txt -f username 2>err2.txt; grep -c 8264 err2.txt
+  username  sf-bob
+  0
+  [1]

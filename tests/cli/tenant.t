@@ -1,7 +1,12 @@
 Tenants against the private PostgreSQL of the test run; every exit status a user can meet.
 
-  $ pbxctl -q db migrate >/dev/null; echo $?
+Quiet: a migration that succeeds prints nothing at all.
+
+  $ pbxctl -q db migrate; echo $?
   0
+
+  $ pbxctl db migrate -f name | head -n 1
+  NAME
 
   $ pbxctl tenant create cram-acme --name "Acme Corp" --extensions 1000-1999 -f slug,name,extensions,ext_next
   slug        cram-acme

@@ -149,6 +149,17 @@ for key, value in (('NoNewPrivileges', 'yes'), ('ProtectSystem', 'strict'),
     check(unit.get(key) == [value], 'pbxctl-apply-worker.service has %s=%s' % (key, value),
           str(unit.get(key)))
 
+# Every environment variable the config reader takes is documented in ENVIRONMENT (env.scdi,
+# included by every page) and next to its key in pbxctl.conf(5).
+with open(os.path.join(root, 'lib', 'core', 'config.c'), encoding='utf-8') as f:
+    config_vars = sorted(set(re.findall(r'"(PBXCTL_[A-Z0-9_]+)"', f.read())))
+env_page = expand(os.path.join(man_dir, 'env.scdi'))
+conf_page = expand(os.path.join(man_dir, 'pbxctl.conf.5.scd'))
+check(len(config_vars) >= 20, 'config.c names its environment variables', ' '.join(config_vars))
+for var in config_vars:
+    check('*' + var + '*' in env_page, 'env.scdi (ENVIRONMENT) documents ' + var)
+    check('*' + var + '*' in conf_page, 'pbxctl.conf(5) documents ' + var)
+
 # ARCHITECTURE.md: every folder it names in backquotes exists, every folder of lib/ is named.
 with open(os.path.join(root, 'ARCHITECTURE.md'), encoding='utf-8') as f:
     arch = f.read()

@@ -88,7 +88,12 @@ int pbx_device_delete(pbx_ctx *ctx, const char *tenant, const char *user, const 
 int pbx_device_rotate_secret(pbx_ctx *ctx, const char *tenant, const char *user,
 			     const char *device, struct pbx_rows *ret, pbx_error *err);
 
-/* The devices of @tenant, or of one @user when not NULL, by username and label. */
+/*
+ * The devices of @tenant, or of one @user of it when not NULL, by username and label; with
+ * @tenant NULL, in one query, those of every tenant the operator may see (row-level
+ * security), by tenant slug first. PBX_ENOTFOUND (tenant, user), PBX_EINVALID (a @user
+ * without @tenant).
+ */
 int pbx_device_list(pbx_ctx *ctx, const char *tenant, const char *user, struct pbx_rows *ret,
 		    pbx_error *err);
 

@@ -41,6 +41,11 @@ int pbx_greeting_convert(const void *data, size_t len, const char *object,
 			 struct pbx_greeting_audio *ret, pbx_error *err);
 void pbx_greeting_audio_free(struct pbx_greeting_audio *a);
 
+/* Read the file at @path (refusing more than PBX_GREETING_MAX_BYTES before reading) and
+ * convert it as pbx_greeting_convert does; field "file" for every bad kind. */
+int pbx_greeting_load(const char *path, const char *object, struct pbx_greeting_audio *ret,
+		      pbx_error *err);
+
 /*
  * Write @a as @dir/PBX_GREETING_FILE: a temporary file created with O_EXCL in @dir, written,
  * given @owner ("user[:group]", NULL: "asterisk" when that user exists, else unchanged) and

@@ -284,12 +284,21 @@ struct pbx_rt_digest {
 };
 
 /*
- * For every owner, a digest of the rows pbxctl owns as MariaDB holds them now (a row
- * changed, deleted or added by hand changes it), in one query; sorted by owner.
- * Errors: PBX_EUNAVAILABLE, PBX_ERROR.
+ * For every owner (@owner: that one only), a digest of the rows pbxctl owns as MariaDB
+ * holds them now (a row changed, deleted or added by hand changes it), in one query;
+ * sorted by owner. Errors: PBX_EINVALID (@owner no slug), PBX_EUNAVAILABLE, PBX_ERROR.
  */
-int pbx_realtime_digests(pbx_realtime *rt, struct pbx_rt_digest **ret, size_t *n,
-			 pbx_error *err);
+int pbx_realtime_digests(pbx_realtime *rt, const char *owner, struct pbx_rt_digest **ret,
+			 size_t *n, pbx_error *err);
+
+/*
+ * A mark of when MariaDB last changed each table pbxctl writes (malloc'd), or *@ret NULL
+ * when there is no proof: a time MariaDB does not know (after a restart), a change in this
+ * very second, or a server other than MariaDB. Two equal marks: no row of those tables
+ * changed between them. Cost: one query on information_schema, whatever the number of
+ * rows. Errors: PBX_EUNAVAILABLE, PBX_ERROR.
+ */
+int pbx_realtime_mark(pbx_realtime *rt, char **ret, pbx_error *err);
 void pbx_rt_digests_free(struct pbx_rt_digest *d, size_t n);
 /* The digest of @owner in @d, or "" when it owns no row. */
 const char *pbx_rt_digest_of(const struct pbx_rt_digest *d, size_t n, const char *owner);

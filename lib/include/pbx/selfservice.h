@@ -53,6 +53,20 @@ int pbx_selfservice_check_forward(pbx_ctx *ctx, const char *tenant, const char *
 int pbx_selfservice_event(pbx_ctx *ctx, const struct pbx_ami_msg *event, bool *ret_changed,
 			  pbx_error *err);
 
+/* pbx_selfservice_event for a self-service UserEvent, logging what it did; others ignored. */
+void pbx_selfservice_consume(pbx_ctx *ctx, const struct pbx_ami_msg *event);
+
+/*
+ * The apply worker's AMI session for self-service UserEvents (pbx_selfservice_consume):
+ * _poll connects when needed (with a backoff after a failure, logged as a warning) and
+ * takes what arrived since the last poll. Never fails: Asterisk being away only delays the
+ * changes until it is back or the next apply reconciles.
+ */
+struct pbx_selfservice_listener;
+struct pbx_selfservice_listener *pbx_selfservice_listen(pbx_ctx *ctx);
+void pbx_selfservice_listen_poll(struct pbx_selfservice_listener *l);
+void pbx_selfservice_listen_close(struct pbx_selfservice_listener *l);
+
 /* What a reconciliation did. */
 struct pbx_selfservice_report {
 	size_t pushed;   /* users whose keys were written from PostgreSQL */
@@ -60,6 +74,12 @@ struct pbx_selfservice_report {
 	size_t removed;  /* extensions whose stale keys were deleted */
 	size_t failed;   /* users left pending (AstDB did not take the write) */
 };
+
+/*
+ * Does any user of @tenant (NULL: of any tenant) wait for the reconcile to write their
+ * state to AstDB? One look at an index; true too when PostgreSQL cannot say.
+ */
+bool pbx_selfservice_pending(pbx_ctx *ctx, const char *tenant);
 
 /*
  * Apply's step: for every active tenant (or only @tenant), read its AstDB tree back and
@@ -91,5 +111,44 @@ int pbx_me_set_dnd(pbx_ctx *ctx, bool on, struct pbx_operator *op, struct pbx_ro
 		   bool *ret_changed, pbx_error *err);
 int pbx_me_set_forward(pbx_ctx *ctx, const char *dest, struct pbx_operator *op,
 		       struct pbx_rows *ret, bool *ret_changed, pbx_error *err);
+
+/* A PIN change request (pbx_me_change_pin): request id, status, reason. */
+extern const struct pbx_schema pbx_schema_pin_change;
+
+/*
+ * Change the operator's own voicemail PIN, proving @current (migration 0017_b): the pair is
+ * sealed to the published sealing key and filed; the privileged apply worker verifies
+ * @current against the argon2id hash and sets @new_pin (pbx_pin_change_run). Waits up to
+ * @wait_ms for the verdict; @ret gets the request (pbx_schema_pin_change), whose status is
+ * "done", or still "queued" when no worker answered in time (0 either way). PBX_EINVALID
+ * (a PIN breaks the rules, or the worker refused: wrong current PIN, field "pin"),
+ * PBX_EBUSY (too many wrong current PINs lately), PBX_EPERM, PBX_ENOTFOUND (no published
+ * sealing key).
+ */
+int pbx_me_change_pin(pbx_ctx *ctx, const char *current, const char *new_pin, int wait_ms,
+		      struct pbx_operator *op, struct pbx_rows *ret, pbx_error *err);
+
+/* A greeting request (pbx_me_greeting): request id, action, status, reason. */
+extern const struct pbx_schema pbx_schema_greeting_request;
+
+/*
+ * Set the operator's own voicemail greeting from @path (NULL: remove it) (migration
+ * 0017_c): the file is checked and converted here as pbx_greeting_set does (PBX_EINVALID,
+ * field "file", for every bad kind, nothing filed), the samples filed, and the privileged
+ * apply worker writes them into the voicemail spool (pbx_greeting_request_run). Waits up to
+ * @wait_ms; @ret gets the request (pbx_schema_greeting_request), "done" or still "queued".
+ * PBX_EINVALID (refused: no voicemail box), PBX_EPERM.
+ */
+int pbx_me_greeting(pbx_ctx *ctx, const char *path, int wait_ms, struct pbx_operator *op,
+		    struct pbx_rows *ret, pbx_error *err);
+
+/* The apply worker's side of pbx_me_greeting: settle every queued greeting request. */
+int pbx_greeting_request_run(pbx_ctx *ctx, pbx_error *err);
+
+/*
+ * The apply worker's side: settle every queued PIN change request (needs the private key).
+ * Returns how many were settled, or an error (PostgreSQL lost).
+ */
+int pbx_pin_change_run(pbx_ctx *ctx, pbx_error *err);
 
 #endif

@@ -91,6 +91,16 @@ static void copy_dialplan_fixture(struct peerproc *pp, const char *fixture)
 
 void peer_start(struct peerproc *pp, const char *dialplan_fixture, const char *const *extra)
 {
+	char dir[256];
+
+	snprintf(dir, sizeof(dir), "/tmp/pbxctl-amipeer-XXXXXX");
+	cr_assert(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
+	peer_start_in(pp, dir, dialplan_fixture, extra);
+}
+
+void peer_start_in(struct peerproc *pp, const char *dir, const char *dialplan_fixture,
+		   const char *const *extra)
+{
 	const char *exe = getenv("PBXCTL_AMIPEER");
 	char portfile[600];
 	const char *argv[64];
@@ -101,8 +111,7 @@ void peer_start(struct peerproc *pp, const char *dialplan_fixture, const char *c
 	cr_assert(exe && *exe, "PBXCTL_AMIPEER is not set: run the tests through meson");
 	cr_assert(access(exe, X_OK) == 0, "amipeer %s is not executable", exe);
 	*pp = (struct peerproc){ .pid = -1 };
-	snprintf(pp->dir, sizeof(pp->dir), "/tmp/pbxctl-amipeer-XXXXXX");
-	cr_assert(mkdtemp(pp->dir), "mkdtemp: %s", strerror(errno));
+	snprintf(pp->dir, sizeof(pp->dir), "%s", dir);
 	snprintf(pp->log, sizeof(pp->log), "%s/log", pp->dir);
 	snprintf(pp->control, sizeof(pp->control), "%s/control", pp->dir);
 	snprintf(pp->dialplan, sizeof(pp->dialplan), "%s/dialplan", pp->dir);
@@ -207,4 +216,36 @@ struct pbx_ami_config peer_config(const struct peerproc *pp, int timeout_ms)
 		.host = "127.0.0.1", .port = pp->port, .username = "pbxctl", .secret = "secret",
 		.timeout_ms = timeout_ms,
 	};
+}
+
+struct pbx_ami_msg peer_recorded_event(const char *fixture, const char *tenant)
+{
+	size_t len, n = 0;
+	char *text = read_fixture(fixture, &len);
+	char *ev = strstr(text, "Event: UserEvent\r\n");
+	struct pbx_ami_header *h = calloc(64, sizeof(*h));
+
+	cr_assert_not_null(ev);
+	for (char *line = ev; *line && strncmp(line, "\r\n", 2); ) {
+		char *eol = strstr(line, "\r\n"), *colon = strchr(line, ':');
+
+		*eol = '\0';
+		*colon = '\0';
+		h[n].key = strdup(line);
+		h[n].value = strdup(!strcmp(line, "Tenant") ? tenant
+				    : colon[1] == ' ' ? colon + 2 : colon + 1);
+		n++;
+		line = eol + 2;
+	}
+	free(text);
+	return (struct pbx_ami_msg){ .headers = h, .n_headers = n };
+}
+
+void peer_event_free(struct pbx_ami_msg *m)
+{
+	for (size_t i = 0; i < m->n_headers; i++) {
+		free(m->headers[i].key);
+		free(m->headers[i].value);
+	}
+	free(m->headers);
 }

@@ -26,6 +26,9 @@ struct peerproc {
  * Fails the test when amipeer is missing or does not start.
  */
 void peer_start(struct peerproc *pp, const char *dialplan_fixture, const char *const *extra);
+/* The same with the peer's files in the existing directory @dir (which peer_stop leaves). */
+void peer_start_in(struct peerproc *pp, const char *dir, const char *dialplan_fixture,
+		   const char *const *extra);
 void peer_stop(struct peerproc *pp);
 
 /* Copy tests/fixtures/ami/dialplan/@fixture/@file over the peer's dialplan/@file. */
@@ -39,6 +42,11 @@ int peer_count(const struct peerproc *pp, const char *action);
 
 /* A client config for this peer. */
 struct pbx_ami_config peer_config(const struct peerproc *pp, int timeout_ms);
+
+/* The first "Event: UserEvent" of recording @fixture (e.g. "userevent-from-dialplan.recv")
+ * as a message, its Tenant header replaced by @tenant; free with peer_event_free. */
+struct pbx_ami_msg peer_recorded_event(const char *fixture, const char *tenant);
+void peer_event_free(struct pbx_ami_msg *m);
 
 /* tests/fixtures/ami/@name, whole (malloc'd). */
 char *read_fixture(const char *name, size_t *ret_len);

@@ -192,6 +192,48 @@ Test(ami_peer, slow_peer_hits_the_deadline, .fini = stop)
 	pbx_ami_close(ami);
 }
 
+/* "slow ACTION:MS" delays that action's answer only: a Ping is answered at once, a Reload
+ * after the delay, and the Reload's answer is still the recorded one (Success). */
+Test(ami_peer, slow_named_action_delays_only_that_action, .fini = stop)
+{
+	pbx_error err = PBX_ERROR_INIT;
+	long long t0, took;
+	pbx_ami *ami;
+
+	peer_start(&peer, "reload-ok", NULL);
+	ami = connect_ok(5000);
+	peer_control(&peer, "slow Reload:1500\n");
+	t0 = mono_ms();
+	cr_assert(eq(int, pbx_ami_ping(ami, &err), 0), "%s", err.message);
+	took = mono_ms() - t0;
+	cr_assert(took < 1000, "Ping took %lld ms", took);
+	t0 = mono_ms();
+	cr_assert(eq(int, pbx_ami_reload(ami, "pbx_config", &err), 0), "%s", err.message);
+	took = mono_ms() - t0;
+	cr_assert(took >= 1400, "Reload took only %lld ms", took);
+	/* the case of the action's name does not matter, as in Asterisk */
+	peer_control(&peer, "slow ping:1500\n");
+	t0 = mono_ms();
+	cr_assert(eq(int, pbx_ami_ping(ami, &err), 0), "%s", err.message);
+	cr_assert(mono_ms() - t0 >= 1400);
+	pbx_ami_close(ami);
+}
+
+/* A named delay past the client's deadline still times out only that action. */
+Test(ami_peer, slow_named_action_past_the_deadline_fails_that_action, .fini = stop)
+{
+	pbx_error err = PBX_ERROR_INIT;
+	pbx_ami *ami;
+
+	peer_start(&peer, "reload-ok", NULL);
+	ami = connect_ok(500);
+	peer_control(&peer, "slow Reload:3000\n");
+	cr_assert(eq(int, pbx_ami_reload(ami, "pbx_config", &err), PBX_EUNAVAILABLE));
+	cr_assert(strstr(err.message, "did not answer within 500 ms") != NULL, "%s",
+		  err.message);
+	pbx_ami_close(ami);
+}
+
 Test(ami_peer, slow_login_fails_connect_in_bounded_time, .fini = stop)
 {
 	struct pbx_ami_config cfg;

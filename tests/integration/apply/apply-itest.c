@@ -30,83 +30,26 @@
 struct pbx_config cfg;
 pbx_ctx *ctx;
 char dir[64], slug[32];
-static pid_t peer;
 int peer_port;
+static struct testenv_site site;
 
 char *path_in(const char *name)
 {
-	static char buf[4][256];
-	static int k;
-
-	k = (k + 1) % 4;
-	snprintf(buf[k], sizeof(buf[k]), "%s/%s", dir, name);
-	return buf[k];
-}
-
-void start_peer(void)
-{
-	char port[16] = "";
-	FILE *f;
-
-	unlink(path_in("port"));
-	peer = fork();
-	cr_assert(ge(int, peer, 0));
-	if (peer == 0) {
-		execl(getenv("PBXCTL_AMIPEER"), "amipeer", "--port", "0", "--port-file",
-		      path_in("port"), "--user", "pbxctl", "--secret", "s3cret", "--dialplan-dir",
-		      path_in("dp"), "--log", path_in("peer.log"), "--control", path_in("control"),
-		      "--exit-with-parent", (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 100 && !port[0]; i++) {
-		struct timespec ts = { 0, 50 * 1000 * 1000 };
-
-		nanosleep(&ts, NULL);
-		if ((f = fopen(path_in("port"), "r"))) {
-			if (!fgets(port, sizeof(port), f))
-				port[0] = '\0';
-			fclose(f);
-		}
-	}
-	cr_assert(not(eq(str, port, "")), "amipeer did not start (PBXCTL_AMIPEER=%s)",
-		  getenv("PBXCTL_AMIPEER"));
-	peer_port = atoi(port);
+	return (char *)testenv_site_path(&site, name);
 }
 
 /* The peer re-reads its control file before every action; replace it atomically. */
 void control(const char *text)
 {
-	FILE *f = fopen(path_in("control.tmp"), "w");
-
-	cr_assert_not_null(f);
-	fputs(text, f);
-	fclose(f);
-	cr_assert(eq(int, rename(path_in("control.tmp"), path_in("control")), 0));
+	peer_control(&site.peer, text);
 }
 
 void setup_peer_ctx(void)
 {
-	pbx_error err = PBX_ERROR_INIT;
-
-	snprintf(dir, sizeof(dir), "/tmp/pbxctl-apply-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-	mkdir(path_in("dp"), 0755);
-	control("");
-	start_peer();
-	ctx = testenv_ctx(&cfg);
-	free(cfg.config_dir);
-	cfg.config_dir = strdup(path_in("dp"));
-	free(cfg.voicemail_dir);
-	cfg.voicemail_dir = strdup(path_in("vm"));
-	free(cfg.backup_dir);
-	cfg.backup_dir = strdup(path_in("backup"));
-	free(cfg.key_file);
-	cfg.key_file = strdup(path_in("key"));
-	free(cfg.ami_secret);
-	cfg.ami_secret = strdup("s3cret");
-	cfg.ami_port = peer_port;
-	cfg.ami_timeout_ms = 2000;
-	cr_assert(eq(int, pbx_secret_key_init(cfg.key_file, &err), 0), "%s", err.message);
+	testenv_site_open(&site, "apply", true, NULL);
+	snprintf(dir, sizeof(dir), "%s", site.dir);
+	peer_port = site.peer.port;
+	ctx = testenv_site_ctx(&site, &cfg);
 }
 
 /*
@@ -157,20 +100,13 @@ void teardown(void)
 	struct pbx_tenant_spec t = { .emergency_trunk = "" };
 	struct pbx_rows rows;
 	pbx_error err = PBX_ERROR_INIT;
-	char cmd[128];
 
 	if (pbx_tenant_update(ctx, slug, &t, &rows, NULL, &err) == 0)
 		pbx_rows_free(&rows);
 	if (pbx_trunk_delete(ctx, em_trunk, &rows, &err) == 0)
 		pbx_trunk_rows_free(&rows);
 	testenv_free(ctx, &cfg);
-	if (peer > 0) {
-		kill(peer, SIGTERM);
-		waitpid(peer, NULL, 0);
-	}
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		cr_log_warn("could not remove %s", dir);
+	testenv_site_close(&site);
 }
 
 void add_user(const char *username, int devices)
@@ -200,24 +136,6 @@ int run(bool dry, struct pbx_apply_result *res, pbx_error *err)
 	struct pbx_apply_opts o = { .tenant = slug, .dry_run = dry };
 
 	return pbx_apply(ctx, &o, res, err);
-}
-
-char *read_all(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long n;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = calloc(1, (size_t)n + 1);
-	if (fread(buf, 1, (size_t)n, f) != (size_t)n)
-		buf[0] = '\0';
-	fclose(f);
-	return buf;
 }
 
 int count_in(const char *text, const char *needle)
@@ -250,7 +168,7 @@ size_t realtime_rows(void)
 void peer_marker(char *buf, size_t n)
 {
 	struct pbx_ami_config ac = { .host = "127.0.0.1", .port = peer_port, .username = "pbxctl",
-				     .secret = "s3cret", .timeout_ms = 2000 };
+				     .secret = "secret", .timeout_ms = 2000 };
 	char meta[64];
 	pbx_ami *ami;
 	pbx_error err;
@@ -272,7 +190,7 @@ const char *conf_file(void)
 
 	cr_assert_not_null(f);
 	fprintf(f, "database:\n  url: \"%s\"\nrealtime:\n  socket: \"%s\"\n  user: \"%s\"\n"
-		   "  password: \"%s\"\n  database: \"%s\"\nami:\n  port: %d\n  secret: s3cret\n"
+		   "  password: \"%s\"\n  database: \"%s\"\nami:\n  port: %d\n  secret: secret\n"
 		   "  timeout: 30\nasterisk:\n  config_dir: \"%s\"\n  voicemail_dir: \"%s\"\n"
 		   "  backup_dir: \"%s\"\nsecrets:\n  key_file: \"%s\"\n",
 		cfg.database_url, cfg.rt_socket, cfg.rt_user, cfg.rt_password, cfg.rt_database,
@@ -283,13 +201,13 @@ const char *conf_file(void)
 
 bool wait_for_peer_log(const char *needle, int times)
 {
-	for (int i = 0; i < 600; i++) {
+	for (int i = 0; i < 100; i++) {
 		struct timespec ts = { 0, 100 * 1000 * 1000 };
 		char *log;
 		bool found;
 
 		nanosleep(&ts, NULL);
-		log = read_all(path_in("peer.log"));
+		log = testenv_read_file(path_in("log"));
 		found = log && count_in(log, needle) >= times;
 		free(log);
 		if (found)

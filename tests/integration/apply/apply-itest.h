@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Shared set-up of the apply integration tests (apply-itest.c): a private directory with
- * the AMI peer, a context whose config points at it, and one tenant @slug (range 100-199).
+ * Shared set-up of the apply integration tests (apply-itest.c): testenv's site (a private
+ * directory with the AMI peer), a context whose config points at it, and one tenant @slug
+ * (range 100-199).
  */
 #ifndef APPLY_ITEST_H
 #define APPLY_ITEST_H
@@ -19,7 +20,6 @@ extern int peer_port;
 
 /* @name inside the private directory (one of four rotating static buffers). */
 char *path_in(const char *name);
-void start_peer(void);
 /* The directory, the peer and a context pointed at them (no database touched yet). */
 void setup_peer_ctx(void);
 /* Replace the peer's control file atomically; it re-reads it before every action. */
@@ -30,8 +30,6 @@ void teardown(void);
 void add_user(const char *username, int devices);
 /* Apply @slug (a dry run when @dry). */
 int run(bool dry, struct pbx_apply_result *res, pbx_error *err);
-/* A whole file (malloc'd), or NULL. */
-char *read_all(const char *path);
 int count_in(const char *text, const char *needle);
 /* Rows pbxctl owns for @slug in MariaDB. */
 size_t realtime_rows(void);

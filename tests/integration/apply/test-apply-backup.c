@@ -70,7 +70,7 @@ static int check_backup_dir(const char *path, const char *secret)
 		cr_assert(eq(int, lstat(p, &st), 0));
 		cr_assert(eq(int, (int)(st.st_mode & 07777), 0600), "%s has mode %o", p,
 			  (unsigned)(st.st_mode & 07777));
-		text = read_all(p);
+		text = testenv_read_file(p);
 		cr_assert(eq(ptr, strstr(text, secret), NULL), "%s holds the SIP secret in clear", p);
 		free(text);
 		files++;

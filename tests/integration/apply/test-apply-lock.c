@@ -51,13 +51,13 @@ Test(apply_lock, lost_lock_connection_stops_and_rolls_back)
 	add_user("alice", 1);
 	cr_assert(eq(int, run(false, &res, &err), 0), "%s", err.message);
 	pbx_apply_result_free(&res);
-	snprintf(p, sizeof(p), "%s/dp/%s.conf", dir, slug);
-	before = read_all(p);
+	snprintf(p, sizeof(p), "%s/dialplan/%s.conf", dir, slug);
+	before = testenv_read_file(p);
 	peer_marker(before_marker, sizeof(before_marker));
 
 	add_user("bob", 1);
 	conf = conf_file();
-	control("slow 3000\n");
+	control("slow Reload:3000\n");
 	child = fork();
 	if (child == 0) {
 		int out = open(path_in("stderr"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -71,18 +71,18 @@ Test(apply_lock, lost_lock_connection_stops_and_rolls_back)
 	if (!wait_for_peer_log("Reload Module=pbx_config", 2)) {
 		kill(child, SIGKILL);
 		waitpid(child, &status, 0);
-		cr_fatal("the apply did not reach its reload: %s / %s", read_all(path_in("stderr")),
-			 read_all(path_in("peer.log")));
+		cr_fatal("the apply did not reach its reload: %s / %s", testenv_read_file(path_in("stderr")),
+			 testenv_read_file(path_in("log")));
 	}
 	cr_assert(eq(int, terminate_lock_holder(), 1), "no backend held the apply lock");
 	control("");
 	waitpid(child, &status, 0);
-	errtext = read_all(path_in("stderr"));
+	errtext = testenv_read_file(path_in("stderr"));
 	cr_assert(eq(int, WIFEXITED(status) ? WEXITSTATUS(status) : -1, 8), "%s", errtext);
 	cr_assert(not(eq(ptr, strstr(errtext, "apply lock was lost"), NULL)), "%s", errtext);
 	free(errtext);
 
-	after = read_all(p);
+	after = testenv_read_file(p);
 	cr_assert(eq(str, after, before), "the file was not restored");
 	cr_assert(eq(sz, realtime_rows(), 3), "bob's device rows were not rolled back");
 	peer_marker(after_marker, sizeof(after_marker));

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "pbx/ami.h"
+#include "pbx/apply-queue.h"
 #include "pbx/apply.h"
 #include "pbx/db.h"
 #include "pbx/device.h"
@@ -45,11 +46,11 @@ Test(apply, dry_run_then_apply_then_nothing_to_do)
 	cr_assert(not(eq(ptr, strstr(res.diff, "+same => n(ring),Dial(PJSIP/"), NULL)), "%s", res.diff);
 	cr_assert(not(eq(ptr, strstr(res.diff, "ps_endpoints: +3"), NULL)), "%s", res.diff);
 	pbx_apply_result_free(&res);
-	cr_assert(eq(int, access(path_in("dp"), F_OK), 0));
+	cr_assert(eq(int, access(path_in("dialplan"), F_OK), 0));
 	{
 		char p[300];
 
-		snprintf(p, sizeof(p), "%s/dp/%s.conf", dir, slug);
+		snprintf(p, sizeof(p), "%s/dialplan/%s.conf", dir, slug);
 		cr_assert(eq(int, access(p, F_OK), -1), "dry run wrote %s", p);
 		cr_assert(eq(sz, realtime_rows(), 0));
 
@@ -59,7 +60,7 @@ Test(apply, dry_run_then_apply_then_nothing_to_do)
 		cr_assert(eq(str, (char *)pbx_rows_get(&res.job, 0, "status"), "SUCCESS"));
 		snprintf(marker, sizeof(marker), "%s", pbx_rows_get(&res.job, 0, "marker"));
 		pbx_apply_result_free(&res);
-		text = read_all(p);
+		text = testenv_read_file(p);
 		cr_assert_not_null(text);
 		/* alice's two devices ring together on one Dial */
 		cr_assert(eq(int, count_in(text, "Dial(PJSIP/") - count_in(text, "@trunk-em-"), 2),
@@ -82,7 +83,7 @@ Test(apply, dry_run_then_apply_then_nothing_to_do)
 	cr_assert(not(res.changed));
 	cr_assert(not(res.reloaded));
 	pbx_apply_result_free(&res);
-	log = read_all(path_in("peer.log"));
+	log = testenv_read_file(path_in("log"));
 	cr_assert(eq(int, count_in(log, "Reload Module=pbx_config"), 1), "%s", log);
 	free(log);
 }
@@ -119,8 +120,8 @@ Test(apply, reload_refused_restores_files_and_rows_and_reports_rollback_failed)
 	add_user("alice", 1);
 	cr_assert(eq(int, run(false, &res, &err), 0), "%s", err.message);
 	pbx_apply_result_free(&res);
-	snprintf(p, sizeof(p), "%s/dp/%s.conf", dir, slug);
-	before = read_all(p);
+	snprintf(p, sizeof(p), "%s/dialplan/%s.conf", dir, slug);
+	before = testenv_read_file(p);
 
 	add_user("bob", 1);
 	control("reload-error\n");
@@ -129,7 +130,7 @@ Test(apply, reload_refused_restores_files_and_rows_and_reports_rollback_failed)
 	cr_assert(eq(str, (char *)pbx_rows_get(&res.job, 0, "status"), "FAILED"));
 	cr_assert(eq(str, (char *)pbx_rows_get(&res.job, 0, "rollback_failed"), "true"));
 	pbx_apply_result_free(&res);
-	after = read_all(p);
+	after = testenv_read_file(p);
 	cr_assert(eq(str, after, before), "the file was not restored");
 	cr_assert(eq(sz, realtime_rows(), 3), "bob's device rows were not rolled back");
 	free(before);
@@ -192,7 +193,7 @@ Test(apply, invalid_state_is_refused_and_nothing_is_touched)
 	cr_assert(ge(sz, res.problems.n, 1));
 	cr_assert(eq(str, (char *)pbx_rows_get(&res.job, 0, "status"), "FAILED"));
 	pbx_apply_result_free(&res);
-	snprintf(path, sizeof(path), "%s/dp/%s.conf", dir, slug);
+	snprintf(path, sizeof(path), "%s/dialplan/%s.conf", dir, slug);
 	cr_assert(eq(int, access(path, F_OK), -1));
 	cr_assert(eq(sz, realtime_rows(), 0));
 }
@@ -211,8 +212,8 @@ Test(apply, suspended_tenant_refuses_every_call)
 	pbx_rows_free(&rows);
 	cr_assert(eq(int, run(false, &res, &err), 0), "%s", err.message);
 	pbx_apply_result_free(&res);
-	snprintf(path, sizeof(path), "%s/dp/%s.conf", dir, slug);
-	text = read_all(path);
+	snprintf(path, sizeof(path), "%s/dialplan/%s.conf", dir, slug);
+	text = testenv_read_file(path);
 	cr_assert(eq(int, count_in(text, "Dial("), 0), "%s", text);
 	cr_assert(ge(int, count_in(text, "ss-noservice"), 1), "%s", text);
 	free(text);
@@ -229,7 +230,7 @@ Test(apply, interrupted_apply_is_repaired_by_the_next)
 	add_user("alice", 1);
 	/* A pbxctl apply killed while it waits for the reload answer. */
 	conf = conf_file();
-	control("slow 5000\n");
+	control("slow Reload:5000\n");
 	child = fork();
 	if (child == 0) {
 		int null = open("/dev/null", O_WRONLY);
@@ -270,8 +271,8 @@ static void rolled_back_by(const char *switches)
 	add_user("alice", 1);
 	cr_assert(eq(int, run(false, &res, &err), 0), "%s", err.message);
 	pbx_apply_result_free(&res);
-	snprintf(p, sizeof(p), "%s/dp/%s.conf", dir, slug);
-	before = read_all(p);
+	snprintf(p, sizeof(p), "%s/dialplan/%s.conf", dir, slug);
+	before = testenv_read_file(p);
 	peer_marker(before_marker, sizeof(before_marker));
 
 	add_user("bob", 1);
@@ -280,7 +281,7 @@ static void rolled_back_by(const char *switches)
 	cr_assert(eq(str, (char *)pbx_rows_get(&res.job, 0, "status"), "ROLLED_BACK"));
 	cr_assert(eq(str, (char *)pbx_rows_get(&res.job, 0, "rollback_failed"), "false"));
 	pbx_apply_result_free(&res);
-	after = read_all(p);
+	after = testenv_read_file(p);
 	cr_assert(eq(str, after, before), "the file was not restored");
 	cr_assert(eq(sz, realtime_rows(), 3), "bob's device rows were not rolled back");
 	peer_marker(after_marker, sizeof(after_marker));
@@ -322,7 +323,7 @@ Test(apply, unreachable_asterisk_is_reported_before_anything_is_written)
 	cr_assert(not(eq(ptr, strstr(err.message, "unreachable"), NULL)), "%s", err.message);
 	cr_assert(eq(str, (char *)pbx_rows_get(&res.job, 0, "status"), "FAILED"));
 	pbx_apply_result_free(&res);
-	snprintf(path, sizeof(path), "%s/dp/%s.conf", dir, slug);
+	snprintf(path, sizeof(path), "%s/dialplan/%s.conf", dir, slug);
 	cr_assert(eq(int, access(path, F_OK), -1), "a file was written");
 	cr_assert(eq(sz, realtime_rows(), 0), "rows were written");
 }
@@ -338,7 +339,41 @@ Test(apply, asterisk_without_voicemail_module_warns_but_applies)
 	cr_assert(eq(int, run(false, &res, &err), 0), "%s", err.message);
 	cr_assert(eq(str, (char *)pbx_rows_get(&res.job, 0, "status"), "SUCCESS"));
 	pbx_apply_result_free(&res);
-	log = read_all(path_in("peer.log"));
+	log = testenv_read_file(path_in("log"));
 	cr_assert(eq(int, count_in(log, "Reload Module=app_voicemail"), 1), "%s", log);
 	free(log);
+}
+
+/* Jobs and queued requests are listed by the same code: newest first, filtered by status
+ * and (jobs) by tenant, an unknown status refused naming the field and what is allowed. */
+Test(apply, job_and_request_listings_filter_by_status_and_refuse_an_unknown_one)
+{
+	struct pbx_apply_result res;
+	struct pbx_rows rows;
+	pbx_error err = PBX_ERROR_INIT;
+
+	add_user("alice", 1);
+	cr_assert(eq(int, run(false, &res, &err), 0), "%s", err.message);
+	pbx_apply_result_free(&res);
+	cr_assert(eq(int, pbx_apply_jobs(ctx, "SUCCESS", slug, 5, &rows, &err), 0), "%s",
+		  err.message);
+	cr_assert(eq(sz, rows.n_rows, 1));
+	cr_assert(eq(str, (char *)pbx_rows_get(&rows, 0, "tenant"), slug));
+	cr_assert_not_null(pbx_rows_get(&rows, 0, "created_at"));
+	pbx_rows_free(&rows);
+	cr_assert(eq(int, pbx_apply_jobs(ctx, "ROLLED_BACK", slug, 0, &rows, &err), 0), "%s",
+		  err.message);
+	cr_assert(eq(sz, rows.n_rows, 0));
+	pbx_rows_free(&rows);
+	cr_assert(eq(int, pbx_apply_requests(ctx, "done", 3, &rows, &err), 0), "%s", err.message);
+	cr_assert(le(sz, rows.n_rows, 3));
+	pbx_rows_free(&rows);
+
+	cr_assert(eq(int, pbx_apply_jobs(ctx, "DONE", NULL, 0, &rows, &err), PBX_EINVALID));
+	cr_assert(eq(str, err.field, "status"));
+	cr_assert(eq(str, err.message,
+		     "status must be PENDING, RUNNING, SUCCESS, FAILED or ROLLED_BACK"));
+	cr_assert(eq(int, pbx_apply_requests(ctx, "SUCCESS", 0, &rows, &err), PBX_EINVALID));
+	cr_assert(eq(str, err.object, "apply request"));
+	cr_assert(eq(str, err.message, "status must be queued, running, done or failed"));
 }

@@ -125,6 +125,18 @@ Test(bulk_ext, a_different_trunk_secret_is_an_update_named_secret)
 	free(after);
 }
 
+/* What export prints of @slug, imported again, changes nothing. */
+static void export_imports_unchanged(const char *slug)
+{
+	char *out = NULL, *err = NULL;
+
+	cr_assert(eq(int, bi_sh(&out, &err, "$P export --tenant %s | $P -o json import --dry-run -",
+				slug), 0), "%s", err);
+	cr_assert_not_null(strstr(out, "\"changed\": false"), "%s", out);
+	free(out);
+	free(err);
+}
+
 Test(bulk_ext, export_round_trips_and_never_prints_trunk_secrets)
 {
 	struct bi_result res;
@@ -144,11 +156,7 @@ Test(bulk_ext, export_round_trips_and_never_prints_trunk_secrets)
 	cr_assert_not_null(strstr(out, "policy: vip"), "%s", out);
 	free(out);
 	free(err);
-	cr_assert(eq(int, bi_sh(&out, &err, "$P export --tenant %s | $P -o json import --dry-run -",
-				slug), 0), "%s", err);
-	cr_assert_not_null(strstr(out, "\"changed\": false"), "%s", out);
-	free(out);
-	free(err);
+	export_imports_unchanged(slug);
 }
 
 Test(bulk_ext, a_rule_naming_a_trunk_the_tenant_cannot_use_is_refused)
@@ -298,4 +306,97 @@ Test(bulk_ext, prune_deletes_unlisted_policies_trunks_and_dids_but_no_global_tru
 				       NULL), 1));
 	cr_assert(eq(long, bi_sql_long("SELECT count(*) FROM trunks WHERE name = $1 || '-k'", slug,
 				       NULL), 0));
+}
+
+#define EMERGENCY_FILE \
+	"tenants:\n- slug: %s\n  extensions: 100-199\n  emergency_trunk: %s\n" \
+	"  emergency_callerid: \"%s\"\n  trunks:\n  - name: %s-em\n    host: 203.0.113.9\n" \
+	"    auth: ip_auth\n    match: [%s]\n"
+
+/* The emergency route of a tenant is exported and imported both ways: set, kept by an
+ * import of what export printed, changed, cleared. */
+Test(bulk_ext, emergency_trunk_and_callerid_round_trip_through_export_and_import)
+{
+	struct bi_result res;
+	struct pbx_rows rows;
+	pbx_error e = PBX_ERROR_INIT;
+	char slug[32], trunk[48], match[32], *v, *out = NULL, *err = NULL;
+
+	bi_slug(slug, "emx");
+	snprintf(trunk, sizeof(trunk), "%s-em", slug);
+	snprintf(match, sizeof(match), "10.203.%u.%d", (unsigned)getpid() & 255,
+		 atoi(strrchr(slug, '-') + 1) % 250 + 1);
+	bi_import(&res, false, false, NULL, EMERGENCY_FILE, slug, trunk, "+15550100", slug, match);
+	ok(&res);
+	bi_free(&res);
+	v = bi_sql("SELECT k.name || ' ' || t.emergency_callerid FROM tenants t JOIN trunks k "
+		   "ON k.id = t.emergency_trunk_id WHERE t.slug = $1", slug, NULL);
+	cr_assert_not_null(strstr(v, "-em +15550100"), "%s", v);
+	free(v);
+	cr_assert(eq(int, bi_sh(&out, &err, "$P export --tenant %s", slug), 0), "%s", err);
+	cr_assert_not_null(strstr(out, "emergency_trunk: "), "%s", out);
+	cr_assert_not_null(strstr(out, trunk), "%s", out);
+	cr_assert_not_null(strstr(out, "+15550100"), "%s", out);
+	free(out);
+	free(err);
+	export_imports_unchanged(slug);
+	/* a new caller ID is an update of the tenant, named */
+	bi_import(&res, false, false, NULL, EMERGENCY_FILE, slug, trunk, "5550199", slug, match);
+	ok(&res);
+	cr_assert(eq(long, bi_count(&res, "tenants_updated"), 1));
+	cr_assert_not_null(strstr(pbx_rows_get(&res.changes, 0, "detail"), "emergency_callerid"));
+	bi_free(&res);
+	cr_assert(eq(long, bi_sql_long("SELECT count(*) FROM tenants WHERE slug = $1 AND "
+				       "emergency_callerid = '5550199'", slug, NULL), 1));
+	/* empty clears both */
+	bi_import(&res, false, false, NULL, EMERGENCY_FILE, slug, "''", "", slug, match);
+	ok(&res);
+	bi_free(&res);
+	cr_assert(eq(long, bi_sql_long("SELECT count(*) FROM tenants WHERE slug = $1 AND "
+				       "emergency_trunk_id IS NULL AND emergency_callerid IS NULL",
+				       slug, NULL), 1));
+	cr_assert(eq(int, pbx_audit_verify(bi_ctx, &rows, &e), 0), "%s", e.message);
+	pbx_rows_free(&rows);
+}
+
+/* A malformed caller ID, a malformed trunk name, a trunk that does not exist and another
+ * tenant's trunk are refused, each naming its key; nothing is written. */
+Test(bulk_ext, a_bad_emergency_trunk_or_callerid_is_refused)
+{
+	struct bi_result res;
+	const pbx_error *e;
+	char a[32], b[32], theirs[48];
+
+	bi_slug(a, "ema");
+	bi_slug(b, "emb");
+	snprintf(theirs, sizeof(theirs), "%s-k", b);
+	/* what the file alone shows wrong */
+	bi_import(&res, false, false, NULL,
+		  "tenants:\n- slug: %s\n  extensions: 100-199\n  emergency_trunk: \"Bad Name!\"\n"
+		  "  emergency_callerid: call-me\n", a);
+	cr_assert(eq(int, res.r, PBX_EINVALID));
+	e = bi_problem(&res, "emergency caller ID \"call-me\"");
+	cr_assert_not_null(e);
+	cr_assert(eq(str, (char *)e->object, "tenants[0].emergency_callerid"));
+	e = bi_problem(&res, "Bad Name!");
+	cr_assert_not_null(e);
+	cr_assert(eq(str, (char *)e->object, "tenants[0].emergency_trunk"));
+	bi_free(&res);
+	/* what the final state shows wrong: no such trunk, and another tenant's trunk */
+	bi_import(&res, false, false, NULL,
+		  "tenants:\n- slug: %s\n  extensions: 100-199\n  emergency_trunk: nosuch-%s\n"
+		  "- slug: %s\n  extensions: 200-299\n  trunks:\n  - name: %s\n"
+		  "    host: 203.0.113.1\n    auth: ip_auth\n    match: [203.0.113.77]\n"
+		  "- slug: %s-c\n  extensions: 300-399\n  emergency_trunk: %s\n",
+		  a, a, b, theirs, a, theirs);
+	cr_assert(eq(int, res.r, PBX_EINVALID));
+	e = bi_problem(&res, "no trunk nosuch-");
+	cr_assert_not_null(e);
+	cr_assert(eq(str, (char *)e->object, "tenants[0].emergency_trunk"));
+	e = bi_problem(&res, theirs);
+	cr_assert_not_null(e);
+	cr_assert(eq(str, (char *)e->object, "tenants[2].emergency_trunk"));
+	bi_free(&res);
+	cr_assert(eq(long, bi_sql_long("SELECT count(*) FROM tenants WHERE slug IN ($1, $2)", a, b),
+		     0));
 }

@@ -8,12 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 extern char **environ;
 
 #include "pbx/db.h"
+#include "pbx/secret.h"
 #include "pbx/tenant.h"
 #include "pbx/trunk.h"
 #include "testenv.h"
@@ -265,4 +267,85 @@ void testenv_emergency_route(pbx_ctx *ctx, const char *slug)
 	cr_assert(eq(int, pbx_tenant_update(ctx, slug, &t, &rows, NULL, &err), 0), "%s",
 		  err.message);
 	pbx_rows_free(&rows);
+}
+
+void testenv_site_open(struct testenv_site *s, const char *tag, bool peer,
+		       const char *const *peer_extra)
+{
+	*s = (struct testenv_site){ .peer = { .pid = -1 } };
+	snprintf(s->dir, sizeof(s->dir), "/tmp/pbxctl-%.12s-XXXXXX", tag);
+	cr_assert_not_null(mkdtemp(s->dir), "mkdtemp %s", s->dir);
+	if (peer)
+		peer_start_in(&s->peer, s->dir, NULL, peer_extra);
+}
+
+void testenv_site_close(struct testenv_site *s)
+{
+	char cmd[128];
+
+	peer_stop(&s->peer);
+	if (!s->dir[0])
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", s->dir);
+	if (system(cmd) != 0)
+		cr_log_warn("could not remove %s", s->dir);
+	s->dir[0] = '\0';
+}
+
+const char *testenv_site_path(const struct testenv_site *s, const char *name)
+{
+	static char buf[8][320];
+	static int k;
+
+	k = (k + 1) % 8;
+	snprintf(buf[k], sizeof(buf[k]), "%s/%s", s->dir, name);
+	return buf[k];
+}
+
+static void set(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = strdup(v);
+}
+
+void testenv_site_config(const struct testenv_site *s, struct pbx_config *cfg)
+{
+	set(&cfg->config_dir, s->peer.dialplan[0] ? s->peer.dialplan :
+		testenv_site_path(s, "dialplan"));
+	set(&cfg->voicemail_dir, testenv_site_path(s, "vm"));
+	set(&cfg->backup_dir, testenv_site_path(s, "backup"));
+	set(&cfg->cache_dir, testenv_site_path(s, "cache"));
+	set(&cfg->ami_username, "pbxctl");
+	set(&cfg->ami_secret, "secret");
+	cfg->ami_port = s->peer.port;
+	cfg->ami_timeout_ms = 2000;
+}
+
+pbx_ctx *testenv_site_ctx(const struct testenv_site *s, struct pbx_config *cfg)
+{
+	pbx_error err = PBX_ERROR_INIT;
+	pbx_ctx *ctx = testenv_ctx(cfg);
+
+	testenv_site_config(s, cfg);
+	set(&cfg->key_file, testenv_site_path(s, "key"));
+	cr_assert(eq(int, pbx_secret_key_init(cfg->key_file, &err), 0), "%s", err.message);
+	return ctx;
+}
+
+char *testenv_read_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = calloc(1, (size_t)n + 1);
+	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n)
+		buf[0] = '\0';
+	fclose(f);
+	return buf;
 }

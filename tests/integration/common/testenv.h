@@ -9,8 +9,11 @@
 
 #include <stddef.h>
 
+#include <stdbool.h>
+
 #include "pbx/config.h"
 #include "pbx/pbx.h"
+#include "peerproc.h"
 
 /* A new context over a config read from the PBXCTL_TEST_* environment, with the PostgreSQL
  * schema migrated. Aborts the test (cr_fatal) when the services are missing. Free both
@@ -48,5 +51,32 @@ const char *testenv_unique_match(void);
 /* Give tenant @slug a trunk "em" of its own as its emergency trunk: apply refuses a tenant
  * whose phones could not call an emergency number. */
 void testenv_emergency_route(pbx_ctx *ctx, const char *slug);
+
+/*
+ * A test's site: a private directory "/tmp/pbxctl-<tag>-XXXXXX" and, when asked for, the AMI
+ * peer with its files in it (peerproc.h: dialplan/, log, control, contacts, registrations;
+ * login pbxctl / secret). The one set-up of the suites that apply or ask Asterisk.
+ */
+struct testenv_site {
+	char dir[64];
+	struct peerproc peer;   /* .pid -1 without a peer */
+};
+
+/* Make the directory and, with @peer, start the peer (@peer_extra: more amipeer arguments,
+ * NULL-terminated, may be NULL). */
+void testenv_site_open(struct testenv_site *s, const char *tag, bool peer,
+		       const char *const *peer_extra);
+/* Stop the peer and remove the directory. */
+void testenv_site_close(struct testenv_site *s);
+/* "<dir>/<name>" (one of eight rotating static buffers). */
+const char *testenv_site_path(const struct testenv_site *s, const char *name);
+/* Point @cfg at the site: asterisk.config_dir (the peer's dialplan directory), voicemail_dir,
+ * backup_dir, diag.cache_dir, and the peer's AMI port and secret (timeout 2 s). */
+void testenv_site_config(const struct testenv_site *s, struct pbx_config *cfg);
+/* testenv_ctx on @cfg, pointed at the site, with a new key file "<dir>/key". */
+pbx_ctx *testenv_site_ctx(const struct testenv_site *s, struct pbx_config *cfg);
+
+/* A whole file (malloc'd), or NULL when it cannot be read. */
+char *testenv_read_file(const char *path);
 
 #endif

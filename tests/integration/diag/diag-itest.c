@@ -21,18 +21,7 @@
 
 const char *diag_path(struct diag_env *e, const char *name)
 {
-	static char buf[4][512];
-	static int k;
-
-	k = (k + 1) % 4;
-	snprintf(buf[k], sizeof(buf[k]), "%s/%s", e->dir, name);
-	return buf[k];
-}
-
-static void set(char **dst, const char *v)
-{
-	free(*dst);
-	*dst = strdup(v);
+	return testenv_site_path(&e->site, name);
 }
 
 void diag_env_setup(struct diag_env *e)
@@ -42,21 +31,9 @@ void diag_env_setup(struct diag_env *e)
 	pbx_error err = PBX_ERROR_INIT;
 	char port[16];
 
-	snprintf(e->dir, sizeof(e->dir), "/tmp/pbxctl-diag-XXXXXX");
-	cr_assert_not_null(mkdtemp(e->dir));
-	mkdir(diag_path(e, "dp"), 0755);
+	testenv_site_open(&e->site, "diag", true, NULL);
 	mkdir(diag_path(e, "cache"), 0700);
-	peer_start(&e->peer, NULL, NULL);
-	e->ctx = testenv_ctx(&e->cfg);
-	set(&e->cfg.config_dir, e->peer.dialplan);
-	set(&e->cfg.voicemail_dir, diag_path(e, "vm"));
-	set(&e->cfg.backup_dir, diag_path(e, "backup"));
-	set(&e->cfg.key_file, diag_path(e, "key"));
-	set(&e->cfg.cache_dir, diag_path(e, "cache"));
-	set(&e->cfg.ami_secret, "secret");
-	e->cfg.ami_port = e->peer.port;
-	e->cfg.ami_timeout_ms = 2000;
-	cr_assert(eq(int, pbx_secret_key_init(e->cfg.key_file, &err), 0), "%s", err.message);
+	e->ctx = testenv_site_ctx(&e->site, &e->cfg);
 	cr_assert(eq(int, pbx_db_migrate_realtime(e->ctx, &err), 0), "%s", err.message);
 	snprintf(e->slug, sizeof(e->slug), "%s", testenv_slug("dg"));
 	spec.slug = e->slug;
@@ -64,7 +41,7 @@ void diag_env_setup(struct diag_env *e)
 	pbx_rows_free(&rows);
 	testenv_emergency_route(e->ctx, e->slug);
 	/* the CLI: same peer, directories and cache, through the environment */
-	snprintf(port, sizeof(port), "%d", e->peer.port);
+	snprintf(port, sizeof(port), "%d", e->site.peer.port);
 	setenv("PBXCTL_AMI_PORT", port, 1);
 	setenv("PBXCTL_AMI_SECRET", "secret", 1);
 	setenv("PBXCTL_AMI_TIMEOUT", "2", 1);
@@ -77,13 +54,8 @@ void diag_env_setup(struct diag_env *e)
 
 void diag_env_teardown(struct diag_env *e)
 {
-	char cmd[128];
-
 	testenv_free(e->ctx, &e->cfg);
-	peer_stop(&e->peer);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", e->dir);
-	if (system(cmd) != 0)
-		cr_log_warn("could not remove %s", e->dir);
+	testenv_site_close(&e->site);
 }
 
 void diag_add_user(struct diag_env *e, const char *username, int devices)

@@ -9,13 +9,12 @@
 
 #include "pbx/config.h"
 #include "pbx/pbx.h"
-#include "peerproc.h"
+#include "testenv.h"
 
 struct diag_env {
 	struct pbx_config cfg;
 	pbx_ctx *ctx;
-	struct peerproc peer;
-	char dir[64];
+	struct testenv_site site;   /* the private directory and the AMI peer */
 	char slug[32];
 };
 

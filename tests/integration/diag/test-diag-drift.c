@@ -60,7 +60,7 @@ static char *tenant_file(void)
 {
 	static char path[600];
 
-	snprintf(path, sizeof(path), "%s/%s.conf", env.peer.dialplan, env.slug);
+	snprintf(path, sizeof(path), "%s/%s.conf", env.site.peer.dialplan, env.slug);
 	return path;
 }
 
@@ -112,7 +112,7 @@ Test(diag_drift, names_a_file_edited_by_hand_and_changes_nothing)
 {
 	char *before, *after, *out = NULL, *errs = NULL;
 	struct pbx_rows rows;
-	int reloads = peer_count(&env.peer, "Reload");
+	int reloads = peer_count(&env.site.peer, "Reload");
 	FILE *f;
 	long i;
 
@@ -134,7 +134,7 @@ Test(diag_drift, names_a_file_edited_by_hand_and_changes_nothing)
 	free(errs);
 	after = slurp(tenant_file());
 	cr_assert(eq(str, after, before), "drift changed the file");
-	cr_assert(eq(int, peer_count(&env.peer, "Reload"), reloads), "drift reloaded Asterisk");
+	cr_assert(eq(int, peer_count(&env.site.peer, "Reload"), reloads), "drift reloaded Asterisk");
 	free(before);
 	free(after);
 }
@@ -170,7 +170,7 @@ Test(diag_drift, names_a_row_written_behind_pbxctls_back)
 
 Test(diag_drift, names_a_context_asterisk_dropped)
 {
-	struct pbx_ami_config ac = peer_config(&env.peer, 2000);
+	struct pbx_ami_config ac = peer_config(&env.site.peer, 2000);
 	char *good = slurp(tenant_file()), *broken;
 	struct pbx_rows rows;
 	pbx_error err = PBX_ERROR_INIT;
@@ -197,12 +197,12 @@ Test(diag_drift, names_a_context_asterisk_dropped)
 
 Test(diag_drift, names_lines_asterisk_skipped)
 {
-	struct pbx_ami_config ac = peer_config(&env.peer, 2000);
+	struct pbx_ami_config ac = peer_config(&env.site.peer, 2000);
 	struct pbx_rows rows;
 	pbx_error err = PBX_ERROR_INIT;
 	pbx_ami *ami;
 
-	peer_control(&env.peer, "skip-line Hangup\n");
+	peer_control(&env.site.peer, "skip-line Hangup\n");
 	cr_assert(eq(int, pbx_ami_connect(&ac, &ami, &err), 0), "%s", err.message);
 	cr_assert(eq(int, pbx_ami_reload(ami, "pbx_config", &err), 0), "%s", err.message);
 	pbx_ami_close(ami);

@@ -27,8 +27,8 @@ static void setup(void)
 
 	diag_env_setup(&env);
 	free(env.cfg.voicemail_spool);
-	env.cfg.voicemail_spool = strdup(env.dir);
-	setenv("PBXCTL_ASTERISK_VOICEMAIL_SPOOL", env.dir, 1);
+	env.cfg.voicemail_spool = strdup(env.site.dir);
+	setenv("PBXCTL_ASTERISK_VOICEMAIL_SPOOL", env.site.dir, 1);
 	diag_add_user(&env, "alice", 2);
 	o.tenant = env.slug;
 	cr_assert(eq(int, pbx_apply(env.ctx, &o, &res, &err), 0), "%s", err.message);
@@ -80,9 +80,9 @@ Test(diag_health, a_dropped_context_and_a_stopped_asterisk_fail)
 	bool healthy = true;
 	char *out = NULL, *errs = NULL;
 
-	peer_control(&env.peer, "skip-line Hangup\n");
+	peer_control(&env.site.peer, "skip-line Hangup\n");
 	{
-		struct pbx_ami_config ac = peer_config(&env.peer, 2000);
+		struct pbx_ami_config ac = peer_config(&env.site.peer, 2000);
 		pbx_ami *ami;
 
 		cr_assert(eq(int, pbx_ami_connect(&ac, &ami, &err), 0), "%s", err.message);
@@ -94,7 +94,7 @@ Test(diag_health, a_dropped_context_and_a_stopped_asterisk_fail)
 	cr_assert(eq(str, (char *)status_of(&rows, "dialplan"), "fail"));
 	cr_assert(eq(str, (char *)status_of(&rows, "postgresql"), "ok"));
 	pbx_rows_free(&rows);
-	peer_stop(&env.peer);
+	peer_stop(&env.site.peer);
 	cr_assert(eq(int, diag_run(&env, &out, &errs, "diag", "health", "--tenant", env.slug, NULL), 1), "%s%s", out, errs);
 	cr_assert(strstr(out, "ami_login") != NULL, "%s", out);
 	cr_assert(strstr(out, "fail") != NULL, "%s", out);
@@ -110,7 +110,7 @@ Test(diag_health, metrics_count_devices_per_tenant_and_checks)
 
 	snprintf(line, sizeof(line), "%s sip:%s@192.0.2.1 NonQualified N/A exp=%lld x\n", id, id,
 		 (long long)time(NULL) + 50);
-	write_text(env.peer.contacts, line);
+	write_text(env.site.peer.contacts, line);
 	cr_assert(eq(int, diag_run(&env, &out, &errs, "diag", "metrics", "--tenant", env.slug, NULL), 0), "%s", errs);
 	snprintf(want, sizeof(want), "pbxctl_devices{tenant=\"%s\",state=\"registered\"} 1\n", env.slug);
 	cr_assert(strstr(out, want) != NULL, "%s", out);

@@ -65,7 +65,7 @@ Test(diag_status, registered_with_address_and_unregistered_without_contact)
 	snprintf(line, sizeof(line), "%s sip:%s@192.0.2.10:5062 NonQualified N/A exp=%lld Yealink T46U\n",
 		 diag_sip_username(&env, "alice", "phone 0"), diag_sip_username(&env, "alice", "phone 0"),
 		 (long long)time(NULL) + 55);
-	write_text(env.peer.contacts, line);
+	write_text(env.site.peer.contacts, line);
 	devices(&q, &rows);
 	cr_assert(eq(sz, rows.n_rows, 2));
 	a = row_of(&rows, "phone 0");
@@ -95,14 +95,14 @@ Test(diag_status, unplugged_phone_is_unregistered_when_its_lease_ends)
 	id = diag_sip_username(&env, "bob", "phone 0");
 	snprintf(line, sizeof(line), "%s sip:%s@198.51.100.7 NonQualified N/A exp=%lld sipp\n", id, id,
 		 (long long)time(NULL) - 1);
-	write_text(env.peer.contacts, line);
+	write_text(env.site.peer.contacts, line);
 	devices(&q, &rows);
 	cr_assert(eq(str, (char *)pbx_rows_get(&rows, 0, "state"), "unregistered"));
 	pbx_rows_free(&rows);
 	/* registered while the lease runs, with the state filter */
 	snprintf(line, sizeof(line), "%s sip:%s@198.51.100.7 NonQualified N/A exp=%lld sipp\n", id, id,
 		 (long long)time(NULL) + 60);
-	write_text(env.peer.contacts, line);
+	write_text(env.site.peer.contacts, line);
 	q.state = "registered";
 	devices(&q, &rows);
 	cr_assert(eq(sz, rows.n_rows, 1));
@@ -119,7 +119,7 @@ Test(diag_status, no_contacts_at_all_is_an_answer_not_an_error)
 	struct pbx_rows rows;
 
 	diag_add_user(&env, "carol", 1);
-	write_text(env.peer.contacts, "");
+	write_text(env.site.peer.contacts, "");
 	devices(&q, &rows);
 	cr_assert(eq(sz, rows.n_rows, 1));
 	cr_assert(eq(str, (char *)pbx_rows_get(&rows, 0, "state"), "unregistered"));
@@ -144,7 +144,7 @@ Test(diag_status, many_devices_cost_one_round_trip_and_the_cache_is_shared)
 	devices(&q, &rows);
 	cr_assert(eq(sz, rows.n_rows, 18));
 	pbx_rows_free(&rows);
-	cr_assert(eq(int, peer_count(&env.peer, "PJSIPShowContacts"), 1));
+	cr_assert(eq(int, peer_count(&env.site.peer, "PJSIPShowContacts"), 1));
 	/* the cache file: private, and read by a second call and by another process */
 	cr_assert(eq(int, pbx_diag_cache_path(&env.cfg, path, sizeof(path), &err), 0));
 	cr_assert(eq(int, stat(path, &st), 0), "no cache file %s", path);
@@ -156,13 +156,13 @@ Test(diag_status, many_devices_cost_one_round_trip_and_the_cache_is_shared)
 	cr_assert(strstr(out, "\"state\": \"unregistered\"") != NULL, "%s", out);
 	free(out);
 	free(errs);
-	cr_assert(eq(int, peer_count(&env.peer, "PJSIPShowContacts"), 1),
+	cr_assert(eq(int, peer_count(&env.site.peer, "PJSIPShowContacts"), 1),
 		  "the second call and the CLI must use the cache");
 	/* --refresh asks again */
 	q.refresh = true;
 	devices(&q, &rows);
 	pbx_rows_free(&rows);
-	cr_assert(eq(int, peer_count(&env.peer, "PJSIPShowContacts"), 2));
+	cr_assert(eq(int, peer_count(&env.site.peer, "PJSIPShowContacts"), 2));
 }
 
 Test(diag_status, apply_invalidates_the_cache)
@@ -184,7 +184,7 @@ Test(diag_status, apply_invalidates_the_cache)
 	cr_assert(ne(int, access(path, F_OK), 0), "apply left the status cache in place");
 	devices(&q, &rows);
 	pbx_rows_free(&rows);
-	cr_assert(eq(int, peer_count(&env.peer, "PJSIPShowContacts"), 2));
+	cr_assert(eq(int, peer_count(&env.site.peer, "PJSIPShowContacts"), 2));
 }
 
 Test(diag_status, a_cache_dir_others_can_write_is_never_trusted)
@@ -198,7 +198,71 @@ Test(diag_status, a_cache_dir_others_can_write_is_never_trusted)
 	pbx_rows_free(&rows);
 	devices(&q, &rows);
 	pbx_rows_free(&rows);
-	cr_assert(eq(int, peer_count(&env.peer, "PJSIPShowContacts"), 2));
+	cr_assert(eq(int, peer_count(&env.site.peer, "PJSIPShowContacts"), 2));
+}
+
+/* Entries of @dir other than "." and ".." (temporary files included). */
+static int entries(const char *dir)
+{
+	char cmd[600];
+	FILE *p;
+	int n = -1;
+
+	snprintf(cmd, sizeof(cmd), "ls -A %s | wc -l", dir);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	cr_assert(eq(int, fscanf(p, "%d", &n), 1));
+	pclose(p);
+	return n;
+}
+
+/* The cache goes through apply's safe-path writer: a missing directory is made 0700, the
+ * file is 0600 and no temporary file stays behind. */
+Test(diag_status, the_cache_is_written_by_the_safe_path_writer)
+{
+	struct pbx_diag_device_query q = { .tenant = env.slug };
+	struct pbx_rows rows;
+	pbx_error err = PBX_ERROR_INIT;
+	char path[4096];
+	struct stat st;
+
+	diag_add_user(&env, "gina", 1);
+	free(env.cfg.cache_dir);
+	env.cfg.cache_dir = strdup(diag_path(&env, "fresh/cache"));
+	mkdir(diag_path(&env, "fresh"), 0755);
+	devices(&q, &rows);
+	pbx_rows_free(&rows);
+	cr_assert(eq(int, stat(env.cfg.cache_dir, &st), 0));
+	cr_assert(eq(int, (int)(st.st_mode & 07777), 0700));
+	cr_assert(eq(int, pbx_diag_cache_path(&env.cfg, path, sizeof(path), &err), 0), "%s",
+		  err.message);
+	cr_assert(eq(int, stat(path, &st), 0));
+	cr_assert(eq(int, (int)(st.st_mode & 07777), 0600));
+	cr_assert(eq(int, entries(env.cfg.cache_dir), 1));
+	/* the second call is answered from it */
+	devices(&q, &rows);
+	pbx_rows_free(&rows);
+	cr_assert(eq(int, peer_count(&env.site.peer, "PJSIPShowContacts"), 1));
+}
+
+/* A cache directory that is a symbolic link is refused: nothing is written through it, and
+ * every call asks Asterisk again. */
+Test(diag_status, a_cache_dir_that_is_a_link_is_not_written_through)
+{
+	struct pbx_diag_device_query q = { .tenant = env.slug };
+	struct pbx_rows rows;
+
+	diag_add_user(&env, "hugo", 1);
+	cr_assert(eq(int, mkdir(diag_path(&env, "elsewhere"), 0700), 0));
+	cr_assert(eq(int, symlink(diag_path(&env, "elsewhere"), diag_path(&env, "linked")), 0));
+	free(env.cfg.cache_dir);
+	env.cfg.cache_dir = strdup(diag_path(&env, "linked"));
+	devices(&q, &rows);
+	pbx_rows_free(&rows);
+	devices(&q, &rows);
+	pbx_rows_free(&rows);
+	cr_assert(eq(int, peer_count(&env.site.peer, "PJSIPShowContacts"), 2));
+	cr_assert(eq(int, entries(diag_path(&env, "elsewhere")), 0));
 }
 
 Test(diag_status, refuses_a_bad_state_and_a_user_without_tenant)
@@ -213,7 +277,7 @@ Test(diag_status, refuses_a_bad_state_and_a_user_without_tenant)
 	cr_assert(strstr(err.message, "registered or unregistered") != NULL, "%s", err.message);
 	q = (struct pbx_diag_device_query){ .user = "alice" };
 	cr_assert(eq(int, pbx_diag_devices(env.ctx, &q, &rows, &err), PBX_EINVALID));
-	cr_assert(eq(int, peer_count(&env.peer, "PJSIPShowContacts"), 0));
+	cr_assert(eq(int, peer_count(&env.site.peer, "PJSIPShowContacts"), 0));
 	cr_assert(eq(int, diag_run(&env, &out, &errs, "diag", "devices", "--state", "online", NULL), 2));
 	cr_assert(strstr(errs, "state") != NULL, "%s", errs);
 	free(out);
@@ -234,7 +298,7 @@ Test(diag_status, device_status_and_list_status_on_the_cli)
 	id = diag_sip_username(&env, "frank", "phone 1");
 	snprintf(line, sizeof(line), "%s sip:%s@203.0.113.9:5080 Reachable 2500 exp=%lld Grandstream\n",
 		 id, id, (long long)time(NULL) + 40);
-	write_text(env.peer.contacts, line);
+	write_text(env.site.peer.contacts, line);
 	cr_assert(eq(int, diag_run(&env, &out, &errs, "device", "status", "frank", "phone 1",
 				   "--tenant", env.slug, "-o", "json", NULL), 0), "%s", errs);
 	cr_assert(strstr(out, "\"state\": \"registered\"") != NULL, "%s", out);

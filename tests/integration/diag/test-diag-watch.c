@@ -35,23 +35,25 @@ static void teardown(void)
 
 TestSuite(diag_watch, .init = setup, .fini = teardown, .timeout = 60);
 
-/* A peer on @port (0: any) that takes events from events, replacing env.peer. */
+/* A peer on @port (0: any) that takes events from events, replacing env.site.peer. */
 static void restart_peer(int port)
 {
 	char p[16], old[300];
 	const char *extra[] = { "--events", events, "--port", p, NULL };
+	/* the first peer lives in the site's directory, which stays; a restarted one in its own */
+	bool own_dir = strcmp(env.site.peer.dir, env.site.dir) != 0;
 
 	snprintf(p, sizeof(p), "%d", port);
-	snprintf(old, sizeof(old), "rm -rf %s", env.peer.dir);
-	if (env.peer.pid > 0) {
-		kill(env.peer.pid, SIGTERM);
-		waitpid(env.peer.pid, NULL, 0);
-		env.peer.pid = -1;
+	snprintf(old, sizeof(old), "rm -rf %s", env.site.peer.dir);
+	if (env.site.peer.pid > 0) {
+		kill(env.site.peer.pid, SIGTERM);
+		waitpid(env.site.peer.pid, NULL, 0);
+		env.site.peer.pid = -1;
 	}
-	peer_start(&env.peer, NULL, extra);
-	if (system(old) != 0)
+	peer_start(&env.site.peer, NULL, extra);
+	if (own_dir && system(old) != 0)
 		cr_log_warn("%s failed", old);
-	snprintf(p, sizeof(p), "%d", env.peer.port);
+	snprintf(p, sizeof(p), "%d", env.site.peer.port);
 	setenv("PBXCTL_AMI_PORT", p, 1);
 }
 
@@ -126,13 +128,13 @@ Test(diag_watch, filters_by_tenant_reconnects_and_stops_on_sigterm)
 	int status, port;
 	pid_t pid;
 
-	snprintf(events, sizeof(events), "%s/events", env.dir);
-	snprintf(out_path, sizeof(out_path), "%s/watch.out", env.dir);
+	snprintf(events, sizeof(events), "%s/events", env.site.dir);
+	snprintf(out_path, sizeof(out_path), "%s/watch.out", env.site.dir);
 	restart_peer(0);
-	port = env.peer.port;
+	port = env.site.peer.port;
 	pid = spawn_watch(env.slug, NULL);
 	/* the watcher is connected once the peer logged a Ping */
-	for (int i = 0; i < 200 && peer_count(&env.peer, "Ping") == 0; i++) {
+	for (int i = 0; i < 200 && peer_count(&env.site.peer, "Ping") == 0; i++) {
 		struct timespec ts = { 0, 50 * 1000 * 1000 };
 
 		nanosleep(&ts, NULL);
@@ -164,13 +166,13 @@ Test(diag_watch, filters_by_tenant_reconnects_and_stops_on_sigterm)
 	free(s);
 	/* Asterisk restarts: the watcher comes back by itself */
 	restart_peer(port);
-	cr_assert(eq(int, env.peer.port, port));
-	for (int i = 0; i < 300 && peer_count(&env.peer, "Ping") == 0; i++) {
+	cr_assert(eq(int, env.site.peer.port, port));
+	for (int i = 0; i < 300 && peer_count(&env.site.peer, "Ping") == 0; i++) {
 		struct timespec ts = { 0, 50 * 1000 * 1000 };
 
 		nanosleep(&ts, NULL);
 	}
-	cr_assert(gt(int, peer_count(&env.peer, "Ping"), 0), "no reconnection");
+	cr_assert(gt(int, peer_count(&env.site.peer, "Ping"), 0), "no reconnection");
 	inject("Event: Reload\nPrivilege: system,all\nModule: pbx_config\nStatus: 0\n\n");
 	cr_assert(wait_for("\"event\":\"Reload\""), "no event after the restart");
 	kill(pid, SIGTERM);
@@ -188,11 +190,11 @@ Test(diag_watch, a_tenant_admin_watches_only_its_tenant)
 	pid_t pid;
 
 	world_make(&w);
-	snprintf(events, sizeof(events), "%s/events", env.dir);
-	snprintf(out_path, sizeof(out_path), "%s/watch.out", env.dir);
+	snprintf(events, sizeof(events), "%s/events", env.site.dir);
+	snprintf(out_path, sizeof(out_path), "%s/watch.out", env.site.dir);
 	restart_peer(0);
 	pid = spawn_watch(NULL, w.ta);
-	for (int i = 0; i < 200 && peer_count(&env.peer, "Ping") == 0; i++) {
+	for (int i = 0; i < 200 && peer_count(&env.site.peer, "Ping") == 0; i++) {
 		struct timespec ts = { 0, 50 * 1000 * 1000 };
 
 		nanosleep(&ts, NULL);

@@ -30,99 +30,26 @@
 #include "pbx/trunk.h"
 #include "pbx/user.h"
 #include "ext-itest.h"
+#include "testenv.h"
 
-static char dir[64], slug[32];
-static pid_t peer;
-static int peer_port;
-
-static char *path_in(const char *name)
-{
-	static char buf[8][256];
-	static int k;
-
-	k = (k + 1) % 8;
-	snprintf(buf[k], sizeof(buf[k]), "%s/%s", dir, name);
-	return buf[k];
-}
-
-static void write_file(const char *path, const char *text)
-{
-	char tmp[300];
-	FILE *f;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	cr_assert_not_null(f);
-	fputs(text, f);
-	fclose(f);
-	cr_assert(eq(int, rename(tmp, path), 0));
-}
-
-static void start_peer(void)
-{
-	char port[16] = "";
-	FILE *f;
-
-	peer = fork();
-	cr_assert(ge(int, peer, 0));
-	if (peer == 0) {
-		execl(getenv("PBXCTL_AMIPEER"), "amipeer", "--port", "0", "--port-file",
-		      path_in("port"), "--user", "pbxctl", "--secret", "s3cret", "--dialplan-dir",
-		      path_in("dp"), "--log", path_in("peer.log"), "--contacts", path_in("contacts"),
-		      "--registrations", path_in("registrations"), (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 100 && !port[0]; i++) {
-		struct timespec ts = { 0, 50 * 1000 * 1000 };
-
-		nanosleep(&ts, NULL);
-		if ((f = fopen(path_in("port"), "r"))) {
-			if (!fgets(port, sizeof(port), f))
-				port[0] = '\0';
-			fclose(f);
-		}
-	}
-	cr_assert(not(eq(str, port, "")), "amipeer did not start");
-	peer_port = atoi(port);
-}
+static struct testenv_site site;
+static char slug[32];
 
 static void setup(void)
 {
 	pbx_error err = PBX_ERROR_INIT;
 
-	snprintf(dir, sizeof(dir), "/tmp/pbxctl-extapply-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-	mkdir(path_in("dp"), 0755);
-	write_file(path_in("contacts"), "# none yet\n");
-	write_file(path_in("registrations"), "# none yet\n");
-	start_peer();
+	testenv_site_open(&site, "extapply", true, NULL);
 	it_setup();
-	free(it_cfg.config_dir);
-	it_cfg.config_dir = strdup(path_in("dp"));
-	free(it_cfg.voicemail_dir);
-	it_cfg.voicemail_dir = strdup(path_in("vm"));
-	free(it_cfg.backup_dir);
-	it_cfg.backup_dir = strdup(path_in("backup"));
-	free(it_cfg.ami_secret);
-	it_cfg.ami_secret = strdup("s3cret");
-	it_cfg.ami_port = peer_port;
-	it_cfg.ami_timeout_ms = 2000;
+	testenv_site_config(&site, &it_cfg);
 	cr_assert(eq(int, pbx_db_migrate_realtime(it_ctx, &err), 0), "%s", err.message);
 	snprintf(slug, sizeof(slug), "%s", it_tenant("xa"));
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-
 	it_teardown();
-	if (peer > 0) {
-		kill(peer, SIGTERM);
-		waitpid(peer, NULL, 0);
-	}
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		cr_log_warn("could not remove %s", dir);
+	testenv_site_close(&site);
 }
 
 TestSuite(external_apply, .init = setup, .fini = teardown, .timeout = 90);
@@ -132,24 +59,6 @@ static int apply(struct pbx_apply_result *res, pbx_error *err)
 	struct pbx_apply_opts o = { .tenant = slug };
 
 	return pbx_apply(it_ctx, &o, res, err);
-}
-
-static char *read_all(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long n;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = calloc(1, (size_t)n + 1);
-	if (fread(buf, 1, (size_t)n, f) != (size_t)n)
-		buf[0] = '\0';
-	fclose(f);
-	return buf;
 }
 
 static void rule(const char *policy, const char *pattern, const char *action, const char *trunks)
@@ -261,10 +170,10 @@ Test(external_apply, dids_policies_and_trunk_rows_end_to_end)
 
 	/* the tenant's file holds its DIDs, its outbound and its policy contexts */
 	{
-		char p[300];
+		char p[600];
 
-		snprintf(p, sizeof(p), "%s/dp/%s.conf", dir, slug);
-		text = read_all(p);
+		snprintf(p, sizeof(p), "%s/%s.conf", site.peer.dialplan, slug);
+		text = testenv_read_file(p);
 	}
 	cr_assert_not_null(text);
 	snprintf(id1, sizeof(id1), "exten => %s,1,Goto(%s-internal,1000,1)", number(1), slug);
@@ -284,14 +193,14 @@ Test(external_apply, dids_policies_and_trunk_rows_end_to_end)
 	}
 	free(text);
 	/* the router includes the tenant's numbers, and Asterisk loaded this apply's router */
-	text = read_all(path_in("dp/pbxctl-inbound.conf"));
+	text = testenv_read_file(testenv_site_path(&site, "dialplan/pbxctl-inbound.conf"));
 	cr_assert_not_null(text);
 	snprintf(id1, sizeof(id1), "include => %s-inbound\n", slug);
 	cr_assert_not_null(strstr(text, id1));
 	free(text);
 	{
-		struct pbx_ami_config ac = { .host = "127.0.0.1", .port = peer_port,
-					     .username = "pbxctl", .secret = "s3cret",
+		struct pbx_ami_config ac = { .host = "127.0.0.1", .port = site.peer.port,
+					     .username = "pbxctl", .secret = "secret",
 					     .timeout_ms = 2000 };
 		pbx_ami *ami;
 		int exts = 0, prios = 0;
@@ -369,7 +278,7 @@ static void expect_refused(const char *says)
 {
 	struct pbx_apply_result res;
 	pbx_error err = PBX_ERROR_INIT;
-	char p[300];
+	char p[600];
 	bool found = false;
 
 	cr_assert(eq(int, apply(&res, &err), PBX_EINVALID), "%s", err.message);
@@ -377,7 +286,7 @@ static void expect_refused(const char *says)
 		found = found || strstr(res.problems.items[i].message, says);
 	cr_assert(found, "no problem says \"%s\"; first: %s", says, err.message);
 	pbx_apply_result_free(&res);
-	snprintf(p, sizeof(p), "%s/dp/%s.conf", dir, slug);
+	snprintf(p, sizeof(p), "%s/%s.conf", site.peer.dialplan, slug);
 	cr_assert(eq(int, access(p, F_OK), -1), "nothing may be written");
 }
 
@@ -461,9 +370,9 @@ Test(external_apply, trunk_status_reads_registration_and_reachability)
 	reg_trunk(reg);
 	snprintf(ep, sizeof(ep), "%s-trunk-%s", slug, reg);
 	snprintf(line, sizeof(line), "%s sip:sip.provider.example:5080 sip:acct42@sip.provider.example:5080 Registered\n", ep);
-	write_file(path_in("registrations"), line);
+	write_text(site.peer.regs, line);
 	snprintf(line, sizeof(line), "%s sip:sip.provider.example:5080 Reachable 12345 provider-sbc\n", ep);
-	write_file(path_in("contacts"), line);
+	write_text(site.peer.contacts, line);
 	cr_assert(eq(int, pbx_trunk_status(it_ctx, NULL, reg, &rows, &err), 0), "%s", err.message);
 	cr_assert(eq(sz, rows.n_rows, 1));
 	cr_assert(eq(str, (char *)pbx_rows_get(&rows, 0, "registration"), "Registered"));
@@ -471,8 +380,8 @@ Test(external_apply, trunk_status_reads_registration_and_reachability)
 	cr_assert(eq(str, (char *)pbx_rows_get(&rows, 0, "rtt_ms"), "12"));
 	pbx_rows_free(&rows);
 	/* unknown to Asterisk: null, not made up */
-	write_file(path_in("registrations"), "# none\n");
-	write_file(path_in("contacts"), "# none\n");
+	write_text(site.peer.regs, "# none\n");
+	write_text(site.peer.contacts, "# none\n");
 	cr_assert(eq(int, pbx_trunk_status(it_ctx, NULL, reg, &rows, &err), 0), "%s", err.message);
 	cr_assert_null(pbx_rows_get(&rows, 0, "registration"));
 	cr_assert_null(pbx_rows_get(&rows, 0, "reachability"));

@@ -87,6 +87,16 @@ Test(me, end_user_sets_its_own_dnd_and_forward)
 	cr_assert(strstr(out, "\"forward_to\": \"1001\"") != NULL, "%s", out);
 	free(out);
 	expect_row(FWD, w.ua_id, "1001");
+	/* A number needs an outbound policy that allows it: the tenant's default here. */
+	free(AS(w.eu, 3, "me", "forward", "set", "+493012345678"));
+	cr_assert(strstr(errbuf, "no outbound policy applies") != NULL, "%s", errbuf);
+	free(rt_owner_value("UPDATE policy_rules SET pattern = '^[+]49' WHERE id = $1::bigint "
+			    "RETURNING 'ok'", w.rule_a_id));
+	free(rt_owner_value("UPDATE tenants t SET default_policy_id = r.policy_id FROM "
+			    "policy_rules r WHERE r.id = $1::bigint AND t.id = (SELECT tenant_id "
+			    "FROM policies WHERE id = r.policy_id) RETURNING 'ok'", w.rule_a_id));
+	free(AS(w.eu, 3, "me", "forward", "set", "+442071234567"));
+	cr_assert(strstr(errbuf, "blocked by outbound policy out") != NULL, "%s", errbuf);
 	free(AS(w.eu, 0, "me", "forward", "set", "+493012345678"));
 	expect_row(FWD, w.ua_id, "+493012345678");
 	free(AS(w.eu, 0, "me", "forward", "clear"));
@@ -113,7 +123,7 @@ Test(me, bad_input_is_refused_and_changes_nothing)
 	free(AS(w.eu, 3, "me", "forward", "set", "1000"));
 	cr_assert(strstr(errbuf, "own extension") != NULL, "%s", errbuf);
 	free(AS(w.eu, 3, "me", "forward", "set", "sip:evil@example.com"));
-	cr_assert(strstr(errbuf, "+E164") != NULL, "%s", errbuf);
+	cr_assert(strstr(errbuf, "or a number of 2 to 20 digits") != NULL, "%s", errbuf);
 	free(AS(w.eu, 2, "me", "forward", "set"));
 	free(AS(w.eu, 2, "me", "forward", "clear", "1001"));
 	expect_row(DND, w.ua_id, "false");

@@ -160,6 +160,12 @@ Test(roles_sql, support_reads_everything_and_writes_nothing)
 	DENIED(pg, "INSERT INTO audit_log (id, actor, source, tenant, action, entity, prev_hash, hash) "
 	       "VALUES (-1, session_user, 'x', $1, 'x', 'x', 'x', 'x')", w.a, NULL);
 	DENIED(pg, "SELECT pbx_me_set_dnd(true)", NULL, NULL);
+	/* Not the PIN hash (an offline brute force of a short PIN opens the mailbox), nor the
+	 * sealed verifier; whether a PIN is set, yes. */
+	DENIED(pg, "SELECT pin_hash FROM users WHERE tenant_id = $1::bigint", w.a_id, NULL);
+	DENIED(pg, "SELECT vm_pin_verifier_sealed FROM users WHERE tenant_id = $1::bigint", w.a_id, NULL);
+	DENIED(pg, "SELECT 1 FROM users WHERE pin_hash IS NOT NULL", NULL, NULL);
+	ROWS(pg, "SELECT has_pin FROM users WHERE id = $1::bigint", w.ua_id, NULL, 1);
 	PQfinish(pg);
 	/* Support limited to a tenant reads only that one. */
 	pg = rt_connect(w.sup_a);
@@ -195,6 +201,19 @@ Test(roles_sql, end_user_reads_itself_and_changes_only_dnd_and_forward)
 	DENIED(pg, "SELECT audit_append('x', $1, 'update', 'user', '1', NULL, NULL)", w.a, NULL);
 	/* Its own self-service fields, through the functions, with the server's checks. */
 	ROWS(pg, "SELECT 1 FROM pbx_me_set_dnd(true) WHERE dnd AND pin_hash IS NULL", NULL, NULL, 1);
+	/* A number only where an outbound policy allows it (toll fraud otherwise). */
+	cr_assert(eq(long, rt_exec(pg, "SELECT pbx_me_set_forward('+4930123456')", NULL, NULL), -1));
+	cr_assert(eq(str, rt_sqlstate, "22023"), "no policy: %s", rt_sqlstate);
+	v = rt_owner_value("UPDATE policy_rules SET pattern = '^[+]49' WHERE id = $1::bigint "
+			   "RETURNING 'ok'", w.rule_a_id);
+	free(v);
+	v = rt_owner_value("UPDATE tenants t SET default_policy_id = r.policy_id FROM policy_rules r "
+			   "WHERE r.id = $1::bigint AND t.id = (SELECT tenant_id FROM policies "
+			   "WHERE id = r.policy_id) RETURNING 'ok'", w.rule_a_id);
+	cr_assert(eq(str, v, "ok"));
+	free(v);
+	cr_assert(eq(long, rt_exec(pg, "SELECT pbx_me_set_forward('+442071234567')", NULL, NULL), -1));
+	cr_assert(eq(str, rt_sqlstate, "22023"), "blocked by the policy: %s", rt_sqlstate);
 	ROWS(pg, "SELECT 1 FROM pbx_me_set_forward('+4930123456') WHERE forward_to = '+4930123456'",
 	     NULL, NULL, 1);
 	ROWS(pg, "SELECT 1 FROM pbx_me_set_forward('1001')", NULL, NULL, 1);

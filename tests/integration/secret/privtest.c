@@ -29,7 +29,7 @@ const char *pt_path(const struct privtest *pt, const char *name)
 	static int k;
 
 	k = (k + 1) % 4;
-	snprintf(buf[k], sizeof(buf[k]), "%s/%s", pt->dir, name);
+	snprintf(buf[k], sizeof(buf[k]), "%s/%s", pt->site.dir, name);
 	return buf[k];
 }
 
@@ -45,14 +45,19 @@ static void write_conf(const struct privtest *pt, const char *path, const char *
 		   "secrets:\n  key_file: \"%s\"\n",
 		pt->url, need("PBXCTL_TEST_MARIADB_SOCKET"), need("PBXCTL_TEST_MARIADB_USER"),
 		need("PBXCTL_TEST_MARIADB_PASSWORD"), need("PBXCTL_TEST_MARIADB_DATABASE"),
-		dialplan, pt->dir, pt->dir, key);
-	if (ami && pt->ami_port)
+		dialplan, pt->site.dir, pt->site.dir, key);
+	if (ami && pt->site.peer.port)
 		fprintf(f, "ami:\n  host: \"127.0.0.1\"\n  port: %d\n  username: pbxctl\n"
-			   "  secret: secret\n  timeout: 2\n", pt->ami_port);
+			   "  secret: secret\n  timeout: 2\n", pt->site.peer.port);
 	fclose(f);
 }
 
-void pt_setup(struct privtest *pt, int ami_port, const char *dialplan_dir)
+void pt_setup(struct privtest *pt, bool peer)
+{
+	pt_setup_peer(pt, peer, NULL);
+}
+
+void pt_setup_peer(struct privtest *pt, bool peer, const char *const *peer_extra)
 {
 	static unsigned counter;
 	char sql[128], *out = NULL, *err = NULL;
@@ -60,9 +65,8 @@ void pt_setup(struct privtest *pt, int ami_port, const char *dialplan_dir)
 	PGresult *res;
 	int st;
 
-	*pt = (struct privtest){ .ami_port = ami_port };
-	snprintf(pt->dir, sizeof(pt->dir), "/tmp/pbxctl-priv-XXXXXX");
-	cr_assert_not_null(mkdtemp(pt->dir));
+	*pt = (struct privtest){ .pg = NULL };
+	testenv_site_open(&pt->site, "priv", peer, peer_extra);
 	snprintf(pt->db, sizeof(pt->db), "pbxctl_priv_%d_%u", (int)getpid(), counter++);
 	admin = PQconnectdb(need("PBXCTL_TEST_DATABASE_URL"));
 	cr_assert(eq(int, PQstatus(admin), CONNECTION_OK), "%s", PQerrorMessage(admin));
@@ -81,15 +85,15 @@ void pt_setup(struct privtest *pt, int ami_port, const char *dialplan_dir)
 		snprintf(pt->url, sizeof(pt->url), "%.*s dbname=%s %s", (int)head, base, pt->db,
 			 tail);
 	}
-	snprintf(pt->key, sizeof(pt->key), "%s/pbxctl.key", pt->dir);
-	snprintf(pt->priv_conf, sizeof(pt->priv_conf), "%s/priv.conf", pt->dir);
-	snprintf(pt->op_conf, sizeof(pt->op_conf), "%s/op.conf", pt->dir);
-	snprintf(pt->dialplan, sizeof(pt->dialplan), "%s", dialplan_dir ? dialplan_dir :
+	snprintf(pt->key, sizeof(pt->key), "%s", pt_path(pt, "pbxctl.key"));
+	snprintf(pt->priv_conf, sizeof(pt->priv_conf), "%s", pt_path(pt, "priv.conf"));
+	snprintf(pt->op_conf, sizeof(pt->op_conf), "%s", pt_path(pt, "op.conf"));
+	snprintf(pt->dialplan, sizeof(pt->dialplan), "%s", peer ? pt->site.peer.dialplan :
 		 pt_path(pt, "dp"));
 	write_conf(pt, pt->priv_conf, pt->key, true, pt->dialplan);
 	write_conf(pt, pt->op_conf, pt_path(pt, "no-such.key"), false, pt->dialplan);
 	st = testenv_run_conf(pt->priv_conf, NULL, &out, &err, "db", "migrate",
-			      ami_port ? "--realtime" : NULL, NULL);
+			      peer ? "--realtime" : NULL, NULL);
 	cr_assert(eq(int, st, 0), "db migrate: %s", err);
 	free(out);
 	free(err);
@@ -99,7 +103,7 @@ void pt_setup(struct privtest *pt, int ami_port, const char *dialplan_dir)
 
 void pt_teardown(struct privtest *pt)
 {
-	char sql[128], cmd[128];
+	char sql[128];
 	PGconn *admin;
 
 	if (pt->pg)
@@ -110,9 +114,7 @@ void pt_teardown(struct privtest *pt)
 		PQclear(PQexec(admin, sql));
 	}
 	PQfinish(admin);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", pt->dir);
-	if (pt->dir[0] && system(cmd) != 0)
-		cr_log_warn("could not remove %s", pt->dir);
+	testenv_site_close(&pt->site);
 }
 
 char *pt_sql(struct privtest *pt, const char *sql, ...)

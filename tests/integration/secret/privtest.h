@@ -14,19 +14,21 @@
 #include "testenv.h"
 
 struct privtest {
-	char dir[64];
+	struct testenv_site site;   /* the temp dir, and the AMI peer when asked for */
 	char db[64];
 	char url[1024];
 	char priv_conf[256], op_conf[256];
 	char key[256];          /* the privileged side's key file */
-	int ami_port;           /* 0: none configured */
 	char dialplan[512];     /* asterisk.config_dir */
 	PGconn *pg;             /* on the test database, for checks in SQL */
 };
 
-/* A fresh database (migrated through `pbxctl db migrate`), temp dir and both configs;
- * @dialplan_dir is asterisk.config_dir (NULL: <dir>/dp). */
-void pt_setup(struct privtest *pt, int ami_port, const char *dialplan_dir);
+/* A fresh database (migrated through `pbxctl db migrate`), testenv's site (with the AMI
+ * peer when @peer: the privileged config names it, asterisk.config_dir is its dialplan
+ * directory; else <dir>/dp) and both configs. */
+void pt_setup(struct privtest *pt, bool peer);
+/* The same, with more amipeer arguments (NULL-terminated, may be NULL). */
+void pt_setup_peer(struct privtest *pt, bool peer, const char *const *peer_extra);
 void pt_teardown(struct privtest *pt);
 
 /* Path "<dir>/<name>" (one of four rotating static buffers). */

@@ -21,18 +21,15 @@
 #include "privtest.h"
 
 static struct privtest pt;
-static struct peerproc peer;
 
 static void setup(void)
 {
-	peer_start(&peer, NULL, NULL);
-	pt_setup(&pt, peer.port, peer.dialplan);
+	pt_setup(&pt, true);
 }
 
 static void teardown(void)
 {
 	pt_teardown(&pt);
-	peer_stop(&peer);
 }
 
 TestSuite(apply_queue, .init = setup, .fini = teardown, .timeout = 120);
@@ -111,14 +108,14 @@ Test(apply_queue, an_operator_queues_and_the_worker_runs_it)
 	cr_assert(eq(str, s, "t"));
 	free(s);
 	/* Nothing is written until the worker runs it. */
-	snprintf(path, sizeof(path), "%s/qa.conf", peer.dialplan);
+	snprintf(path, sizeof(path), "%s/qa.conf", pt.site.peer.dialplan);
 	cr_assert(ne(int, stat(path, &st), 0));
 	free(run(pt.priv_conf, 0, "apply", "worker", "--once", NULL, NULL, NULL, NULL));
 	s = status_of(id);
 	cr_assert(eq(str, s, "done"));
 	free(s);
 	cr_assert(eq(int, stat(path, &st), 0), "%s was not written", path);
-	cr_assert(ge(int, peer_count(&peer, "Reload"), 1));
+	cr_assert(ge(int, peer_count(&pt.site.peer, "Reload"), 1));
 	out = run(pt.op_conf, 0, "-o", "json", "apply", "status", id, NULL, NULL);
 	cr_assert_not_null(strstr(out, "\"code\": \"ok\""), "%s", out);
 	cr_assert_not_null(strstr(out, "\"job\": "), "%s", out);
@@ -148,7 +145,7 @@ Test(apply_queue, wait_follows_the_request_and_exits_with_the_apply_status)
 	free(out);
 	free(err);
 	/* The worker's Asterisk goes away: the queued apply fails as a direct one would, 7. */
-	peer_stop(&peer);
+	peer_stop(&pt.site.peer);
 	free(run(pt.priv_conf, 0, "-t", "qw", "user", "create", "bob", NULL, NULL));
 	st = testenv_run_conf(pt.op_conf, NULL, &out, &err, "-t", "qw", "apply", "--wait", "30",
 			      NULL);
@@ -224,7 +221,7 @@ Test(apply_queue, bad_input_is_refused_with_one_line)
 	{
 		char conf[400], cmd[900];
 
-		snprintf(conf, sizeof(conf), "%s/noami.conf", pt.dir);
+		snprintf(conf, sizeof(conf), "%s/noami.conf", pt.site.dir);
 		snprintf(cmd, sizeof(cmd), "sed '/^ami:/,$d' %s > %s", pt.priv_conf, conf);
 		cr_assert(eq(int, system(cmd), 0));
 		st = testenv_run_conf(conf, NULL, &out, &err, "apply", "worker", "--once", NULL);

@@ -22,7 +22,7 @@ static struct privtest pt;
 
 static void setup(void)
 {
-	pt_setup(&pt, 0, NULL);
+	pt_setup(&pt, false);
 }
 
 static void teardown(void)

@@ -230,38 +230,7 @@ Test(selfservice, a_failed_dbput_is_reported_and_the_next_apply_repairs_it)
 /* The UserEvent of the recording userevent-from-dialplan, for this test's tenant. */
 static struct pbx_ami_msg recorded_event(void)
 {
-	size_t len, n = 0;
-	char *text = read_fixture("userevent-from-dialplan.recv", &len);
-	char *ev = strstr(text, "Event: UserEvent\r\n");
-	struct pbx_ami_header *h = calloc(64, sizeof(*h));
-
-	cr_assert_not_null(ev);
-	for (char *line = ev; *line && strncmp(line, "\r\n", 2); ) {
-		char *eol = strstr(line, "\r\n"), *colon = strchr(line, ':');
-
-		*eol = '\0';
-		*colon = '\0';
-		h[n].key = strdup(line);
-		h[n].value = strdup(colon[1] == ' ' ? colon + 2 : colon + 1);
-		/* The recording's tenant is acme; the event is the same for ours. */
-		if (!strcmp(h[n].key, "Tenant")) {
-			free(h[n].value);
-			h[n].value = strdup(slug);
-		}
-		n++;
-		line = eol + 2;
-	}
-	free(text);
-	return (struct pbx_ami_msg){ .headers = h, .n_headers = n };
-}
-
-static void event_free(struct pbx_ami_msg *m)
-{
-	for (size_t i = 0; i < m->n_headers; i++) {
-		free(m->headers[i].key);
-		free(m->headers[i].value);
-	}
-	free(m->headers);
+	return peer_recorded_event("userevent-from-dialplan.recv", slug);
 }
 
 Test(selfservice, the_recorded_phone_event_reaches_postgresql_and_the_audit_log)
@@ -295,7 +264,7 @@ Test(selfservice, the_recorded_phone_event_reaches_postgresql_and_the_audit_log)
 	cr_assert(eq(int, pbx_selfservice_event(ctx, &ev, &changed, &err), 0), "%s", err.message);
 	cr_assert(not(changed));
 	cr_assert(eq(int, peer_count(&peer, "Reload"), 0));
-	event_free(&ev);
+	peer_event_free(&ev);
 }
 
 Test(selfservice, a_phone_value_that_fails_validation_is_overwritten_not_taken)
@@ -313,7 +282,7 @@ Test(selfservice, a_phone_value_that_fails_validation_is_overwritten_not_taken)
 	expect_sql("SELECT coalesce(u.forward_to, 'none') FROM users u JOIN tenants t "
 			      "ON t.id = u.tenant_id WHERE t.slug = $1", "none");
 	expect_astdb("forward", NULL);
-	event_free(&ev);
+	peer_event_free(&ev);
 }
 
 Test(selfservice, an_event_for_another_tenant_or_no_user_is_refused)
@@ -331,7 +300,7 @@ Test(selfservice, an_event_for_another_tenant_or_no_user_is_refused)
 			ev.headers[i].value = strdup("acme/../x");
 		}
 	cr_assert(eq(int, pbx_selfservice_event(ctx, &ev, &changed, &err), PBX_EINVALID));
-	event_free(&ev);
+	peer_event_free(&ev);
 }
 
 Test(selfservice, apply_takes_a_phone_change_whose_event_was_lost_and_removes_stale_keys)

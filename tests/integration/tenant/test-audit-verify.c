@@ -274,3 +274,88 @@ Test(audit_chain, bad_anchor_file_is_refused_naming_the_file_and_field)
 	cr_assert(not(eq(ptr, strstr(errtext, "no id"), NULL)), "%s", errtext);
 	free(errtext);
 }
+
+/* The one value of @sql (malloc'd, "" for NULL); fails the test on error. */
+static char *value(PGconn *pg, const char *sql)
+{
+	PGresult *res = PQexec(pg, sql);
+	char *v;
+
+	cr_assert(eq(int, PQresultStatus(res), PGRES_TUPLES_OK), "%s: %s", sql, PQerrorMessage(pg));
+	v = strdup(PQntuples(res) && !PQgetisnull(res, 0, 0) ? PQgetvalue(res, 0, 0) : "");
+	PQclear(res);
+	return v;
+}
+
+/* A change made on a phone (audit_append_as) and one made by an operator (audit_append,
+ * a wrapper over the same writer since migration 0019) chain into one log that verifies. */
+Test(audit_chain, phone_and_operator_rows_share_one_writer_and_verify)
+{
+	PGconn *pg = PQconnectdb(getenv("PBXCTL_TEST_DATABASE_URL"));
+	struct pbx_rows rows;
+	pbx_error err;
+	char *phone, *v;
+
+	cr_assert(eq(int, PQstatus(pg), CONNECTION_OK), "%s", PQerrorMessage(pg));
+	phone = value(pg, "SELECT audit_append_as('chain-alice', 'device chain-phone', NULL, "
+			  "'update', 'user', '1', NULL, '{\"dnd\": true}')");
+	three_rows();
+	/* the phone's row: its actor, no operator role */
+	v = value(pg, "SELECT actor || '|' || source || '|' || coalesce(actor_role, 'none') "
+		      "FROM audit_log WHERE id = (SELECT max(id) FROM audit_log "
+		      "WHERE actor = 'chain-alice')");
+	cr_assert(eq(str, v, "chain-alice|device chain-phone|none"));
+	free(v);
+	/* the operator's row after it: the session's login and role, chained to the phone's */
+	v = value(pg, "SELECT (actor = session_user)::text || '|' || coalesce(actor_role, 'none') "
+		      "FROM audit_log ORDER BY id DESC LIMIT 1");
+	cr_assert(eq(str, v, "true|platform_admin"));
+	free(v);
+	v = value(pg, "SELECT max(id) FROM audit_log");
+	cr_assert(eq(int, atoll(v) > atoll(phone), 1));
+	free(v);
+	free(phone);
+	cr_assert(eq(int, pbx_audit_verify(ctx, &rows, &err), 0), "%s", err.message);
+	cr_assert(eq(str, (char *)pbx_rows_get(&rows, 0, "status"), "ok"));
+	pbx_rows_free(&rows);
+	PQfinish(pg);
+}
+
+/* Writing a row in someone else's name stays pbxctl's own: an operator's login may call
+ * neither audit_append_as nor audit_write, and the log is unchanged. */
+Test(audit_chain, an_operator_cannot_write_rows_in_another_name)
+{
+	PGconn *pg = PQconnectdb(getenv("PBXCTL_TEST_DATABASE_URL")), *op;
+	char login[64], sql[256], url[1024], *before, *after;
+	PGresult *res;
+
+	cr_assert(eq(int, PQstatus(pg), CONNECTION_OK), "%s", PQerrorMessage(pg));
+	snprintf(login, sizeof(login), "chain_op_%d", (int)getpid());
+	snprintf(sql, sizeof(sql), "DROP ROLE IF EXISTS %s", login);
+	exec(pg, sql);
+	snprintf(sql, sizeof(sql), "CREATE ROLE %s LOGIN", login);
+	exec(pg, sql);
+	snprintf(url, sizeof(url), "%s user=%s", getenv("PBXCTL_TEST_DATABASE_URL"), login);
+	op = PQconnectdb(url);
+	cr_assert(eq(int, PQstatus(op), CONNECTION_OK), "%s", PQerrorMessage(op));
+	before = value(pg, "SELECT count(*) FROM audit_log");
+	res = PQexec(op, "SELECT audit_append_as('mallory', 'x', NULL, 'update', 'user', '1', "
+			 "NULL, NULL)");
+	cr_assert(eq(int, PQresultStatus(res), PGRES_FATAL_ERROR));
+	cr_assert(eq(str, PQresultErrorField(res, PG_DIAG_SQLSTATE), "42501"), "%s",
+		  PQerrorMessage(op));
+	PQclear(res);
+	res = PQexec(op, "SELECT audit_write('x', NULL, 'update', 'user', '1', NULL, NULL)");
+	cr_assert(eq(int, PQresultStatus(res), PGRES_FATAL_ERROR));
+	cr_assert(eq(str, PQresultErrorField(res, PG_DIAG_SQLSTATE), "42501"), "%s",
+		  PQerrorMessage(op));
+	PQclear(res);
+	PQfinish(op);
+	after = value(pg, "SELECT count(*) FROM audit_log");
+	cr_assert(eq(str, after, before));
+	free(before);
+	free(after);
+	snprintf(sql, sizeof(sql), "DROP ROLE %s", login);
+	exec(pg, sql);
+	PQfinish(pg);
+}

@@ -91,6 +91,26 @@ Test(safe_path, writes_reads_and_removes_with_exact_modes)
 	cr_assert(eq(ptr, text, NULL));
 }
 
+Test(safe_path, a_missing_directory_reads_as_nothing_and_leaves_no_message)
+{
+	pbx_error err = PBX_ERROR_INIT;
+	char *text = NULL;
+
+	/* A failure before leaves its message in err; a read that finds nothing clears it. */
+	pbx_errorf(&err, PBX_EINVALID, "earlier", NULL, "an earlier failure");
+	cr_assert(eq(int, pbx_file_read(in("none/x.conf"), &text, &err), 0));
+	cr_assert(eq(ptr, text, NULL));
+	cr_assert(eq(int, err.code, 0));
+	cr_assert(eq(str, err.message, ""), "stale message: %s", err.message);
+	/* A missing file in an existing directory: the same. */
+	mkdir(in("dp"), 0755);
+	cr_assert(eq(int, pbx_file_read(in("dp/x.conf"), &text, &err), 0));
+	cr_assert(eq(str, err.message, ""), "stale message: %s", err.message);
+	/* A real failure still reports. */
+	cr_assert(eq(int, pbx_file_read(in("dp"), &text, &err), PBX_EINVALID));
+	cr_assert(not(eq(str, err.message, "")));
+}
+
 Test(safe_path, link_planted_at_the_target_is_replaced_not_followed)
 {
 	pbx_error err = PBX_ERROR_INIT;

@@ -541,6 +541,13 @@ static void run_app(struct state *st, const char *app)
 			jump(st, qm);
 		else if (colon)
 			jump(st, colon);
+	} else if (!strcmp(name, "ExecIf")) {
+		char *qm = strchr(args, '?');
+
+		cr_assert_not_null(qm);
+		*qm++ = '\0';
+		if (truth(args))
+			run_app(st, qm);
 	} else if (!strcmp(name, "Goto")) {
 		jump(st, args);
 	} else if (!strcmp(name, "Gosub")) {

@@ -2,7 +2,7 @@
 /*
  * A small evaluator of generated dialplan, for the tests that must show what a call does:
  * it loads the text, then runs one call from a context and extension the way pbx_config and
- * the applications used would (Set, GotoIf, Goto, Gosub, Return, Read, UserEvent,
+ * the applications used would (Set, GotoIf, ExecIf, Goto, Gosub, Return, Read, UserEvent,
  * Playback, Dial, VoiceMail, VoiceMailMain, Busy, Hangup, NoOp), expanding ${VAR},
  * ${VAR:offset:length}, $[expression] and the functions DB, DB_EXISTS, REGEX, SHA1, LEN,
  * IF, CHANNEL(endpoint) and EXTEN. AstDB is an in-memory table the test fills and reads.

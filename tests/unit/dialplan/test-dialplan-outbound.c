@@ -16,6 +16,7 @@
 
 #include "pbx/dialplan-external.h"
 
+#include "dp-eval.h"
 #include "dp-test.h"
 #include "ext-test.h"
 
@@ -146,7 +147,7 @@ Test(outbound_select, policy_is_chosen_by_calling_endpoint_never_by_caller_id)
 	cr_assert_not_null(strstr(ext, "GotoIf($[\"${CHANNEL(endpoint)}\" = \"acme-b0b0desk0001\"]?u1002)"));
 	cr_assert_null(strstr(ext, "acme-d4ve"), "a suspended user has no route");
 	cr_assert_null(strstr(ext, "CALLERID"), "caller ID never chooses anything");
-	cr_assert_not_null(strstr(ext, "same => n,Goto(acme-policy-7,${EXTEN},1)"), "default");
+	cr_assert_not_null(strstr(ext, "same => n(dflt),Goto(acme-policy-7,${EXTEN},1)"), "default");
 	cr_assert_not_null(strstr(ext, "same => n(u1001),Set(PBXCTL_CID=+4930123456)\n"
 				       "same => n,Goto(acme-policy-8,${EXTEN},1)"));
 	cr_assert_not_null(strstr(ext, "same => n(u1002),Goto(acme-policy-9,${EXTEN},1)"));
@@ -165,7 +166,7 @@ Test(outbound_select, no_default_policy_refuses_the_others)
 	f = generate(&o);
 	ext = extension(f.text, "acme-outbound", "_X.");
 	cr_assert_not_null(strstr(ext, "same => n(ok),Set(PBXCTL_CID=)\n"));
-	cr_assert_not_null(strstr(ext, "]?u1002)\nsame => n,Playback(ss-noservice)\nsame => n,Hangup()\n"),
+	cr_assert_not_null(strstr(ext, "]?u1002)\nsame => n(dflt),Playback(ss-noservice)\nsame => n,Hangup()\n"),
 			   "%s", ext);
 	pbx_dp_file_free(&f);
 }
@@ -363,4 +364,59 @@ Test(outbound_refused, unknown_policies_and_hostile_patterns)
 	rules[1].pattern = "^[2-9][0-9]{6}$";
 	rules[1].prepend = "1,2";
 	expect_refused(&o, "policy local-only rule 2", "prepend", "0-9 * # +");
+}
+
+/* The internal and outbound files of acme as one text, with every active user's dnd key. */
+static char *both(struct dpe_db *db)
+{
+	struct pbx_dp_tenant t = ext_tenant();
+	struct pbx_dp_outbound o = ext_outbound();
+	struct pbx_dp_file ft = PBX_DP_FILE_INIT, fo = generate(&o);
+	pbx_error err = PBX_ERROR_INIT;
+	char *text;
+
+	cr_assert(eq(int, pbx_dialplan_tenant(&t, &ft, &err), 0), "%s", err.message);
+	cr_assert(ge(int, asprintf(&text, "%s\n%s", ft.text, fo.text), 0));
+	pbx_dp_file_free(&ft);
+	pbx_dp_file_free(&fo);
+	memset(db, 0, sizeof(*db));
+	dpe_db_put(db, "pbxctl/acme/1001/dnd", "0");
+	dpe_db_put(db, "pbxctl/acme/1002/dnd", "0");
+	dpe_db_put(db, "pbxctl/acme/1003/dnd", "0");
+	return text;
+}
+
+/*
+ * A forward to a number (set on the phone with *72, which cannot check the policy) dials
+ * under the forwarding user's policy, not the caller's: alice's "national" blocks +44, so
+ * bob (whose "unrestricted" allows it) calling alice reaches no trunk; bob's own forward to
+ * the same number, called by alice, goes out.
+ */
+Test(outbound_forward, a_forward_dials_under_the_forwarding_users_policy)
+{
+	struct dpe_db db;
+	char *text = both(&db);
+	struct dpe_call c = { .endpoint = "acme-b0b0desk0001" };
+
+	dpe_db_put(&db, "pbxctl/acme/1001/forward", "+442071234567");
+	dpe_run(text, "acme-internal", "1001", &db, &c);
+	cr_assert(eq(int, dpe_find(&c, "Dial("), -1), "dialled: %s", c.trace[0]);
+	cr_assert(ge(int, dpe_find(&c, "Playback(ss-noservice)"), 0), "%s", c.trace[0]);
+	/* The same number dialled by bob himself goes out. */
+	c = (struct dpe_call){ .endpoint = "acme-b0b0desk0001" };
+	dpe_run(text, "acme-internal", "+442071234567", &db, &c);
+	cr_assert(eq(int, dpe_find(&c, "Dial(PJSIP/+442071234567@trunk-trunk-a)"), 0), "%s",
+		  c.trace[0]);
+	/* bob forwards there; alice, whose policy blocks it, calls him: it goes out. */
+	dpe_db_put(&db, "pbxctl/acme/1002/forward", "+442071234567");
+	c = (struct dpe_call){ .endpoint = "acme-k3f9x2q7m1ab" };
+	dpe_run(text, "acme-internal", "1002", &db, &c);
+	cr_assert(ge(int, dpe_find(&c, "Dial(PJSIP/+442071234567@trunk-trunk-a)"), 0), "%s",
+		  c.trace[0]);
+	/* carol has no policy of her own and no caller ID: the default (local-only) decides. */
+	dpe_db_put(&db, "pbxctl/acme/1003/forward", "+442071234567");
+	c = (struct dpe_call){ .endpoint = "acme-b0b0desk0001" };
+	dpe_run(text, "acme-internal", "1003", &db, &c);
+	cr_assert(eq(int, dpe_find(&c, "Dial("), -1), "dialled: %s", c.trace[0]);
+	free(text);
 }

@@ -232,7 +232,9 @@ Test(tenant_calls, forward_to_a_number_only_with_outbound_calling)
 
 	t.outbound = true;
 	f = generate_ok(&t);
-	cr_assert_not_null(strstr(f.text, "same => n(fwdext),Goto(acme-outbound,${PBXCTL_FWD},1)\n"));
+	/* The forwarding user is named, so that its policy decides (outbound.c). */
+	cr_assert_not_null(strstr(f.text, "same => n(fwdext),Set(PBXCTL_FWDBY=1001)\n"
+				       "same => n,Goto(acme-outbound,${PBXCTL_FWD},1)\n"));
 	cr_assert_not_null(strstr(f.text, "GotoIf(${REGEX(\"^[+]?[0-9]{2,20}$\" ${PBXCTL_FWD})}?fwdext)"));
 	pbx_dp_file_free(&f);
 }
