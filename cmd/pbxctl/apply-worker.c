@@ -69,7 +69,7 @@ int cli_apply_worker(struct cli *cli, struct cli_args *a)
 	int r;
 
 	if (o.lock_wait_seconds < 0 || o.lock_wait_seconds > 86400)
-		return cli_usage_error("apply worker", NULL, "--lock-wait must be 0 to 86400 seconds"),
+		return cli_usage_error(a->path, NULL, "--lock-wait must be 0 to 86400 seconds"),
 		       CLI_USAGE;
 	if (!(ctx = cli_ctx(cli)))
 		return cli->err.code;
@@ -79,21 +79,6 @@ int cli_apply_worker(struct cli *cli, struct cli_args *a)
 	if ((r = pbx_apply_worker(ctx, &o, &cli->err)) < 0)
 		return cli_fail(cli, r);
 	return 0;
-}
-
-int cli_apply_status(struct cli *cli, struct cli_args *a)
-{
-	struct pbx_rows rows;
-	pbx_ctx *ctx;
-	int r;
-
-	if (!(ctx = cli_ctx(cli)))
-		return cli->err.code;
-	if ((r = pbx_apply_request_show(ctx, a->argv[0], &rows, &cli->err)) < 0)
-		return cli_fail(cli, r);
-	r = cli_show_object(cli, &rows);
-	pbx_rows_free(&rows);
-	return r;
 }
 
 static const char *const request_status[] = { "queued", "running", "done", "failed", NULL };
@@ -113,9 +98,5 @@ int cli_apply_requests(struct cli *cli, struct cli_args *a)
 		return cli->err.code;
 	r = pbx_apply_requests(ctx, a->v[R_STATUS].s, a->v[R_LIMIT].set ? (long)a->v[R_LIMIT].i : 0,
 			       &rows, &cli->err);
-	if (r < 0)
-		return cli_fail(cli, r);
-	r = cli_show_list(cli, &rows);
-	pbx_rows_free(&rows);
-	return r;
+	return cli_finish_list(cli, r, &rows);
 }

@@ -15,7 +15,7 @@
 
 enum { A_TENANT, A_DRY_RUN, A_PREVIEW, A_WAIT, A_QUEUE, A_NO_WAIT };
 static const struct cli_opt run_opts[] = {
-	[A_TENANT] = { "tenant", 0, "SLUG", "apply only this tenant's files and rows", CLI_OPT_STRING, NULL, CLI_ARG_TENANT },
+	[A_TENANT] = CLI_OPT_TENANT("apply only this tenant's files and rows"),
 	[A_DRY_RUN] = { "dry-run", 0, NULL, "print the diff of files, the row changes and the validation result; touch nothing", CLI_OPT_FLAG, NULL, 0 },
 	[A_PREVIEW] = { "preview", 0, NULL, "same as --dry-run", CLI_OPT_FLAG, NULL, 0 },
 	[A_WAIT] = { "wait", 0, "SECONDS", "wait up to SECONDS for a concurrent apply (queued: for the worker's result) instead of failing with exit 5", CLI_OPT_INT, NULL, 0 },
@@ -106,7 +106,7 @@ static const char *const job_status[] = { "PENDING", "RUNNING", "SUCCESS", "FAIL
 enum { J_STATUS, J_TENANT, J_LIMIT };
 static const struct cli_opt jobs_opts[] = {
 	[J_STATUS] = { "status", 0, "STATUS", "only jobs with this status", CLI_OPT_ENUM, job_status, 0 },
-	[J_TENANT] = { "tenant", 0, "SLUG", "only jobs of this tenant", CLI_OPT_STRING, NULL, CLI_ARG_TENANT },
+	[J_TENANT] = CLI_OPT_TENANT("only jobs of this tenant"),
 	[J_LIMIT] = { "limit", 0, "N", "at most N jobs (default 50)", CLI_OPT_INT, NULL, 0 },
 };
 
@@ -120,41 +120,7 @@ static int cmd_apply_jobs(struct cli *cli, struct cli_args *a)
 		return cli->err.code;
 	r = pbx_apply_jobs(ctx, a->v[J_STATUS].s, a->v[J_TENANT].set ? a->v[J_TENANT].s : NULL,
 			   a->v[J_LIMIT].set ? (long)a->v[J_LIMIT].i : 0, &rows, &cli->err);
-	if (r < 0)
-		return cli_fail(cli, r);
-	r = cli_show_list(cli, &rows);
-	pbx_rows_free(&rows);
-	return r;
-}
-
-static int cmd_apply_show(struct cli *cli, struct cli_args *a)
-{
-	struct pbx_rows rows;
-	pbx_ctx *ctx;
-	int r;
-
-	if (!(ctx = cli_ctx(cli)))
-		return cli->err.code;
-	if ((r = pbx_apply_job_show(ctx, a->argv[0], &rows, &cli->err)) < 0)
-		return cli_fail(cli, r);
-	r = cli_show_object(cli, &rows);
-	pbx_rows_free(&rows);
-	return r;
-}
-
-static int cmd_apply_backups(struct cli *cli, struct cli_args *a)
-{
-	struct pbx_rows rows;
-	pbx_ctx *ctx;
-	int r;
-
-	if (!(ctx = cli_ctx(cli)))
-		return cli->err.code;
-	if ((r = pbx_apply_backups(ctx, &rows, &cli->err)) < 0)
-		return cli_fail(cli, r);
-	r = cli_show_list(cli, &rows);
-	pbx_rows_free(&rows);
-	return r;
+	return cli_finish_list(cli, r, &rows);
 }
 
 static const struct cli_cmd apply_verbs[] = {
@@ -166,19 +132,24 @@ static const struct cli_cmd apply_verbs[] = {
 	  .synopsis = "apply jobs [--status STATUS] [--tenant SLUG] [--limit N]",
 	  .opts = CLI_OPTS(jobs_opts), .run = cmd_apply_jobs, .max_args = 0, .flags = CMD_PG },
 	{ .name = "show", .summary = "show one apply job", .synopsis = "apply show JOB",
-	  .run = cmd_apply_show, .min_args = 1, .max_args = 1, .flags = CMD_PG },
+	  .min_args = 1, .max_args = 1, .flags = CMD_PG,
+	  .call = { .s1 = pbx_apply_job_show, .in = { CLI_FROM_ARG(0) },
+		    .show = CLI_SHOW_OBJECT } },
 	{ .name = "worker", .summary = "run queued applies in order (the privileged side, long-running)",
 	  .synopsis = "apply worker [--once] [--lock-wait SECONDS]",
 	  .opts = CLI_OPTS(cli_apply_worker_opts), .run = cli_apply_worker, .max_args = 0,
 	  .flags = CMD_PG | CMD_REALTIME | CMD_AMI | CMD_WRITES },
 	{ .name = "status", .summary = "show one apply request", .synopsis = "apply status REQUEST",
-	  .run = cli_apply_status, .min_args = 1, .max_args = 1, .flags = CMD_PG },
+	  .min_args = 1, .max_args = 1, .flags = CMD_PG,
+	  .call = { .s1 = pbx_apply_request_show, .in = { CLI_FROM_ARG(0) },
+		    .show = CLI_SHOW_OBJECT } },
 	{ .name = "requests", .summary = "list apply requests, newest first",
 	  .synopsis = "apply requests [--status STATUS] [--limit N]",
 	  .opts = CLI_OPTS(cli_apply_requests_opts), .run = cli_apply_requests, .max_args = 0,
 	  .flags = CMD_PG },
 	{ .name = "backups", .summary = "list the backups applies took, newest first, with size and job",
-	  .synopsis = "apply backups", .run = cmd_apply_backups, .max_args = 0, .flags = CMD_PG },
+	  .synopsis = "apply backups", .max_args = 0, .flags = CMD_PG,
+	  .call = { .s0 = pbx_apply_backups, .show = CLI_SHOW_LIST } },
 };
 
 const struct cli_cmd cmd_apply = {

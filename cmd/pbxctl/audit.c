@@ -14,7 +14,7 @@ static const struct cli_opt list_opts[] = {
 	[L_ENTITY] = { "entity", 0, "TYPE", "only this entity type (tenant, user, device, ...)", CLI_OPT_STRING, NULL, 0 },
 	[L_ACTION] = { "action", 0, "ACTION", "only this action (create, update, delete, ...)", CLI_OPT_STRING, NULL, 0 },
 	[L_ACTOR] = { "actor", 0, "ROLE", "only changes made by this PostgreSQL role", CLI_OPT_STRING, NULL, 0 },
-	[L_TENANT] = { "tenant", 0, "SLUG", "only changes of this tenant", CLI_OPT_STRING, NULL, CLI_ARG_TENANT },
+	[L_TENANT] = CLI_OPT_TENANT("only changes of this tenant"),
 	[L_SINCE] = { "since", 0, "TIME", "at or after this time (2026-11-26 or RFC 3339)", CLI_OPT_STRING, NULL, 0 },
 	[L_UNTIL] = { "until", 0, "TIME", "before this time", CLI_OPT_STRING, NULL, 0 },
 	[L_LIMIT] = { "limit", 0, "N", "rows per page, 1 to 10000 (default 100)", CLI_OPT_INT, NULL, 0 },
@@ -34,7 +34,7 @@ static int cmd_audit_list(struct cli *cli, struct cli_args *a)
 	int r;
 
 	if (a->v[L_LIMIT].set && a->v[L_LIMIT].i < 1) {
-		cli_usage_error("audit list", NULL, "--limit must be at least 1");
+		cli_usage_error(a->path, NULL, "--limit must be at least 1");
 		return 2;
 	}
 	if (!(ctx = cli_ctx(cli)))
@@ -76,21 +76,6 @@ static int cmd_audit_verify(struct cli *cli, struct cli_args *a)
 	return 0;
 }
 
-static int cmd_audit_anchor(struct cli *cli, struct cli_args *a)
-{
-	struct pbx_rows rows;
-	pbx_ctx *ctx;
-	int r;
-
-	if (!(ctx = cli_ctx(cli)))
-		return cli->err.code;
-	if ((r = pbx_audit_anchor(ctx, &rows, &cli->err)) < 0)
-		return cli_fail(cli, r);
-	r = cli_show_object(cli, &rows);
-	pbx_rows_free(&rows);
-	return r;
-}
-
 static const struct cli_cmd audit_verbs[] = {
 	{ .name = "list", .summary = "list audit rows, newest first",
 	  .synopsis = "audit list [--entity TYPE] [--action ACTION] [--actor ROLE] [--tenant SLUG]\n"
@@ -101,7 +86,8 @@ static const struct cli_cmd audit_verbs[] = {
 	  .synopsis = "audit verify [--anchor FILE]", .opts = CLI_OPTS(verify_opts),
 	  .run = cmd_audit_verify, .max_args = 0, .flags = CMD_PG },
 	{ .name = "anchor", .summary = "print the head of the chain (id, hash, count) to keep elsewhere",
-	  .synopsis = "audit anchor", .run = cmd_audit_anchor, .max_args = 0, .flags = CMD_PG },
+	  .synopsis = "audit anchor", .max_args = 0, .flags = CMD_PG,
+	  .call = { .s0 = pbx_audit_anchor, .show = CLI_SHOW_OBJECT } },
 };
 
 const struct cli_cmd cmd_audit = {

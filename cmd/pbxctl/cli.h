@@ -34,10 +34,10 @@ enum cli_arg_kind {
 	CLI_ARG_DEVICE,
 	CLI_ARG_FILE,
 	CLI_ARG_COMMAND,
-	CLI_ARG_DID,      /* a DID's E.164 number (complete-external.c) */
+	CLI_ARG_DID,      /* a DID's E.164 number */
 	CLI_ARG_TRUNK,    /* a trunk name */
 	CLI_ARG_POLICY,   /* a policy name of the -t tenant */
-	CLI_ARG_OPERATOR, /* an operator's login (operator.c) */
+	CLI_ARG_OPERATOR, /* an operator's login */
 };
 
 struct cli_opt {
@@ -58,11 +58,18 @@ struct cli_optval {
 	long long i;
 };
 
+/* The one spelling of --tenant SLUG; @help says what the tenant is for in this verb. */
+#define CLI_OPT_TENANT(help) { "tenant", 0, "SLUG", help, CLI_OPT_STRING, NULL, CLI_ARG_TENANT }
+
+struct cli_cmd;
+
 /* Parsed verb arguments: v[] follows the verb's option array by index. */
 struct cli_args {
 	struct cli_optval v[CLI_MAX_OPTS];
 	int argc;
 	char **argv;
+	const struct cli_cmd *cmd;   /* the verb being run */
+	const char *path;            /* "noun verb", the prefix of its messages */
 };
 
 struct cli;
@@ -74,6 +81,67 @@ struct cli;
 #define CMD_HIDDEN   (1u << 4)  /* not listed in help */
 #define CMD_DEFAULT  (1u << 5)  /* the verb run when a noun is given alone */
 
+/*
+ * A verb that is one library call (verb.c): where each value it passes comes from, and
+ * what it prints. The strings come from in[], in order; the bool of the _b forms from flag.
+ */
+enum cli_in_kind {
+	CLI_IN_NONE,
+	CLI_IN_ARG,         /* positional argument .i; NULL when not given */
+	CLI_IN_OPT,         /* the value of option .i; NULL when not given */
+	CLI_IN_TENANT,      /* option .i, else -t / $PBXCTL_TENANT; required */
+	CLI_IN_ANY_TENANT,  /* option .i, else -t / $PBXCTL_TENANT; NULL: every tenant */
+	CLI_IN_SLUG,        /* positional .i, else -t; required (the tenant verbs) */
+	CLI_IN_ANY_SLUG,    /* positional .i, else -t; NULL: every tenant */
+	CLI_IN_CONST,       /* .s */
+	CLI_IN_FLAG,        /* bool: option .i was given */
+	CLI_IN_BOOL,        /* bool: .i != 0 */
+};
+
+struct cli_in {
+	enum cli_in_kind kind;
+	int i;
+	const char *s;
+};
+
+#define CLI_FROM_ARG(n)        { CLI_IN_ARG, (n), NULL }
+#define CLI_FROM_OPT(n)        { CLI_IN_OPT, (n), NULL }
+#define CLI_FROM_TENANT(n)     { CLI_IN_TENANT, (n), NULL }
+#define CLI_FROM_ANY_TENANT(n) { CLI_IN_ANY_TENANT, (n), NULL }
+#define CLI_FROM_SLUG(n)       { CLI_IN_SLUG, (n), NULL }
+#define CLI_FROM_ANY_SLUG(n)   { CLI_IN_ANY_SLUG, (n), NULL }
+#define CLI_FROM_CONST(v)      { CLI_IN_CONST, 0, (v) }
+#define CLI_FROM_FLAG(n)       { CLI_IN_FLAG, (n), NULL }
+#define CLI_FROM_BOOL(b)       { CLI_IN_BOOL, (b), NULL }
+
+enum cli_show {
+	CLI_SHOW_LIST = 1,  /* the rows as a list */
+	CLI_SHOW_OBJECT,    /* the one row */
+	CLI_SHOW_CHANGE,    /* the change envelope with the row (cli_finish_change) */
+	CLI_SHOW_GONE,      /* the change envelope of a deletion, without a row */
+};
+
+struct cli_call {
+	/* The library call: exactly one is set. _b: takes a bool; _c: says whether it changed. */
+	int (*s0)(pbx_ctx *, struct pbx_rows *, pbx_error *);
+	int (*s1)(pbx_ctx *, const char *, struct pbx_rows *, pbx_error *);
+	int (*s2)(pbx_ctx *, const char *, const char *, struct pbx_rows *, pbx_error *);
+	int (*s3)(pbx_ctx *, const char *, const char *, const char *, struct pbx_rows *,
+		  pbx_error *);
+	int (*s1_b)(pbx_ctx *, const char *, bool, struct pbx_rows *, pbx_error *);
+	int (*s2_b)(pbx_ctx *, const char *, const char *, bool, struct pbx_rows *, pbx_error *);
+	int (*s2_c)(pbx_ctx *, const char *, const char *, struct pbx_rows *, bool *, pbx_error *);
+	int (*s3_c)(pbx_ctx *, const char *, const char *, const char *, struct pbx_rows *, bool *,
+		    pbx_error *);
+	int (*s3_bc)(pbx_ctx *, const char *, const char *, const char *, bool, struct pbx_rows *,
+		     bool *, pbx_error *);
+	struct cli_in in[3];
+	struct cli_in flag;
+	enum cli_show show;
+	const char *action;                    /* CLI_SHOW_CHANGE, CLI_SHOW_GONE */
+	void (*free_rows)(struct pbx_rows *);  /* NULL: pbx_rows_free */
+};
+
 struct cli_cmd {
 	const char *name;
 	const char *const *aliases;  /* NULL-terminated, or NULL */
@@ -83,11 +151,16 @@ struct cli_cmd {
 	size_t n_opts;
 	const struct cli_cmd *subs;
 	size_t n_subs;
-	int (*run)(struct cli *cli, struct cli_args *a);
+	int (*run)(struct cli *cli, struct cli_args *a);   /* NULL: cli_run_call */
 	int min_args, max_args;      /* max -1: unlimited */
 	unsigned flags;
 	enum cli_arg_kind args;      /* what positional arguments are */
+	struct cli_call call;        /* the library call of a verb without .run */
 };
+
+/* The aliases every noun gives the same verbs. */
+extern const char *const cli_aliases_ls[];   /* list */
+extern const char *const cli_aliases_rm[];   /* delete, remove */
 
 #define CLI_OPTS(a) (a), (sizeof(a) / sizeof((a)[0]))
 #define CLI_SUBS(a) (a), (sizeof(a) / sizeof((a)[0]))
@@ -115,13 +188,10 @@ extern const struct cli_cmd cmd_tenant, cmd_user, cmd_device, cmd_secrets, cmd_a
 extern const struct cli_cmd cmd_did, cmd_trunk, cmd_policy, cmd_diag;
 extern const struct cli_cmd cmd_operator, cmd_whoami, cmd_me;
 
-/* operator.c: the logins of operators starting with @prefix, for completion. */
-void cli_complete_operators(pbx_ctx *ctx, const char *prefix);
-
 /*
  * apply-worker.c: the apply queue. cli_apply_queued queues an apply of @tenant and, with
  * @wait, follows it (up to @wait_seconds, 0 without limit) and returns its code; the
- * others are the verbs worker, status and requests of apply.c's table.
+ * others are the verbs worker and requests of apply.c's table.
  */
 int cli_apply_queued(struct cli *cli, pbx_ctx *ctx, const char *tenant, bool wait,
 		     int wait_seconds);
@@ -130,7 +200,6 @@ int cli_apply_queued(struct cli *cli, pbx_ctx *ctx, const char *tenant, bool wai
 extern const struct cli_opt cli_apply_worker_opts[CLI_APPLY_WORKER_NOPTS];
 extern const struct cli_opt cli_apply_requests_opts[CLI_APPLY_REQUESTS_NOPTS];
 int cli_apply_worker(struct cli *cli, struct cli_args *a);
-int cli_apply_status(struct cli *cli, struct cli_args *a);
 int cli_apply_requests(struct cli *cli, struct cli_args *a);
 
 /* me-voicemail.c: the verb `me voicemail` (pin, greeting) of me.c's table. */
@@ -138,9 +207,13 @@ int cli_apply_requests(struct cli *cli, struct cli_args *a);
 extern const struct cli_opt cli_me_voicemail_opts[CLI_ME_VOICEMAIL_NOPTS];
 int cli_me_voicemail(struct cli *cli, struct cli_args *a);
 
-/* complete-external.c: candidates for CLI_ARG_DID, CLI_ARG_TRUNK and CLI_ARG_POLICY (a
- * no-op for other kinds), from the context complete_dynamic() opened. */
-void cli_complete_external(struct cli *cli, enum cli_arg_kind kind, const char *prefix);
+/*
+ * complete-objects.c: print the candidates of @kind starting with @prefix, from the context
+ * complete_dynamic() opened; @tenant is -t (users, devices, policies need it; DIDs and
+ * trunks are filtered by it), @user the positional word before (a device's user).
+ */
+void cli_complete_objects(pbx_ctx *ctx, const char *tenant, enum cli_arg_kind kind,
+			  const char *prefix, const char *user);
 extern const struct cli_cmd cmd_import, cmd_export;
 
 /* opt.c: parse @argc/@argv against @cmd's options into @a. Returns 0 or -1 after printing
@@ -160,21 +233,29 @@ int cli_usage_error(const char *path, const struct cli_cmd *cmd, const char *fmt
 const char *cli_suggest(const struct cli_cmd *table, size_t n, const char *word);
 const struct cli_cmd *cli_find(const struct cli_cmd *table, size_t n, const char *word);
 
-/* main.c: open the context lazily, render results, map codes to exit statuses. */
+/* main.c: open the context lazily, report failures, map codes to exit statuses. */
 pbx_ctx *cli_ctx(struct cli *cli);
 /* Use @path as the configuration file (as -c does). */
 void cli_set_config_path(const char *path);
 int cli_exit_status(int code);
 /* Report cli->err (or @code) on stderr and return @code. */
 int cli_fail(struct cli *cli, int code);
-/* The tenant a verb acts on: the positional/option value or -t; NULL after a usage error. */
-const char *cli_tenant(struct cli *cli, const char *explicit_value);
 
 /* What a verb returns after it has reported a usage error itself. */
 #define CLI_USAGE 2
 
+/*
+ * verb.c: what the verbs share. The tenant a verb acts on: @explicit_value (a positional
+ * or option value), else -t / $PBXCTL_TENANT; NULL when neither is given.
+ */
+const char *cli_tenant(struct cli *cli, const char *explicit_value);
+
 /* The tenant a verb acts on (@value, else -t / $PBXCTL_TENANT); NULL after a usage error. */
 const char *cli_need_tenant(struct cli *cli, const char *path, const char *value);
+
+/* The tenant a tenant verb acts on: positional argument @i, else -t / $PBXCTL_TENANT; NULL
+ * after a usage error. */
+const char *cli_need_slug(struct cli *cli, const struct cli_args *a, int i);
 
 /*
  * The prologue of a verb that acts on one tenant: the tenant (as cli_need_tenant) and the
@@ -184,9 +265,12 @@ const char *cli_need_tenant(struct cli *cli, const char *path, const char *value
 int cli_open_tenant(struct cli *cli, const char *path, const char *value, const char **ret_tenant,
 		    pbx_ctx **ret_ctx);
 
-/* A --x / --no-x pair of flags at @on and @off: PBX_UNSET (-1), 0 or 1; -2 after a usage
- * error (both given). */
-int cli_flag_pair(const char *path, const struct cli_args *a, int on, int off, const char *name);
+/* A pair of opposite flags at option indexes @on and @off (--x / --no-x, --enable /
+ * --disable): PBX_UNSET (-1), 0 or 1; -2 after a usage error (both given). */
+int cli_flag_pair(const struct cli_args *a, int on, int off);
+
+/* Run the library call of a table-driven verb (a->cmd->call) and print its result. */
+int cli_run_call(struct cli *cli, struct cli_args *a);
 
 /*
  * A secret (@what: "pin", "secret") from the first line of @file ("-": standard input) into
@@ -203,17 +287,20 @@ int cli_read_secret_line(const char *path, const char *file, const char *what, b
 int cli_finish_change(struct cli *cli, int r, const char *action, bool changed,
 		      struct pbx_rows *rows, void (*free_rows)(struct pbx_rows *));
 
+/* Render helpers that also remember "changed" for the exit path. */
+int cli_show_list(struct cli *cli, const struct pbx_rows *rows);
+int cli_show_object(struct cli *cli, const struct pbx_rows *rows);
+/* The end of a read verb: report a failed @r, or print @rows; then free them. */
+int cli_finish_list(struct cli *cli, int r, struct pbx_rows *rows);
+int cli_finish_object(struct cli *cli, int r, struct pbx_rows *rows);
+int cli_show_change(struct cli *cli, const char *action, bool changed,
+		    const struct pbx_rows *rows);
+
 /*
  * me.c: after a change of DND, forward, PIN, voicemail or extension, write the user's AstDB
  * keys so that calls see it at once. A failure is not the command's: the library logged
  * the warning (PostgreSQL has the change, the next apply writes it).
  */
 void cli_push_selfservice(pbx_ctx *ctx, const char *tenant, const char *user);
-
-/* Render helpers that also remember "changed" for the exit path. */
-int cli_show_list(struct cli *cli, const struct pbx_rows *rows);
-int cli_show_object(struct cli *cli, const struct pbx_rows *rows);
-int cli_show_change(struct cli *cli, const char *action, bool changed,
-		    const struct pbx_rows *rows);
 
 #endif

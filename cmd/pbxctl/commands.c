@@ -63,6 +63,9 @@ const struct cli_cmd cmd_version = {
 	.max_args = 0,
 };
 
+const char *const cli_aliases_ls[] = { "ls", NULL };
+const char *const cli_aliases_rm[] = { "rm", NULL };
+
 static const struct cli_cmd *const nouns[] = {
 	&cmd_tenant,
 	&cmd_did,

@@ -10,58 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pbx/device.h"
-#include "pbx/tenant.h"
-#include "pbx/user.h"
 #include "cli.h"
 
-/* The usernames of the tenant given by -t / --tenant, with name and extension. */
-static void complete_users(pbx_ctx *ctx, const char *tenant, const char *prefix)
-{
-	struct pbx_user_filter f = { .limit = 10000, .sort = PBX_USER_SORT_USERNAME };
-	struct pbx_rows rows;
-	pbx_error err;
-
-	if (!tenant || pbx_user_list(ctx, tenant, &f, &rows, &err) < 0)
-		return;
-	for (size_t i = 0; i < rows.n_rows; i++) {
-		const char *u = pbx_rows_get(&rows, i, "username");
-
-		if (u && !strncmp(u, prefix, strlen(prefix)))
-			printf("%s\t%s (%s)\n", u, pbx_rows_get(&rows, i, "name"),
-			       pbx_rows_get(&rows, i, "extension"));
-	}
-	pbx_rows_free(&rows);
-}
-
-/* The labels of @user's devices, with their SIP usernames. */
-static void complete_devices(pbx_ctx *ctx, const char *tenant, const char *user,
-			     const char *prefix)
-{
-	struct pbx_rows rows;
-	pbx_error err;
-
-	if (!tenant || pbx_device_list(ctx, tenant, user, &rows, &err) < 0)
-		return;
-	for (size_t i = 0; i < rows.n_rows; i++) {
-		const char *l = pbx_rows_get(&rows, i, "label");
-
-		if (l && !strncmp(l, prefix, strlen(prefix)))
-			printf("%s\t%s\n", l, pbx_rows_get(&rows, i, "sip_username"));
-	}
-	pbx_rows_free(&rows);
-}
-
 /*
- * Database lookups for dynamic arguments; each noun that adds a kind registers here.
- * @user is the positional word before the one being completed, or NULL for the first:
- * a device is named by USER LABEL, so its first word completes as a user.
+ * Database lookups for dynamic arguments (complete-objects.c). @user is the positional
+ * word before the one being completed, or NULL for the first: a device is named by
+ * USER LABEL, so its first word completes as a user.
  */
 static void complete_dynamic(struct cli *cli, enum cli_arg_kind kind, const char *prefix,
 			     const char *user)
 {
-	struct pbx_rows rows;
-	pbx_error err;
 	pbx_ctx *ctx;
 	FILE *saved = stderr;
 
@@ -78,22 +36,7 @@ static void complete_dynamic(struct cli *cli, enum cli_arg_kind kind, const char
 		return;
 	pbx_ctx_set_log(ctx, NULL, NULL);
 	pbx_ctx_set_connect_timeout(ctx, 1);
-	if (kind == CLI_ARG_TENANT && pbx_tenant_list(ctx, NULL, &rows, &err) == 0) {
-		for (size_t i = 0; i < rows.n_rows; i++) {
-			const char *slug = pbx_rows_get(&rows, i, "slug");
-
-			if (slug && !strncmp(slug, prefix, strlen(prefix)))
-				printf("%s\t%s\n", slug, pbx_rows_get(&rows, i, "name"));
-		}
-		pbx_rows_free(&rows);
-	} else if (kind == CLI_ARG_USER || (kind == CLI_ARG_DEVICE && !user)) {
-		complete_users(ctx, cli->tenant, prefix);
-	} else if (kind == CLI_ARG_DEVICE) {
-		complete_devices(ctx, cli->tenant, user, prefix);
-	} else if (kind == CLI_ARG_OPERATOR && !user) {
-		cli_complete_operators(ctx, prefix);
-	}
-	cli_complete_external(cli, kind, prefix);
+	cli_complete_objects(ctx, cli->tenant, kind, prefix, user);
 }
 
 static const struct cli_opt *find_opt(const struct cli_opt *opts, size_t n, const char *word)

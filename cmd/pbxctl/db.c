@@ -34,28 +34,13 @@ static int cmd_db_migrate(struct cli *cli, struct cli_args *a)
 	return r;
 }
 
-static int cmd_db_status(struct cli *cli, struct cli_args *a)
-{
-	struct pbx_rows rows;
-	pbx_ctx *ctx;
-	int r;
-
-	if (!(ctx = cli_ctx(cli)))
-		return cli->err.code;
-	if ((r = pbx_db_status(ctx, &rows, &cli->err)) < 0)
-		return cli_fail(cli, r);
-	r = cli_show_list(cli, &rows);
-	pbx_rows_free(&rows);
-	return r;
-}
-
 static const struct cli_cmd db_verbs[] = {
 	{ .name = "migrate", .summary = "apply pending schema migrations",
 	  .synopsis = "db migrate [--realtime]", .opts = CLI_OPTS(migrate_opts),
 	  .run = cmd_db_migrate, .max_args = 0, .flags = CMD_PG | CMD_WRITES },
 	{ .name = "status", .summary = "list applied and pending migrations",
-	  .synopsis = "db status", .run = cmd_db_status, .max_args = 0,
-	  .flags = CMD_PG | CMD_DEFAULT },
+	  .synopsis = "db status", .max_args = 0, .flags = CMD_PG | CMD_DEFAULT,
+	  .call = { .s0 = pbx_db_status, .show = CLI_SHOW_LIST } },
 };
 
 const struct cli_cmd cmd_db = {

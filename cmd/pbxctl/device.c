@@ -46,7 +46,7 @@ enum {
 
 static const char *const transport_values[] = { "udp", "tcp", "tls", "wss", NULL };
 
-#define TENANT_OPT { "tenant", 0, "SLUG", "tenant of the user (default -t / $PBXCTL_TENANT)", CLI_OPT_STRING, NULL, CLI_ARG_TENANT }
+#define TENANT_OPT CLI_OPT_TENANT("tenant of the user (default -t / $PBXCTL_TENANT)")
 #define SPEC_OPTS \
 	[O_TENANT] = TENANT_OPT, \
 	[O_TRANSPORT] = { "transport", 0, "T", "udp (default), tcp, tls or wss", CLI_OPT_ENUM, transport_values, 0 }, \
@@ -69,14 +69,14 @@ static const struct cli_opt update_opts[] = {
 	[O_LABEL] = { "label", 0, "NEW", "rename the device", CLI_OPT_STRING, NULL, 0 },
 };
 
-static int parse_spec(const char *path, const struct cli_args *a, struct pbx_device_spec *s)
+static int parse_spec(const struct cli_args *a, struct pbx_device_spec *s)
 {
 	s->transport = a->v[O_TRANSPORT].s;
 	s->codecs = a->v[O_CODECS].s;
-	if ((s->force_rport = cli_flag_pair(path, a, O_RPORT, O_NO_RPORT, "force-rport")) == -2 ||
-	    (s->rewrite_contact = cli_flag_pair(path, a, O_REWRITE, O_NO_REWRITE, "rewrite-contact")) == -2 ||
-	    (s->rtp_symmetric = cli_flag_pair(path, a, O_RTP, O_NO_RTP, "rtp-symmetric")) == -2 ||
-	    (s->direct_media = cli_flag_pair(path, a, O_DIRECT, O_NO_DIRECT, "direct-media")) == -2)
+	if ((s->force_rport = cli_flag_pair(a, O_RPORT, O_NO_RPORT)) == -2 ||
+	    (s->rewrite_contact = cli_flag_pair(a, O_REWRITE, O_NO_REWRITE)) == -2 ||
+	    (s->rtp_symmetric = cli_flag_pair(a, O_RTP, O_NO_RTP)) == -2 ||
+	    (s->direct_media = cli_flag_pair(a, O_DIRECT, O_NO_DIRECT)) == -2)
 		return -1;
 	return 0;
 }
@@ -84,7 +84,7 @@ static int parse_spec(const char *path, const struct cli_args *a, struct pbx_dev
 static int cmd_device_create(struct cli *cli, struct cli_args *a)
 {
 	struct pbx_device_spec spec = PBX_DEVICE_SPEC_INIT;
-	const char *t = cli_need_tenant(cli, "device create", a->v[O_TENANT].s);
+	const char *t = cli_need_tenant(cli, a->path, a->v[O_TENANT].s);
 	struct pbx_rows rows;
 	pbx_ctx *ctx;
 	int r;
@@ -92,7 +92,7 @@ static int cmd_device_create(struct cli *cli, struct cli_args *a)
 	if (!t)
 		return CLI_USAGE;
 	spec.label = a->argv[1];
-	if (parse_spec("device create", a, &spec) < 0)
+	if (parse_spec(a, &spec) < 0)
 		return CLI_USAGE;
 	if (!(ctx = cli_ctx(cli)))
 		return cli->err.code;
@@ -129,11 +129,8 @@ static int show_status(struct cli *cli, pbx_ctx *ctx, const char *tenant, const 
 	struct pbx_rows rows;
 	int r;
 
-	if ((r = pbx_diag_devices(ctx, &q, &rows, &cli->err)) < 0)
-		return cli_fail(cli, r);
-	r = device ? cli_show_object(cli, &rows) : cli_show_list(cli, &rows);
-	pbx_rows_free(&rows);
-	return r;
+	r = pbx_diag_devices(ctx, &q, &rows, &cli->err);
+	return device ? cli_finish_object(cli, r, &rows) : cli_finish_list(cli, r, &rows);
 }
 
 static int cmd_device_status(struct cli *cli, struct cli_args *a)
@@ -142,7 +139,7 @@ static int cmd_device_status(struct cli *cli, struct cli_args *a)
 	pbx_ctx *ctx;
 	int r;
 
-	if ((r = cli_open_tenant(cli, "device status", a->v[ST_TENANT].s, &t, &ctx)) != 0)
+	if ((r = cli_open_tenant(cli, a->path, a->v[ST_TENANT].s, &t, &ctx)) != 0)
 		return r;
 	return show_status(cli, ctx, t, a->argv[0], a->argc > 1 ? a->argv[1] : NULL,
 			   a->v[ST_REFRESH].set);
@@ -155,15 +152,12 @@ static int cmd_device_list(struct cli *cli, struct cli_args *a)
 	pbx_ctx *ctx;
 	int r;
 
-	if ((r = cli_open_tenant(cli, "device list", a->v[L_TENANT].s, &t, &ctx)) != 0)
+	if ((r = cli_open_tenant(cli, a->path, a->v[L_TENANT].s, &t, &ctx)) != 0)
 		return r;
 	if (a->v[L_STATUS].set)
 		return show_status(cli, ctx, t, a->argc > 0 ? a->argv[0] : NULL, NULL, false);
-	if ((r = pbx_device_list(ctx, t, a->argc > 0 ? a->argv[0] : NULL, &rows, &cli->err)) < 0)
-		return cli_fail(cli, r);
-	r = cli_show_list(cli, &rows);
-	pbx_rows_free(&rows);
-	return r;
+	r = pbx_device_list(ctx, t, a->argc > 0 ? a->argv[0] : NULL, &rows, &cli->err);
+	return cli_finish_list(cli, r, &rows);
 }
 
 static int cmd_device_show(struct cli *cli, struct cli_args *a)
@@ -174,7 +168,7 @@ static int cmd_device_show(struct cli *cli, struct cli_args *a)
 	pbx_ctx *ctx;
 	int r;
 
-	if ((r = cli_open_tenant(cli, "device show", a->v[S_TENANT].s, &t, &ctx)) != 0)
+	if ((r = cli_open_tenant(cli, a->path, a->v[S_TENANT].s, &t, &ctx)) != 0)
 		return r;
 	r = pbx_device_show(ctx, t, a->argv[0], a->argv[1], reveal, &rows, &cli->err);
 	if (r < 0)
@@ -189,7 +183,7 @@ static int cmd_device_show(struct cli *cli, struct cli_args *a)
 static int cmd_device_update(struct cli *cli, struct cli_args *a)
 {
 	struct pbx_device_spec spec = PBX_DEVICE_SPEC_INIT;
-	const char *t = cli_need_tenant(cli, "device update", a->v[O_TENANT].s);
+	const char *t = cli_need_tenant(cli, a->path, a->v[O_TENANT].s);
 	struct pbx_rows rows;
 	bool changed = false;
 	pbx_ctx *ctx;
@@ -198,7 +192,7 @@ static int cmd_device_update(struct cli *cli, struct cli_args *a)
 	if (!t)
 		return CLI_USAGE;
 	spec.label = a->v[O_LABEL].s;
-	if (parse_spec("device update", a, &spec) < 0)
+	if (parse_spec(a, &spec) < 0)
 		return CLI_USAGE;
 	if (!(ctx = cli_ctx(cli)))
 		return cli->err.code;
@@ -212,46 +206,8 @@ static const struct cli_opt tenant_opts[] = {
 	[T_TENANT] = TENANT_OPT,
 };
 
-static int set_enabled(struct cli *cli, struct cli_args *a, const char *path, bool enabled)
-{
-	const char *t;
-	struct pbx_rows rows;
-	bool changed = false;
-	pbx_ctx *ctx;
-	int r;
-
-	if ((r = cli_open_tenant(cli, path, a->v[T_TENANT].s, &t, &ctx)) != 0)
-		return r;
-	r = pbx_device_set_enabled(ctx, t, a->argv[0], a->argv[1], enabled, &rows, &changed,
-				   &cli->err);
-	return cli_finish_change(cli, r, enabled ? "enable" : "disable", changed, &rows, pbx_device_rows_free);
-}
-
-static int cmd_device_enable(struct cli *cli, struct cli_args *a)
-{
-	return set_enabled(cli, a, "device enable", true);
-}
-
-static int cmd_device_disable(struct cli *cli, struct cli_args *a)
-{
-	return set_enabled(cli, a, "device disable", false);
-}
-
-static int cmd_device_delete(struct cli *cli, struct cli_args *a)
-{
-	const char *t;
-	struct pbx_rows rows;
-	pbx_ctx *ctx;
-	int r;
-
-	if ((r = cli_open_tenant(cli, "device delete", a->v[T_TENANT].s, &t, &ctx)) != 0)
-		return r;
-	if ((r = pbx_device_delete(ctx, t, a->argv[0], a->argv[1], &rows, &cli->err)) < 0)
-		return cli_fail(cli, r);
-	pbx_rows_free(&rows);
-	/* Like tenant delete: nothing is left to show. */
-	return cli_show_change(cli, "delete", true, NULL);
-}
+/* A device: its tenant, its user and its label. */
+#define DEVICE_IN { CLI_FROM_TENANT(T_TENANT), CLI_FROM_ARG(0), CLI_FROM_ARG(1) }
 
 static int cmd_device_rotate_secret(struct cli *cli, struct cli_args *a)
 {
@@ -260,15 +216,12 @@ static int cmd_device_rotate_secret(struct cli *cli, struct cli_args *a)
 	pbx_ctx *ctx;
 	int r;
 
-	if ((r = cli_open_tenant(cli, "device rotate-secret", a->v[T_TENANT].s, &t, &ctx)) != 0)
+	if ((r = cli_open_tenant(cli, a->path, a->v[T_TENANT].s, &t, &ctx)) != 0)
 		return r;
 	if ((r = pbx_device_rotate_secret(ctx, t, a->argv[0], a->argv[1], &rows, &cli->err)) < 0)
 		return cli_fail(cli, r);
 	return show_secret(cli, "rotate-secret", &rows, true);
 }
-
-static const char *const list_aliases[] = { "ls", NULL };
-static const char *const delete_aliases[] = { "rm", NULL };
 
 static const struct cli_cmd device_verbs[] = {
 	{ .name = "create", .summary = "create a device with a new SIP username and secret (shown once)",
@@ -277,7 +230,7 @@ static const struct cli_cmd device_verbs[] = {
 		      "device create USER LABEL [--rtp-symmetric|--no-rtp-symmetric] [--direct-media|--no-direct-media]",
 	  .opts = CLI_OPTS(create_opts), .run = cmd_device_create, .min_args = 2, .max_args = 2,
 	  .flags = CMD_PG | CMD_WRITES, .args = CLI_ARG_USER },
-	{ .name = "list", .aliases = list_aliases, .summary = "list the devices of a tenant or of one user",
+	{ .name = "list", .aliases = cli_aliases_ls, .summary = "list the devices of a tenant or of one user",
 	  .synopsis = "device list [USER] [--tenant SLUG] [--status]", .opts = CLI_OPTS(list_opts),
 	  .run = cmd_device_list, .max_args = 1, .flags = CMD_PG | CMD_AMI | CMD_DEFAULT,
 	  .args = CLI_ARG_USER },
@@ -297,16 +250,19 @@ static const struct cli_cmd device_verbs[] = {
 	  .flags = CMD_PG | CMD_WRITES, .args = CLI_ARG_DEVICE },
 	{ .name = "enable", .summary = "let a disabled device register again (after the next apply)",
 	  .synopsis = "device enable USER LABEL [--tenant SLUG]", .opts = CLI_OPTS(tenant_opts),
-	  .run = cmd_device_enable, .min_args = 2, .max_args = 2, .flags = CMD_PG | CMD_WRITES,
-	  .args = CLI_ARG_DEVICE },
+	  .min_args = 2, .max_args = 2, .flags = CMD_PG | CMD_WRITES, .args = CLI_ARG_DEVICE,
+	  .call = { .s3_bc = pbx_device_set_enabled, .in = DEVICE_IN, .flag = CLI_FROM_BOOL(1),
+		    .show = CLI_SHOW_CHANGE, .action = "enable", .free_rows = pbx_device_rows_free } },
 	{ .name = "disable", .summary = "keep a device but stop it registering (after the next apply)",
 	  .synopsis = "device disable USER LABEL [--tenant SLUG]", .opts = CLI_OPTS(tenant_opts),
-	  .run = cmd_device_disable, .min_args = 2, .max_args = 2, .flags = CMD_PG | CMD_WRITES,
-	  .args = CLI_ARG_DEVICE },
-	{ .name = "delete", .aliases = delete_aliases, .summary = "remove a device",
+	  .min_args = 2, .max_args = 2, .flags = CMD_PG | CMD_WRITES, .args = CLI_ARG_DEVICE,
+	  .call = { .s3_bc = pbx_device_set_enabled, .in = DEVICE_IN, .flag = CLI_FROM_BOOL(0),
+		    .show = CLI_SHOW_CHANGE, .action = "disable", .free_rows = pbx_device_rows_free } },
+	{ .name = "delete", .aliases = cli_aliases_rm, .summary = "remove a device",
 	  .synopsis = "device delete USER LABEL [--tenant SLUG]", .opts = CLI_OPTS(tenant_opts),
-	  .run = cmd_device_delete, .min_args = 2, .max_args = 2, .flags = CMD_PG | CMD_WRITES,
-	  .args = CLI_ARG_DEVICE },
+	  .min_args = 2, .max_args = 2, .flags = CMD_PG | CMD_WRITES, .args = CLI_ARG_DEVICE,
+	  .call = { .s3 = pbx_device_delete, .in = DEVICE_IN, .show = CLI_SHOW_GONE,
+		    .action = "delete" } },
 	{ .name = "rotate-secret", .summary = "give a device a new SIP secret (shown once)",
 	  .synopsis = "device rotate-secret USER LABEL [--tenant SLUG]", .opts = CLI_OPTS(tenant_opts),
 	  .run = cmd_device_rotate_secret, .min_args = 2, .max_args = 2,

@@ -51,7 +51,7 @@ static int diag_open(struct cli *cli, const char *path, const char *value, pbx_c
 	return 0;
 }
 
-#define TENANT_OPT(help) { "tenant", 0, "SLUG", help, CLI_OPT_STRING, NULL, CLI_ARG_TENANT }
+#define TENANT_OPT(help) CLI_OPT_TENANT(help)
 
 enum { D_TENANT, D_STATE, D_REFRESH };
 static const struct cli_opt devices_opts[] = {

@@ -13,7 +13,7 @@
 enum { O_TENANT, O_LABEL, O_PROVIDER, O_DESTINATION, O_ENABLE, O_DISABLE };
 
 #define SPEC_OPTS(tenant_help) \
-	[O_TENANT] = { "tenant", 0, "SLUG", tenant_help, CLI_OPT_STRING, NULL, CLI_ARG_TENANT }, \
+	[O_TENANT] = CLI_OPT_TENANT(tenant_help), \
 	[O_LABEL] = { "label", 0, "TEXT", "free text shown in lists; empty to clear", CLI_OPT_STRING, NULL, 0 }, \
 	[O_PROVIDER] = { "provider", 0, "TEXT", "the carrier the number comes from; empty to clear", CLI_OPT_STRING, NULL, 0 }, \
 	[O_DESTINATION] = { "destination", 0, "DEST", "user:NAME, ext:N, voicemail:NAME or external:+E164; empty: the tenant's default", CLI_OPT_STRING, NULL, 0 }, \
@@ -28,16 +28,13 @@ static const struct cli_opt update_opts[] = {
 	SPEC_OPTS("move the number to this tenant"),
 };
 
-static int parse_spec(const char *path, const struct cli_args *a, struct pbx_did_spec *s)
+static int parse_spec(const struct cli_args *a, struct pbx_did_spec *s)
 {
-	if (a->v[O_ENABLE].set && a->v[O_DISABLE].set) {
-		cli_usage_error(path, NULL, "--enable and --disable contradict each other");
+	if ((s->enabled = cli_flag_pair(a, O_ENABLE, O_DISABLE)) == -2)
 		return -1;
-	}
 	s->label = a->v[O_LABEL].s;
 	s->provider = a->v[O_PROVIDER].s;
 	s->destination = a->v[O_DESTINATION].s;
-	s->enabled = a->v[O_ENABLE].set ? 1 : a->v[O_DISABLE].set ? 0 : -1;
 	return 0;
 }
 
@@ -47,12 +44,12 @@ static int cmd_did_create(struct cli *cli, struct cli_args *a)
 	struct pbx_rows rows;
 	pbx_ctx *ctx;
 
-	if (parse_spec("did create", a, &spec) < 0)
+	if (parse_spec(a, &spec) < 0)
 		return CLI_USAGE;
 	spec.number = a->argv[0];
 	spec.tenant = cli_tenant(cli, a->v[O_TENANT].s);
 	if (!spec.tenant) {
-		cli_usage_error("did create", NULL,
+		cli_usage_error(a->path, NULL,
 				"a tenant is required: --tenant SLUG, -t SLUG or $PBXCTL_TENANT");
 		return CLI_USAGE;
 	}
@@ -64,38 +61,8 @@ static int cmd_did_create(struct cli *cli, struct cli_args *a)
 
 enum { L_TENANT };
 static const struct cli_opt list_opts[] = {
-	[L_TENANT] = { "tenant", 0, "SLUG", "only this tenant's numbers (default -t / $PBXCTL_TENANT; none: all)", CLI_OPT_STRING, NULL, CLI_ARG_TENANT },
+	[L_TENANT] = CLI_OPT_TENANT("only this tenant's numbers (default -t / $PBXCTL_TENANT; none: all)"),
 };
-
-static int cmd_did_list(struct cli *cli, struct cli_args *a)
-{
-	struct pbx_rows rows;
-	pbx_ctx *ctx = cli_ctx(cli);
-	int r;
-
-	if (!ctx)
-		return cli->err.code;
-	if ((r = pbx_did_list(ctx, cli_tenant(cli, a->v[L_TENANT].s), &rows, &cli->err)) < 0)
-		return cli_fail(cli, r);
-	r = cli_show_list(cli, &rows);
-	pbx_rows_free(&rows);
-	return r;
-}
-
-static int cmd_did_show(struct cli *cli, struct cli_args *a)
-{
-	struct pbx_rows rows;
-	pbx_ctx *ctx = cli_ctx(cli);
-	int r;
-
-	if (!ctx)
-		return cli->err.code;
-	if ((r = pbx_did_show(ctx, a->argv[0], &rows, &cli->err)) < 0)
-		return cli_fail(cli, r);
-	r = cli_show_object(cli, &rows);
-	pbx_rows_free(&rows);
-	return r;
-}
 
 static int cmd_did_update(struct cli *cli, struct cli_args *a)
 {
@@ -105,7 +72,7 @@ static int cmd_did_update(struct cli *cli, struct cli_args *a)
 	pbx_ctx *ctx;
 	int r;
 
-	if (parse_spec("did update", a, &spec) < 0)
+	if (parse_spec(a, &spec) < 0)
 		return CLI_USAGE;
 	spec.tenant = a->v[O_TENANT].s;
 	if (!(ctx = cli_ctx(cli)))
@@ -114,44 +81,30 @@ static int cmd_did_update(struct cli *cli, struct cli_args *a)
 	return cli_finish_change(cli, r, "update", changed, &rows, NULL);
 }
 
-static int cmd_did_delete(struct cli *cli, struct cli_args *a)
-{
-	struct pbx_rows rows;
-	pbx_ctx *ctx = cli_ctx(cli);
-	int r;
-
-	if (!ctx)
-		return cli->err.code;
-	if ((r = pbx_did_delete(ctx, a->argv[0], &rows, &cli->err)) < 0)
-		return cli_fail(cli, r);
-	r = cli_show_change(cli, "delete", true, NULL);
-	pbx_rows_free(&rows);
-	return r;
-}
-
-static const char *const list_aliases[] = { "ls", NULL };
-static const char *const delete_aliases[] = { "rm", NULL };
-
 static const struct cli_cmd did_verbs[] = {
 	{ .name = "create", .summary = "give a tenant a phone number",
 	  .synopsis = "did create NUMBER [--tenant SLUG] [--label TEXT] [--provider TEXT]\n"
 		      "did create NUMBER [--destination DEST] [--enable|--disable]",
 	  .opts = CLI_OPTS(create_opts), .run = cmd_did_create, .min_args = 1, .max_args = 1,
 	  .flags = CMD_PG | CMD_WRITES },
-	{ .name = "list", .aliases = list_aliases, .summary = "list phone numbers",
-	  .synopsis = "did list [--tenant SLUG]", .opts = CLI_OPTS(list_opts),
-	  .run = cmd_did_list, .max_args = 0, .flags = CMD_PG | CMD_DEFAULT },
+	{ .name = "list", .aliases = cli_aliases_ls, .summary = "list phone numbers",
+	  .synopsis = "did list [--tenant SLUG]", .opts = CLI_OPTS(list_opts), .max_args = 0,
+	  .flags = CMD_PG | CMD_DEFAULT,
+	  .call = { .s1 = pbx_did_list, .in = { CLI_FROM_ANY_TENANT(L_TENANT) },
+		    .show = CLI_SHOW_LIST } },
 	{ .name = "show", .summary = "show one phone number", .synopsis = "did show NUMBER",
-	  .run = cmd_did_show, .min_args = 1, .max_args = 1, .flags = CMD_PG,
-	  .args = CLI_ARG_DID },
+	  .min_args = 1, .max_args = 1, .flags = CMD_PG, .args = CLI_ARG_DID,
+	  .call = { .s1 = pbx_did_show, .in = { CLI_FROM_ARG(0) }, .show = CLI_SHOW_OBJECT } },
 	{ .name = "update", .summary = "change a number's destination, label or tenant",
 	  .synopsis = "did update NUMBER [--tenant SLUG] [--label TEXT] [--provider TEXT]\n"
 		      "did update NUMBER [--destination DEST] [--enable|--disable]",
 	  .opts = CLI_OPTS(update_opts), .run = cmd_did_update, .min_args = 1, .max_args = 1,
 	  .flags = CMD_PG | CMD_WRITES, .args = CLI_ARG_DID },
-	{ .name = "delete", .aliases = delete_aliases, .summary = "give a phone number up",
-	  .synopsis = "did delete NUMBER", .run = cmd_did_delete, .min_args = 1, .max_args = 1,
-	  .flags = CMD_PG | CMD_WRITES, .args = CLI_ARG_DID },
+	{ .name = "delete", .aliases = cli_aliases_rm, .summary = "give a phone number up",
+	  .synopsis = "did delete NUMBER", .min_args = 1, .max_args = 1,
+	  .flags = CMD_PG | CMD_WRITES, .args = CLI_ARG_DID,
+	  .call = { .s1 = pbx_did_delete, .in = { CLI_FROM_ARG(0) }, .show = CLI_SHOW_GONE,
+		    .action = "delete" } },
 };
 
 const struct cli_cmd cmd_did = {

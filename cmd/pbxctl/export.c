@@ -11,7 +11,7 @@
 
 enum { EXPORT_TENANT };
 static const struct cli_opt export_opts[] = {
-	[EXPORT_TENANT] = { "tenant", 0, "SLUG", "export this tenant only (default: -t, else every tenant)", CLI_OPT_STRING, NULL, CLI_ARG_TENANT },
+	[EXPORT_TENANT] = CLI_OPT_TENANT("export this tenant only (default: -t, else every tenant)"),
 };
 
 static int cmd_export_run(struct cli *cli, struct cli_args *a)

@@ -148,112 +148,6 @@ int cli_fail(struct cli *cli, int code)
 	return code;
 }
 
-const char *cli_tenant(struct cli *cli, const char *explicit_value)
-{
-	if (explicit_value)
-		return explicit_value;
-	return cli->tenant;
-}
-
-/* -f names keys of the schema being printed; anything else is a usage error. */
-static int check_fields(struct cli *cli, const struct pbx_rows *rows)
-{
-	char bad[64];
-
-	if (!rows || !cli->out.fields || cli_render_check_fields(&cli->out, rows->schema, bad,
-								  sizeof(bad)) == 0)
-		return 0;
-	return pbx_errorf(&cli->err, PBX_EINVALID, NULL, "fields",
-			  "--fields: '%s' is not a key of %s; see the OUTPUT section of its man page",
-			  bad, rows->schema->name);
-}
-
-int cli_show_list(struct cli *cli, const struct pbx_rows *rows)
-{
-	int r = check_fields(cli, rows);
-
-	if (r < 0)
-		return cli_fail(cli, r);
-	return cli_render_list(stdout, &cli->out, rows);
-}
-
-int cli_show_object(struct cli *cli, const struct pbx_rows *rows)
-{
-	int r = check_fields(cli, rows);
-
-	if (r < 0)
-		return cli_fail(cli, r);
-	return cli_render_object(stdout, &cli->out, rows, 0);
-}
-
-int cli_show_change(struct cli *cli, const char *action, bool changed,
-		    const struct pbx_rows *rows)
-{
-	if (cli->verbosity < 0 && cli->out.mode == CLI_OUT_TABLE)
-		return 0;
-	return cli_render_change(stdout, &cli->out, action, changed, rows, 0);
-}
-
-const char *cli_need_tenant(struct cli *cli, const char *path, const char *value)
-{
-	const char *t = cli_tenant(cli, value);
-
-	if (!t)
-		cli_usage_error(path, NULL,
-				"a tenant is required: --tenant SLUG, -t SLUG or $PBXCTL_TENANT");
-	return t;
-}
-
-int cli_open_tenant(struct cli *cli, const char *path, const char *value, const char **ret_tenant,
-		    pbx_ctx **ret_ctx)
-{
-	if (!(*ret_tenant = cli_need_tenant(cli, path, value)))
-		return CLI_USAGE;
-	if (!(*ret_ctx = cli_ctx(cli)))
-		return cli->err.code;
-	return 0;
-}
-
-int cli_flag_pair(const char *path, const struct cli_args *a, int on, int off, const char *name)
-{
-	if (a->v[on].set && a->v[off].set) {
-		cli_usage_error(path, NULL, "--%s and --no-%s contradict each other", name, name);
-		return -2;
-	}
-	return a->v[on].set ? 1 : a->v[off].set ? 0 : -1;
-}
-
-int cli_read_secret_line(const char *path, const char *file, const char *what, bool allow_empty,
-			 char *buf, size_t n)
-{
-	FILE *f = strcmp(file, "-") ? fopen(file, "r") : stdin;
-
-	if (!f) {
-		cli_usage_error(path, NULL, "cannot read the %s from %s", what, file);
-		return -1;
-	}
-	if (!fgets(buf, (int)n, f))
-		buf[0] = '\0';
-	if (f != stdin)
-		fclose(f);
-	buf[strcspn(buf, "\r\n")] = '\0';
-	if (!allow_empty && !buf[0]) {
-		cli_usage_error(path, NULL, "the %s in %s is empty", what, file);
-		return -1;
-	}
-	return 0;
-}
-
-int cli_finish_change(struct cli *cli, int r, const char *action, bool changed,
-		      struct pbx_rows *rows, void (*free_rows)(struct pbx_rows *))
-{
-	if (r < 0)
-		return cli_fail(cli, r);
-	r = cli_show_change(cli, action, changed, rows);
-	(free_rows ? free_rows : pbx_rows_free)(rows);
-	return r;
-}
-
 /* Parse the global options before the command; returns the index of the command word. */
 static int parse_globals(struct cli *cli, int argc, char **argv)
 {
@@ -402,7 +296,7 @@ int main(int argc, char **argv)
 	r = cli_parse(&cli, verb, path, argc - i, argv + i, &a);
 	if (r != 0)
 		return r > 0 ? 0 : 2;
-	code = verb->run(&cli, &a);
+	code = verb->run ? verb->run(&cli, &a) : cli_run_call(&cli, &a);
 	if (cli.ctx)
 		pbx_ctx_free(cli.ctx);
 	pbx_config_free(&cli.cfg);

@@ -40,16 +40,11 @@ static int cmd_me_show(struct cli *cli, struct cli_args *a)
 	struct pbx_operator op;
 	struct pbx_rows rows;
 	pbx_ctx *ctx = cli_ctx(cli);
-	int r;
 
 	(void)a;
 	if (!ctx)
 		return cli->err.code;
-	if ((r = pbx_me_show(ctx, &op, &rows, &cli->err)) < 0)
-		return cli_fail(cli, r);
-	r = cli_show_object(cli, &rows);
-	pbx_rows_free(&rows);
-	return r;
+	return cli_finish_object(cli, pbx_me_show(ctx, &op, &rows, &cli->err), &rows);
 }
 
 /* me dnd on|off */
@@ -66,7 +61,7 @@ static int cmd_me_dnd(struct cli *cli, struct cli_args *a)
 	} else if (!strcmp(a->argv[0], "off")) {
 		on = false;
 	} else {
-		cli_usage_error("me dnd", NULL, "dnd must be on or off, not \"%s\"", a->argv[0]);
+		cli_usage_error(a->path, NULL, "dnd must be on or off, not \"%s\"", a->argv[0]);
 		return CLI_USAGE;
 	}
 	if (!(ctx = cli_ctx(cli)))
@@ -92,7 +87,7 @@ static int cmd_me_forward(struct cli *cli, struct cli_args *a)
 	} else if (!strcmp(a->argv[0], "clear") && a->argc == 1) {
 		dest = NULL;
 	} else {
-		cli_usage_error("me forward", NULL, "expected set DEST or clear");
+		cli_usage_error(a->path, NULL, "expected set DEST or clear");
 		return CLI_USAGE;
 	}
 	if (!(ctx = cli_ctx(cli)))

@@ -12,11 +12,15 @@
 static const char *const role_values[] = { "platform_admin", "tenant_admin", "support",
 					    "end_user", NULL };
 
+/* The options add and set-role share. */
+#define TENANT_OPT CLI_OPT_TENANT("the tenant of a tenant_admin or end_user; limits a support operator to it (default: -t)")
+#define USER_OPT { "user", 0, "USER", "the user an end_user is (username or id in --tenant)", CLI_OPT_STRING, NULL, CLI_ARG_USER }
+
 enum { ADD_ROLE, ADD_TENANT, ADD_USER, ADD_CREATE_LOGIN };
 static const struct cli_opt add_opts[] = {
 	[ADD_ROLE] = { "role", 0, "ROLE", "platform_admin, tenant_admin, support or end_user", CLI_OPT_ENUM, role_values, 0 },
-	[ADD_TENANT] = { "tenant", 0, "SLUG", "the tenant of a tenant_admin or end_user; limits a support operator to it (default: -t)", CLI_OPT_STRING, NULL, CLI_ARG_TENANT },
-	[ADD_USER] = { "user", 0, "USER", "the user an end_user is (username or id in --tenant)", CLI_OPT_STRING, NULL, CLI_ARG_USER },
+	[ADD_TENANT] = TENANT_OPT,
+	[ADD_USER] = USER_OPT,
 	[ADD_CREATE_LOGIN] = { "create-login", 0, NULL, "also create the PostgreSQL login role, without a password (peer or certificate authentication)", CLI_OPT_FLAG, NULL, 0 },
 };
 
@@ -42,7 +46,7 @@ static int cmd_operator_add(struct cli *cli, struct cli_args *a)
 	int r;
 
 	if (!spec.role) {
-		cli_usage_error("operator add", NULL, "a role is required: --role ROLE");
+		cli_usage_error(a->path, NULL, "a role is required: --role ROLE");
 		return CLI_USAGE;
 	}
 	if ((r = pbx_operator_check(&spec, &cli->err)) < 0)
@@ -58,40 +62,10 @@ static const struct cli_opt list_opts[] = {
 	[LIST_ROLE] = { "role", 0, "ROLE", "only operators with this role", CLI_OPT_ENUM, role_values, 0 },
 };
 
-static int cmd_operator_list(struct cli *cli, struct cli_args *a)
-{
-	struct pbx_rows rows;
-	pbx_ctx *ctx = cli_ctx(cli);
-	int r;
-
-	if (!ctx)
-		return cli->err.code;
-	if ((r = pbx_operator_list(ctx, a->v[LIST_ROLE].s, &rows, &cli->err)) < 0)
-		return cli_fail(cli, r);
-	r = cli_show_list(cli, &rows);
-	pbx_rows_free(&rows);
-	return r;
-}
-
-static int cmd_operator_show(struct cli *cli, struct cli_args *a)
-{
-	struct pbx_rows rows;
-	pbx_ctx *ctx = cli_ctx(cli);
-	int r;
-
-	if (!ctx)
-		return cli->err.code;
-	if ((r = pbx_operator_show(ctx, a->argv[0], &rows, &cli->err)) < 0)
-		return cli_fail(cli, r);
-	r = cli_show_object(cli, &rows);
-	pbx_rows_free(&rows);
-	return r;
-}
-
 enum { SET_TENANT, SET_USER };
 static const struct cli_opt set_role_opts[] = {
-	[SET_TENANT] = { "tenant", 0, "SLUG", "the tenant of a tenant_admin or end_user; limits a support operator to it (default: -t)", CLI_OPT_STRING, NULL, CLI_ARG_TENANT },
-	[SET_USER] = { "user", 0, "USER", "the user an end_user is (username or id in --tenant)", CLI_OPT_STRING, NULL, CLI_ARG_USER },
+	[SET_TENANT] = TENANT_OPT,
+	[SET_USER] = USER_OPT,
 };
 
 static int cmd_operator_set_role(struct cli *cli, struct cli_args *a)
@@ -115,54 +89,29 @@ static int cmd_operator_set_role(struct cli *cli, struct cli_args *a)
 	return cli_finish_change(cli, r, "update", changed, &rows, NULL);
 }
 
-static int cmd_operator_remove(struct cli *cli, struct cli_args *a)
-{
-	struct pbx_rows rows;
-	pbx_ctx *ctx = cli_ctx(cli);
-
-	if (!ctx)
-		return cli->err.code;
-	return cli_finish_change(cli, pbx_operator_remove(ctx, a->argv[0], &rows, &cli->err),
-				 "delete", true, &rows, NULL);
-}
-
-void cli_complete_operators(pbx_ctx *ctx, const char *prefix)
-{
-	struct pbx_rows rows;
-	pbx_error err;
-
-	if (pbx_operator_list(ctx, NULL, &rows, &err) < 0)
-		return;
-	for (size_t i = 0; i < rows.n_rows; i++) {
-		const char *l = pbx_rows_get(&rows, i, "login");
-
-		if (l && !strncmp(l, prefix, strlen(prefix)))
-			printf("%s\t%s\n", l, pbx_rows_get(&rows, i, "role"));
-	}
-	pbx_rows_free(&rows);
-}
-
-static const char *const list_aliases[] = { "ls", NULL };
-static const char *const remove_aliases[] = { "rm", NULL };
-
 static const struct cli_cmd operator_verbs[] = {
 	{ .name = "add", .summary = "map a PostgreSQL login to a pbxctl role (platform_admin only)",
 	  .synopsis = "operator add LOGIN --role ROLE [--tenant SLUG] [--user USER] [--create-login]",
 	  .opts = CLI_OPTS(add_opts), .run = cmd_operator_add, .min_args = 1, .max_args = 1,
 	  .flags = CMD_PG | CMD_WRITES },
-	{ .name = "list", .aliases = list_aliases, .summary = "list operators",
+	{ .name = "list", .aliases = cli_aliases_ls, .summary = "list operators",
 	  .synopsis = "operator list [--role ROLE]", .opts = CLI_OPTS(list_opts),
-	  .run = cmd_operator_list, .max_args = 0, .flags = CMD_PG | CMD_DEFAULT },
+	  .max_args = 0, .flags = CMD_PG | CMD_DEFAULT,
+	  .call = { .s1 = pbx_operator_list, .in = { CLI_FROM_OPT(LIST_ROLE) },
+		    .show = CLI_SHOW_LIST } },
 	{ .name = "show", .summary = "show one operator", .synopsis = "operator show LOGIN",
-	  .run = cmd_operator_show, .min_args = 1, .max_args = 1, .flags = CMD_PG,
-	  .args = CLI_ARG_OPERATOR },
+	  .min_args = 1, .max_args = 1, .flags = CMD_PG, .args = CLI_ARG_OPERATOR,
+	  .call = { .s1 = pbx_operator_show, .in = { CLI_FROM_ARG(0) },
+		    .show = CLI_SHOW_OBJECT } },
 	{ .name = "set-role", .summary = "change an operator's role, tenant or user (platform_admin only)",
 	  .synopsis = "operator set-role LOGIN ROLE [--tenant SLUG] [--user USER]",
 	  .opts = CLI_OPTS(set_role_opts), .run = cmd_operator_set_role, .min_args = 2,
 	  .max_args = 2, .flags = CMD_PG | CMD_WRITES, .args = CLI_ARG_OPERATOR },
-	{ .name = "remove", .aliases = remove_aliases, .summary = "unmap a login; the login role itself stays (platform_admin only)",
-	  .synopsis = "operator remove LOGIN", .run = cmd_operator_remove, .min_args = 1,
-	  .max_args = 1, .flags = CMD_PG | CMD_WRITES, .args = CLI_ARG_OPERATOR },
+	{ .name = "remove", .aliases = cli_aliases_rm, .summary = "unmap a login; the login role itself stays (platform_admin only)",
+	  .synopsis = "operator remove LOGIN", .min_args = 1, .max_args = 1,
+	  .flags = CMD_PG | CMD_WRITES, .args = CLI_ARG_OPERATOR,
+	  .call = { .s1 = pbx_operator_remove, .in = { CLI_FROM_ARG(0) }, .show = CLI_SHOW_CHANGE,
+		    .action = "delete" } },
 };
 
 const struct cli_cmd cmd_operator = {
@@ -181,12 +130,9 @@ static int cmd_whoami_run(struct cli *cli, struct cli_args *a)
 
 	if (!ctx)
 		return cli->err.code;
-	if ((r = pbx_operator_whoami(ctx, &op, &cli->err)) < 0 ||
-	    (r = pbx_operator_whoami_rows(&op, &rows, &cli->err)) < 0)
+	if ((r = pbx_operator_whoami(ctx, &op, &cli->err)) < 0)
 		return cli_fail(cli, r);
-	r = cli_show_object(cli, &rows);
-	pbx_rows_free(&rows);
-	return r;
+	return cli_finish_object(cli, pbx_operator_whoami_rows(&op, &rows, &cli->err), &rows);
 }
 
 const struct cli_cmd cmd_whoami = {

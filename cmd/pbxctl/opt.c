@@ -119,7 +119,7 @@ int cli_parse(struct cli *cli, const struct cli_cmd *cmd, const char *path, int 
 
 	if (cmd->n_opts > CLI_MAX_OPTS)
 		PBX_BUG("too many options");
-	*a = (struct cli_args){ .argc = 0 };
+	*a = (struct cli_args){ .cmd = cmd, .path = path };
 	/* Permute so that options may follow positional arguments: no leading '+'. */
 	shortopts[0] = '\0';
 	strcat(shortopts, ":");

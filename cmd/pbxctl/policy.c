@@ -12,16 +12,7 @@
 #include "pbx/policy.h"
 #include "cli.h"
 
-static int show_list(struct cli *cli, int r, struct pbx_rows *rows)
-{
-	if (r < 0)
-		return cli_fail(cli, r);
-	r = cli_show_list(cli, rows);
-	pbx_rows_free(rows);
-	return r;
-}
-
-#define TENANT_OPT { "tenant", 0, "SLUG", "tenant of the policy (default -t / $PBXCTL_TENANT)", CLI_OPT_STRING, NULL, CLI_ARG_TENANT }
+#define TENANT_OPT CLI_OPT_TENANT("tenant of the policy (default -t / $PBXCTL_TENANT)")
 
 enum { O_TENANT, O_DESCRIPTION, O_NAME };
 static const struct cli_opt create_opts[] = {
@@ -45,38 +36,10 @@ static int cmd_policy_create(struct cli *cli, struct cli_args *a)
 	pbx_ctx *ctx;
 	int r;
 
-	if ((r = cli_open_tenant(cli, "policy create", a->v[O_TENANT].s, &t, &ctx)) != 0)
+	if ((r = cli_open_tenant(cli, a->path, a->v[O_TENANT].s, &t, &ctx)) != 0)
 		return r;
 	return cli_finish_change(cli, pbx_policy_create(ctx, t, &spec, &rows, &cli->err), "create",
 			     true, &rows, NULL);
-}
-
-static int cmd_policy_list(struct cli *cli, struct cli_args *a)
-{
-	const char *t;
-	struct pbx_rows rows;
-	pbx_ctx *ctx;
-	int r;
-
-	if ((r = cli_open_tenant(cli, "policy list", a->v[O_TENANT].s, &t, &ctx)) != 0)
-		return r;
-	return show_list(cli, pbx_policy_list(ctx, t, &rows, &cli->err), &rows);
-}
-
-static int cmd_policy_show(struct cli *cli, struct cli_args *a)
-{
-	const char *t;
-	struct pbx_rows rows;
-	pbx_ctx *ctx;
-	int r;
-
-	if ((r = cli_open_tenant(cli, "policy show", a->v[O_TENANT].s, &t, &ctx)) != 0)
-		return r;
-	if ((r = pbx_policy_show(ctx, t, a->argv[0], &rows, &cli->err)) < 0)
-		return cli_fail(cli, r);
-	r = cli_show_object(cli, &rows);
-	pbx_rows_free(&rows);
-	return r;
 }
 
 static int cmd_policy_update(struct cli *cli, struct cli_args *a)
@@ -88,7 +51,7 @@ static int cmd_policy_update(struct cli *cli, struct cli_args *a)
 	pbx_ctx *ctx;
 	int r;
 
-	if ((r = cli_open_tenant(cli, "policy update", a->v[O_TENANT].s, &t, &ctx)) != 0)
+	if ((r = cli_open_tenant(cli, a->path, a->v[O_TENANT].s, &t, &ctx)) != 0)
 		return r;
 	r = pbx_policy_update(ctx, t, a->argv[0], &spec, &rows, &changed, &cli->err);
 	return cli_finish_change(cli, r, "update", changed, &rows, NULL);
@@ -99,34 +62,6 @@ static const struct cli_opt delete_opts[] = {
 	[D_TENANT] = TENANT_OPT,
 	[D_FORCE] = { "force", 0, NULL, "also when it is the tenant's default or assigned to users", CLI_OPT_FLAG, NULL, 0 },
 };
-
-static int cmd_policy_delete(struct cli *cli, struct cli_args *a)
-{
-	const char *t;
-	struct pbx_rows rows;
-	pbx_ctx *ctx;
-	int r;
-
-	if ((r = cli_open_tenant(cli, "policy delete", a->v[D_TENANT].s, &t, &ctx)) != 0)
-		return r;
-	if ((r = pbx_policy_delete(ctx, t, a->argv[0], a->v[D_FORCE].set, &rows, &cli->err)) < 0)
-		return cli_fail(cli, r);
-	r = cli_show_change(cli, "delete", true, NULL);
-	pbx_rows_free(&rows);
-	return r;
-}
-
-static int cmd_policy_rules(struct cli *cli, struct cli_args *a)
-{
-	const char *t;
-	struct pbx_rows rows;
-	pbx_ctx *ctx;
-	int r;
-
-	if ((r = cli_open_tenant(cli, "policy rules", a->v[O_TENANT].s, &t, &ctx)) != 0)
-		return r;
-	return show_list(cli, pbx_policy_rules(ctx, t, a->argv[0], &rows, &cli->err), &rows);
-}
 
 enum { R_TENANT, R_PATTERN, R_ALLOW, R_BLOCK, R_TRUNKS, R_STRIP, R_PREPEND, R_POSITION };
 static const struct cli_opt add_rule_opts[] = {
@@ -142,7 +77,7 @@ static const struct cli_opt add_rule_opts[] = {
 
 static int cmd_policy_add_rule(struct cli *cli, struct cli_args *a)
 {
-	const char *t = cli_need_tenant(cli, "policy add-rule", a->v[R_TENANT].s);
+	const char *t = cli_need_tenant(cli, a->path, a->v[R_TENANT].s);
 	struct pbx_policy_rule_spec spec = PBX_POLICY_RULE_SPEC_INIT;
 	struct pbx_rows rows;
 	pbx_ctx *ctx;
@@ -150,16 +85,16 @@ static int cmd_policy_add_rule(struct cli *cli, struct cli_args *a)
 	if (!t)
 		return CLI_USAGE;
 	if (a->v[R_ALLOW].set == a->v[R_BLOCK].set) {
-		cli_usage_error("policy add-rule", NULL, "give exactly one of --allow and --block");
+		cli_usage_error(a->path, NULL, "give exactly one of --allow and --block");
 		return CLI_USAGE;
 	}
 	if (!a->v[R_PATTERN].set) {
-		cli_usage_error("policy add-rule", NULL, "--pattern REGEX is required");
+		cli_usage_error(a->path, NULL, "--pattern REGEX is required");
 		return CLI_USAGE;
 	}
 	if ((a->v[R_STRIP].set && (a->v[R_STRIP].i < 0 || a->v[R_STRIP].i > PBX_POLICY_STRIP_MAX)) ||
 	    (a->v[R_POSITION].set && (a->v[R_POSITION].i < 1 || a->v[R_POSITION].i > 1000))) {
-		cli_usage_error("policy add-rule", NULL, "--strip must be 0 to %d and --position "
+		cli_usage_error(a->path, NULL, "--strip must be 0 to %d and --position "
 				"at least 1", PBX_POLICY_STRIP_MAX);
 		return CLI_USAGE;
 	}
@@ -177,7 +112,7 @@ static int cmd_policy_add_rule(struct cli *cli, struct cli_args *a)
 
 static int cmd_policy_remove_rule(struct cli *cli, struct cli_args *a)
 {
-	const char *t = cli_need_tenant(cli, "policy remove-rule", a->v[O_TENANT].s);
+	const char *t = cli_need_tenant(cli, a->path, a->v[O_TENANT].s);
 	struct pbx_rows rows;
 	char *end;
 	long pos = strtol(a->argv[1], &end, 10);
@@ -186,7 +121,7 @@ static int cmd_policy_remove_rule(struct cli *cli, struct cli_args *a)
 	if (!t)
 		return CLI_USAGE;
 	if (*end || end == a->argv[1] || pos < 1) {
-		cli_usage_error("policy remove-rule", NULL, "POSITION must be a rule number, from 1");
+		cli_usage_error(a->path, NULL, "POSITION must be a rule number, from 1");
 		return CLI_USAGE;
 	}
 	if (!(ctx = cli_ctx(cli)))
@@ -195,87 +130,38 @@ static int cmd_policy_remove_rule(struct cli *cli, struct cli_args *a)
 			     "remove-rule", true, &rows, NULL);
 }
 
-static int cmd_policy_test(struct cli *cli, struct cli_args *a)
-{
-	const char *t;
-	struct pbx_rows rows;
-	pbx_ctx *ctx;
-	int r;
-
-	if ((r = cli_open_tenant(cli, "policy test", a->v[O_TENANT].s, &t, &ctx)) != 0)
-		return r;
-	if ((r = pbx_policy_test(ctx, t, a->argv[0], a->argv[1], &rows, &cli->err)) < 0)
-		return cli_fail(cli, r);
-	r = cli_show_object(cli, &rows);
-	pbx_rows_free(&rows);
-	return r;
-}
-
-static int assign(struct cli *cli, const char *path, const char *tenant_opt, const char *policy,
-		  const char *user, const char *action)
-{
-	const char *t;
-	struct pbx_rows rows;
-	bool changed = false;
-	pbx_ctx *ctx;
-	int r;
-
-	if ((r = cli_open_tenant(cli, path, tenant_opt, &t, &ctx)) != 0)
-		return r;
-	r = pbx_policy_assign(ctx, t, user, policy, &rows, &changed, &cli->err);
-	return cli_finish_change(cli, r, action, changed, &rows, NULL);
-}
-
-static int cmd_policy_assign(struct cli *cli, struct cli_args *a)
-{
-	return assign(cli, "policy assign", a->v[O_TENANT].s, a->argv[0], a->argv[1], "assign");
-}
-
-static int cmd_policy_unassign(struct cli *cli, struct cli_args *a)
-{
-	return assign(cli, "policy unassign", a->v[O_TENANT].s, NULL, a->argv[0], "unassign");
-}
-
-static int cmd_policy_users(struct cli *cli, struct cli_args *a)
-{
-	const char *t;
-	struct pbx_rows rows;
-	pbx_ctx *ctx;
-	int r;
-
-	if ((r = cli_open_tenant(cli, "policy users", a->v[O_TENANT].s, &t, &ctx)) != 0)
-		return r;
-	return show_list(cli, pbx_policy_users(ctx, t, &rows, &cli->err), &rows);
-}
-
-static const char *const list_aliases[] = { "ls", NULL };
-static const char *const delete_aliases[] = { "rm", NULL };
+/* A policy of the tenant: what most verbs pass first. */
+#define POLICY_IN CLI_FROM_TENANT(O_TENANT), CLI_FROM_ARG(0)
 
 static const struct cli_cmd policy_verbs[] = {
 	{ .name = "create", .summary = "create an empty outbound policy (it blocks everything)",
 	  .synopsis = "policy create NAME [--tenant SLUG] [--description TEXT]",
 	  .opts = CLI_OPTS(create_opts), .run = cmd_policy_create, .min_args = 1, .max_args = 1,
 	  .flags = CMD_PG | CMD_WRITES },
-	{ .name = "list", .aliases = list_aliases, .summary = "list a tenant's policies",
+	{ .name = "list", .aliases = cli_aliases_ls, .summary = "list a tenant's policies",
 	  .synopsis = "policy list [--tenant SLUG]", .opts = CLI_OPTS(tenant_opts),
-	  .run = cmd_policy_list, .max_args = 0, .flags = CMD_PG | CMD_DEFAULT },
+	  .max_args = 0, .flags = CMD_PG | CMD_DEFAULT,
+	  .call = { .s1 = pbx_policy_list, .in = { CLI_FROM_TENANT(O_TENANT) },
+		    .show = CLI_SHOW_LIST } },
 	{ .name = "show", .summary = "show one policy with its rules",
 	  .synopsis = "policy show NAME [--tenant SLUG]", .opts = CLI_OPTS(tenant_opts),
-	  .run = cmd_policy_show, .min_args = 1, .max_args = 1, .flags = CMD_PG,
-	  .args = CLI_ARG_POLICY },
+	  .min_args = 1, .max_args = 1, .flags = CMD_PG, .args = CLI_ARG_POLICY,
+	  .call = { .s2 = pbx_policy_show, .in = { POLICY_IN }, .show = CLI_SHOW_OBJECT } },
 	{ .name = "update", .summary = "rename a policy or change its description",
 	  .synopsis = "policy update NAME [--tenant SLUG] [--name NEW] [--description TEXT]",
 	  .opts = CLI_OPTS(update_opts), .run = cmd_policy_update, .min_args = 1, .max_args = 1,
 	  .flags = CMD_PG | CMD_WRITES, .args = CLI_ARG_POLICY },
-	{ .name = "delete", .aliases = delete_aliases,
+	{ .name = "delete", .aliases = cli_aliases_rm,
 	  .summary = "delete a policy (refused while in use, unless --force)",
 	  .synopsis = "policy delete NAME [--tenant SLUG] [--force]", .opts = CLI_OPTS(delete_opts),
-	  .run = cmd_policy_delete, .min_args = 1, .max_args = 1, .flags = CMD_PG | CMD_WRITES,
-	  .args = CLI_ARG_POLICY },
+	  .min_args = 1, .max_args = 1, .flags = CMD_PG | CMD_WRITES, .args = CLI_ARG_POLICY,
+	  .call = { .s2_b = pbx_policy_delete,
+		    .in = { CLI_FROM_TENANT(D_TENANT), CLI_FROM_ARG(0) }, .flag = CLI_FROM_FLAG(D_FORCE),
+		    .show = CLI_SHOW_GONE, .action = "delete" } },
 	{ .name = "rules", .summary = "list a policy's rules in order, with their Asterisk patterns",
 	  .synopsis = "policy rules NAME [--tenant SLUG]", .opts = CLI_OPTS(tenant_opts),
-	  .run = cmd_policy_rules, .min_args = 1, .max_args = 1, .flags = CMD_PG,
-	  .args = CLI_ARG_POLICY },
+	  .min_args = 1, .max_args = 1, .flags = CMD_PG, .args = CLI_ARG_POLICY,
+	  .call = { .s2 = pbx_policy_rules, .in = { POLICY_IN }, .show = CLI_SHOW_LIST } },
 	{ .name = "add-rule", .summary = "add a rule to a policy",
 	  .synopsis = "policy add-rule NAME --pattern REGEX --allow --trunks LIST [--strip N] [--prepend DIGITS] [--position N] [--tenant SLUG]\n"
 		      "policy add-rule NAME --pattern REGEX --block [--position N] [--tenant SLUG]",
@@ -287,19 +173,26 @@ static const struct cli_cmd policy_verbs[] = {
 	  .max_args = 2, .flags = CMD_PG | CMD_WRITES, .args = CLI_ARG_POLICY },
 	{ .name = "test", .summary = "what a policy does with a number, without placing a call",
 	  .synopsis = "policy test NAME NUMBER [--tenant SLUG]", .opts = CLI_OPTS(tenant_opts),
-	  .run = cmd_policy_test, .min_args = 2, .max_args = 2, .flags = CMD_PG,
-	  .args = CLI_ARG_POLICY },
+	  .min_args = 2, .max_args = 2, .flags = CMD_PG, .args = CLI_ARG_POLICY,
+	  .call = { .s3 = pbx_policy_test, .in = { POLICY_IN, CLI_FROM_ARG(1) },
+		    .show = CLI_SHOW_OBJECT } },
 	{ .name = "assign", .summary = "give a user its own policy instead of the tenant's default",
 	  .synopsis = "policy assign NAME USER [--tenant SLUG]", .opts = CLI_OPTS(tenant_opts),
-	  .run = cmd_policy_assign, .min_args = 2, .max_args = 2, .flags = CMD_PG | CMD_WRITES,
-	  .args = CLI_ARG_POLICY },
+	  .min_args = 2, .max_args = 2, .flags = CMD_PG | CMD_WRITES, .args = CLI_ARG_POLICY,
+	  .call = { .s3_c = pbx_policy_assign,
+		    .in = { CLI_FROM_TENANT(O_TENANT), CLI_FROM_ARG(1), CLI_FROM_ARG(0) },
+		    .show = CLI_SHOW_CHANGE, .action = "assign" } },
 	{ .name = "unassign", .summary = "make a user follow the tenant's default policy again",
 	  .synopsis = "policy unassign USER [--tenant SLUG]", .opts = CLI_OPTS(tenant_opts),
-	  .run = cmd_policy_unassign, .min_args = 1, .max_args = 1, .flags = CMD_PG | CMD_WRITES,
-	  .args = CLI_ARG_USER },
+	  .min_args = 1, .max_args = 1, .flags = CMD_PG | CMD_WRITES, .args = CLI_ARG_USER,
+	  .call = { .s3_c = pbx_policy_assign,
+		    .in = { CLI_FROM_TENANT(O_TENANT), CLI_FROM_ARG(0), CLI_FROM_CONST(NULL) },
+		    .show = CLI_SHOW_CHANGE, .action = "unassign" } },
 	{ .name = "users", .summary = "the policy each user's calls go by",
 	  .synopsis = "policy users [--tenant SLUG]", .opts = CLI_OPTS(tenant_opts),
-	  .run = cmd_policy_users, .max_args = 0, .flags = CMD_PG },
+	  .max_args = 0, .flags = CMD_PG,
+	  .call = { .s1 = pbx_policy_users, .in = { CLI_FROM_TENANT(O_TENANT) },
+		    .show = CLI_SHOW_LIST } },
 };
 
 const struct cli_cmd cmd_policy = {

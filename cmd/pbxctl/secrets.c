@@ -16,24 +16,9 @@ static const struct cli_opt init_opts[] = {
 	[I_KEY_FILE] = { "key-file", 0, "FILE", "where to create the key (default: secrets.key_file of pbxctl.conf)", CLI_OPT_FILE, NULL, CLI_ARG_FILE },
 };
 
-static int cmd_secrets_init(struct cli *cli, struct cli_args *a)
-{
-	struct pbx_rows rows;
-	pbx_ctx *ctx;
-	int r;
-
-	if (!(ctx = cli_ctx(cli)))
-		return cli->err.code;
-	if ((r = pbx_device_key_init(ctx, a->v[I_KEY_FILE].s, &rows, &cli->err)) < 0)
-		return cli_fail(cli, r);
-	r = cli_show_change(cli, "init", true, &rows);
-	pbx_rows_free(&rows);
-	return r;
-}
-
 enum { V_TENANT };
 static const struct cli_opt verify_opts[] = {
-	[V_TENANT] = { "tenant", 0, "SLUG", "check only this tenant's devices (default -t, else all)", CLI_OPT_STRING, NULL, CLI_ARG_TENANT },
+	[V_TENANT] = CLI_OPT_TENANT("check only this tenant's devices (default -t, else all)"),
 };
 
 static int cmd_secrets_verify(struct cli *cli, struct cli_args *a)
@@ -58,48 +43,21 @@ static int cmd_secrets_verify(struct cli *cli, struct cli_args *a)
 	return 0;
 }
 
-/* publish and rotate-key: one lib call that prints the sealing key row. */
-static int sealing_change(struct cli *cli, const char *action,
-			  int (*fn)(pbx_ctx *, struct pbx_rows *, pbx_error *))
-{
-	struct pbx_rows rows;
-	pbx_ctx *ctx;
-	int r;
-
-	if (!(ctx = cli_ctx(cli)))
-		return cli->err.code;
-	if ((r = fn(ctx, &rows, &cli->err)) < 0)
-		return cli_fail(cli, r);
-	r = cli_show_change(cli, action, true, &rows);
-	pbx_rows_free(&rows);
-	return r;
-}
-
-static int cmd_secrets_publish(struct cli *cli, struct cli_args *a)
-{
-	(void)a;
-	return sealing_change(cli, "publish", pbx_sealing_publish);
-}
-
-static int cmd_secrets_rotate_key(struct cli *cli, struct cli_args *a)
-{
-	(void)a;
-	return sealing_change(cli, "rotate-key", pbx_sealing_rotate);
-}
-
 static const struct cli_cmd secrets_verbs[] = {
 	{ .name = "init", .summary = "create the key file that seals SIP secrets (mode 0600, never overwritten)",
 	  .synopsis = "secrets init [--key-file FILE]", .opts = CLI_OPTS(init_opts),
-	  .run = cmd_secrets_init, .max_args = 0, .flags = CMD_WRITES },
+	  .max_args = 0, .flags = CMD_WRITES,
+	  .call = { .s1 = pbx_device_key_init, .in = { CLI_FROM_OPT(I_KEY_FILE) },
+		    .show = CLI_SHOW_CHANGE, .action = "init" } },
 	{ .name = "verify", .summary = "check that every sealed SIP secret opens with the key",
 	  .synopsis = "secrets verify [--tenant SLUG]", .opts = CLI_OPTS(verify_opts),
 	  .run = cmd_secrets_verify, .max_args = 0, .flags = CMD_PG },
 	{ .name = "publish", .summary = "publish the key's public half so operators without the private key can seal",
-	  .synopsis = "secrets publish", .run = cmd_secrets_publish, .max_args = 0,
-	  .flags = CMD_PG | CMD_WRITES },
+	  .synopsis = "secrets publish", .max_args = 0, .flags = CMD_PG | CMD_WRITES,
+	  .call = { .s0 = pbx_sealing_publish, .show = CLI_SHOW_CHANGE, .action = "publish" } },
 	{ .name = "rotate-key", .summary = "re-seal every secret to a new key pair in one transaction",
-	  .synopsis = "secrets rotate-key", .run = cmd_secrets_rotate_key, .max_args = 0,
-	  .flags = CMD_PG | CMD_WRITES },
+	  .synopsis = "secrets rotate-key", .max_args = 0, .flags = CMD_PG | CMD_WRITES,
+	  .call = { .s0 = pbx_sealing_rotate, .show = CLI_SHOW_CHANGE, .action = "rotate-key" } },
 };
 
 const struct cli_cmd cmd_secrets = {

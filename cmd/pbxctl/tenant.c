@@ -1,22 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * pbxctl tenant: create, list, show, update, suspend, resume, delete, stats.
+ * pbxctl tenant: create, list, show, update, suspend, resume, delete, stats. A tenant is
+ * named by its slug, or by -t / $PBXCTL_TENANT when the slug is left out.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "pbx/tenant.h"
 #include "cli.h"
-
-/* The tenant named by the first argument, or -t; NULL after a usage error. */
-static const char *need_tenant(struct cli *cli, const char *path, struct cli_args *a)
-{
-	const char *t = cli_tenant(cli, a->argc > 0 ? a->argv[0] : NULL);
-
-	if (!t)
-		cli_usage_error(path, NULL, "a tenant is required: give its slug, or -t SLUG");
-	return t;
-}
 
 enum { CREATE_NAME, CREATE_EXTENSIONS, CREATE_DEFAULT_INBOUND };
 static const struct cli_opt create_opts[] = {
@@ -48,39 +39,6 @@ static const struct cli_opt list_opts[] = {
 	[LIST_STATUS] = { "status", 0, "STATUS", "only tenants with this status", CLI_OPT_ENUM, status_values, 0 },
 };
 
-static int cmd_tenant_list(struct cli *cli, struct cli_args *a)
-{
-	struct pbx_rows rows;
-	pbx_ctx *ctx = cli_ctx(cli);
-	int r;
-
-	if (!ctx)
-		return cli->err.code;
-	if ((r = pbx_tenant_list(ctx, a->v[LIST_STATUS].s, &rows, &cli->err)) < 0)
-		return cli_fail(cli, r);
-	r = cli_show_list(cli, &rows);
-	pbx_rows_free(&rows);
-	return r;
-}
-
-static int cmd_tenant_show(struct cli *cli, struct cli_args *a)
-{
-	const char *t = need_tenant(cli, "tenant show", a);
-	struct pbx_rows rows;
-	pbx_ctx *ctx;
-	int r;
-
-	if (!t)
-		return CLI_USAGE;
-	if (!(ctx = cli_ctx(cli)))
-		return cli->err.code;
-	if ((r = pbx_tenant_show(ctx, t, &rows, &cli->err)) < 0)
-		return cli_fail(cli, r);
-	r = cli_show_object(cli, &rows);
-	pbx_rows_free(&rows);
-	return r;
-}
-
 enum { UPDATE_NAME, UPDATE_EXTENSIONS, UPDATE_DEFAULT_INBOUND, UPDATE_DEFAULT_POLICY,
        UPDATE_EMERGENCY_TRUNK, UPDATE_EMERGENCY_CALLERID };
 static const struct cli_opt update_opts[] = {
@@ -94,7 +52,6 @@ static const struct cli_opt update_opts[] = {
 
 static int cmd_tenant_update(struct cli *cli, struct cli_args *a)
 {
-	const char *t = need_tenant(cli, "tenant update", a);
 	struct pbx_tenant_spec spec = {
 		.name = a->v[UPDATE_NAME].s,
 		.extensions = a->v[UPDATE_EXTENSIONS].s,
@@ -105,6 +62,7 @@ static int cmd_tenant_update(struct cli *cli, struct cli_args *a)
 	};
 	struct pbx_rows rows;
 	bool changed = false;
+	const char *t = cli_need_slug(cli, a, 0);
 	pbx_ctx *ctx;
 	int r;
 
@@ -116,87 +74,24 @@ static int cmd_tenant_update(struct cli *cli, struct cli_args *a)
 	return cli_finish_change(cli, r, "update", changed, &rows, NULL);
 }
 
-static int set_status(struct cli *cli, struct cli_args *a, const char *path, const char *status,
-		      const char *action)
-{
-	const char *t = need_tenant(cli, path, a);
-	struct pbx_rows rows;
-	bool changed = false;
-	pbx_ctx *ctx;
-	int r;
-
-	if (!t)
-		return CLI_USAGE;
-	if (!(ctx = cli_ctx(cli)))
-		return cli->err.code;
-	r = pbx_tenant_set_status(ctx, t, status, &rows, &changed, &cli->err);
-	return cli_finish_change(cli, r, action, changed, &rows, NULL);
-}
-
-static int cmd_tenant_suspend(struct cli *cli, struct cli_args *a)
-{
-	return set_status(cli, a, "tenant suspend", "suspended", "suspend");
-}
-
-static int cmd_tenant_resume(struct cli *cli, struct cli_args *a)
-{
-	return set_status(cli, a, "tenant resume", "active", "resume");
-}
-
 enum { DELETE_FORCE };
 static const struct cli_opt delete_opts[] = {
 	[DELETE_FORCE] = { "force", 0, NULL, "also remove all of the tenant's users and devices", CLI_OPT_FLAG, NULL, 0 },
 };
-
-static int cmd_tenant_delete(struct cli *cli, struct cli_args *a)
-{
-	const char *t = need_tenant(cli, "tenant delete", a);
-	struct pbx_rows rows;
-	pbx_ctx *ctx;
-	int r;
-
-	if (!t)
-		return CLI_USAGE;
-	if (!(ctx = cli_ctx(cli)))
-		return cli->err.code;
-	r = pbx_tenant_delete(ctx, t, a->v[DELETE_FORCE].set, &rows, &cli->err);
-	if (r < 0)
-		return cli_fail(cli, r);
-	r = cli_show_change(cli, "delete", true, NULL);
-	pbx_rows_free(&rows);
-	return r;
-}
-
-static int cmd_tenant_stats(struct cli *cli, struct cli_args *a)
-{
-	const char *t = cli_tenant(cli, a->argc > 0 ? a->argv[0] : NULL);
-	struct pbx_rows rows;
-	pbx_ctx *ctx = cli_ctx(cli);
-	int r;
-
-	if (!ctx)
-		return cli->err.code;
-	if ((r = pbx_tenant_stats(ctx, t, &rows, &cli->err)) < 0)
-		return cli_fail(cli, r);
-	r = cli_show_list(cli, &rows);
-	pbx_rows_free(&rows);
-	return r;
-}
-
-static const char *const list_aliases[] = { "ls", NULL };
-static const char *const delete_aliases[] = { "rm", NULL };
 
 static const struct cli_cmd tenant_verbs[] = {
 	{ .name = "create", .summary = "create a tenant with an extension range",
 	  .synopsis = "tenant create SLUG --extensions MIN-MAX [--name NAME] [--default-inbound DEST]",
 	  .opts = CLI_OPTS(create_opts), .run = cmd_tenant_create, .min_args = 1, .max_args = 1,
 	  .flags = CMD_PG | CMD_WRITES },
-	{ .name = "list", .aliases = list_aliases, .summary = "list tenants",
-	  .synopsis = "tenant list [--status STATUS]",
-	  .opts = CLI_OPTS(list_opts), .run = cmd_tenant_list, .max_args = 0,
-	  .flags = CMD_PG | CMD_DEFAULT },
+	{ .name = "list", .aliases = cli_aliases_ls, .summary = "list tenants",
+	  .synopsis = "tenant list [--status STATUS]", .opts = CLI_OPTS(list_opts), .max_args = 0,
+	  .flags = CMD_PG | CMD_DEFAULT,
+	  .call = { .s1 = pbx_tenant_list, .in = { CLI_FROM_OPT(LIST_STATUS) },
+		    .show = CLI_SHOW_LIST } },
 	{ .name = "show", .summary = "show one tenant", .synopsis = "tenant show [SLUG]",
-	  .run = cmd_tenant_show, .max_args = 1, .flags = CMD_PG, .args = CLI_ARG_TENANT },
+	  .max_args = 1, .flags = CMD_PG, .args = CLI_ARG_TENANT,
+	  .call = { .s1 = pbx_tenant_show, .in = { CLI_FROM_SLUG(0) }, .show = CLI_SHOW_OBJECT } },
 	{ .name = "update", .summary = "change a tenant's name, range, default inbound destination, default policy or emergency routing",
 	  .synopsis = "tenant update [SLUG] [--name NAME] [--extensions MIN-MAX] [--default-inbound DEST]\n"
 		      "tenant update [SLUG] [--default-policy POLICY]\n"
@@ -204,18 +99,25 @@ static const struct cli_cmd tenant_verbs[] = {
 	  .opts = CLI_OPTS(update_opts), .run = cmd_tenant_update, .max_args = 1,
 	  .flags = CMD_PG | CMD_WRITES, .args = CLI_ARG_TENANT },
 	{ .name = "suspend", .summary = "suspend a tenant: its calls are refused after the next apply",
-	  .synopsis = "tenant suspend [SLUG]", .run = cmd_tenant_suspend, .max_args = 1,
-	  .flags = CMD_PG | CMD_WRITES, .args = CLI_ARG_TENANT },
+	  .synopsis = "tenant suspend [SLUG]", .max_args = 1, .flags = CMD_PG | CMD_WRITES,
+	  .args = CLI_ARG_TENANT,
+	  .call = { .s2_c = pbx_tenant_set_status,
+		    .in = { CLI_FROM_SLUG(0), CLI_FROM_CONST("suspended") },
+		    .show = CLI_SHOW_CHANGE, .action = "suspend" } },
 	{ .name = "resume", .summary = "make a suspended tenant active again",
-	  .synopsis = "tenant resume [SLUG]", .run = cmd_tenant_resume, .max_args = 1,
-	  .flags = CMD_PG | CMD_WRITES, .args = CLI_ARG_TENANT },
-	{ .name = "delete", .aliases = delete_aliases, .summary = "delete a tenant (refused while it has users, unless --force)",
+	  .synopsis = "tenant resume [SLUG]", .max_args = 1, .flags = CMD_PG | CMD_WRITES,
+	  .args = CLI_ARG_TENANT,
+	  .call = { .s2_c = pbx_tenant_set_status,
+		    .in = { CLI_FROM_SLUG(0), CLI_FROM_CONST("active") },
+		    .show = CLI_SHOW_CHANGE, .action = "resume" } },
+	{ .name = "delete", .aliases = cli_aliases_rm, .summary = "delete a tenant (refused while it has users, unless --force)",
 	  .synopsis = "tenant delete [SLUG] [--force]", .opts = CLI_OPTS(delete_opts),
-	  .run = cmd_tenant_delete, .max_args = 1, .flags = CMD_PG | CMD_WRITES,
-	  .args = CLI_ARG_TENANT },
+	  .max_args = 1, .flags = CMD_PG | CMD_WRITES, .args = CLI_ARG_TENANT,
+	  .call = { .s1_b = pbx_tenant_delete, .in = { CLI_FROM_SLUG(0) },
+		    .flag = CLI_FROM_FLAG(DELETE_FORCE), .show = CLI_SHOW_GONE, .action = "delete" } },
 	{ .name = "stats", .summary = "count users, devices, phone numbers and extensions used and free",
-	  .synopsis = "tenant stats [SLUG]", .run = cmd_tenant_stats, .max_args = 1,
-	  .flags = CMD_PG, .args = CLI_ARG_TENANT },
+	  .synopsis = "tenant stats [SLUG]", .max_args = 1, .flags = CMD_PG, .args = CLI_ARG_TENANT,
+	  .call = { .s1 = pbx_tenant_stats, .in = { CLI_FROM_ANY_SLUG(0) }, .show = CLI_SHOW_LIST } },
 };
 
 const struct cli_cmd cmd_tenant = {

@@ -38,7 +38,7 @@ enum {
 
 static const struct cli_opt create_opts[] = {
 	SPEC_OPTS,
-	[O_TENANT] = { "tenant", 0, "SLUG", "owning tenant (default -t / $PBXCTL_TENANT)", CLI_OPT_STRING, NULL, CLI_ARG_TENANT },
+	[O_TENANT] = CLI_OPT_TENANT("owning tenant (default -t / $PBXCTL_TENANT)"),
 	[O_GLOBAL] = { "global", 0, NULL, "a trunk every tenant's policies may use", CLI_OPT_FLAG, NULL, 0 },
 };
 
@@ -50,10 +50,8 @@ static const struct cli_opt update_opts[] = {
 static int parse_spec(const char *path, const struct cli_args *a, struct pbx_trunk_spec *s,
 		      char *buf, size_t n)
 {
-	if (a->v[O_ENABLE].set && a->v[O_DISABLE].set) {
-		cli_usage_error(path, NULL, "--enable and --disable contradict each other");
+	if ((s->enabled = cli_flag_pair(a, O_ENABLE, O_DISABLE)) == -2)
 		return -1;
-	}
 	if (a->v[O_SECRET].set && a->v[O_SECRET_FILE].set) {
 		cli_usage_error(path, NULL, "give only one of --secret and --secret-file");
 		return -1;
@@ -71,7 +69,6 @@ static int parse_spec(const char *path, const struct cli_args *a, struct pbx_tru
 	s->codecs = a->v[O_CODECS].s;
 	s->callerid_mode = a->v[O_CID_MODE].s;
 	s->callerid = a->v[O_CID].s;
-	s->enabled = a->v[O_ENABLE].set ? 1 : a->v[O_DISABLE].set ? 0 : -1;
 	if (a->v[O_SECRET_FILE].set) {
 		if (cli_read_secret_line(path, a->v[O_SECRET_FILE].s, "secret", false, buf, n) < 0)
 			return -1;
@@ -90,17 +87,17 @@ static int cmd_trunk_create(struct cli *cli, struct cli_args *a)
 	pbx_ctx *ctx;
 	int r;
 
-	if (parse_spec("trunk create", a, &spec, secret, sizeof(secret)) < 0)
+	if (parse_spec(a->path, a, &spec, secret, sizeof(secret)) < 0)
 		return CLI_USAGE;
 	spec.name = a->argv[0];
 	spec.global = a->v[O_GLOBAL].set;
 	if (a->v[O_GLOBAL].set && a->v[O_TENANT].set) {
-		cli_usage_error("trunk create", NULL, "--tenant and --global contradict each other");
+		cli_usage_error(a->path, NULL, "--tenant and --global contradict each other");
 		return CLI_USAGE;
 	}
 	spec.tenant = spec.global ? NULL : cli_tenant(cli, a->v[O_TENANT].s);
 	if (!spec.global && !spec.tenant) {
-		cli_usage_error("trunk create", NULL,
+		cli_usage_error(a->path, NULL,
 				"give the trunk a tenant (--tenant SLUG, -t SLUG) or make it --global");
 		return CLI_USAGE;
 	}
@@ -113,48 +110,21 @@ static int cmd_trunk_create(struct cli *cli, struct cli_args *a)
 	return cli_finish_change(cli, r, "create", true, &rows, pbx_trunk_rows_free);
 }
 
+#define LIST_TENANT_OPT CLI_OPT_TENANT("this tenant's trunks and the global ones (default -t / $PBXCTL_TENANT; none: all)")
+
 enum { L_TENANT, L_GLOBAL };
 static const struct cli_opt list_opts[] = {
-	[L_TENANT] = { "tenant", 0, "SLUG", "this tenant's trunks and the global ones (default -t / $PBXCTL_TENANT; none: all)", CLI_OPT_STRING, NULL, CLI_ARG_TENANT },
+	[L_TENANT] = LIST_TENANT_OPT,
 	[L_GLOBAL] = { "global", 0, NULL, "only the global trunks", CLI_OPT_FLAG, NULL, 0 },
 };
-
-static int cmd_trunk_list(struct cli *cli, struct cli_args *a)
-{
-	struct pbx_rows rows;
-	pbx_ctx *ctx = cli_ctx(cli);
-	int r;
-
-	if (!ctx)
-		return cli->err.code;
-	r = pbx_trunk_list(ctx, cli_tenant(cli, a->v[L_TENANT].s), a->v[L_GLOBAL].set, &rows,
-			   &cli->err);
-	if (r < 0)
-		return cli_fail(cli, r);
-	r = cli_show_list(cli, &rows);
-	pbx_rows_free(&rows);
-	return r;
-}
+static const struct cli_opt status_opts[] = {
+	[L_TENANT] = LIST_TENANT_OPT,
+};
 
 enum { S_REVEAL };
 static const struct cli_opt show_opts[] = {
 	[S_REVEAL] = { "reveal-secret", 0, NULL, "print the registration secret (recorded in the audit log)", CLI_OPT_FLAG, NULL, 0 },
 };
-
-static int cmd_trunk_show(struct cli *cli, struct cli_args *a)
-{
-	struct pbx_rows rows;
-	pbx_ctx *ctx = cli_ctx(cli);
-	int r;
-
-	if (!ctx)
-		return cli->err.code;
-	if ((r = pbx_trunk_show(ctx, a->argv[0], a->v[S_REVEAL].set, &rows, &cli->err)) < 0)
-		return cli_fail(cli, r);
-	r = cli_show_object(cli, &rows);
-	pbx_trunk_rows_free(&rows);
-	return r;
-}
 
 static int cmd_trunk_update(struct cli *cli, struct cli_args *a)
 {
@@ -165,7 +135,7 @@ static int cmd_trunk_update(struct cli *cli, struct cli_args *a)
 	pbx_ctx *ctx;
 	int r;
 
-	if (parse_spec("trunk update", a, &spec, secret, sizeof(secret)) < 0)
+	if (parse_spec(a->path, a, &spec, secret, sizeof(secret)) < 0)
 		return CLI_USAGE;
 	if (!(ctx = cli_ctx(cli))) {
 		pbx_secret_wipe(secret, sizeof(secret));
@@ -176,45 +146,6 @@ static int cmd_trunk_update(struct cli *cli, struct cli_args *a)
 	return cli_finish_change(cli, r, "update", changed, &rows, pbx_trunk_rows_free);
 }
 
-static int cmd_trunk_delete(struct cli *cli, struct cli_args *a)
-{
-	struct pbx_rows rows;
-	pbx_ctx *ctx = cli_ctx(cli);
-	int r;
-
-	if (!ctx)
-		return cli->err.code;
-	if ((r = pbx_trunk_delete(ctx, a->argv[0], &rows, &cli->err)) < 0)
-		return cli_fail(cli, r);
-	r = cli_show_change(cli, "delete", true, NULL);
-	pbx_rows_free(&rows);
-	return r;
-}
-
-static int cmd_trunk_status(struct cli *cli, struct cli_args *a)
-{
-	struct pbx_rows rows;
-	pbx_ctx *ctx = cli_ctx(cli);
-	int r;
-
-	if (!ctx)
-		return cli->err.code;
-	r = pbx_trunk_status(ctx, cli_tenant(cli, a->v[L_TENANT].s), a->argc ? a->argv[0] : NULL,
-			     &rows, &cli->err);
-	if (r < 0)
-		return cli_fail(cli, r);
-	r = cli_show_list(cli, &rows);
-	pbx_rows_free(&rows);
-	return r;
-}
-
-static const struct cli_opt status_opts[] = {
-	[L_TENANT] = { "tenant", 0, "SLUG", "this tenant's trunks and the global ones (default -t / $PBXCTL_TENANT; none: all)", CLI_OPT_STRING, NULL, CLI_ARG_TENANT },
-};
-
-static const char *const list_aliases[] = { "ls", NULL };
-static const char *const delete_aliases[] = { "rm", NULL };
-
 static const struct cli_cmd trunk_verbs[] = {
 	{ .name = "create", .summary = "add a SIP trunk to a provider",
 	  .synopsis = "trunk create NAME [--tenant SLUG|--global] --host HOST [--port PORT] [--transport T]\n"
@@ -222,26 +153,33 @@ static const struct cli_cmd trunk_verbs[] = {
 		      "trunk create NAME [--codecs LIST] [--callerid-mode MODE] [--callerid NUMBER] [--enable|--disable]",
 	  .opts = CLI_OPTS(create_opts), .run = cmd_trunk_create, .min_args = 1, .max_args = 1,
 	  .flags = CMD_PG | CMD_WRITES },
-	{ .name = "list", .aliases = list_aliases, .summary = "list trunks",
+	{ .name = "list", .aliases = cli_aliases_ls, .summary = "list trunks",
 	  .synopsis = "trunk list [--tenant SLUG] [--global]", .opts = CLI_OPTS(list_opts),
-	  .run = cmd_trunk_list, .max_args = 0, .flags = CMD_PG | CMD_DEFAULT },
+	  .max_args = 0, .flags = CMD_PG | CMD_DEFAULT,
+	  .call = { .s1_b = pbx_trunk_list, .in = { CLI_FROM_ANY_TENANT(L_TENANT) },
+		    .flag = CLI_FROM_FLAG(L_GLOBAL), .show = CLI_SHOW_LIST } },
 	{ .name = "show", .summary = "show one trunk", .synopsis = "trunk show NAME [--reveal-secret]",
-	  .opts = CLI_OPTS(show_opts), .run = cmd_trunk_show, .min_args = 1, .max_args = 1,
-	  .flags = CMD_PG, .args = CLI_ARG_TRUNK },
+	  .opts = CLI_OPTS(show_opts), .min_args = 1, .max_args = 1, .flags = CMD_PG,
+	  .args = CLI_ARG_TRUNK,
+	  .call = { .s1_b = pbx_trunk_show, .in = { CLI_FROM_ARG(0) }, .flag = CLI_FROM_FLAG(S_REVEAL),
+		    .show = CLI_SHOW_OBJECT, .free_rows = pbx_trunk_rows_free } },
 	{ .name = "update", .summary = "change a trunk's settings",
 	  .synopsis = "trunk update NAME [--host HOST] [--port PORT] [--transport T] [--auth MODE]\n"
 		      "trunk update NAME [--username USER] [--secret SECRET|--secret-file FILE] [--match ADDRS]\n"
 		      "trunk update NAME [--codecs LIST] [--callerid-mode MODE] [--callerid NUMBER] [--enable|--disable]",
 	  .opts = CLI_OPTS(update_opts), .run = cmd_trunk_update, .min_args = 1, .max_args = 1,
 	  .flags = CMD_PG | CMD_WRITES, .args = CLI_ARG_TRUNK },
-	{ .name = "delete", .aliases = delete_aliases,
+	{ .name = "delete", .aliases = cli_aliases_rm,
 	  .summary = "remove a trunk (refused while a policy uses it)", .synopsis = "trunk delete NAME",
-	  .run = cmd_trunk_delete, .min_args = 1, .max_args = 1, .flags = CMD_PG | CMD_WRITES,
-	  .args = CLI_ARG_TRUNK },
+	  .min_args = 1, .max_args = 1, .flags = CMD_PG | CMD_WRITES, .args = CLI_ARG_TRUNK,
+	  .call = { .s1 = pbx_trunk_delete, .in = { CLI_FROM_ARG(0) }, .show = CLI_SHOW_GONE,
+		    .action = "delete" } },
 	{ .name = "status", .summary = "registration and reachability as Asterisk sees them",
 	  .synopsis = "trunk status [NAME] [--tenant SLUG]", .opts = CLI_OPTS(status_opts),
-	  .run = cmd_trunk_status, .max_args = 1, .flags = CMD_PG | CMD_AMI,
-	  .args = CLI_ARG_TRUNK },
+	  .max_args = 1, .flags = CMD_PG | CMD_AMI, .args = CLI_ARG_TRUNK,
+	  .call = { .s2 = pbx_trunk_status,
+		    .in = { CLI_FROM_ANY_TENANT(L_TENANT), CLI_FROM_ARG(0) },
+		    .show = CLI_SHOW_LIST } },
 };
 
 const struct cli_cmd cmd_trunk = {

@@ -20,7 +20,7 @@ enum {
 	O_PIN_FILE, O_DND, O_NO_DND, O_FORWARD, O_USERNAME, O_NO_PIN,
 };
 
-#define TENANT_OPT { "tenant", 0, "SLUG", "tenant of the user (default -t / $PBXCTL_TENANT)", CLI_OPT_STRING, NULL, CLI_ARG_TENANT }
+#define TENANT_OPT CLI_OPT_TENANT("tenant of the user (default -t / $PBXCTL_TENANT)")
 #define SPEC_OPTS \
 	[O_TENANT] = TENANT_OPT, \
 	[O_NAME] = { "name", 0, "NAME", "display name (create default: the username)", CLI_OPT_STRING, NULL, 0 }, \
@@ -56,8 +56,8 @@ static int parse_spec(const char *path, const struct cli_args *a, bool update,
 	spec->extension = a->v[O_EXTENSION].s;
 	spec->outbound_callerid = a->v[O_CALLERID].s;
 	spec->forward_to = a->v[O_FORWARD].s;
-	if ((spec->voicemail = cli_flag_pair(path, a, O_VOICEMAIL, O_NO_VOICEMAIL, "voicemail")) == -2 ||
-	    (spec->dnd = cli_flag_pair(path, a, O_DND, O_NO_DND, "dnd")) == -2)
+	if ((spec->voicemail = cli_flag_pair(a, O_VOICEMAIL, O_NO_VOICEMAIL)) == -2 ||
+	    (spec->dnd = cli_flag_pair(a, O_DND, O_NO_DND)) == -2)
 		return -1;
 	if (a->v[O_PIN].set + a->v[O_PIN_FILE].set + (update && a->v[O_NO_PIN].set) > 1) {
 		cli_usage_error(path, NULL, "give only one of --pin, --pin-file%s",
@@ -85,7 +85,7 @@ static int parse_spec(const char *path, const struct cli_args *a, bool update,
 static int cmd_user_create(struct cli *cli, struct cli_args *a)
 {
 	struct pbx_user_spec spec = PBX_USER_SPEC_INIT;
-	const char *t = cli_need_tenant(cli, "user create", a->v[O_TENANT].s);
+	const char *t = cli_need_tenant(cli, a->path, a->v[O_TENANT].s);
 	char pin[64] = "";
 	struct pbx_rows rows;
 	pbx_ctx *ctx;
@@ -94,7 +94,7 @@ static int cmd_user_create(struct cli *cli, struct cli_args *a)
 	if (!t)
 		return CLI_USAGE;
 	spec.username = a->argv[0];
-	if (parse_spec("user create", a, false, &spec, pin, sizeof(pin)) < 0)
+	if (parse_spec(a->path, a, false, &spec, pin, sizeof(pin)) < 0)
 		return CLI_USAGE;
 	if (!(ctx = cli_ctx(cli))) {
 		pbx_secret_wipe(pin, sizeof(pin));
@@ -119,7 +119,7 @@ static const struct cli_opt list_opts[] = {
 
 static int cmd_user_list(struct cli *cli, struct cli_args *a)
 {
-	const char *t = cli_need_tenant(cli, "user list", a->v[L_TENANT].s);
+	const char *t = cli_need_tenant(cli, a->path, a->v[L_TENANT].s);
 	struct pbx_user_filter f = {
 		.status = a->v[L_STATUS].s, .search = a->v[L_SEARCH].s, .sort = a->v[L_SORT].s,
 		.limit = a->v[L_LIMIT].set ? (long)a->v[L_LIMIT].i : 0, .after = a->v[L_AFTER].s,
@@ -131,7 +131,7 @@ static int cmd_user_list(struct cli *cli, struct cli_args *a)
 	if (!t)
 		return CLI_USAGE;
 	if (a->v[L_LIMIT].set && (a->v[L_LIMIT].i < 1 || a->v[L_LIMIT].i > 10000)) {
-		cli_usage_error("user list", NULL, "--limit must be 1 to 10000");
+		cli_usage_error(a->path, NULL, "--limit must be 1 to 10000");
 		return CLI_USAGE;
 	}
 	if (!(ctx = cli_ctx(cli)))
@@ -147,31 +147,15 @@ static int cmd_user_list(struct cli *cli, struct cli_args *a)
 	return r;
 }
 
-enum { S_TENANT };
-static const struct cli_opt show_opts[] = {
-	[S_TENANT] = TENANT_OPT,
+enum { T_TENANT };
+static const struct cli_opt tenant_opts[] = {
+	[T_TENANT] = TENANT_OPT,
 };
-
-static int cmd_user_show(struct cli *cli, struct cli_args *a)
-{
-	const char *t;
-	struct pbx_rows rows;
-	pbx_ctx *ctx;
-	int r;
-
-	if ((r = cli_open_tenant(cli, "user show", a->v[S_TENANT].s, &t, &ctx)) != 0)
-		return r;
-	if ((r = pbx_user_show(ctx, t, a->argv[0], &rows, &cli->err)) < 0)
-		return cli_fail(cli, r);
-	r = cli_show_object(cli, &rows);
-	pbx_rows_free(&rows);
-	return r;
-}
 
 static int cmd_user_update(struct cli *cli, struct cli_args *a)
 {
 	struct pbx_user_spec spec = PBX_USER_SPEC_INIT;
-	const char *t = cli_need_tenant(cli, "user update", a->v[O_TENANT].s);
+	const char *t = cli_need_tenant(cli, a->path, a->v[O_TENANT].s);
 	char pin[64] = "";
 	struct pbx_rows rows;
 	bool changed = false;
@@ -181,7 +165,7 @@ static int cmd_user_update(struct cli *cli, struct cli_args *a)
 	if (!t)
 		return CLI_USAGE;
 	spec.username = a->v[O_USERNAME].s;
-	if (parse_spec("user update", a, true, &spec, pin, sizeof(pin)) < 0)
+	if (parse_spec(a->path, a, true, &spec, pin, sizeof(pin)) < 0)
 		return CLI_USAGE;
 	if (!(ctx = cli_ctx(cli))) {
 		pbx_secret_wipe(pin, sizeof(pin));
@@ -208,51 +192,21 @@ static int cmd_user_greeting(struct cli *cli, struct cli_args *a)
 	if ((strcmp(what, "set") || a->argc != 3) && (strcmp(what, "show") || a->argc != 2) &&
 	    (strcmp(what, "delete") || a->argc != 2))
 	{
-		cli_usage_error("user greeting", NULL, "expected set USER FILE, show USER or "
+		cli_usage_error(a->path, NULL, "expected set USER FILE, show USER or "
 				"delete USER");
 		return CLI_USAGE;
 	}
-	if ((r = cli_open_tenant(cli, "user greeting", a->v[S_TENANT].s, &t, &ctx)) != 0)
+	if ((r = cli_open_tenant(cli, a->path, a->v[T_TENANT].s, &t, &ctx)) != 0)
 		return r;
-	if (!strcmp(what, "show")) {
-		if ((r = pbx_greeting_show(ctx, t, a->argv[1], &rows, &cli->err)) < 0)
-			return cli_fail(cli, r);
-		r = cli_show_object(cli, &rows);
-		pbx_rows_free(&rows);
-		return r;
-	}
+	if (!strcmp(what, "show"))
+		return cli_finish_object(cli, pbx_greeting_show(ctx, t, a->argv[1], &rows, &cli->err),
+					 &rows);
 	if (!strcmp(what, "set"))
 		r = pbx_greeting_set(ctx, t, a->argv[1], a->argv[2], &rows, &cli->err);
 	else
 		r = pbx_greeting_delete(ctx, t, a->argv[1], &rows, &changed, &cli->err);
 	return cli_finish_change(cli, r, !strcmp(what, "set") ? "greeting" : "greeting-delete",
 				 changed, &rows, NULL);
-}
-
-static int set_status(struct cli *cli, struct cli_args *a, const char *path, const char *status,
-		      const char *action)
-{
-	const char *t;
-	struct pbx_rows rows;
-	bool changed = false;
-	pbx_ctx *ctx;
-	int r;
-
-	if ((r = cli_open_tenant(cli, path, a->v[S_TENANT].s, &t, &ctx)) != 0)
-		return r;
-	/* Separate statements: @changed must be read after the call has set it. */
-	r = pbx_user_set_status(ctx, t, a->argv[0], status, &rows, &changed, &cli->err);
-	return cli_finish_change(cli, r, action, changed, &rows, NULL);
-}
-
-static int cmd_user_suspend(struct cli *cli, struct cli_args *a)
-{
-	return set_status(cli, a, "user suspend", "suspended", "suspend");
-}
-
-static int cmd_user_resume(struct cli *cli, struct cli_args *a)
-{
-	return set_status(cli, a, "user resume", "active", "resume");
 }
 
 enum { D_TENANT, D_PURGE };
@@ -269,7 +223,7 @@ static int cmd_user_delete(struct cli *cli, struct cli_args *a)
 	pbx_ctx *ctx;
 	int r;
 
-	if ((r = cli_open_tenant(cli, "user delete", a->v[D_TENANT].s, &t, &ctx)) != 0)
+	if ((r = cli_open_tenant(cli, a->path, a->v[D_TENANT].s, &t, &ctx)) != 0)
 		return r;
 	r = pbx_user_delete(ctx, t, a->argv[0], purge, &rows, &changed, &cli->err);
 	if (r < 0)
@@ -286,23 +240,6 @@ static const struct cli_opt restore_opts[] = {
 	[R_EXTENSION] = { "extension", 0, "N", "restore on this extension instead of the old one", CLI_OPT_STRING, NULL, 0 },
 };
 
-static int cmd_user_restore(struct cli *cli, struct cli_args *a)
-{
-	const char *t;
-	struct pbx_rows rows;
-	bool changed = false;
-	pbx_ctx *ctx;
-	int r;
-
-	if ((r = cli_open_tenant(cli, "user restore", a->v[R_TENANT].s, &t, &ctx)) != 0)
-		return r;
-	r = pbx_user_restore(ctx, t, a->argv[0], a->v[R_EXTENSION].s, &rows, &changed, &cli->err);
-	return cli_finish_change(cli, r, "restore", changed, &rows, NULL);
-}
-
-static const char *const list_aliases[] = { "ls", NULL };
-static const char *const delete_aliases[] = { "rm", NULL };
-
 static const struct cli_cmd user_verbs[] = {
 	{ .name = "create", .summary = "create a user, on the next free extension unless --extension",
 	  .synopsis = "user create USERNAME [--tenant SLUG] [--name NAME] [--email EMAIL] [--extension N]\n"
@@ -310,14 +247,16 @@ static const struct cli_cmd user_verbs[] = {
 		      "user create USERNAME [--pin PIN|--pin-file FILE] [--dnd|--no-dnd] [--forward-to DEST]",
 	  .opts = CLI_OPTS(create_opts), .run = cmd_user_create, .min_args = 1, .max_args = 1,
 	  .flags = CMD_PG | CMD_WRITES },
-	{ .name = "list", .aliases = list_aliases, .summary = "list a tenant's users",
+	{ .name = "list", .aliases = cli_aliases_ls, .summary = "list a tenant's users",
 	  .synopsis = "user list [--tenant SLUG] [--status STATUS] [--search TEXT] [--sort KEY]\n"
 		      "user list [--limit N] [--after CURSOR]",
 	  .opts = CLI_OPTS(list_opts), .run = cmd_user_list, .max_args = 0,
 	  .flags = CMD_PG | CMD_DEFAULT },
 	{ .name = "show", .summary = "show one user", .synopsis = "user show USER [--tenant SLUG]",
-	  .opts = CLI_OPTS(show_opts), .run = cmd_user_show, .min_args = 1, .max_args = 1,
-	  .flags = CMD_PG, .args = CLI_ARG_USER },
+	  .opts = CLI_OPTS(tenant_opts), .min_args = 1, .max_args = 1, .flags = CMD_PG,
+	  .args = CLI_ARG_USER,
+	  .call = { .s2 = pbx_user_show, .in = { CLI_FROM_TENANT(T_TENANT), CLI_FROM_ARG(0) },
+		    .show = CLI_SHOW_OBJECT } },
 	{ .name = "update", .summary = "change a user's fields",
 	  .synopsis = "user update USER [--tenant SLUG] [--username NEW] [--name NAME] [--email EMAIL]\n"
 		      "user update USER [--extension N] [--outbound-callerid NUMBER] [--voicemail|--no-voicemail]\n"
@@ -328,25 +267,32 @@ static const struct cli_cmd user_verbs[] = {
 	  .synopsis = "user greeting set USER FILE [--tenant SLUG]\n"
 		      "user greeting show USER [--tenant SLUG]\n"
 		      "user greeting delete USER [--tenant SLUG]",
-	  .opts = CLI_OPTS(show_opts), .run = cmd_user_greeting, .min_args = 2, .max_args = 3,
+	  .opts = CLI_OPTS(tenant_opts), .run = cmd_user_greeting, .min_args = 2, .max_args = 3,
 	  .flags = CMD_PG | CMD_WRITES },
 	{ .name = "suspend", .summary = "suspend a user: its devices stop working after the next apply",
-	  .synopsis = "user suspend USER [--tenant SLUG]", .opts = CLI_OPTS(show_opts),
-	  .run = cmd_user_suspend, .min_args = 1, .max_args = 1, .flags = CMD_PG | CMD_WRITES,
-	  .args = CLI_ARG_USER },
+	  .synopsis = "user suspend USER [--tenant SLUG]", .opts = CLI_OPTS(tenant_opts),
+	  .min_args = 1, .max_args = 1, .flags = CMD_PG | CMD_WRITES, .args = CLI_ARG_USER,
+	  .call = { .s3_c = pbx_user_set_status,
+		    .in = { CLI_FROM_TENANT(T_TENANT), CLI_FROM_ARG(0), CLI_FROM_CONST("suspended") },
+		    .show = CLI_SHOW_CHANGE, .action = "suspend" } },
 	{ .name = "resume", .summary = "make a suspended user active again",
-	  .synopsis = "user resume USER [--tenant SLUG]", .opts = CLI_OPTS(show_opts),
-	  .run = cmd_user_resume, .min_args = 1, .max_args = 1, .flags = CMD_PG | CMD_WRITES,
-	  .args = CLI_ARG_USER },
-	{ .name = "delete", .aliases = delete_aliases,
+	  .synopsis = "user resume USER [--tenant SLUG]", .opts = CLI_OPTS(tenant_opts),
+	  .min_args = 1, .max_args = 1, .flags = CMD_PG | CMD_WRITES, .args = CLI_ARG_USER,
+	  .call = { .s3_c = pbx_user_set_status,
+		    .in = { CLI_FROM_TENANT(T_TENANT), CLI_FROM_ARG(0), CLI_FROM_CONST("active") },
+		    .show = CLI_SHOW_CHANGE, .action = "resume" } },
+	{ .name = "delete", .aliases = cli_aliases_rm,
 	  .summary = "delete a user and its devices (kept as deleted unless --purge)",
 	  .synopsis = "user delete USER [--tenant SLUG] [--purge]", .opts = CLI_OPTS(delete_opts),
 	  .run = cmd_user_delete, .min_args = 1, .max_args = 1, .flags = CMD_PG | CMD_WRITES,
 	  .args = CLI_ARG_USER },
 	{ .name = "restore", .summary = "make a deleted user active again",
 	  .synopsis = "user restore USER [--tenant SLUG] [--extension N]",
-	  .opts = CLI_OPTS(restore_opts), .run = cmd_user_restore, .min_args = 1, .max_args = 1,
-	  .flags = CMD_PG | CMD_WRITES, .args = CLI_ARG_USER },
+	  .opts = CLI_OPTS(restore_opts), .min_args = 1, .max_args = 1,
+	  .flags = CMD_PG | CMD_WRITES, .args = CLI_ARG_USER,
+	  .call = { .s3_c = pbx_user_restore,
+		    .in = { CLI_FROM_TENANT(R_TENANT), CLI_FROM_ARG(0), CLI_FROM_OPT(R_EXTENSION) },
+		    .show = CLI_SHOW_CHANGE, .action = "restore" } },
 };
 
 const struct cli_cmd cmd_user = {
