@@ -87,6 +87,25 @@ fail:
 	return r;
 }
 
+/*
+ * The end of a status change to one user: @sql (parameters @p, the user's id first) writes
+ * its row, then the after-image and the audit row @action commit the change. A failed write
+ * rolls back; store_finish_prepared ends the transaction either way.
+ */
+static int write_status(pbx_ctx *ctx, PGconn *pg, const char *sql, int n, const char *const *p,
+			const char *slug, const char *action, const char *before,
+			const char *object, struct pbx_rows *ret, bool *ret_changed, pbx_error *err)
+{
+	int r = pbx_pg_exec(pg, sql, n, p, object, err);
+
+	if (r < 0) {
+		pbx_pg_rollback(pg);
+		return r;
+	}
+	return store_finish_prepared(ctx, pg, STMT_USER_FINISH, USER_FINISH, &pbx_schema_user, p[0],
+				     slug, action, before, NULL, true, ret, ret_changed, err);
+}
+
 /* Remove every device of user @user_id, each with its own audit row. */
 static int remove_devices(pbx_ctx *ctx, PGconn *pg, const char *slug, const char *user_id,
 			  pbx_error *err)
@@ -251,13 +270,10 @@ int pbx_user_set_status(pbx_ctx *ctx, const char *tenant, const char *user, cons
 	}
 	p[0] = u.id;
 	p[1] = status;
-	r = pbx_pg_exec(pg, "UPDATE users SET status = $2, updated_at = now() WHERE id = $1::bigint",
-			2, p, object, err);
-	if (r < 0)
-		goto fail;
-	r = store_finish_prepared(ctx, pg, STMT_USER_FINISH, USER_FINISH, &pbx_schema_user, u.id,
-				  t.slug, strcmp(status, "active") ? "suspend" : "resume", before,
-				  NULL, true, ret, ret_changed, err);
+	r = write_status(ctx, pg, "UPDATE users SET status = $2, updated_at = now() "
+			 "WHERE id = $1::bigint", 2, p, t.slug,
+			 strcmp(status, "active") ? "suspend" : "resume", before, object, ret,
+			 ret_changed, err);
 	goto cleanup;
 fail:
 	pbx_pg_rollback(pg);
@@ -301,12 +317,9 @@ int pbx_user_delete(pbx_ctx *ctx, const char *tenant, const char *user, bool pur
 			pbx_rows_init(ret, &pbx_schema_user);
 		goto cleanup;
 	}
-	r = pbx_pg_exec(pg, "UPDATE users SET status = 'deleted', updated_at = now() "
-			"WHERE id = $1::bigint", 1, p, object, err);
-	if (r < 0)
-		goto fail;
-	r = store_finish_prepared(ctx, pg, STMT_USER_FINISH, USER_FINISH, &pbx_schema_user, u.id,
-				  t.slug, "delete", before, NULL, true, ret, ret_changed, err);
+	r = write_status(ctx, pg, "UPDATE users SET status = 'deleted', updated_at = now() "
+			 "WHERE id = $1::bigint", 1, p, t.slug, "delete", before, object, ret,
+			 ret_changed, err);
 	goto cleanup;
 fail:
 	pbx_pg_rollback(pg);
@@ -367,12 +380,9 @@ int pbx_user_restore(pbx_ctx *ctx, const char *tenant, const char *user, const c
 	PQclear(res);
 	p[0] = u.id;
 	p[1] = ext;
-	r = pbx_pg_exec(pg, "UPDATE users SET status = 'active', extension = $2::int, "
-			"updated_at = now() WHERE id = $1::bigint", 2, p, object, err);
-	if (r < 0)
-		goto fail;
-	r = store_finish_prepared(ctx, pg, STMT_USER_FINISH, USER_FINISH, &pbx_schema_user, u.id,
-				  t.slug, "restore", before, NULL, true, ret, ret_changed, err);
+	r = write_status(ctx, pg, "UPDATE users SET status = 'active', extension = $2::int, "
+			 "updated_at = now() WHERE id = $1::bigint", 2, p, t.slug, "restore", before,
+			 object, ret, ret_changed, err);
 	goto cleanup;
 fail:
 	pbx_pg_rollback(pg);
