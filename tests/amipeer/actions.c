@@ -222,32 +222,20 @@ static void do_reload(struct peer *p, const struct req *r, struct sb *out)
 
 /* ---- AstDB ---- */
 
-static int cmp_str(const void *a, const void *b)
+/* main/db.c's key: "/family/key" (ast_db_put, ast_db_get and ast_db_del2 build it so). */
+static char *db_key(const char *family, const char *key)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
+	struct sb k = { 0 };
 
-static struct dbent *db_find(struct peer *p, const char *family, const char *key)
-{
-	for (size_t i = 0; i < p->n_db; i++)
-		if (strcmp(p->db[i].family, family) == 0 && strcmp(p->db[i].key, key) == 0)
-			return &p->db[i];
-	return NULL;
-}
-
-static void db_remove(struct peer *p, size_t i)
-{
-	free(p->db[i].family);
-	free(p->db[i].key);
-	free(p->db[i].value);
-	p->db[i] = p->db[--p->n_db];
+	sb_add(&k, "/%s%s%s", family, *key ? "/" : "", key);
+	return k.p;
 }
 
 static void do_db(struct peer *p, const char *action, const struct req *r, struct sb *out)
 {
-	const char *family = req_get(r, "Family"), *key = req_get(r, "Key");
+	const char *family = req_get(r, "Family"), *key = req_get(r, "Key"), *value;
 	bool tree = strcasecmp(action, "DBDelTree") == 0;
-	struct dbent *e;
+	char *full;
 
 	if (!*family) {
 		send_error(out, r, "No family specified.");
@@ -257,110 +245,62 @@ static void do_db(struct peer *p, const char *action, const struct req *r, struc
 		send_error(out, r, "No key specified.");
 		return;
 	}
-	e = tree ? NULL : db_find(p, family, key);
+	full = db_key(family, key);
+	value = tree ? NULL : astdb_get(&p->db, full);
 	if (strcasecmp(action, "DBPut") == 0) {
 		if (p->sw.db_error) {
 			/* main/db.c: ast_db_put() failed (astdb.sqlite3 not writable). */
 			send_error(out, r, "Failed to update entry");
-			return;
+		} else {
+			astdb_put(&p->db, full, req_get(r, "Val"));
+			send_ack(out, r, "Updated database successfully");
 		}
-		if (!e) {
-			p->db = xrealloc(p->db, (p->n_db + 1) * sizeof(*p->db));
-			e = &p->db[p->n_db++];
-			*e = (struct dbent){ .family = xstrdup(family), .key = xstrdup(key) };
-		}
-		free(e->value);
-		e->value = xstrdup(req_get(r, "Val"));
-		send_ack(out, r, "Updated database successfully");
 	} else if (strcasecmp(action, "DBGet") == 0) {
-		if (!e) {
+		if (!value) {
 			send_error(out, r, "Database entry not found");
-			return;
+		} else {
+			send_listack(out, r, "Result will follow");
+			sb_add(out, "Event: DBGetResponse\r\nFamily: %s\r\nKey: %s\r\nVal: %s\r\n",
+			       family, key, value);
+			action_id(out, r);
+			sb_add(out, "\r\n");
+			send_list_complete(out, r, "DBGetComplete", 1);
+			sb_add(out, "\r\n");
 		}
-		send_listack(out, r, "Result will follow");
-		sb_add(out, "Event: DBGetResponse\r\nFamily: %s\r\nKey: %s\r\nVal: %s\r\n",
-		       family, key, e->value);
-		action_id(out, r);
-		sb_add(out, "\r\n");
-		send_list_complete(out, r, "DBGetComplete", 1);
-		sb_add(out, "\r\n");
 	} else if (!tree) {
-		if (!e) {
-			/* main/db.c manager_dbdel: ast_db_del2() fails for a missing key. */
+		/* main/db.c manager_dbdel: ast_db_del2() fails for a missing key. */
+		if (!astdb_del(&p->db, full))
 			send_error(out, r, "Database entry could not be deleted");
-			return;
-		}
-		db_remove(p, (size_t)(e - p->db));
-		send_ack(out, r, "Key deleted successfully");
-	} else {
-		size_t klen = strlen(key), gone = 0;
-
-		for (size_t i = 0; i < p->n_db;) {
-			const char *k = p->db[i].key;
-
-			if (strcmp(p->db[i].family, family) == 0 &&
-			    (!klen || (strncmp(k, key, klen) == 0 &&
-				       (k[klen] == '\0' || k[klen] == '/')))) {
-				db_remove(p, i);
-				gone++;
-				continue;
-			}
-			i++;
-		}
-		if (!gone)
-			send_error(out, r, "Database entry not found");
 		else
-			send_ack(out, r, "Key tree deleted successfully");
+			send_ack(out, r, "Key deleted successfully");
+	} else if (!astdb_deltree(&p->db, full)) {
+		send_error(out, r, "Database entry not found");
+	} else {
+		send_ack(out, r, "Key tree deleted successfully");
 	}
+	free(full);
 }
 
 /* DBGetTree: every key under /Family[/Key], with its full path, as main/db.c lists them. */
 static void do_db_tree(struct peer *p, const struct req *r, struct sb *out)
 {
 	const char *family = req_get(r, "Family"), *key = req_get(r, "Key");
-	struct sb prefix = { 0 };
-	char **keys;
-	size_t n = 0;
+	const char **keys, **values;
+	char *prefix = *family ? db_key(family, key) : xstrdup("");
+	size_t n = astdb_tree(&p->db, prefix, &keys, &values);
 
-	if (*family)
-		sb_add(&prefix, "/%s%s%s", family, *key ? "/" : "", key);
-	else
-		sb_add(&prefix, "%s", "");
-	keys = xmalloc((p->n_db + 1) * sizeof(*keys));
-	for (size_t i = 0; i < p->n_db; i++) {
-		struct sb full = { 0 };
-
-		sb_add(&full, "/%s/%s", p->db[i].family, p->db[i].key);
-		/* sqlite's "key || '/' LIKE prefix || '/%'": whole path components only. */
-		if (!prefix.len || (strncmp(full.p, prefix.p, prefix.len) == 0 &&
-				    (full.p[prefix.len] == '/' || full.p[prefix.len] == '\0')))
-			keys[n++] = full.p;
-		else
-			sb_free(&full);
-	}
-	/* astdb lists in key order (the primary key of its table). */
-	qsort(keys, n, sizeof(*keys), cmp_str);
 	send_listack(out, r, "Result will follow");
 	for (size_t i = 0; i < n; i++) {
-		struct dbent *e = NULL;
-
-		for (size_t j = 0; j < p->n_db && !e; j++) {
-			size_t fl = strlen(p->db[j].family);
-
-			if (strncmp(keys[i] + 1, p->db[j].family, fl) == 0 && keys[i][fl + 1] == '/' &&
-			    strcmp(keys[i] + fl + 2, p->db[j].key) == 0)
-				e = &p->db[j];
-		}
 		sb_add(out, "Event: DBGetTreeResponse\r\nKey: %s\r\nVal: %s\r\n", keys[i],
-		       e ? e->value : "");
+		       values[i]);
 		action_id(out, r);
 		sb_add(out, "\r\n");
-		free(keys[i]);
 	}
 	send_list_complete(out, r, "DBGetTreeComplete", (int)n);
 	sb_add(out, "\r\n");
 	free(keys);
-	sb_free(&prefix);
+	free(values);
+	free(prefix);
 }
 
 /*

@@ -691,12 +691,7 @@ int main(int argc, char **argv)
 	r = serve(&p, lfd);
 	close(lfd);
 	dp_free(&p.dp);
-	for (size_t i = 0; i < p.n_db; i++) {
-		free(p.db[i].family);
-		free(p.db[i].key);
-		free(p.db[i].value);
-	}
-	free(p.db);
+	astdb_free(&p.db);
 	free(p.control_text);
 	free(p.base.drop_after);
 	free(p.sw.drop_after);

@@ -98,9 +98,26 @@ struct switches {
 	bool db_error;      /* DBPut fails as when Asterisk cannot write astdb.sqlite3 */
 };
 
-struct dbent {
-	char *family, *key, *value;
+/* ---- AstDB (astdb.c): full keys "/family/key" as main/db.c stores them ---- */
+struct astdb_ent;
+
+struct astdb {
+	struct astdb_ent *e;
+	size_t n, cap, count;    /* slots used, allocated; live keys */
+	size_t *buckets, n_buckets;
+	size_t *free, n_free;    /* slots of deleted keys */
 };
+
+const char *astdb_get(struct astdb *db, const char *key);
+void astdb_put(struct astdb *db, const char *key, const char *value);
+bool astdb_del(struct astdb *db, const char *key);
+/* Delete the tree @prefix ("" for all): the number of keys deleted. */
+size_t astdb_deltree(struct astdb *db, const char *prefix);
+/* The keys of the tree @prefix in key order; the arrays are the caller's to free, the
+ * strings the database's (valid until the next change). */
+size_t astdb_tree(struct astdb *db, const char *prefix, const char ***ret_keys,
+		  const char ***ret_values);
+void astdb_free(struct astdb *db);
 
 struct peer {
 	const char *user, *secret;
@@ -111,8 +128,7 @@ struct peer {
 	bool drop_armed;
 	char *control_text;    /* what the control file held when last applied */
 	struct dialplan dp;
-	struct dbent *db;
-	size_t n_db;
+	struct astdb db;
 	time_t started, reloaded;
 	struct sb broadcast;   /* events for every session with user events (UserEvent) */
 };

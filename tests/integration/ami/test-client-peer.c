@@ -388,6 +388,38 @@ Test(ami_peer, astdb_roundtrip, .fini = stop)
 	pbx_ami_close(ami);
 }
 
+/*
+ * main/db.c keeps one key "/family/key": a family with slashes and a key with slashes name
+ * the same entry, and DBDelTree of a family deletes every key below it (what the AstDB
+ * reconcile and a tenant's removal rely on), whole path components only.
+ */
+Test(ami_peer, astdb_keys_are_full_paths_and_trees_are_subtrees, .fini = stop)
+{
+	pbx_error err = PBX_ERROR_INIT;
+	char *v = NULL;
+	pbx_ami *ami;
+
+	peer_start(&peer, NULL, NULL);
+	ami = connect_ok(2000);
+	cr_assert(eq(int, pbx_ami_db_put(ami, "pbxctl/acme/1001", "dnd", "1", &err), 0));
+	cr_assert(eq(int, pbx_ami_db_put(ami, "pbxctl/acme2/1001", "dnd", "0", &err), 0));
+	cr_assert(eq(int, pbx_ami_db_get(ami, "pbxctl", "acme/1001/dnd", &v, &err), 0));
+	cr_assert(eq(str, v, "1"));
+	free(v);
+	cr_assert(eq(int, pbx_ami_db_deltree(ami, "pbxctl/acme", NULL, &err), 0), "%s",
+		  err.message);
+	cr_assert(eq(int, pbx_ami_db_get(ami, "pbxctl/acme/1001", "dnd", &v, &err), PBX_ENOTFOUND));
+	/* acme2 is not below acme */
+	cr_assert(eq(int, pbx_ami_db_get(ami, "pbxctl/acme2/1001", "dnd", &v, &err), 0));
+	cr_assert(eq(str, v, "0"));
+	free(v);
+	cr_assert(eq(int, pbx_ami_db_deltree(ami, "pbxctl", NULL, &err), 0), "%s", err.message);
+	cr_assert(eq(int, pbx_ami_db_get(ami, "pbxctl/acme2/1001", "dnd", &v, &err), PBX_ENOTFOUND));
+	/* an empty tree: "Database entry not found" */
+	cr_assert(eq(int, pbx_ami_db_deltree(ami, "pbxctl", NULL, &err), PBX_ENOTFOUND));
+	pbx_ami_close(ami);
+}
+
 Test(ami_peer, contacts_follow_the_contacts_file, .fini = stop)
 {
 	struct pbx_ami_contact *c = NULL;
