@@ -490,20 +490,33 @@ static void emergency_exten(struct dp_out *o, const struct pbx_dp_outbound *out,
 	const struct pbx_dp_tenant *t = out->tenant;
 	const struct pbx_dp_policy *dflt = find_policy(out, out->default_policy);
 	struct line l = { .o = o, .exten = num, .first = true };
-	char lab[32], dlab[32], next[32];
+	char lab[32], dlab[32], next[32], (*labels)[32];
 
 	emit(&l, NULL, "NoOp(emergency number %s: routed whatever the policy)", num);
 	if (out->emergency_callerid)
 		emit(&l, NULL, "Set(CALLERID(num)=%s)", out->emergency_callerid);
 	route_label(out, dflt, num, dlab, sizeof(dlab));
+	/* Each policy's label once (its rules' regular expressions compiled once), not once
+	 * per user: slot n_policies is "no policy". Without memory, each user's is computed. */
+	labels = calloc(out->n_policies + 1, sizeof(*labels));
 	for (size_t i = 0; i < t->n_users; i++) {
 		const struct pbx_dp_user *u = &t->users[i];
+		const struct pbx_dp_policy *p;
 		const char *eps[PBX_DP_MAX_DEVICES];
 		size_t ne = u->n_endpoints < PBX_DP_MAX_DEVICES ? u->n_endpoints : PBX_DP_MAX_DEVICES;
 
 		if (!u->active || !ne)
 			continue;
-		route_label(out, policy_of(out, i), num, lab, sizeof(lab));
+		p = policy_of(out, i);
+		if (!labels) {
+			route_label(out, p, num, lab, sizeof(lab));
+		} else {
+			char *slot = labels[p ? (size_t)(p - out->policies) : out->n_policies];
+
+			if (!slot[0])
+				route_label(out, p, num, slot, sizeof(*labels));
+			snprintf(lab, sizeof(lab), "%s", slot);
+		}
 		if (!strcmp(lab, dlab))
 			continue;
 		memcpy(eps, u->endpoints, ne * sizeof(eps[0]));
@@ -511,6 +524,7 @@ static void emergency_exten(struct dp_out *o, const struct pbx_dp_outbound *out,
 		for (size_t j = 0; j < ne; j++)
 			emit(&l, NULL, "GotoIf($[\"${CHANNEL(endpoint)}\" = \"%s\"]?%s)", eps[j], lab);
 	}
+	free(labels);
 	emit(&l, NULL, "Goto(%s)", dlab);
 	for (size_t k = 0; k < out->n_policies; k++) {
 		const struct pbx_dp_policy *p = &out->policies[k];
