@@ -46,6 +46,9 @@ struct pbx_ami {
 
 	pbx_ami_event_fn *event_cb;
 	void *event_data;
+	/* Counting only (pbx_ami_dialplan_counts): ListDialplan events keep only their Event
+	 * and ActionID headers and are not kept in the response; the completion event is. */
+	bool list_counts_only;
 };
 
 /* Milliseconds on CLOCK_MONOTONIC. */

@@ -194,7 +194,7 @@ static int await(pbx_ami *ami, const char *id, int timeout_ms,
 	struct pbx_ami_response *resp = calloc(1, sizeof(*resp));
 	int64_t deadline = ami_now_ms() + timeout_ms;
 	bool have_head = false;
-	size_t bytes = 0;
+	size_t bytes = 0, counted = 0;
 	int r;
 
 	if (!resp)
@@ -238,12 +238,17 @@ static int await(pbx_ami *ami, const char *id, int timeout_ms,
 			break;
 		}
 		bytes += msg_size(&m);
-		if (resp->n_events >= PBX_AMI_MAX_EVENTS || bytes > PBX_AMI_MAX_RESPONSE) {
+		if (resp->n_events + counted >= PBX_AMI_MAX_EVENTS || bytes > PBX_AMI_MAX_RESPONSE) {
 			ami_msg_clear(&m);
 			r = ami_protocol_error(ami, err, "%s sent a list of more than %s",
 					       ami->name, bytes > PBX_AMI_MAX_RESPONSE ?
 					       "256 MiB" : "1000000 events");
 			goto fail;
+		}
+		if (ami->list_counts_only) {
+			counted++;
+			ami_msg_clear(&m);
+			continue;
 		}
 		if (add_event(resp, &m) < 0) {
 			ami_msg_clear(&m);

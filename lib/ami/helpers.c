@@ -61,7 +61,9 @@ int pbx_ami_dialplan_counts(pbx_ami *ami, const char *context, int *ret_extensio
 	struct pbx_ami_response *resp = NULL;
 	int r, exts = 0, prios = 0;
 
+	ami->list_counts_only = true;
 	r = pbx_ami_action(ami, "ShowDialPlan", kv, &resp, err);
+	ami->list_counts_only = false;
 	if (r < 0)
 		return r;
 	if (!resp->complete) {

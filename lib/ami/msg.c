@@ -128,6 +128,20 @@ static int add_raw_line(struct pbx_ami_msg *m, const char *line, size_t len, boo
 	return ami_msg_add(m, "Output", 6, line, len);
 }
 
+/*
+ * While counting (ami->list_counts_only), a ListDialplan event's headers other than Event and
+ * ActionID are dropped as they are read: the verify of 10 000 users reads 30 000 such
+ * events, and copying their six other headers was most of its time.
+ */
+static bool lean_skip(const pbx_ami *ami, const struct pbx_ami_msg *m, const char *key,
+		      size_t klen)
+{
+	if (!ami->list_counts_only || !m->n_headers ||
+	    strcasecmp(m->headers[0].key, "Event") || strcasecmp(m->headers[0].value, "ListDialplan"))
+		return false;
+	return !(klen == 8 && strncasecmp(key, "ActionID", 8) == 0);
+}
+
 int ami_read_msg(pbx_ami *ami, int64_t deadline, struct pbx_ami_msg *ret, bool *broken,
 		 pbx_error *err)
 {
@@ -182,6 +196,8 @@ int ami_read_msg(pbx_ami *ami, int64_t deadline, struct pbx_ami_msg *ret, bool *
 			r = malformed(ami, line, len, "a line is not \"Key: Value\"", err);
 			goto fail;
 		}
+		if (lean_skip(ami, &m, line, klen))
+			continue;
 		r = ami_msg_add(&m, line, klen, value, vlen);
 		if (r < 0)
 			goto oom;
