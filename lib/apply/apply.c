@@ -130,25 +130,40 @@ static int backup(struct run *run, pbx_error *err)
 				&run->snap, err);
 }
 
+/*
+ * Write (or remove) every changed file. Each kind's directory is opened (and made) once
+ * for all its files, not walked again for each: 200 files were 400 walks of the path.
+ */
 static int write_files(struct run *run, bool restore, pbx_error *err)
 {
-	for (size_t i = 0; i < run->plan.n_artifacts; i++) {
+	int dfd[2] = { -1, -1 }, r = 0;
+
+	for (size_t i = 0; i < run->plan.n_artifacts && r == 0; i++) {
 		const struct pbx_apply_artifact *a = &run->plan.artifacts[i];
 		const char *text = restore ? a->old_text : a->new_text;
-		int r;
+		const char *dir = kind_dir(run, a->kind);
+		size_t dl = strlen(dir);
+		bool in_dir = !strncmp(a->path, dir, dl) && a->path[dl] == '/' &&
+			      !strchr(a->path + dl + 1, '/');
+		int *fd = &dfd[a->kind == PBX_ART_DIALPLAN];
 
 		progress(run, restore, "written", i + 1);
 		if (!a->changed)
 			continue;
-		if (text)
-			r = pbx_file_mkdirs(kind_dir(run, a->kind), 0755, err) < 0 ? err->code :
-			    pbx_file_write_atomic(a->path, text, 0644, err);
-		else
+		if (!text)
 			r = pbx_file_remove(a->path, err);
-		if (r < 0)
-			return r;
+		else if (!in_dir)
+			r = pbx_file_mkdirs(dir, 0755, err) < 0 ? err->code :
+			    pbx_file_write_atomic(a->path, text, 0644, err);
+		else if (*fd < 0 && pbx_dir_open(dir, true, 0755, fd, err) < 0)
+			r = err->code;
+		else
+			r = pbx_file_write_at(*fd, dir, a->path + dl + 1, text, 0644, err);
 	}
-	return 0;
+	for (size_t k = 0; k < 2; k++)
+		if (dfd[k] >= 0)
+			close(dfd[k]);
+	return r;
 }
 
 /* Which modules this apply must reload. */

@@ -80,6 +80,7 @@ struct rt_row {
 	struct pbx_rt_row pub;
 	const struct rt_table *def;
 	bool missing;   /* owned per pbxctl_realtime_rows, but the ps_* row is gone */
+	size_t size;    /* one allocation: this struct, the values array, then the strings */
 };
 
 struct pbx_rt_rowset {

@@ -87,14 +87,7 @@ static void row_free(struct rt_row *r)
 	if (!r)
 		return;
 	/* values include SIP passwords: wipe them before they go back to the allocator */
-	for (size_t i = 0; r->pub.values && i < r->pub.n_values; i++) {
-		if (r->pub.values[i])
-			sodium_memzero(r->pub.values[i], strlen(r->pub.values[i]));
-		free(r->pub.values[i]);
-	}
-	free(r->pub.values);
-	free(r->pub.id);
-	free(r->pub.owner);
+	sodium_memzero(r, r->size);
 	free(r);
 }
 
@@ -176,26 +169,34 @@ int rt_rowset_add_raw(pbx_rt_rowset *set, const struct rt_table *t, const char *
 		if (rc < 0)
 			return rc;
 	}
-	r = calloc(1, sizeof(*r));
-	if (!r)
-		goto oom;
+	{
+		/* One allocation per row (30 000 rows of 10 000 users were 600 000 mallocs). */
+		size_t size = sizeof(*r) + t->n_cols * sizeof(char *) + strlen(id) + strlen(owner) + 2;
+		char *p;
+
+		for (size_t i = 0; values && i < t->n_cols; i++)
+			size += values[i] ? strlen(values[i]) + 1 : 0;
+		if (!(r = calloc(1, size)))
+			goto oom;
+		r->size = size;
+		r->pub.values = (char **)(r + 1);
+		p = (char *)(r->pub.values + t->n_cols);
+		r->pub.id = strcpy(p, id);
+		p += strlen(id) + 1;
+		r->pub.owner = strcpy(p, owner);
+		p += strlen(owner) + 1;
+		for (size_t i = 0; values && i < t->n_cols; i++) {
+			if (!values[i])
+				continue;
+			r->pub.values[i] = strcpy(p, values[i]);
+			p += strlen(values[i]) + 1;
+		}
+	}
 	r->def = t;
 	r->missing = missing;
 	r->pub.table = t->name;
 	r->pub.columns = t->col_names;
 	r->pub.n_values = t->n_cols;
-	r->pub.id = strdup(id);
-	r->pub.owner = strdup(owner);
-	r->pub.values = calloc(t->n_cols, sizeof(char *));
-	if (!r->pub.id || !r->pub.owner || !r->pub.values)
-		goto oom;
-	for (size_t i = 0; values && i < t->n_cols; i++) {
-		if (!values[i])
-			continue;
-		r->pub.values[i] = strdup(values[i]);
-		if (!r->pub.values[i])
-			goto oom;
-	}
 	set->rows[set->n] = r;
 	hash_put(set, set->n);
 	set->n++;
