@@ -6,25 +6,15 @@
  * importing the same file twice changes nothing; the plaintext never leaves this step,
  * except sealed: each changed PIN's *98 verifier, sealed as `user update --pin` seals it.
  */
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "pbx/secret.h"
 #include "pbx/user.h"
 #include "ctx.h"
+#include "parallel.h"
 #include "plan.h"
-
-#define MAX_THREADS 4
-
-struct pool {
-	struct bulk_pin_job *jobs;
-	size_t n;
-	atomic_size_t next;
-};
 
 static void run_one(struct bulk_pin_job *j)
 {
@@ -47,37 +37,14 @@ static void run_one(struct bulk_pin_job *j)
 		j->r = pbx_secret_pin_hash(j->pin, j->out, sizeof(j->out), &j->err);
 }
 
-static void *worker(void *arg)
+static void run_at(void *jobs, size_t i)
 {
-	struct pool *pool = arg;
-
-	for (;;) {
-		size_t i = atomic_fetch_add(&pool->next, 1);
-
-		if (i >= pool->n)
-			return NULL;
-		run_one(&pool->jobs[i]);
-	}
+	run_one(&((struct bulk_pin_job *)jobs)[i]);
 }
 
 int bulk_pin_run(struct bulk_pin_job *jobs, size_t n, pbx_error *err)
 {
-	struct pool pool = { .jobs = jobs, .n = n };
-	pthread_t th[MAX_THREADS];
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t want = cpus > 0 ? (size_t)cpus : 1, started = 0;
-
-	atomic_init(&pool.next, 0);
-	if (want > MAX_THREADS)
-		want = MAX_THREADS;
-	if (want > n)
-		want = n;
-	for (size_t i = 1; i < want; i++)
-		if (pthread_create(&th[started], NULL, worker, &pool) == 0)
-			started++;
-	worker(&pool);
-	for (size_t i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
+	pbx_parallel_for(n, run_at, jobs);
 	for (size_t i = 0; i < n; i++)
 		if (jobs[i].r < 0 && jobs[i].r != PBX_EINVALID) {
 			*err = jobs[i].err;

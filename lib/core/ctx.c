@@ -13,6 +13,7 @@
 #include "pbx/realtime.h"
 #include "pbx/secret.h"
 #include "ctx.h"
+#include "parallel.h"
 #include "../store/pg.h"
 #include "../store/sealing-key.h"
 
@@ -229,20 +230,73 @@ struct pbx_secret_key *pbx_ctx_opening_key(pbx_ctx *ctx, pbx_error *err)
 	return NULL;
 }
 
-int pbx_ctx_open_secret(pbx_ctx *ctx, const char *sealed, char **ret_plain, pbx_error *err)
+/* The key that opens @sealed: the key file's, or the retired key its id names. */
+static struct pbx_secret_key *key_for(pbx_ctx *ctx, const char *sealed, pbx_error *err)
 {
 	pbx_error e = PBX_ERROR_INIT;
 	struct pbx_secret_key *key, *old;
 	char id[PBX_SECRET_KEY_ID_BUFSZ];
-	int r;
 
 	if (!(key = pbx_ctx_opening_key(ctx, err)))
-		return err->code;
-	if ((r = pbx_secret_sealed_key_id(sealed, id, sizeof(id), err)) < 0)
-		return r;
+		return NULL;
+	if (pbx_secret_sealed_key_id(sealed, id, sizeof(id), err) < 0)
+		return NULL;
 	if (strcmp(id, pbx_secret_key_id(key)) != 0 && (old = retired_key(ctx, id, &e)))
 		key = old;
-	return pbx_secret_open(key, sealed, ret_plain, err);
+	return key;
+}
+
+int pbx_ctx_open_secret(pbx_ctx *ctx, const char *sealed, char **ret_plain, pbx_error *err)
+{
+	struct pbx_secret_key *key = key_for(ctx, sealed, err);
+
+	return key ? pbx_secret_open(key, sealed, ret_plain, err) : err->code;
+}
+
+struct open_job {
+	struct pbx_ctx_sealed *v;
+	struct pbx_secret_key **keys;
+};
+
+static void open_one(void *arg, size_t i)
+{
+	struct open_job *job = arg;
+	struct pbx_ctx_sealed *s = &job->v[i];
+	pbx_error e = PBX_ERROR_INIT;
+
+	if (!job->keys[i])
+		return;   /* its key's error is already in s */
+	s->r = pbx_secret_open(job->keys[i], s->sealed, &s->plain, &e);
+	if (s->r < 0 && (s->err = malloc(sizeof(*s->err))))
+		*s->err = e;
+}
+
+int pbx_ctx_open_secrets(pbx_ctx *ctx, struct pbx_ctx_sealed *v, size_t n, pbx_error *err)
+{
+	struct open_job job = { .v = v, .keys = calloc(n + 1, sizeof(*job.keys)) };
+
+	if (!job.keys)
+		return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
+	/* The keys on this thread (a retired key is loaded on first use), then the opening,
+	 * X25519 for each secret, on every core. */
+	for (size_t i = 0; i < n; i++) {
+		pbx_error e = PBX_ERROR_INIT;
+
+		v[i].plain = NULL;
+		v[i].err = NULL;
+		v[i].r = 0;
+		if (!(job.keys[i] = key_for(ctx, v[i].sealed, &e))) {
+			v[i].r = e.code ? e.code : PBX_ERROR;
+			if ((v[i].err = malloc(sizeof(*v[i].err))))
+				*v[i].err = e;
+		}
+	}
+	pbx_parallel_for(n, open_one, &job);
+	free(job.keys);
+	for (size_t i = 0; i < n; i++)
+		if (v[i].r < 0 && !v[i].err)
+			return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
+	return 0;
 }
 
 struct pbx_ami *pbx_ctx_ami(pbx_ctx *ctx, pbx_error *err)

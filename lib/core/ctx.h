@@ -64,6 +64,22 @@ struct pbx_secret_key *pbx_ctx_opening_key(pbx_ctx *ctx, pbx_error *err);
  */
 int pbx_ctx_open_secret(pbx_ctx *ctx, const char *sealed, char **ret_plain, pbx_error *err);
 
+/* One secret of pbx_ctx_open_secrets: @sealed in; @plain (pbx_secret_free_str) or, when
+ * @r < 0, @err (free()) out. */
+struct pbx_ctx_sealed {
+	const char *sealed;
+	char *plain;
+	int r;
+	pbx_error *err;
+};
+
+/*
+ * pbx_ctx_open_secret for each of @v[0..@n), the openings spread over the machine's cores
+ * (pbx_parallel_for). Each item gets its own result; the call itself fails only when
+ * memory runs out (the items' results are then to be freed all the same).
+ */
+int pbx_ctx_open_secrets(pbx_ctx *ctx, struct pbx_ctx_sealed *v, size_t n, pbx_error *err);
+
 /* True when @e (from loading the key file) means "not this operator's to read". */
 bool pbx_ctx_key_absent(pbx_ctx *ctx, const pbx_error *e);
 

@@ -76,11 +76,46 @@ static struct pbx_state_user *find_user(struct pbx_state_tenant *t, const char *
 	return NULL;
 }
 
+/* The device whose sealed secret is opened, and its user and tenant for the problem. */
+struct sealed_of {
+	struct pbx_state_tenant *t;
+	struct pbx_state_user *u;
+	struct pbx_state_device *d;
+};
+
+/*
+ * Open the devices' SIP secrets, all at once on every core (a first apply opens 10 000);
+ * a secret that does not open is its tenant's first problem, named by the device, as
+ * before; only running out of memory fails the load.
+ */
+static int open_passwords(pbx_ctx *ctx, struct pbx_ctx_sealed *v, const struct sealed_of *whose,
+			  size_t n, pbx_error *err)
+{
+	int r = n ? pbx_ctx_open_secrets(ctx, v, n, err) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct pbx_state_tenant *t = whose[i].t;
+
+		whose[i].d->password = v[i].plain;
+		if (v[i].r < 0 && v[i].err && !t->problem && r == 0) {
+			snprintf(v[i].err->object, sizeof(v[i].err->object), "device %s of %s",
+				 whose[i].d->label, whose[i].u->username);
+			pbx_sanitize(v[i].err->object);
+			t->problem = v[i].err;
+			v[i].err = NULL;
+		}
+		free(v[i].err);
+	}
+	return r;
+}
+
 static int load(pbx_ctx *ctx, PGconn *pg, const char *tenant, bool open_secrets,
 		struct pbx_state *s, pbx_error *err)
 {
 	const char *p[1] = { tenant };
-	size_t t_hint = 0, u_hint = 0;
+	size_t t_hint = 0, u_hint = 0, n_sealed = 0;
+	struct pbx_ctx_sealed *sealed = NULL;
+	struct sealed_of *whose = NULL;
 	PGresult *res;
 	int r = 0;
 
@@ -160,6 +195,9 @@ static int load(pbx_ctx *ctx, PGconn *pg, const char *tenant, bool open_secrets,
 		"ORDER BY t.slug, u.extension, d.sip_username", 1, p, "device", err);
 	if (!res)
 		return err->code;
+	if (open_secrets && (!(sealed = calloc((size_t)PQntuples(res) + 1, sizeof(*sealed))) ||
+			     !(whose = calloc((size_t)PQntuples(res) + 1, sizeof(*whose)))))
+		goto oom;
 	for (int i = 0; i < PQntuples(res) && r == 0; i++) {
 		struct pbx_state_tenant *t = find_tenant(s, PQgetvalue(res, i, 0), &t_hint);
 		struct pbx_state_user *u = t ? find_user(t, PQgetvalue(res, i, 1), &u_hint) : NULL;
@@ -179,23 +217,18 @@ static int load(pbx_ctx *ctx, PGconn *pg, const char *tenant, bool open_secrets,
 		    split_codecs(PQgetvalue(res, i, 6), d) < 0)
 			goto oom;
 		if (open_secrets) {
-			char object[96];
-
-			if (pbx_ctx_open_secret(ctx, PQgetvalue(res, i, 4), &d->password, err) < 0 &&
-			    !t->problem) {
-				snprintf(object, sizeof(object), "device %s of %s", d->label, u->username);
-				snprintf(err->object, sizeof(err->object), "%s", object);
-				pbx_sanitize(err->object);
-				if (!(t->problem = malloc(sizeof(*t->problem))))
-					goto oom;
-				*t->problem = *err;
-				pbx_error_clear(err);
-			}
+			sealed[n_sealed] = (struct pbx_ctx_sealed){ .sealed = PQgetvalue(res, i, 4) };
+			whose[n_sealed++] = (struct sealed_of){ t, u, d };
 		}
 	}
+	r = open_passwords(ctx, sealed, whose, n_sealed, err);
+	free(sealed);
+	free(whose);
 	PQclear(res);
 	return r;
 oom:
+	free(sealed);
+	free(whose);
 	PQclear(res);
 	return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
 }
