@@ -442,3 +442,83 @@ int pbx_ami_action(pbx_ami *ami, const char *action, const char *const *kv,
 		*ret = resp;
 	return r;
 }
+
+/* Send actions [@from, @to) of a batch whose first ActionID is @first_id, in one write. */
+static int batch_send(pbx_ami *ami, const struct pbx_ami_batch_action *a, size_t from,
+		      size_t to, unsigned long first_id, bool *broken, pbx_error *err)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+	int r;
+
+	if (!f)
+		return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
+	for (size_t i = from; i < to; i++) {
+		char id[32], *text;
+		size_t len;
+
+		snprintf(id, sizeof(id), "%lu", first_id + i);
+		if (!(text = format_action(a[i].action, id, a[i].kv, &len))) {
+			fclose(f);
+			explicit_bzero(buf, size);
+			free(buf);
+			return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
+		}
+		fwrite(text, 1, len, f);
+		explicit_bzero(text, len);  /* it may hold a secret */
+		free(text);
+	}
+	if (fclose(f) != 0 || !buf) {
+		free(buf);
+		return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
+	}
+	r = ami_send_all(ami, buf, size, ami_now_ms() + ami->timeout_ms, broken, err);
+	explicit_bzero(buf, size);
+	free(buf);
+	return r;
+}
+
+int pbx_ami_batch(pbx_ami *ami, const struct pbx_ami_batch_action *actions, size_t n,
+		  pbx_ami_batch_fn *done, void *userdata, pbx_error *err)
+{
+	size_t sent = 0;
+	unsigned long first_id;
+	bool broken = false;
+	int r;
+
+	for (size_t i = 0; i < n; i++)
+		if ((r = check_action(actions[i].action, actions[i].kv, err)) < 0)
+			return r;
+	ami_drop_if_closed(ami);
+	if (ami->fd < 0 && (r = ami_reconnect(ami, err)) < 0)
+		return r;
+	first_id = ami->next_id;
+	ami->next_id += n;
+	for (size_t i = 0; i < n; i++) {
+		struct pbx_ami_response *resp = NULL;
+		pbx_error why = PBX_ERROR_INIT;
+		char id[32], what[256];
+
+		/* Keep the window full: refill when half of it has been answered. */
+		if (sent < n && sent - i <= PBX_AMI_BATCH_WINDOW / 2) {
+			size_t to = i + PBX_AMI_BATCH_WINDOW < n ? i + PBX_AMI_BATCH_WINDOW : n;
+
+			if ((r = batch_send(ami, actions, sent, to, first_id, &broken, err)) < 0)
+				goto lost;
+			sent = to;
+		}
+		snprintf(id, sizeof(id), "%lu", first_id + i);
+		if ((r = await(ami, id, ami->timeout_ms, &resp, &broken, err)) < 0)
+			goto lost;
+		describe(actions[i].action, actions[i].kv, what, sizeof(what));
+		r = pbx_ami_response_check(ami, what, resp, &why);
+		pbx_ami_response_free(resp);
+		done(i, r, &why, userdata);
+	}
+	return 0;
+lost:
+	/* The stream position is unknown now: start afresh next time. */
+	ami_disconnect(ami);
+	return r;
+}

@@ -18,34 +18,16 @@
 #include "pbx/valid.h"
 #include "ctx.h"
 #include "pg.h"
+#include "selfservice-internal.h"
 #include "user-internal.h"
 
-/* One user's state as PostgreSQL has it. */
-struct ss_user {
-	char id[24], username[40], slug[32], ext[16], forward[32];
-	long ext_min, ext_max;
-	bool active, dnd, voicemail, pending;
-	char *sealed;            /* vm_pin_verifier_sealed or NULL */
-};
-
-/* The keys of one family as AstDB has them; NULL = absent. */
-struct ss_keys {
-	char *dnd, *forward, *pin;
-};
-
-#define SS_COLUMNS \
-	"u.id::text, u.username, t.slug, u.extension::text, " \
-	"(u.status = 'active' AND t.status = 'active'), u.dnd, u.voicemail, u.astdb_pending, " \
-	"coalesce(u.forward_to, ''), u.vm_pin_verifier_sealed, t.ext_min, t.ext_max " \
-	"FROM users u JOIN tenants t ON t.id = u.tenant_id "
-
-static void ss_user_free(struct ss_user *u)
+void ss_user_free(struct ss_user *u)
 {
 	free(u->sealed);
 	u->sealed = NULL;
 }
 
-static void ss_keys_free(struct ss_keys *k)
+void ss_keys_free(struct ss_keys *k)
 {
 	free(k->dnd);
 	free(k->forward);
@@ -53,7 +35,7 @@ static void ss_keys_free(struct ss_keys *k)
 	*k = (struct ss_keys){ .dnd = NULL };
 }
 
-static void ss_fill(const PGresult *res, int i, struct ss_user *u)
+void ss_fill(const PGresult *res, int i, struct ss_user *u)
 {
 	*u = (struct ss_user){ .active = false };
 	snprintf(u->id, sizeof(u->id), "%s", PQgetvalue(res, i, 0));
@@ -135,23 +117,28 @@ int pbx_user_store_verifier(PGconn *pg, const char *id, const char *sealed, pbx_
 			   2, p, "user", err);
 }
 
-static void family(const char *slug, const char *ext, char *buf, size_t n)
+void ss_family(const char *slug, const char *ext, char *buf, size_t n)
 {
 	snprintf(buf, n, PBX_DP_ASTDB_FAMILY "/%s/%s", slug, ext);
 }
 
-/* DBDel that accepts a key that is already gone (main/db.c gives an error for it). */
-static int db_del_gone(pbx_ami *ami, const char *fam, const char *key, pbx_error *err)
+int ss_db_del_gone_check(pbx_ami *ami, const char *fam, const char *key, pbx_error *err)
 {
 	char *v = NULL;
+	int r = pbx_ami_db_get(ami, fam, key, &v, err);
+
+	free(v);
+	return r == PBX_ENOTFOUND ? 0 : r < 0 ? r : pbx_errorf(err, PBX_ERROR, NULL, NULL,
+		"AstDB key %s/%s could not be deleted", fam, key);
+}
+
+int ss_db_del_gone(pbx_ami *ami, const char *fam, const char *key, pbx_error *err)
+{
 	int r = pbx_ami_db_del(ami, fam, key, err);
 
 	if (r != PBX_ERROR && r != PBX_ENOTFOUND)
 		return r;
-	r = pbx_ami_db_get(ami, fam, key, &v, err);
-	free(v);
-	return r == PBX_ENOTFOUND ? 0 : r < 0 ? r : pbx_errorf(err, PBX_ERROR, NULL, NULL,
-		"AstDB key %s/%s could not be deleted", fam, key);
+	return ss_db_del_gone_check(ami, fam, key, err);
 }
 
 /* One attempt at writing @u's keys. */
@@ -160,7 +147,7 @@ static int write_keys(pbx_ctx *ctx, pbx_ami *ami, const struct ss_user *u, pbx_e
 	char fam[96], *verifier = NULL;
 	int r;
 
-	family(u->slug, u->ext, fam, sizeof(fam));
+	ss_family(u->slug, u->ext, fam, sizeof(fam));
 	if (!u->active) {
 		r = pbx_ami_db_deltree(ami, fam, NULL, err);
 		return r == PBX_ENOTFOUND ? 0 : r;
@@ -168,11 +155,11 @@ static int write_keys(pbx_ctx *ctx, pbx_ami *ami, const struct ss_user *u, pbx_e
 	if ((r = pbx_ami_db_put(ami, fam, "dnd", u->dnd ? "1" : "0", err)) < 0)
 		return r;
 	r = u->forward[0] ? pbx_ami_db_put(ami, fam, "forward", u->forward, err)
-			  : db_del_gone(ami, fam, "forward", err);
+			  : ss_db_del_gone(ami, fam, "forward", err);
 	if (r < 0)
 		return r;
 	if (!u->voicemail || !u->sealed)
-		return db_del_gone(ami, fam, "pin", err);
+		return ss_db_del_gone(ami, fam, "pin", err);
 	{
 		pbx_secret_key *key = pbx_ctx_key(ctx, err);
 
@@ -328,7 +315,7 @@ static int read_keys(pbx_ami *ami, const struct ss_user *u, struct ss_keys *k, p
 	char **slot[] = { &k->dnd, &k->forward, &k->pin }, fam[96];
 	int r;
 
-	family(u->slug, u->ext, fam, sizeof(fam));
+	ss_family(u->slug, u->ext, fam, sizeof(fam));
 	*k = (struct ss_keys){ .dnd = NULL };
 	for (size_t i = 0; i < 3; i++) {
 		r = pbx_ami_db_get(ami, fam, names[i], slot[i], err);
@@ -342,8 +329,7 @@ static int read_keys(pbx_ami *ami, const struct ss_user *u, struct ss_keys *k, p
 	return 0;
 }
 
-/* Does AstDB hold what PostgreSQL wants for dnd and forward? */
-static bool same_state(const struct ss_user *u, const struct ss_keys *k)
+bool ss_same_state(const struct ss_user *u, const struct ss_keys *k)
 {
 	return k->dnd && !strcmp(k->dnd, u->dnd ? "1" : "0") &&
 	       !strcmp(k->forward ? k->forward : "", u->forward);
@@ -404,12 +390,9 @@ fail:
 	return r;
 }
 
-/*
- * Bring one active user's keys and PostgreSQL together. @prefer_astdb: the keys may hold a
- * phone's change (not pending, dnd key present): PostgreSQL takes it when it validates.
- * *@what: 0 nothing, 1 pushed, 2 taken.
- */
-static int reconcile_user(pbx_ctx *ctx, PGconn *pg, const struct ss_user *u,
+/* The keys may hold a phone's change (not pending, dnd key present): PostgreSQL takes it
+ * when it validates. */
+int ss_reconcile_user(pbx_ctx *ctx, PGconn *pg, const struct ss_user *u,
 			  const struct ss_keys *k, const char *source, int *what, pbx_error *err)
 {
 	pbx_error why = PBX_ERROR_INIT;
@@ -431,7 +414,7 @@ static int reconcile_user(pbx_ctx *ctx, PGconn *pg, const struct ss_user *u,
 	} else {
 		pin_ok = !k->pin;
 	}
-	if (!u->pending && k->dnd && !same_state(u, k)) {
+	if (!u->pending && k->dnd && !ss_same_state(u, k)) {
 		if ((strcmp(k->dnd, "0") && strcmp(k->dnd, "1")) ||
 		    check_forward(ctx, pg, u, k->forward, &why) < 0) {
 			pbx_log(ctx, PBX_LOG_WARN, "user %s of %s: the change made on the phone "
@@ -508,152 +491,10 @@ int pbx_selfservice_event(pbx_ctx *ctx, const struct pbx_ami_msg *event, bool *r
 	PQclear(res);
 	event_source(event, source, sizeof(source));
 	if ((r = read_keys(ami, &u, &k, err)) == 0)
-		r = reconcile_user(ctx, pg, &u, &k, source, &what, err);
+		r = ss_reconcile_user(ctx, pg, &u, &k, source, &what, err);
 	if (r == 0 && ret_changed)
 		*ret_changed = what == 2;
 	ss_keys_free(&k);
 	ss_user_free(&u);
 	return r;
-}
-
-/* The keys of extension @ext in a DBGetTree answer of family pbxctl/<slug>. */
-static void tree_keys(const struct pbx_ami_db_entry *e, size_t n, const char *prefix,
-		      const char *ext, struct ss_keys *k)
-{
-	size_t pl = strlen(prefix), el = strlen(ext);
-
-	*k = (struct ss_keys){ .dnd = NULL };
-	for (size_t i = 0; i < n; i++) {
-		const char *key = e[i].key;
-
-		if (strncmp(key, prefix, pl) || strncmp(key + pl, ext, el) || key[pl + el] != '/')
-			continue;
-		key += pl + el + 1;
-		if (!strcmp(key, "dnd"))
-			k->dnd = strdup(e[i].value);
-		else if (!strcmp(key, "forward"))
-			k->forward = strdup(e[i].value);
-		else if (!strcmp(key, "pin"))
-			k->pin = strdup(e[i].value);
-	}
-}
-
-static int reconcile_tenant(pbx_ctx *ctx, PGconn *pg, pbx_ami *ami, const char *slug,
-			    struct pbx_selfservice_report *rep, pbx_error *err)
-{
-	struct pbx_ami_db_entry *e = NULL;
-	char fam[64], prefix[72];
-	const char *p[1] = { slug };
-	PGresult *res;
-	size_t n = 0;
-	int r, rows;
-
-	snprintf(fam, sizeof(fam), PBX_DP_ASTDB_FAMILY "/%s", slug);
-	snprintf(prefix, sizeof(prefix), "/%s/", fam);
-	if ((r = pbx_ami_db_gettree(ami, fam, &e, &n, err)) < 0)
-		return r;
-	res = pbx_pg_query(pg, "SELECT " SS_COLUMNS "WHERE t.slug = $1 AND u.status = 'active' "
-			   "AND t.status = 'active' ORDER BY u.extension", 1, p, "tenant", err);
-	if (!res) {
-		pbx_ami_db_entries_free(e, n);
-		return err->code;
-	}
-	rows = PQntuples(res);
-	for (int i = 0; i < rows; i++) {
-		struct ss_user u;
-		struct ss_keys k;
-		pbx_error uerr = PBX_ERROR_INIT;
-		int what = 0;
-
-		ss_fill(res, i, &u);
-		tree_keys(e, n, prefix, u.ext, &k);
-		if (reconcile_user(ctx, pg, &u, &k, "astdb", &what, &uerr) < 0) {
-			rep->failed++;
-			pbx_log(ctx, PBX_LOG_WARN, "user %s of %s: AstDB not reconciled: %s",
-				u.username, slug, uerr.message);
-		} else if (what == 1) {
-			rep->pushed++;
-		} else if (what == 2) {
-			rep->taken++;
-		}
-		ss_keys_free(&k);
-		ss_user_free(&u);
-	}
-	/* Keys of an extension no active user has: a deleted, moved or suspended user's. */
-	for (size_t i = 0; i < n; i++) {
-		const char *ext = e[i].key + strlen(prefix), *end = strchr(ext, '/');
-		char x[16], sub[96];
-		bool live = false;
-
-		if (strncmp(e[i].key, prefix, strlen(prefix)) || !end || end - ext >= (long)sizeof(x))
-			continue;
-		snprintf(x, sizeof(x), "%.*s", (int)(end - ext), ext);
-		for (int j = 0; j < rows && !live; j++)
-			live = !strcmp(PQgetvalue(res, j, 3), x);
-		if (live)
-			continue;
-		family(slug, x, sub, sizeof(sub));
-		if (pbx_ami_db_deltree(ami, sub, NULL, err) == 0)
-			rep->removed++;
-		/* The other keys of this extension are gone with it. */
-		for (size_t j = i + 1; j < n; j++)
-			if (!strncmp(e[j].key, e[i].key, (size_t)(end - e[i].key) + 1))
-				e[j].key[0] = '\0';
-	}
-	PQclear(res);
-	pbx_ami_db_entries_free(e, n);
-	return 0;
-}
-
-int pbx_selfservice_reconcile(pbx_ctx *ctx, const char *tenant,
-			      struct pbx_selfservice_report *ret, pbx_error *err)
-{
-	struct pbx_selfservice_report rep = { 0 };
-	const char *p[1] = { tenant };
-	PGresult *res;
-	PGconn *pg;
-	pbx_ami *ami;
-	int r = 0;
-
-	if (!(pg = pbx_ctx_pg(ctx, err)))
-		return err->code;
-	res = pbx_pg_query(pg, "SELECT t.slug FROM tenants t WHERE t.status = 'active' AND "
-			   "($1::text IS NULL OR t.slug = $1) ORDER BY t.slug", 1, p, "tenants", err);
-	if (!res)
-		return err->code;
-	if (!(ami = pbx_ctx_ami(ctx, err))) {
-		PQclear(res);
-		return err->code;
-	}
-	for (int i = 0; i < PQntuples(res) && r == 0; i++) {
-		r = reconcile_tenant(ctx, pg, ami, PQgetvalue(res, i, 0), &rep, err);
-		/* One tenant's trouble never stops another's: only a lost connection does. */
-		if (r < 0 && r != PBX_EUNAVAILABLE)
-			r = 0;
-	}
-	PQclear(res);
-	if (ret)
-		*ret = rep;
-	return r;
-}
-
-bool pbx_selfservice_pending(pbx_ctx *ctx, const char *tenant)
-{
-	const char *p[1] = { tenant };
-	pbx_error err = PBX_ERROR_INIT;
-	PGresult *res;
-	PGconn *pg;
-	bool pending;
-
-	if (!(pg = pbx_ctx_pg(ctx, &err)))
-		return true;
-	/* users_astdb_pending (migration 0018): the partial index answers alone */
-	res = pbx_pg_query(pg, "SELECT EXISTS (SELECT 1 FROM users u WHERE u.astdb_pending AND "
-			   "($1::text IS NULL OR u.tenant_id = (SELECT t.id FROM tenants t "
-			   "WHERE t.slug = $1)))", 1, p, "users", &err);
-	if (!res)
-		return true;   /* unknown: the reconcile finds out */
-	pending = PQgetvalue(res, 0, 0)[0] == 't';
-	PQclear(res);
-	return pending;
 }

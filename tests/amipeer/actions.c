@@ -248,7 +248,8 @@ static void do_db(struct peer *p, const char *action, const struct req *r, struc
 	full = db_key(family, key);
 	value = tree ? NULL : astdb_get(&p->db, full);
 	if (strcasecmp(action, "DBPut") == 0) {
-		if (p->sw.db_error) {
+		if (p->sw.db_error && (!p->sw.db_error_family ||
+					 strcmp(p->sw.db_error_family, family) == 0)) {
 			/* main/db.c: ast_db_put() failed (astdb.sqlite3 not writable). */
 			send_error(out, r, "Failed to update entry");
 		} else {

@@ -153,6 +153,8 @@ static bool apply_switch(struct switches *sw, const char *name, const char *arg)
 		sw->stale_reload = true;
 	} else if (strcmp(name, "db-error") == 0) {
 		sw->db_error = true;
+		free(sw->db_error_family);
+		sw->db_error_family = arg && *arg ? xstrdup(arg) : NULL;
 	} else if (strcmp(name, "not-loaded") == 0 && arg && *arg) {
 		free(sw->not_loaded);
 		sw->not_loaded = xstrdup(arg);
@@ -168,11 +170,13 @@ static void copy_switches(struct switches *dst, const struct switches *src)
 	free(dst->skip_line);
 	free(dst->not_loaded);
 	free(dst->slow_action);
+	free(dst->db_error_family);
 	*dst = *src;
 	dst->drop_after = src->drop_after ? xstrdup(src->drop_after) : NULL;
 	dst->slow_action = src->slow_action ? xstrdup(src->slow_action) : NULL;
 	dst->skip_line = src->skip_line ? xstrdup(src->skip_line) : NULL;
 	dst->not_loaded = src->not_loaded ? xstrdup(src->not_loaded) : NULL;
+	dst->db_error_family = src->db_error_family ? xstrdup(src->db_error_family) : NULL;
 }
 
 static char *read_file(const char *path)
@@ -374,8 +378,10 @@ static void process_input(struct peer *p, struct conn *c)
 		log_action(p, &r);
 		action = req_get(&r, "Action");
 		if (p->drop_armed && strcasecmp(action, p->sw.drop_after) == 0) {
+			/* The answers to the actions before it are written first, as Asterisk
+			 * wrote them before it read this one. */
 			p->drop_armed = false;
-			c->dead = true;
+			c->closing = true;
 			req_free(&r);
 			return;
 		}
@@ -697,6 +703,8 @@ int main(int argc, char **argv)
 	free(p.sw.drop_after);
 	free(p.base.slow_action);
 	free(p.sw.slow_action);
+	free(p.base.db_error_family);
+	free(p.sw.db_error_family);
 	free(p.base.skip_line);
 	free(p.sw.skip_line);
 	free(p.base.not_loaded);

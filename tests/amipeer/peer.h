@@ -96,6 +96,7 @@ struct switches {
 	bool stale_reload;  /* Reload answers Success but keeps the old dialplan */
 	char *not_loaded;   /* a module this Asterisk does not have: "No such module" */
 	bool db_error;      /* DBPut fails as when Asterisk cannot write astdb.sqlite3 */
+	char *db_error_family; /* NULL: every DBPut fails; else only those of this family */
 };
 
 /* ---- AstDB (astdb.c): full keys "/family/key" as main/db.c stores them ---- */

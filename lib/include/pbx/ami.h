@@ -126,6 +126,27 @@ int pbx_ami_action(pbx_ami *ami, const char *action, const char *const *kv,
 int pbx_ami_action_raw(pbx_ami *ami, const char *action, const char *const *kv,
 		       struct pbx_ami_response **ret, pbx_error *err);
 
+/* One action of a batch (pbx_ami_batch): its name and header pairs, as pbx_ami_action's. */
+struct pbx_ami_batch_action {
+	const char *action;
+	const char *const *kv;
+};
+
+/* The answer to action @i of a batch: 0, or the code pbx_ami_action returns, with @why. */
+typedef void pbx_ami_batch_fn(size_t i, int result, const pbx_error *why, void *userdata);
+
+/*
+ * Send the @n actions on one connection, up to PBX_AMI_BATCH_WINDOW of them ahead of their
+ * answers (Asterisk answers a session's actions in the order they arrive), and call @done
+ * with each answer, in order. An action that Asterisk refuses does not stop the others. A
+ * transport failure does: the connection is dropped, the actions not yet answered are not
+ * reported and nothing is resent (PBX_EUNAVAILABLE or PBX_ERROR, as pbx_ami_action). An
+ * action with a bad key or value (see pbx_ami_action) is PBX_EINVALID before anything is sent.
+ */
+#define PBX_AMI_BATCH_WINDOW 64
+int pbx_ami_batch(pbx_ami *ami, const struct pbx_ami_batch_action *actions, size_t n,
+		  pbx_ami_batch_fn *done, void *userdata, pbx_error *err);
+
 /*
  * 0 when @resp says Success, Follows or Goodbye. Otherwise fills @err with "ami at host:port:
  * @action failed: <server message>" (the server text also goes to detail) and returns

@@ -170,6 +170,87 @@ Test(ami_peer, dropped_dbput_is_not_retried, .fini = stop)
 	pbx_ami_close(ami);
 }
 
+/* What a batch's callback was told: each answer's index and result, in order. */
+struct answers {
+	size_t n, index[300];
+	int result[300];
+};
+
+static void record_answer(size_t i, int result, const pbx_error *why, void *userdata)
+{
+	struct answers *a = userdata;
+
+	(void)why;
+	a->index[a->n] = i;
+	a->result[a->n++] = result;
+}
+
+Test(ami_peer, a_batch_answers_every_action_in_order_and_a_refused_one_alone, .fini = stop)
+{
+	static const char *const keys[] = { "1000", "1001", "1002" };
+	struct pbx_ami_batch_action act[300];
+	const char *kv[300][7];
+	struct answers got = { 0 };
+	pbx_error err = PBX_ERROR_INIT;
+	char val[300][8], *v = NULL;
+	pbx_ami *ami;
+
+	peer_start(&peer, NULL, NULL);
+	ami = connect_ok(2000);
+	/* More actions than the window; the middle one of every three goes to a family whose
+	 * writes fail, and one DBDel of a missing key. */
+	peer_control(&peer, "db-error broken\n");
+	for (size_t i = 0; i < 300; i++) {
+		snprintf(val[i], sizeof(val[i]), "%zu", i);
+		kv[i][0] = "Family";
+		kv[i][1] = i % 3 == 1 ? "broken" : "batch";
+		kv[i][2] = "Key";
+		kv[i][3] = keys[i % 3];
+		kv[i][4] = "Val";
+		kv[i][5] = val[i];
+		kv[i][6] = NULL;
+		act[i] = (struct pbx_ami_batch_action){ .action = "DBPut", .kv = kv[i] };
+	}
+	kv[299][4] = NULL;
+	act[299].action = "DBDel";
+	kv[299][1] = "nothing-here";
+	cr_assert(eq(int, pbx_ami_batch(ami, act, 300, record_answer, &got, &err), 0), "%s",
+		  err.message);
+	cr_assert(eq(sz, got.n, 300));
+	for (size_t i = 0; i < 300; i++) {
+		cr_assert(eq(sz, got.index[i], i));
+		cr_assert(eq(int, got.result[i], i == 299 || i % 3 == 1 ? PBX_ERROR : 0), "#%zu", i);
+	}
+	/* The last of the writes to each key won. */
+	cr_assert(eq(int, pbx_ami_db_get(ami, "batch", "1002", &v, &err), 0), "%s", err.message);
+	cr_assert(eq(str, v, "296"));
+	free(v);
+	cr_assert(eq(int, peer_count(&peer, "DBPut"), 299));
+	pbx_ami_close(ami);
+}
+
+Test(ami_peer, a_batch_stops_at_a_lost_connection_and_resends_nothing, .fini = stop)
+{
+	const char *kv[] = { "Family", "batch", "Key", "k", "Val", "1", NULL };
+	struct pbx_ami_batch_action act[3] = {
+		{ "Ping", NULL }, { "DBPut", kv }, { "Ping", NULL },
+	};
+	const char *bad[] = { "Family", "x\r\nAction: Reload", NULL };
+	struct pbx_ami_batch_action refused[1] = { { "DBDel", bad } };
+	struct answers got = { 0 };
+	pbx_error err = PBX_ERROR_INIT;
+	pbx_ami *ami;
+
+	peer_start(&peer, NULL, (const char *[]){ "--drop-after", "DBPut", NULL });
+	ami = connect_ok(2000);
+	cr_assert(eq(int, pbx_ami_batch(ami, refused, 1, record_answer, &got, &err), PBX_EINVALID));
+	cr_assert(eq(int, peer_count(&peer, "DBDel"), 0), "a bad value sends nothing");
+	cr_assert(eq(int, pbx_ami_batch(ami, act, 3, record_answer, &got, &err), PBX_EUNAVAILABLE));
+	cr_assert(eq(sz, got.n, 1), "only the Ping before the drop was answered: %zu", got.n);
+	cr_assert(eq(int, peer_count(&peer, "DBPut"), 1));
+	pbx_ami_close(ami);
+}
+
 Test(ami_peer, slow_peer_hits_the_deadline, .fini = stop)
 {
 	pbx_error err = PBX_ERROR_INIT;

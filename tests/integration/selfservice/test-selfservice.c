@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <math.h>
+#include <pthread.h>
 #include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -623,4 +624,170 @@ Test(selfservice, me_dnd_of_an_end_user_is_pending_until_the_next_apply)
 	expect_astdb("dnd", "1");
 	expect_sql("SELECT u.astdb_pending::text FROM users u JOIN tenants t ON "
 		   "t.id = u.tenant_id WHERE t.slug = $1", "false");
+}
+
+/* A tenant of its own with @n users from extension 1000 up, every third one on DND. */
+static void tenant_with_users(char t[32], const char *prefix, int n)
+{
+	struct pbx_tenant_spec spec = { .extensions = "1000-1999", .name = "Batch Co" };
+	struct pbx_rows rows;
+	pbx_error err = PBX_ERROR_INIT;
+
+	snprintf(t, 32, "%s", testenv_slug(prefix));
+	spec.slug = t;
+	cr_assert(eq(int, pbx_tenant_create(ctx, &spec, &rows, &err), 0), "%s", err.message);
+	pbx_rows_free(&rows);
+	for (int i = 0; i < n; i++) {
+		struct pbx_user_spec u = PBX_USER_SPEC_INIT;
+		char name[16], ext[16];
+
+		snprintf(name, sizeof(name), "u%d", i);
+		snprintf(ext, sizeof(ext), "%d", 1000 + i);
+		u.username = name;
+		u.extension = ext;
+		u.dnd = i % 3 == 0;
+		cr_assert(eq(int, pbx_user_create(ctx, t, &u, &rows, &err), 0), "%s", err.message);
+		pbx_rows_free(&rows);
+	}
+}
+
+/* Every active user of tenant @t has AstDB's dnd key as PostgreSQL has it, and no user of
+ * it is pending. */
+static void expect_tenant_in_sync(const char *t, size_t users)
+{
+	struct pbx_ami_config c = peer_config(&peer, 2000);
+	struct pbx_ami_db_entry *e = NULL;
+	pbx_error err = PBX_ERROR_INIT;
+	char family[64], *v;
+	size_t n = 0, dnd = 0, on = 0;
+	pbx_ami *ami;
+
+	snprintf(family, sizeof(family), "pbxctl/%s", t);
+	cr_assert(eq(int, pbx_ami_connect(&c, &ami, &err), 0), "%s", err.message);
+	cr_assert(eq(int, pbx_ami_db_gettree(ami, family, &e, &n, &err), 0), "%s", err.message);
+	pbx_ami_close(ami);
+	for (size_t i = 0; i < n; i++) {
+		int ext;
+		char key[8];
+
+		if (sscanf(e[i].key + strlen(family) + 2, "%d/%7s", &ext, key) != 2 ||
+		    strcmp(key, "dnd"))
+			continue;
+		dnd++;
+		on += !strcmp(e[i].value, "1");
+		cr_assert(eq(str, e[i].value, (ext - 1000) % 3 == 0 ? "1" : "0"), "%s", e[i].key);
+	}
+	pbx_ami_db_entries_free(e, n);
+	cr_assert(eq(sz, dnd, users));
+	cr_assert(eq(sz, on, (users + 2) / 3));
+	v = ut_sql("SELECT count(*)::text FROM users u JOIN tenants t ON t.id = u.tenant_id "
+		   "WHERE t.slug = $1 AND u.astdb_pending", t, NULL);
+	cr_assert(eq(str, v, "0"));
+	free(v);
+}
+
+Test(selfservice, reconcile_writes_hundreds_of_pending_users_and_only_keys_that_differ)
+{
+	struct pbx_selfservice_report rep;
+	pbx_error err = PBX_ERROR_INIT;
+	char a[32], b[32];
+	int puts;
+
+	tenant_with_users(a, "ssa", 150);
+	tenant_with_users(b, "ssb", 150);
+	puts = peer_count(&peer, "DBPut");
+	cr_assert(eq(int, pbx_selfservice_reconcile(ctx, a, &rep, &err), 0), "%s", err.message);
+	cr_assert(eq(sz, rep.pushed, 150));
+	cr_assert(eq(sz, rep.failed, 0));
+	cr_assert(eq(int, pbx_selfservice_reconcile(ctx, b, &rep, &err), 0), "%s", err.message);
+	cr_assert(eq(sz, rep.pushed, 150));
+	expect_tenant_in_sync(a, 150);
+	expect_tenant_in_sync(b, 150);
+	/* One dnd key per user; no forward or PIN to write, and none deleted. */
+	cr_assert(eq(int, peer_count(&peer, "DBPut") - puts, 300));
+	cr_assert(eq(int, peer_count(&peer, "DBDel"), 0));
+	/* Marked pending again with AstDB already right: nothing written, the marks cleared. */
+	free(ut_sql("UPDATE users u SET astdb_pending = true FROM tenants t WHERE "
+		    "t.id = u.tenant_id AND t.slug = $1 RETURNING 1", a, NULL));
+	cr_assert(eq(int, pbx_selfservice_reconcile(ctx, a, &rep, &err), 0), "%s", err.message);
+	cr_assert(eq(int, peer_count(&peer, "DBPut") - puts, 300));
+	expect_tenant_in_sync(a, 150);
+}
+
+Test(selfservice, one_refused_write_leaves_only_its_user_pending)
+{
+	struct pbx_selfservice_report rep;
+	pbx_error err = PBX_ERROR_INIT;
+	char t[32], control[96], *v;
+
+	tenant_with_users(t, "ssf", 3);
+	snprintf(control, sizeof(control), "db-error pbxctl/%s/1001\n", t);
+	peer_control(&peer, control);
+	cr_assert(eq(int, pbx_selfservice_reconcile(ctx, t, &rep, &err), 0), "%s", err.message);
+	cr_assert(eq(sz, rep.pushed, 2));
+	cr_assert(eq(sz, rep.failed, 1));
+	v = ut_sql("SELECT string_agg(u.username, ',' ORDER BY u.username) FROM users u "
+		   "JOIN tenants t ON t.id = u.tenant_id WHERE t.slug = $1 AND u.astdb_pending",
+		   t, NULL);
+	cr_assert(eq(str, v, "u1"));
+	free(v);
+	peer_control(&peer, "");
+	cr_assert(eq(int, pbx_selfservice_reconcile(ctx, t, &rep, &err), 0), "%s", err.message);
+	cr_assert(eq(sz, rep.pushed, 1));
+	expect_tenant_in_sync(t, 3);
+}
+
+struct reconcile_run {
+	const char *tenant;
+	struct pbx_selfservice_report rep;
+	int r;
+	pbx_error err;
+};
+
+static void *reconcile_thread(void *arg)
+{
+	struct reconcile_run *run = arg;
+
+	run->r = pbx_selfservice_reconcile(ctx, run->tenant, &run->rep, &run->err);
+	return NULL;
+}
+
+Test(selfservice, a_user_changed_while_its_keys_are_written_stays_pending)
+{
+	struct reconcile_run run = { .err = PBX_ERROR_INIT };
+	struct pbx_selfservice_report rep;
+	pbx_error err = PBX_ERROR_INIT;
+	char t[32], fam1[64], *v;
+	pthread_t th;
+
+	tenant_with_users(t, "ssr", 2);
+	run.tenant = t;
+	/* The DBPuts are answered a second late; meanwhile u1 is changed in PostgreSQL. */
+	peer_control(&peer, "slow DBPut:1000\n");
+	cr_assert(eq(int, pthread_create(&th, NULL, reconcile_thread, &run), 0));
+	usleep(400 * 1000);
+	free(ut_sql("UPDATE users u SET dnd = true FROM tenants t WHERE t.id = u.tenant_id AND "
+		    "t.slug = $1 AND u.username = 'u1' RETURNING 1", t, NULL));
+	pthread_join(th, NULL);
+	peer_control(&peer, "");
+	cr_assert(eq(int, run.r, 0), "%s", run.err.message);
+	cr_assert(eq(sz, run.rep.pushed, 2));
+	v = ut_sql("SELECT string_agg(u.username || '=' || u.astdb_pending::text, ',' ORDER BY "
+		   "u.username) FROM users u JOIN tenants t ON t.id = u.tenant_id "
+		   "WHERE t.slug = $1", t, NULL);
+	cr_assert(eq(str, v, "u0=false,u1=true"));
+	free(v);
+	snprintf(fam1, sizeof(fam1), "pbxctl/%s/1001", t);
+	v = astdb(fam1, "dnd");
+	cr_assert(eq(str, v ? v : "(absent)", "0"), "the write read before the change");
+	free(v);
+	/* The next reconcile writes the change. */
+	cr_assert(eq(int, pbx_selfservice_reconcile(ctx, t, &rep, &err), 0), "%s", err.message);
+	v = astdb(fam1, "dnd");
+	cr_assert(eq(str, v ? v : "(absent)", "1"));
+	free(v);
+	v = ut_sql("SELECT count(*)::text FROM users u JOIN tenants t ON t.id = u.tenant_id "
+		   "WHERE t.slug = $1 AND u.astdb_pending", t, NULL);
+	cr_assert(eq(str, v, "0"));
+	free(v);
 }
