@@ -175,51 +175,94 @@ static bool global_in_scoped(const char *tenant, PGresult *res, int i)
 }
 
 
+/* Reading every owner's digest costs a scan of every owned row: above this many stale
+ * records, one scan; up to it, one indexed query per stale owner. */
+#define STALE_ONE_BY_ONE 16
+
+/* Is every owner of @owners named by a record of @res? */
+static bool owners_named(PGresult *res, char **owners, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		bool named = false;
+
+		for (int j = 0; j < PQntuples(res) && !named; j++)
+			named = !strcmp(owners[i], PQgetvalue(res, j, C_OWNER));
+		if (!named)
+			return false;
+	}
+	return true;
+}
+
 /*
  * Mark in @ok which records still match MariaDB's rows: those whose mark is today's
- * without reading a row, the others by their digest (@tenant's only, or every owner's),
- * and give those that matched today's mark, so the next apply reads no digest. Rows of an
- * owner that no record names clear *@extra_ok.
+ * without reading a row, the others (stale) by their digest, and give those that matched
+ * today's mark, so the next apply reads no digest. A few stale records are read owner by
+ * owner; many, or a scoped apply's, in one query. Rows of an owner that no record names
+ * clear *@extra_ok.
  */
 static int rows_same(pbx_ctx *ctx, const char *tenant, PGresult *res, bool *ok,
 		     bool *extra_ok, pbx_error *err)
 {
 	struct pbx_rt_digest *dig = NULL;
 	struct pbx_realtime *rt = pbx_ctx_realtime(ctx, err);
-	char *mark = NULL, *ids = NULL;
-	size_t n_dig = 0, n_owned = 0;
-	bool read = false;
+	int rows = PQntuples(res);
+	const char **stale = calloc((size_t)rows + 1, sizeof(*stale));
+	char *mark = NULL, *ids = NULL, **owners = NULL;
+	size_t n_dig = 0, n_stale = 0, n_owners = 0;
+	bool one_by_one;
 	int r;
 
-	if (!rt)
-		return err->code;
-	if ((r = pbx_realtime_mark(rt, &mark, err)) < 0)
-		return r;
-	for (int i = 0; i < PQntuples(res) && !read; i++)
-		read = ok[i] && !global_in_scoped(tenant, res, i) &&
-		       !(mark && !strcmp(mark, PQgetvalue(res, i, C_MARK)));
-	if (!read) {
+	if (!stale)
+		return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
+	if (!rt || (r = pbx_realtime_mark(rt, &mark, err)) < 0) {
+		free(stale);
+		return rt ? r : err->code;
+	}
+	for (int i = 0; i < rows; i++)
+		if (ok[i] && !global_in_scoped(tenant, res, i) &&
+		    !(mark && !strcmp(mark, PQgetvalue(res, i, C_MARK))))
+			stale[n_stale++] = PQgetvalue(res, i, C_OWNER);
+	if (n_stale == 0) {
+		free(stale);
 		free(mark);
 		return 0;
 	}
-	/* The digest is read after the mark: a change between them changes the mark. */
-	if ((r = pbx_realtime_digests(rt, tenant, &dig, &n_dig, err)) < 0) {
+	one_by_one = !tenant && n_stale <= STALE_ONE_BY_ONE;
+	/* The digests are read after the mark: a change between them changes the mark. */
+	r = pbx_realtime_digests(rt, tenant ? &tenant : stale, tenant ? 1 : one_by_one ? n_stale : 0,
+				 &dig, &n_dig, err);
+	if (r == 0 && one_by_one)
+		r = pbx_realtime_owners(rt, &owners, &n_owners, err);
+	if (r < 0) {
+		free(stale);
 		free(mark);
+		pbx_rt_digests_free(dig, n_dig);
 		return r;
 	}
-	for (int i = 0; i < PQntuples(res); i++) {
-		const char *d = pbx_rt_digest_of(dig, n_dig, PQgetvalue(res, i, C_OWNER));
+	for (int i = 0, s = 0; i < rows; i++) {
+		const char *owner = PQgetvalue(res, i, C_OWNER);
 
-		n_owned += d[0] != '\0';
-		if (!ok[i] || global_in_scoped(tenant, res, i))
+		/* Only the stale ones are compared: the others' marks prove them unchanged. */
+		if (s >= (int)n_stale || stale[s] != owner)
 			continue;
-		ok[i] = !strcmp(d, PQgetvalue(res, i, C_ROWS));
-		if (ok[i] && mark && strcmp(mark, PQgetvalue(res, i, C_MARK)))
+		s++;
+		ok[i] = !strcmp(pbx_rt_digest_of(dig, n_dig, owner), PQgetvalue(res, i, C_ROWS));
+		if (ok[i] && mark)
 			r |= array_add(&ids, PQgetvalue(res, i, C_ID));
 	}
 	/* Rows of an owner that no tenant and no record names. */
-	*extra_ok = tenant || n_owned == n_dig;
+	if (one_by_one) {
+		*extra_ok = owners_named(res, owners, n_owners);
+	} else if (!tenant) {
+		size_t n_owned = 0;
+
+		for (int i = 0; i < rows; i++)
+			n_owned += pbx_rt_digest_of(dig, n_dig, PQgetvalue(res, i, C_OWNER))[0] != '\0';
+		*extra_ok = n_owned == n_dig;
+	}
+	pbx_rt_owners_free(owners, n_owners);
 	pbx_rt_digests_free(dig, n_dig);
+	free(stale);
 	if (r == 0 && ids && pbx_str_appendf(&ids, "}") == 0) {
 		const char *p[2] = { ids, mark };
 		pbx_error e = PBX_ERROR_INIT;
@@ -351,7 +394,7 @@ int pbx_applied_record(pbx_ctx *ctx, const struct pbx_apply_plan *plan, const ch
 	}
 	/* The mark before the digest: a change between them changes the mark. */
 	if ((r = pbx_realtime_mark(rt, &mark, err)) < 0 ||
-	    (r = pbx_realtime_digests(rt, tenant, &dig, &n_dig, err)) < 0) {
+	    (r = pbx_realtime_digests(rt, &tenant, tenant ? 1 : 0, &dig, &n_dig, err)) < 0) {
 		free(mark);
 		free(setup);
 		return r;

@@ -40,46 +40,62 @@ static int set_owner(pbx_realtime *rt, const char *owner, pbx_error *err)
 	return 0;
 }
 
-int pbx_realtime_digests(pbx_realtime *rt, const char *owner, struct pbx_rt_digest **ret,
-			 size_t *n_ret, pbx_error *err)
+/* Append the digests @sql reads (ordered by owner, then table) to @out[0..*@n). */
+static int read_digests(pbx_realtime *rt, const char *sql, struct pbx_rt_digest **out,
+			size_t *n, pbx_error *err)
 {
-	const char *sql = owner ? rt_sql_digest_owner : rt_sql_digest;
-	struct pbx_rt_digest *out = NULL;
-	size_t n = 0;
 	MYSQL_RES *res;
 	MYSQL_ROW row;
+	struct pbx_rt_digest *grown;
+	size_t first = *n;
+	int r = 0;
+
+	if (mysql_real_query(rt->db, sql, strlen(sql)) != 0 || !(res = mysql_store_result(rt->db)))
+		return rt_fail_db(rt, err, NULL, "could not read the digests of the realtime rows");
+	if (!(grown = realloc(*out, (*n + mysql_num_rows(res) + 1) * sizeof(**out)))) {
+		mysql_free_result(res);
+		return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
+	}
+	*out = grown;
+	/* One "table:count:xor;" part per table. */
+	while (r == 0 && (row = mysql_fetch_row(res))) {
+		const char *who = row[1] ? row[1] : "";
+		struct pbx_rt_digest *d = *n > first ? &grown[*n - 1] : NULL;
+		size_t used;
+
+		if (!d || strcmp(d->owner, who) != 0) {
+			d = &grown[(*n)++];
+			d->owner = strdup(who);
+			d->digest = calloc(1, DIGEST_MAX);
+			if (!d->owner || !d->digest) {
+				r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
+				break;
+			}
+		}
+		used = strlen(d->digest);
+		snprintf(d->digest + used, DIGEST_MAX - used, "%.20s:%.20s:%.20s;",
+			 row[0] ? row[0] : "", row[2] ? row[2] : "0", row[3] ? row[3] : "0");
+	}
+	mysql_free_result(res);
+	return r;
+}
+
+int pbx_realtime_digests(pbx_realtime *rt, const char *const *owners, size_t n_owners,
+			 struct pbx_rt_digest **ret, size_t *n_ret, pbx_error *err)
+{
+	struct pbx_rt_digest *out = NULL;
+	size_t n = 0;
 	int r = 0;
 
 	*ret = NULL;
 	*n_ret = 0;
 	/* A fresh read: end whatever snapshot an earlier read on this connection opened. */
 	rt_rollback(rt);
-	if (owner && (r = set_owner(rt, owner, err)) < 0)
-		return r;
-	if (mysql_real_query(rt->db, sql, strlen(sql)) != 0)
-		return rt_fail_db(rt, err, NULL, "could not read the digests of the realtime rows");
-	if (!(res = mysql_store_result(rt->db)))
-		return rt_fail_db(rt, err, NULL, "could not read the digests of the realtime rows");
-	if (!(out = calloc(mysql_num_rows(res) + 1, sizeof(*out))))
-		r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
-	/* Rows come ordered by owner, then table: one "table:count:xor;" part per table. */
-	while (r == 0 && (row = mysql_fetch_row(res))) {
-		const char *who = row[1] ? row[1] : "";
-		size_t used;
-
-		if (!n || strcmp(out[n - 1].owner, who) != 0) {
-			out[n].owner = strdup(who);
-			out[n].digest = calloc(1, DIGEST_MAX);
-			if (!out[n++].owner || !out[n - 1].digest) {
-				r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
-				break;
-			}
-		}
-		used = strlen(out[n - 1].digest);
-		snprintf(out[n - 1].digest + used, DIGEST_MAX - used, "%.20s:%.20s:%.20s;",
-			 row[0] ? row[0] : "", row[2] ? row[2] : "0", row[3] ? row[3] : "0");
-	}
-	mysql_free_result(res);
+	if (n_owners == 0)
+		r = read_digests(rt, rt_sql_digest, &out, &n, err);
+	for (size_t i = 0; r == 0 && i < n_owners; i++)
+		if ((r = set_owner(rt, owners[i], err)) == 0)
+			r = read_digests(rt, rt_sql_digest_owner, &out, &n, err);
 	rt_rollback(rt);
 	if (r < 0) {
 		pbx_rt_digests_free(out, n);
@@ -88,6 +104,43 @@ int pbx_realtime_digests(pbx_realtime *rt, const char *owner, struct pbx_rt_dige
 	*ret = out;
 	*n_ret = n;
 	return 0;
+}
+
+int pbx_realtime_owners(pbx_realtime *rt, char ***ret, size_t *n_ret, pbx_error *err)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	char **out;
+	size_t n = 0;
+
+	*ret = NULL;
+	*n_ret = 0;
+	rt_rollback(rt);
+	if (mysql_real_query(rt->db, rt_sql_owners, strlen(rt_sql_owners)) != 0 ||
+	    !(res = mysql_store_result(rt->db)))
+		return rt_fail_db(rt, err, NULL, "could not read the owners of the realtime rows");
+	if (!(out = calloc(mysql_num_rows(res) + 1, sizeof(*out)))) {
+		mysql_free_result(res);
+		return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
+	}
+	while ((row = mysql_fetch_row(res)))
+		if (!(out[n++] = strdup(row[0] ? row[0] : ""))) {
+			mysql_free_result(res);
+			pbx_rt_owners_free(out, n);
+			return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
+		}
+	mysql_free_result(res);
+	rt_rollback(rt);
+	*ret = out;
+	*n_ret = n;
+	return 0;
+}
+
+void pbx_rt_owners_free(char **owners, size_t n)
+{
+	for (size_t i = 0; owners && i < n; i++)
+		free(owners[i]);
+	free(owners);
 }
 
 const char *pbx_rt_digest_of(const struct pbx_rt_digest *d, size_t n, const char *owner)

@@ -50,6 +50,7 @@ extern const size_t rt_n_tables;
 extern const char rt_sql_digest[];      /* result: tbl, owner, count, xor of row hashes */
 extern const char rt_sql_digest_owner[]; /* the same for owner @pbxctl_owner */
 extern const char rt_sql_owned_tables[]; /* result: tbl */
+extern const char rt_sql_owners[];       /* result: owner */
 extern const char rt_sql_mark[];        /* result: table, update_time, update_time < NOW() */
 extern const char rt_sql_own_upsert[];  /* params: tbl, id, owner */
 extern const char rt_sql_own_delete[];  /* params: tbl, id */

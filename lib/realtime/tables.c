@@ -132,6 +132,8 @@ const char rt_sql_digest[] = RT_SQL_DIGESTS("");
 /* One owner's, through the index on (owner, tbl): the owner in the session variable. */
 const char rt_sql_digest_owner[] = RT_SQL_DIGESTS(" AND o.owner = @pbxctl_owner");
 
+/* Every owner of rows: the owner index read group by group. */
+const char rt_sql_owners[] = "SELECT owner FROM pbxctl_realtime_rows GROUP BY owner";
 /* The tables where pbxctl owns rows: a change in another one changes no owned row. */
 const char rt_sql_owned_tables[] = "SELECT DISTINCT tbl FROM pbxctl_realtime_rows";
 /* When each table was last changed, as far as MariaDB knows (InnoDB keeps it in memory:

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -467,6 +468,8 @@ static void accept_one(struct peer *p, int lfd, struct conn **conns, size_t *n, 
 
 	if (fd < 0)
 		return;
+	/* As main/manager.c does for every session: no Nagle delay on the answers. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	if (p->tls && !(ssl = tls_accept(p->tls, fd))) {
 		log_conn(p, *next_id, "refused: TLS handshake failed");
 		(*next_id)++;

@@ -284,12 +284,18 @@ struct pbx_rt_digest {
 };
 
 /*
- * For every owner (@owner: that one only), a digest of the rows pbxctl owns as MariaDB
- * holds them now (a row changed, deleted or added by hand changes it), in one query;
- * sorted by owner. Errors: PBX_EINVALID (@owner no slug), PBX_EUNAVAILABLE, PBX_ERROR.
+ * For every owner (or, when @n_owners > 0, for @owners[0..@n_owners) only, one query each
+ * through the owner index), a digest of the rows pbxctl owns as MariaDB holds them now (a
+ * row changed, deleted or added by hand changes it); an owner without rows has no entry.
+ * Sorted by owner when every owner is read, else in the order of @owners.
+ * Errors: PBX_EINVALID (an owner that is no slug), PBX_EUNAVAILABLE, PBX_ERROR.
  */
-int pbx_realtime_digests(pbx_realtime *rt, const char *owner, struct pbx_rt_digest **ret,
-			 size_t *n, pbx_error *err);
+int pbx_realtime_digests(pbx_realtime *rt, const char *const *owners, size_t n_owners,
+			 struct pbx_rt_digest **ret, size_t *n, pbx_error *err);
+
+/* Every owner that has rows, one query through the owner index (pbx_rt_owners_free). */
+int pbx_realtime_owners(pbx_realtime *rt, char ***ret, size_t *n, pbx_error *err);
+void pbx_rt_owners_free(char **owners, size_t n);
 
 /*
  * A mark of when MariaDB last changed each table pbxctl writes (malloc'd), or *@ret NULL

@@ -71,6 +71,27 @@ static void my_exec(const char *db, const char *sql)
 	mysql_close(m);
 }
 
+/* The number in the first column of the first row of @sql on database @db. */
+static long my_count(const char *db, const char *sql)
+{
+	MYSQL *m = mysql_init(NULL);
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	long n;
+
+	cr_assert_not_null(mysql_real_connect(m, NULL, getenv("PBXCTL_TEST_MARIADB_USER"),
+					      getenv("PBXCTL_TEST_MARIADB_PASSWORD"), db, 0,
+					      getenv("PBXCTL_TEST_MARIADB_SOCKET"), 0),
+			   "%s", mysql_error(m));
+	cr_assert(eq(int, mysql_query(m, sql), 0), "%s: %s", sql, mysql_error(m));
+	cr_assert_not_null(res = mysql_store_result(m));
+	cr_assert_not_null(row = mysql_fetch_row(res));
+	n = strtol(row[0], NULL, 10);
+	mysql_free_result(res);
+	mysql_close(m);
+	return n;
+}
+
 /* Every tenant routes emergency calls through its own ip_auth trunk (testenv): its
  * ps_endpoints, ps_aors and ps_endpoint_id_ips rows are the tenant's too. */
 #define EMERGENCY_TRUNK_ROWS 3
@@ -273,6 +294,54 @@ Test(apply_tenants, a_realtime_row_changed_or_deleted_behind_pbxctls_back_is_rep
 	my_exec(mydb, "DELETE FROM ps_aors WHERE id LIKE 'ta-%'");
 	cr_assert(eq(int, full(&changed, NULL, 0, &err), 0), "%s", err.message);
 	cr_assert(changed, "the deleted row was not found");
+	expect_quick_noop();
+}
+
+/* With more tenants whose records are stale than are read one by one (a row changed by
+ * hand makes every record stale), the digests are read in one query: still found. */
+Test(apply_tenants, a_row_changed_by_hand_among_many_tenants_is_repaired)
+{
+	pbx_error err = PBX_ERROR_INIT;
+	char t[32], sql[160];
+	bool changed;
+
+	for (int i = 0; i < 18; i++) {
+		snprintf(t, sizeof(t), "tm%d", i);
+		tenant(t);
+		user_in(t, "u");
+	}
+	cr_assert(eq(int, full(&changed, NULL, 0, &err), 0), "%s", err.message);
+	expect_quick_noop();
+	snprintf(sql, sizeof(sql), "UPDATE ps_endpoints SET context = 'ta-internal' "
+		 "WHERE id LIKE 'tm7-%%' AND context = 'tm7-internal'");
+	my_exec(mydb, sql);
+	cr_assert(eq(int, full(&changed, NULL, 0, &err), 0), "%s", err.message);
+	cr_assert(changed, "the changed row was not found");
+	expect_quick_noop();
+}
+
+/* Rows owned by no tenant and named by no record (one stale record read by its owner,
+ * the rest proven by their marks): found all the same, and not left for a quick no-op. */
+Test(apply_tenants, rows_of_an_owner_no_record_names_are_found)
+{
+	pbx_error err = PBX_ERROR_INIT;
+	char summary[1024];
+	bool changed;
+
+	user_in(slug, "alice");
+	user_in(tenant_b, "bob");
+	cr_assert(eq(int, full(&changed, NULL, 0, &err), 0), "%s", err.message);
+	expect_quick_noop();
+	user_in(slug, "amy");
+	my_exec(mydb, "INSERT INTO ps_aors (id, max_contacts) VALUES ('zz-ghost', 1)");
+	my_exec(mydb, "INSERT INTO pbxctl_realtime_rows (tbl, id, owner) VALUES "
+		 "('ps_aors', 'zz-ghost', 'zz')");
+	cr_assert(eq(int, full(&changed, summary, sizeof(summary), &err), 0), "%s", err.message);
+	cr_assert(changed);
+	cr_assert(eq(long, my_count(mydb, "SELECT COUNT(*) FROM pbxctl_realtime_rows WHERE "
+				    "owner = 'zz'"), 0L), "summary: %s", summary);
+	cr_assert(eq(long, my_count(mydb, "SELECT COUNT(*) FROM ps_aors WHERE id = 'zz-ghost'"),
+		     0L));
 	expect_quick_noop();
 }
 
