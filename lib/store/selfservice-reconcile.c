@@ -368,7 +368,8 @@ static int reconcile_tenant(pbx_ctx *ctx, PGconn *pg, pbx_ami *ami, const char *
 	snprintf(prefix, sizeof(prefix), "/%s/", fam);
 	if ((r = pbx_ami_db_gettree(ami, fam, &e, &n, err)) < 0)
 		return r;
-	qsort(e, n, sizeof(*e), entry_cmp);
+	if (n > 1)
+		qsort(e, n, sizeof(*e), entry_cmp);
 	res = pbx_pg_query(pg, "SELECT " SS_COLUMNS "WHERE t.slug = $1 AND u.status = 'active' "
 			   "AND t.status = 'active' ORDER BY u.extension", 1, p, "tenant", err);
 	if (!res) {
