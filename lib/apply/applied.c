@@ -158,17 +158,6 @@ static bool unknown_generated_file(const char *dir, const char *known)
 /* Columns of the check's query. */
 enum { C_OWNER, C_GEN_OK, C_FILES, C_ROWS, C_MARK, C_ID, C_GONE };
 
-/* A PostgreSQL array literal of text: {"a","b"} with " and \ escaped. */
-static int array_add(char **arr, const char *v)
-{
-	int r = pbx_str_appendf(arr, "%s\"", *arr ? "," : "{");
-
-	for (; r == 0 && *v; v++)
-		r = pbx_str_appendf(arr, (*v == '"' || *v == '\\') ? "\\%c" : "%c", *v);
-	return r < 0 ? r : pbx_str_appendf(arr, "\"");
-}
-
-/* A scoped apply never touches the global rows: their digest is not its business. */
 static bool global_in_scoped(const char *tenant, PGresult *res, int i)
 {
 	return tenant && !strcmp(PQgetvalue(res, i, C_OWNER), PBX_RT_OWNER_GLOBAL);
@@ -207,7 +196,8 @@ static int rows_same(pbx_ctx *ctx, const char *tenant, PGresult *res, bool *ok,
 	struct pbx_realtime *rt = pbx_ctx_realtime(ctx, err);
 	int rows = PQntuples(res);
 	const char **stale = calloc((size_t)rows + 1, sizeof(*stale));
-	char *mark = NULL, *ids = NULL, **owners = NULL;
+	struct pbx_pg_array ids;
+	char *mark = NULL, **owners = NULL;
 	size_t n_dig = 0, n_stale = 0, n_owners = 0;
 	bool one_by_one;
 	int r;
@@ -239,6 +229,7 @@ static int rows_same(pbx_ctx *ctx, const char *tenant, PGresult *res, bool *ok,
 		pbx_rt_digests_free(dig, n_dig);
 		return r;
 	}
+	r = pbx_pg_array_open(&ids);
 	for (int i = 0, s = 0; i < rows; i++) {
 		const char *owner = PQgetvalue(res, i, C_OWNER);
 
@@ -248,7 +239,7 @@ static int rows_same(pbx_ctx *ctx, const char *tenant, PGresult *res, bool *ok,
 		s++;
 		ok[i] = !strcmp(pbx_rt_digest_of(dig, n_dig, owner), PQgetvalue(res, i, C_ROWS));
 		if (ok[i] && mark)
-			r |= array_add(&ids, PQgetvalue(res, i, C_ID));
+			pbx_pg_array_add(&ids, PQgetvalue(res, i, C_ID));
 	}
 	/* Rows of an owner that no tenant and no record names. */
 	if (one_by_one) {
@@ -263,8 +254,9 @@ static int rows_same(pbx_ctx *ctx, const char *tenant, PGresult *res, bool *ok,
 	pbx_rt_owners_free(owners, n_owners);
 	pbx_rt_digests_free(dig, n_dig);
 	free(stale);
-	if (r == 0 && ids && pbx_str_appendf(&ids, "}") == 0) {
-		const char *p[2] = { ids, mark };
+	r |= pbx_pg_array_close(&ids);
+	if (r == 0 && ids.n) {
+		const char *p[2] = { ids.text, mark };
 		pbx_error e = PBX_ERROR_INIT;
 		PGconn *pg = pbx_ctx_pg(ctx, &e);
 
@@ -273,7 +265,7 @@ static int rows_same(pbx_ctx *ctx, const char *tenant, PGresult *res, bool *ok,
 			pbx_pg_exec(pg, "UPDATE apply_applied SET rt_mark = $2 "
 				    "WHERE tenant_id = ANY($1::bigint[])", 2, p, "apply", &e);
 	}
-	free(ids);
+	free(ids.text);
 	free(mark);
 	return 0;
 }
@@ -354,9 +346,12 @@ done:
 /* The "path<TAB>digest" lines of what @owner's artifacts left on disk. */
 static int files_of(const struct pbx_apply_plan *plan, const char *owner, char **out)
 {
-	int r = pbx_str_appendf(out, "%s", "");
+	size_t len;
+	FILE *f = open_memstream(out, &len);
 
-	for (size_t i = 0; r == 0 && i < plan->n_artifacts; i++) {
+	if (!f)
+		return -1;
+	for (size_t i = 0; i < plan->n_artifacts; i++) {
 		const struct pbx_apply_artifact *a = &plan->artifacts[i];
 		const char *slug = strcmp(a->slug, PBX_DP_INBOUND_OWNER) ? a->slug :
 				   PBX_RT_OWNER_GLOBAL;
@@ -370,15 +365,16 @@ static int files_of(const struct pbx_apply_plan *plan, const char *owner, char *
 		stat_of(a->path, st);
 		if (st[0] && !file_hashes_to(a->path, hex))
 			st[0] = '\0';
-		r = pbx_str_appendf(out, "%s\t%s%s%s\n", a->path, hex, st[0] ? "\t" : "", st);
+		fprintf(f, "%s\t%s%s%s\n", a->path, hex, st[0] ? "\t" : "", st);
 	}
-	return r;
+	return fclose(f) ? -1 : 0;
 }
 
 int pbx_applied_record(pbx_ctx *ctx, const struct pbx_apply_plan *plan, const char *tenant,
 		       long job, pbx_error *err)
 {
-	char *ids = NULL, *owners = NULL, *gens = NULL, *files = NULL, *rows = NULL;
+	enum { A_ID, A_OWNER, A_GEN, A_FILES, A_ROWS, A_N };
+	struct pbx_pg_array col[A_N];
 	char *setup = setup_of(ctx), *mark = NULL, jobs[24], num[24];
 	struct pbx_rt_digest *dig = NULL;
 	size_t n_dig = 0;
@@ -399,6 +395,8 @@ int pbx_applied_record(pbx_ctx *ctx, const struct pbx_apply_plan *plan, const ch
 		free(setup);
 		return r;
 	}
+	for (int j = 0; j < A_N; j++)
+		r |= pbx_pg_array_open(&col[j]);
 	/* The global record only from full applies: a scoped one leaves global rows alone. */
 	for (size_t i = 0; r == 0 && i < plan->n_tenants + !tenant; i++) {
 		const struct pbx_apply_tenant *t = i < plan->n_tenants ? &plan->tenants[i] : NULL;
@@ -408,29 +406,28 @@ int pbx_applied_record(pbx_ctx *ctx, const struct pbx_apply_plan *plan, const ch
 		if (t && t->skipped)
 			continue;
 		snprintf(num, sizeof(num), "%ld", t ? t->id : 0L);
-		r |= array_add(&ids, num);
-		r |= array_add(&owners, owner);
+		pbx_pg_array_add(&col[A_ID], num);
+		pbx_pg_array_add(&col[A_OWNER], owner);
 		snprintf(num, sizeof(num), "%lld", t ? t->gen : plan->shared_gen);
-		r |= array_add(&gens, num);
+		pbx_pg_array_add(&col[A_GEN], num);
 		r |= files_of(plan, owner, &f);
-		r |= f ? array_add(&files, f) : -1;
-		r |= array_add(&rows, pbx_rt_digest_of(dig, n_dig, owner));
+		pbx_pg_array_add(&col[A_FILES], f ? f : "");
+		pbx_pg_array_add(&col[A_ROWS], pbx_rt_digest_of(dig, n_dig, owner));
 		free(f);
 	}
 	pbx_rt_digests_free(dig, n_dig);
+	for (int j = 0; j < A_N; j++)
+		r |= pbx_pg_array_close(&col[j]);
 	if (r != 0) {
 		r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
-	} else if (ids) {
+	} else if (col[A_ID].n) {
 		const char *p[9] = { NULL };
 
 		snprintf(jobs, sizeof(jobs), "%ld", job);
-		r |= pbx_str_appendf(&ids, "}") | pbx_str_appendf(&owners, "}") |
-		     pbx_str_appendf(&gens, "}") | pbx_str_appendf(&files, "}") |
-		     pbx_str_appendf(&rows, "}");
-		p[0] = ids, p[1] = owners, p[2] = gens, p[3] = files, p[4] = rows;
+		p[0] = col[A_ID].text, p[1] = col[A_OWNER].text, p[2] = col[A_GEN].text;
+		p[3] = col[A_FILES].text, p[4] = col[A_ROWS].text;
 		p[5] = setup, p[6] = jobs, p[7] = tenant ? "f" : "t", p[8] = mark;
-		r = r ? pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory") :
-		    pbx_pg_exec(pg,
+		r = pbx_pg_exec(pg,
 			"WITH gone AS (DELETE FROM apply_applied a WHERE $8::boolean AND a.tenant_id <> 0 "
 			"AND NOT EXISTS (SELECT 1 FROM tenants t WHERE t.id = a.tenant_id)) "
 			"INSERT INTO apply_applied (tenant_id, owner, gen, files, rows_digest, setup, "
@@ -441,11 +438,8 @@ int pbx_applied_record(pbx_ctx *ctx, const struct pbx_apply_plan *plan, const ch
 			"job_id = EXCLUDED.job_id, rt_mark = EXCLUDED.rt_mark, applied_at = now()",
 			9, p, "apply", err);
 	}
-	free(ids);
-	free(owners);
-	free(gens);
-	free(files);
-	free(rows);
+	for (int j = 0; j < A_N; j++)
+		free(col[j].text);
 	free(setup);
 	free(mark);
 	return r;

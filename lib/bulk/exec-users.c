@@ -13,6 +13,7 @@
 #include "pbx/device.h"
 #include "pbx/tenant.h"
 #include "pbx/user.h"
+#include "pg.h"
 #include "plan.h"
 
 struct batch {
@@ -164,32 +165,23 @@ static int new_ids(struct bulk_plan *p, PGconn *pg, const char *table, size_t n,
 /* The sealed *98 verifier of each user whose PIN changed (NULL where it was cleared). */
 static int pin_verifiers(struct bulk_plan *p, PGconn *pg, pbx_error *err)
 {
-	char *ids = NULL, *sealed = NULL;
-	size_t ni = 0, ns = 0, n = 0;
-	FILE *fi = open_memstream(&ids, &ni), *fs = open_memstream(&sealed, &ns);
-	int r = 0;
+	struct pbx_pg_array ids, sealed;
+	int r = pbx_pg_array_open(&ids) | pbx_pg_array_open(&sealed);
 
-	for (size_t i = 0; fi && fs && i < p->n_users; i++) {
+	for (size_t i = 0; r == 0 && i < p->n_users; i++) {
 		const struct plan_user *u = &p->users[i];
 
 		if (!u->pin_changed || u->op == OP_DELETE)
 			continue;
-		/* Sealed values hold only base64 and ':', safe in an array literal. */
-		fprintf(fi, "%s%s", n ? "," : "{", u->id);
-		fprintf(fs, "%s%s%s%s", n ? "," : "{", u->pin_sealed ? "\"" : "",
-			u->pin_sealed ? u->pin_sealed : "NULL", u->pin_sealed ? "\"" : "");
-		n++;
+		pbx_pg_array_add(&ids, u->id);
+		pbx_pg_array_add(&sealed, u->pin_sealed);
 	}
-	if (fi)
-		fputs("}", fi);
-	if (fs)
-		fputs("}", fs);
-	if ((fi ? fclose(fi) : EOF) != 0 || (fs ? fclose(fs) : EOF) != 0)
+	if ((r | pbx_pg_array_close(&ids) | pbx_pg_array_close(&sealed)) != 0)
 		r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
-	else if (n)
-		r = pbx_store_bulk_pin_verifiers(pg, ids, sealed, err);
-	free(ids);
-	free(sealed);
+	else if (ids.n)
+		r = pbx_store_bulk_pin_verifiers(pg, ids.text, sealed.text, err);
+	free(ids.text);
+	free(sealed.text);
 	return r;
 }
 

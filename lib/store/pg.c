@@ -20,6 +20,46 @@ void pbx_pg_where(PGconn *pg, char *buf, size_t n)
 		 port && *port ? port : "5432");
 }
 
+int pbx_pg_array_open(struct pbx_pg_array *a)
+{
+	*a = (struct pbx_pg_array){ .f = NULL };
+	if (!(a->f = open_memstream(&a->text, &a->len)))
+		return -1;
+	fputc('{', a->f);
+	return 0;
+}
+
+void pbx_pg_array_add(struct pbx_pg_array *a, const char *v)
+{
+	if (!a->f)
+		return;
+	if (a->n++)
+		fputc(',', a->f);
+	if (!v) {
+		fputs("NULL", a->f);
+		return;
+	}
+	fputc('"', a->f);
+	for (; *v; v++) {
+		if (*v == '"' || *v == '\\')
+			fputc('\\', a->f);
+		fputc(*v, a->f);
+	}
+	fputc('"', a->f);
+}
+
+int pbx_pg_array_close(struct pbx_pg_array *a)
+{
+	int r;
+
+	if (!a->f)
+		return -1;
+	fputc('}', a->f);
+	r = fclose(a->f) ? -1 : 0;
+	a->f = NULL;
+	return r;
+}
+
 static void notice_quiet(void *arg, const char *message)
 {
 	(void)arg;

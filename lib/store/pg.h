@@ -6,6 +6,8 @@
 #ifndef PBX_STORE_PG_H
 #define PBX_STORE_PG_H
 
+#include <stdio.h>
+
 #include <libpq-fe.h>
 
 #include "pbx/pbx.h"
@@ -33,6 +35,23 @@ int pbx_pg_begin(PGconn *pg, pbx_error *err);
 int pbx_pg_commit(PGconn *pg, pbx_error *err);
 /* Best effort; never overwrites an error already in the caller's record. */
 void pbx_pg_rollback(PGconn *pg);
+
+/*
+ * A PostgreSQL array literal built as it grows, for one $n parameter that carries a whole
+ * column ("{\"a\",NULL}"): every element quoted with " and \ escaped, NULL for a null.
+ * Open, add, then close: close writes the closing brace and returns -1 when memory ran out
+ * at any step; .text then holds the literal (free it), also after a failure.
+ */
+struct pbx_pg_array {
+	FILE *f;
+	char *text;
+	size_t len;
+	size_t n;
+};
+
+int pbx_pg_array_open(struct pbx_pg_array *a);
+void pbx_pg_array_add(struct pbx_pg_array *a, const char *v);
+int pbx_pg_array_close(struct pbx_pg_array *a);
 
 /* "host:port" or "socket-dir:port" of the connection, for messages. */
 void pbx_pg_where(PGconn *pg, char *buf, size_t n);

@@ -184,31 +184,21 @@ static int opens_all(PGconn *pg, const pbx_secret_key *key, pbx_error *err)
 	return r;
 }
 
-/*
- * Re-seal every secret of one table to @key in one UPDATE. @select returns id, owner name,
- * sealed value. Values are base64 and "v2:<hex>:", so they need no quoting in an array.
- */
+/* Re-seal every secret of one table to @key in one UPDATE. @select returns id, owner name,
+ * sealed value. */
 static int reseal_table(pbx_ctx *ctx, PGconn *pg, const char *select, const char *update,
 			const pbx_secret_key *key, long *count, pbx_error *err)
 {
 	PGresult *res = pbx_pg_query(pg, select, 0, NULL, "sealing key", err);
-	char *ids = NULL, *vals = NULL;
-	size_t ids_len = 0, vals_len = 0;
-	FILE *fi = NULL, *fv = NULL;
+	struct pbx_pg_array ids, vals;
 	const char *p[2];
 	int r = 0, n;
 
 	if (!res)
 		return err->code;
 	n = PQntuples(res);
-	fi = open_memstream(&ids, &ids_len);
-	fv = open_memstream(&vals, &vals_len);
-	if (!fi || !fv) {
+	if ((pbx_pg_array_open(&ids) | pbx_pg_array_open(&vals)) != 0)
 		r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
-		goto cleanup;
-	}
-	fputc('{', fi);
-	fputc('{', fv);
 	for (int i = 0; i < n && r == 0; i++) {
 		char *plain = NULL, *sealed = NULL;
 
@@ -222,30 +212,22 @@ static int reseal_table(pbx_ctx *ctx, PGconn *pg, const char *select, const char
 		r = pbx_secret_seal(key, plain, &sealed, err);
 		pbx_secret_free_str(plain);
 		if (r == 0) {
-			fprintf(fi, "%s%s", i ? "," : "", PQgetvalue(res, i, 0));
-			fprintf(fv, "%s%s", i ? "," : "", sealed);
+			pbx_pg_array_add(&ids, PQgetvalue(res, i, 0));
+			pbx_pg_array_add(&vals, sealed);
 		}
 		free(sealed);
 	}
-	fputc('}', fi);
-	fputc('}', fv);
-	if ((fclose(fi) | fclose(fv)) != 0 && r == 0)
+	if ((pbx_pg_array_close(&ids) | pbx_pg_array_close(&vals)) != 0 && r == 0)
 		r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
-	fi = fv = NULL;
-	p[0] = ids;
-	p[1] = vals;
+	p[0] = ids.text;
+	p[1] = vals.text;
 	if (r == 0 && n > 0)
 		r = pbx_pg_exec(pg, update, 2, p, "sealing key", err);
 	if (r == 0)
 		*count += n;
-cleanup:
-	if (fi)
-		fclose(fi);
-	if (fv)
-		fclose(fv);
 	PQclear(res);
-	free(ids);
-	free(vals);
+	free(ids.text);
+	free(vals.text);
 	return r;
 }
 

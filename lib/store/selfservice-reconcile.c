@@ -140,23 +140,6 @@ static void on_answer(size_t i, int result, const pbx_error *why, void *userdata
 	}
 }
 
-/* "{a,b,NULL}" of @n strings (NULL is SQL's NULL), quoted for an array literal. */
-static void array_item(FILE *f, bool first, const char *v)
-{
-	fputs(first ? "" : ",", f);
-	if (!v) {
-		fputs("NULL", f);
-		return;
-	}
-	fputc('"', f);
-	for (; *v; v++) {
-		if (*v == '"' || *v == '\\')
-			fputc('\\', f);
-		fputc(*v, f);
-	}
-	fputc('"', f);
-}
-
 /*
  * Clear the pending marks of the pushes that succeeded, in one UPDATE; a user whose row
  * changed since it was read (another dnd, forward, verifier or extension) stays pending.
@@ -169,40 +152,33 @@ static int clear_pending(PGconn *pg, const struct batch *b, pbx_error *err)
 		"WHERE u.id = v.id AND u.astdb_pending AND u.dnd = v.dnd AND "
 		"coalesce(u.forward_to, '') = v.fwd AND "
 		"u.vm_pin_verifier_sealed IS NOT DISTINCT FROM v.sealed AND u.extension = v.ext";
-	char *text[5] = { NULL };
-	size_t len[5];
-	FILE *f[5];
-	bool first = true;
-	int r = 0, c;
+	struct pbx_pg_array col[5];
+	const char *text[5];
+	int r = 0, bad = 0;
 
-	for (c = 0; c < 5; c++)
-		if (!(f[c] = open_memstream(&text[c], &len[c])))
-			break;
-	for (int j = 0; j < c; j++)
-		fputc('{', f[j]);
-	for (size_t i = 0; c == 5 && i < b->n_push; i++) {
+	for (int j = 0; j < 5; j++)
+		bad |= pbx_pg_array_open(&col[j]);
+	for (size_t i = 0; i < b->n_push; i++) {
 		const struct ss_user *u = &b->push[i].u;
 
 		if (b->push[i].result < 0 || !u->pending)
 			continue;
-		array_item(f[0], first, u->id);
-		array_item(f[1], first, u->dnd ? "t" : "f");
-		array_item(f[2], first, u->forward);
-		array_item(f[3], first, u->sealed);
-		array_item(f[4], first, u->ext);
-		first = false;
+		pbx_pg_array_add(&col[0], u->id);
+		pbx_pg_array_add(&col[1], u->dnd ? "t" : "f");
+		pbx_pg_array_add(&col[2], u->forward);
+		pbx_pg_array_add(&col[3], u->sealed);
+		pbx_pg_array_add(&col[4], u->ext);
 	}
-	for (int j = 0; j < c; j++) {
-		fputc('}', f[j]);
-		if (fclose(f[j]) != 0)
-			c = -1;
+	for (int j = 0; j < 5; j++) {
+		bad |= pbx_pg_array_close(&col[j]);
+		text[j] = col[j].text;
 	}
-	if (c != 5)
+	if (bad)
 		r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
-	else if (!first)
-		r = pbx_pg_exec(pg, sql, 5, (const char *const *)text, "users", err);
+	else if (col[0].n)
+		r = pbx_pg_exec(pg, sql, 5, text, "users", err);
 	for (int j = 0; j < 5; j++)
-		free(text[j]);
+		free(col[j].text);
 	return r;
 }
 
