@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * External calling in apply: the inbound and outbound dialplan of each tenant (appended to
+ * Routing in apply: the inbound and outbound dialplan of each tenant (appended to
  * the tenant's own file), the global inbound router file, and the trunks' realtime rows,
  * all from the snapshot pbx_state_load read. Validation happens in the generators: a DID
  * whose user was deleted, a policy naming a disabled or foreign trunk, a tenant whose users
@@ -16,15 +16,16 @@
 #include "plan-dids-trunks-policies.h"
 #include "state-dids-trunks-policies.h"
 
-static const struct pbx_state_ext_tenant *ext_of(const struct pbx_state *st, const char *slug)
+static const struct pbx_state_routing_tenant *routing_of(const struct pbx_state *st,
+							 const char *slug)
 {
-	for (size_t i = 0; st->ext && i < st->ext->n_tenants; i++)
-		if (!strcmp(st->ext->tenants[i].slug, slug))
-			return &st->ext->tenants[i];
+	for (size_t i = 0; st->routing && i < st->routing->n_tenants; i++)
+		if (!strcmp(st->routing->tenants[i].slug, slug))
+			return &st->routing->tenants[i];
 	return NULL;
 }
 
-static int inbound(const struct pbx_state_ext_tenant *x, const struct pbx_dp_tenant *m,
+static int inbound(const struct pbx_state_routing_tenant *x, const struct pbx_dp_tenant *m,
 		   struct pbx_dp_file *ret, pbx_error *err)
 {
 	struct pbx_dp_did *dids = calloc(x->n_dids + 1, sizeof(*dids));
@@ -45,10 +46,10 @@ static int inbound(const struct pbx_state_ext_tenant *x, const struct pbx_dp_ten
 }
 
 static int outbound(pbx_ctx *ctx, const struct pbx_state *st,
-		    const struct pbx_state_ext_tenant *x, const struct pbx_state_tenant *t,
+		    const struct pbx_state_routing_tenant *x, const struct pbx_state_tenant *t,
 		    const struct pbx_dp_tenant *m, struct pbx_dp_file *ret, pbx_error *err)
 {
-	const struct pbx_state_ext *e = st->ext;
+	const struct pbx_state_routing *e = st->routing;
 	struct pbx_dp_policy *pols = calloc(x->n_policies + 1, sizeof(*pols));
 	struct pbx_dp_trunk *trunks = calloc(e->n_trunks + 1, sizeof(*trunks));
 	const char **user_pol = calloc(t->n_users + 1, sizeof(*user_pol));
@@ -98,11 +99,11 @@ cleanup:
 	return r;
 }
 
-void pbx_apply_ext_tenant(pbx_ctx *ctx, const struct pbx_state *st,
-			  const struct pbx_state_tenant *t, const struct pbx_dp_tenant *m,
-			  struct pbx_dp_file *dp, pbx_diag *diag)
+void pbx_apply_routing_tenant(pbx_ctx *ctx, const struct pbx_state *st,
+			      const struct pbx_state_tenant *t, const struct pbx_dp_tenant *m,
+			      struct pbx_dp_file *dp, pbx_diag *diag)
 {
-	const struct pbx_state_ext_tenant *x = ext_of(st, t->slug);
+	const struct pbx_state_routing_tenant *x = routing_of(st, t->slug);
 	struct pbx_dp_file in = PBX_DP_FILE_INIT, out = PBX_DP_FILE_INIT;
 	pbx_error e = PBX_ERROR_INIT;
 
@@ -116,10 +117,10 @@ void pbx_apply_ext_tenant(pbx_ctx *ctx, const struct pbx_state *st,
 	pbx_dp_file_free(&out);
 }
 
-void pbx_apply_ext_rows(const struct pbx_state *st, pbx_rt_rowset *set, pbx_diag *diag)
+void pbx_apply_routing_rows(const struct pbx_state *st, pbx_rt_rowset *set, pbx_diag *diag)
 {
-	for (size_t i = 0; st->ext && i < st->ext->n_trunks; i++) {
-		const struct pbx_state_trunk *k = &st->ext->trunks[i];
+	for (size_t i = 0; st->routing && i < st->routing->n_trunks; i++) {
+		const struct pbx_state_trunk *k = &st->routing->trunks[i];
 		struct pbx_rt_trunk rt = {
 			.id = k->endpoint, .owner = k->owner, .context = PBX_DP_INBOUND_CONTEXT,
 			.host = k->host, .port = k->port, .transport = k->transport,
@@ -137,15 +138,15 @@ void pbx_apply_ext_rows(const struct pbx_state *st, pbx_rt_rowset *set, pbx_diag
 	}
 }
 
-int pbx_apply_ext_router(const struct pbx_state *st, const char *marker,
-			 struct pbx_dp_file *ret, pbx_diag *diag)
+int pbx_apply_routing_router(const struct pbx_state *st, const char *marker,
+			     struct pbx_dp_file *ret, pbx_diag *diag)
 {
 	pbx_error e = PBX_ERROR_INIT;
 	int r;
 
-	if (!st->ext)
+	if (!st->routing)
 		return 0;
-	r = pbx_dialplan_inbound_router(st->ext->slugs, st->ext->n_slugs, marker, ret, &e);
+	r = pbx_dialplan_inbound_router(st->routing->slugs, st->routing->n_slugs, marker, ret, &e);
 	if (r < 0)
 		pbx_diag_add(diag, &e);
 	return r;

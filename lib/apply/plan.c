@@ -307,7 +307,7 @@ int pbx_apply_plan_build(pbx_ctx *ctx, const char *tenant, const char *marker,
 		else if (pbx_dialplan_voicemail(&m, &vm, &e) < 0)
 			pbx_diag_add(diag, &e);
 		else
-			pbx_apply_ext_tenant(ctx, st, t, &m, &dp, diag);
+			pbx_apply_routing_tenant(ctx, st, t, &m, &dp, diag);
 		model_free(users, t->n_users);
 		rows_of(t, trows, diag);
 		if (plan->skip_bad && diag->n > before) {
@@ -359,13 +359,13 @@ int pbx_apply_plan_build(pbx_ctx *ctx, const char *tenant, const char *marker,
 		if ((r = compare(a, marker, err)) < 0)
 			goto cleanup;
 	}
-	/* External calling: trunk rows, and the inbound router every apply regenerates. */
-	pbx_apply_ext_rows(st, rows, diag);
+	/* Routing: trunk rows, and the inbound router every apply regenerates. */
+	pbx_apply_routing_rows(st, rows, diag);
 	{
 		struct pbx_dp_file in = PBX_DP_FILE_INIT;
 		struct pbx_apply_artifact *a = NULL;
 
-		if (pbx_apply_ext_router(st, marker, &in, diag) == 0 && in.text) {
+		if (pbx_apply_routing_router(st, marker, &in, diag) == 0 && in.text) {
 			if ((r = add_artifact(plan, &a, err)) < 0) {
 				pbx_dp_file_free(&in);
 				goto cleanup;

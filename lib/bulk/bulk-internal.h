@@ -168,7 +168,7 @@ void bulk_path(char *buf, size_t n, size_t ti, size_t ui, size_t di, const char 
 
 /* Field checks that need no database, and duplicates (check-users.c, check-dids-trunks-policies.c). */
 void bulk_check_doc(struct pbx_bulk_doc *doc, struct bulk_report *rep);
-void bulk_check_ext(struct pbx_bulk_doc *doc, struct bulk_report *rep);
+void bulk_check_routing(struct pbx_bulk_doc *doc, struct bulk_report *rep);
 
 /* Whether @key of @schema may be null in the file. */
 bool bulk_nullable(const struct pbx_schema *schema, const char *key);

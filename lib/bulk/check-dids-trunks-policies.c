@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The checks that need no database for the external-calling objects of an import file:
+ * The checks that need no database for the routing objects of an import file:
  * phone numbers (DIDs), trunks (a tenant's own and global ones) and outbound policies with
  * their rules, each field against the rule the CLI applies (the lib check functions, so the
  * messages are the same), and duplicates of natural keys: a DID number and a trunk name
@@ -269,7 +269,7 @@ static void unique(const struct ex *x, struct bulk_map *map, struct bulk_arena *
 		x->rep->oom = true;
 }
 
-void bulk_check_ext(struct pbx_bulk_doc *doc, struct bulk_report *rep)
+void bulk_check_routing(struct pbx_bulk_doc *doc, struct bulk_report *rep)
 {
 	struct bulk_map numbers = { .n = 0 }, trunks = { .n = 0 };
 

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Writing the external-calling part of a plan. Before users: trunks (a policy rule names
- * them) and policies with their rules (users name them); then the ids of every policy of
- * the file's tenants, for the users' policy_id. After users and devices: DIDs (their
- * destinations name users), the tenants' default policies, then what --prune deletes, in
- * the order the foreign keys allow (policies, whose rules name trunks, before trunks), and
- * last the "after" images of everything created or updated here.
+ * Writing the routing part of a plan (DIDs, trunks, policies). Before users: trunks (a
+ * policy rule names them) and policies with their rules (users name them); then the ids of
+ * every policy of the file's tenants, for the users' policy_id. After users and devices:
+ * DIDs (their destinations name users), the tenants' default policies, then what --prune
+ * deletes, in the order the foreign keys allow (policies, whose rules name trunks, before
+ * trunks), and last the "after" images of everything created or updated here.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -18,7 +18,7 @@
 #include "pbx/trunk.h"
 #include "plan.h"
 
-static const char *v_of(const struct plan_ext *x, const struct pbx_schema *s, const char *key)
+static const char *v_of(const struct plan_routing *x, const struct pbx_schema *s, const char *key)
 {
 	return x->v[bulk_field(s, key)];
 }
@@ -33,8 +33,8 @@ static int trunks(struct bulk_plan *p, PGconn *pg, pbx_error *err)
 	const struct pbx_schema *s = &pbx_schema_trunk;
 	int sealed_col = PQfnumber(p->xst.trunks, "_sealed");
 
-	for (size_t i = 0; i < p->n_ext[EXT_TRUNK]; i++) {
-		struct plan_ext *x = &p->ext[EXT_TRUNK][i];
+	for (size_t i = 0; i < p->n_routing[ROUTING_TRUNK]; i++) {
+		struct plan_routing *x = &p->routing[ROUTING_TRUNK][i];
 		const char *auth = v_of(x, s, "auth"), *sealed;
 		const char *v[13];
 		int r;
@@ -68,8 +68,8 @@ static int policies(struct bulk_plan *p, PGconn *pg, pbx_error *err)
 {
 	const struct pbx_schema *s = &pbx_schema_policy;
 
-	for (size_t i = 0; i < p->n_ext[EXT_POLICY]; i++) {
-		struct plan_ext *x = &p->ext[EXT_POLICY][i];
+	for (size_t i = 0; i < p->n_routing[ROUTING_POLICY]; i++) {
+		struct plan_routing *x = &p->routing[ROUTING_POLICY][i];
 		struct pbx_store_bulk_batch rules = { .n_cols = 5 };
 		const struct bulk_policy *fp;
 		int r;
@@ -149,7 +149,7 @@ const char *bulk_policy_id(struct bulk_plan *p, size_t pt, const char *name)
 	return v == SIZE_MAX ? NULL : (const char *)(uintptr_t)v;
 }
 
-int bulk_exec_ext_before(struct bulk_plan *p, PGconn *pg, pbx_error *err)
+int bulk_exec_routing_before(struct bulk_plan *p, PGconn *pg, pbx_error *err)
 {
 	int r = trunks(p, pg, err);
 
@@ -167,14 +167,14 @@ static int dids(struct bulk_plan *p, PGconn *pg, pbx_error *err)
 
 	/* Numbers that go first, then changes, then new ones. */
 	for (int pass = 0; r == 0 && pass < 3; pass++) {
-		for (size_t i = 0; r == 0 && i < p->n_ext[EXT_DID]; i++) {
-			struct plan_ext *x = &p->ext[EXT_DID][i];
+		for (size_t i = 0; r == 0 && i < p->n_routing[ROUTING_DID]; i++) {
+			struct plan_routing *x = &p->routing[ROUTING_DID][i];
 			const char *v[6] = { tenant_id(p, x->pt), v_of(x, s, "number"),
 					     v_of(x, s, "label"), v_of(x, s, "provider"),
 					     v_of(x, s, "destination"), v_of(x, s, "enabled") };
 
 			if (pass == 0 && x->op == OP_DELETE)
-				r = pbx_store_bulk_ext_delete(pg, "did", x->id, err);
+				r = pbx_store_bulk_routing_delete(pg, "did", x->id, err);
 			else if (pass == 1 && x->op == OP_UPDATE)
 				r = pbx_store_bulk_did_write(pg, x->id, v, err);
 			else if (pass == 2 && x->op == OP_CREATE)
@@ -212,18 +212,18 @@ static int default_policies(struct bulk_plan *p, PGconn *pg, pbx_error *err)
 	return r;
 }
 
-int bulk_exec_ext_after(struct bulk_plan *p, PGconn *pg, pbx_error *err)
+int bulk_exec_routing_after(struct bulk_plan *p, PGconn *pg, pbx_error *err)
 {
 	int r = dids(p, pg, err);
 
 	if (r == 0)
 		r = default_policies(p, pg, err);
 	/* A pruned policy's rules may name a pruned trunk: policies go first. */
-	for (int kind = EXT_POLICY; r == 0 && kind >= EXT_TRUNK; kind--)
-		for (size_t i = 0; r == 0 && i < p->n_ext[kind]; i++)
-			if (p->ext[kind][i].op == OP_DELETE)
-				r = pbx_store_bulk_ext_delete(pg, kind == EXT_POLICY ? "policy" : "trunk",
-							      p->ext[kind][i].id, err);
+	for (int kind = ROUTING_POLICY; r == 0 && kind >= ROUTING_TRUNK; kind--)
+		for (size_t i = 0; r == 0 && i < p->n_routing[kind]; i++)
+			if (p->routing[kind][i].op == OP_DELETE)
+				r = pbx_store_bulk_routing_delete(pg, kind == ROUTING_POLICY ? "policy" : "trunk",
+								  p->routing[kind][i].id, err);
 	if (r == 0)
 		r = pbx_store_bulk_pending_images(pg, err);
 	return r;

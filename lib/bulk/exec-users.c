@@ -313,7 +313,7 @@ int bulk_exec(struct bulk_plan *p, PGconn *pg, const struct pbx_bulk_import_opts
 	int r;
 
 	progress(o, 0, total);
-	if ((r = tenants(p, pg, err)) < 0 || (r = bulk_exec_ext_before(p, pg, err)) < 0)
+	if ((r = tenants(p, pg, err)) < 0 || (r = bulk_exec_routing_before(p, pg, err)) < 0)
 		return r;
 	progress(o, p->n_tenants, total);
 	if ((r = removals(p, pg, err)) < 0)
@@ -321,7 +321,7 @@ int bulk_exec(struct bulk_plan *p, PGconn *pg, const struct pbx_bulk_import_opts
 	if ((r = users(p, pg, err)) < 0)
 		return r;
 	progress(o, p->n_tenants + p->n_users, total);
-	if ((r = devices(p, pg, err)) < 0 || (r = bulk_exec_ext_after(p, pg, err)) < 0)
+	if ((r = devices(p, pg, err)) < 0 || (r = bulk_exec_routing_after(p, pg, err)) < 0)
 		return r;
 	progress(o, total - 1, total);
 	return 0;

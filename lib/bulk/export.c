@@ -58,7 +58,7 @@ static void objects(struct bulk_emitter *em, const char *key, const struct pbx_s
 }
 
 /* The tenant's trunks, policies with their rules, and DIDs. */
-static int ext(struct bulk_emitter *em, PGconn *pg, const char *id, pbx_error *err)
+static int routing(struct bulk_emitter *em, PGconn *pg, const char *id, pbx_error *err)
 {
 	PGresult *ks = pbx_store_bulk_export_trunks(pg, id, err), *ps = NULL, *rs = NULL, *ds = NULL;
 	int r = 0;
@@ -117,7 +117,7 @@ static int tenant(struct bulk_emitter *em, PGconn *pg, const PGresult *ts, int r
 	dcol = PQfnumber(ds, "user");
 	bulk_emit_map_start(em);
 	object(em, &pbx_schema_tenant, ts, row);
-	if (ext(em, pg, id, err) < 0) {
+	if (routing(em, pg, id, err) < 0) {
 		PQclear(us);
 		PQclear(ds);
 		return err->code;

@@ -378,14 +378,14 @@ static int changes(struct bulk_plan *p, struct pbx_rows *rows, char **ret_json, 
 		       d->op == OP_UPDATE ? d->changed : NULL);
 		p->counts[2][d->op]++;
 	}
-	for (int kind = 0; kind < EXT_N; kind++) {
-		static const char *const entity[EXT_N] = { "did", "trunk", "policy" };
-		const struct pbx_schema *sc = kind == EXT_DID ? &pbx_schema_did :
-					      kind == EXT_TRUNK ? &pbx_schema_trunk : &pbx_schema_policy;
-		int key = bulk_field(sc, kind == EXT_DID ? "number" : "name");
+	for (int kind = 0; kind < ROUTING_N; kind++) {
+		static const char *const entity[ROUTING_N] = { "did", "trunk", "policy" };
+		const struct pbx_schema *sc = kind == ROUTING_DID ? &pbx_schema_did :
+					      kind == ROUTING_TRUNK ? &pbx_schema_trunk : &pbx_schema_policy;
+		int key = bulk_field(sc, kind == ROUTING_DID ? "number" : "name");
 
-		for (size_t i = 0; i < p->n_ext[kind]; i++) {
-			const struct plan_ext *x = &p->ext[kind][i];
+		for (size_t i = 0; i < p->n_routing[kind]; i++) {
+			const struct plan_routing *x = &p->routing[kind][i];
 
 			if (x->op == OP_NONE)
 				continue;
@@ -423,7 +423,7 @@ static int summary(struct bulk_plan *p, const struct pbx_bulk_import_opts *o, co
 			    o->dry_run ? "would change" : "changed");
 	bad |= pbx_rows_set(ret, 0, "file", p->doc->name);
 	bad |= pbx_rows_set(ret, 0, "dry_run", o->dry_run ? "true" : "false");
-	static const char *const xkeys[EXT_N][5] = {
+	static const char *const xkeys[ROUTING_N][5] = {
 		{ NULL, "dids_created", "dids_updated", NULL, "dids_deleted" },
 		{ NULL, "trunks_created", "trunks_updated", NULL, "trunks_deleted" },
 		{ NULL, "policies_created", "policies_updated", NULL, "policies_deleted" },
@@ -456,8 +456,8 @@ static int summary(struct bulk_plan *p, const struct pbx_bulk_import_opts *o, co
 /* ---- the import --------------------------------------------------------------------- */
 
 /* The state of trunks, the tenants' policies and DIDs, and the DIDs the file names. */
-static int load_ext(struct bulk_plan *p, PGconn *pg, const struct pbx_bulk_doc *doc,
-		    pbx_error *err)
+static int load_routing(struct bulk_plan *p, PGconn *pg, const struct pbx_bulk_doc *doc,
+			pbx_error *err)
 {
 	size_t nt = (size_t)PQntuples(p->st.tenants), n = 0;
 	const char **ids = calloc(nt + 1, sizeof(*ids)), **numbers = calloc(doc->n_dids + 1, sizeof(*numbers));
@@ -475,7 +475,7 @@ static int load_ext(struct bulk_plan *p, PGconn *pg, const struct pbx_bulk_doc *
 	if (r == 0 && (!(a = pbx_store_bulk_array(ids, nt)) || !(b = pbx_store_bulk_array(numbers, n))))
 		r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
 	if (r == 0)
-		r = pbx_store_bulk_load_ext(pg, a, b, &p->xst, err);
+		r = pbx_store_bulk_load_routing(pg, a, b, &p->xst, err);
 	free(a);
 	free(b);
 	free(ids);
@@ -488,8 +488,8 @@ static int seal_trunks(struct bulk_plan *p, pbx_ctx *ctx, pbx_error *err)
 {
 	pbx_secret_key *key = NULL;
 
-	for (size_t i = 0; i < p->n_ext[EXT_TRUNK]; i++) {
-		struct plan_ext *x = &p->ext[EXT_TRUNK][i];
+	for (size_t i = 0; i < p->n_routing[ROUTING_TRUNK]; i++) {
+		struct plan_routing *x = &p->routing[ROUTING_TRUNK][i];
 		int r;
 
 		if (!x->secret || (x->op != OP_CREATE && x->op != OP_UPDATE))
@@ -542,9 +542,9 @@ int pbx_bulk_import(pbx_ctx *ctx, const pbx_bulk_doc *doc, const struct pbx_bulk
 	if (o->progress)
 		o->progress(o->progress_userdata, "planning", 0, 1);
 	if ((r = pbx_store_bulk_load(pg, slugs, writes, &plan.st, err)) < 0 ||
-	    (r = load_ext(&plan, pg, doc, err)) < 0 ||
+	    (r = load_routing(&plan, pg, doc, err)) < 0 ||
 	    (r = bulk_plan_build(&plan, doc, o->prune, &rep)) < 0 ||
-	    (r = bulk_plan_ext(&plan, ctx, o->prune, &rep, err)) < 0 ||
+	    (r = bulk_plan_routing(&plan, ctx, o->prune, &rep, err)) < 0 ||
 	    (r = bulk_plan_pins(&plan, &rep, err)) < 0) {
 		if (r == PBX_ERROR && !err->message[0])
 			pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
@@ -591,8 +591,8 @@ int pbx_bulk_import(pbx_ctx *ctx, const pbx_bulk_doc *doc, const struct pbx_bulk
 			goto fail;
 		/* As `pbxctl policy` does: a saved policy that blocks an emergency number is a
 		 * warning now and an error at apply. */
-		for (size_t i = 0; i < plan.n_ext[EXT_POLICY]; i++) {
-			const struct plan_ext *x = &plan.ext[EXT_POLICY][i];
+		for (size_t i = 0; i < plan.n_routing[ROUTING_POLICY]; i++) {
+			const struct plan_routing *x = &plan.routing[ROUTING_POLICY][i];
 
 			if (x->op == OP_CREATE || x->op == OP_UPDATE)
 				policy_warn_emergency(ctx, pg, x->id,

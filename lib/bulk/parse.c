@@ -389,7 +389,7 @@ int pbx_bulk_parse(const char *name, FILE *in, pbx_bulk_doc **ret_doc, pbx_diag 
 	}
 	/* Field rules run on whatever was read, so one run lists every problem. */
 	bulk_check_doc(doc, &rep);
-	bulk_check_ext(doc, &rep);
+	bulk_check_routing(doc, &rep);
 	bulk_report_end(&rep);
 	if (diag->n > before) {
 		pbx_errorf(err, PBX_EINVALID, NULL, NULL, "%s has %zu problem(s); nothing was changed",

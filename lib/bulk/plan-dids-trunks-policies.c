@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The plan of an import's external-calling objects: trunks (a tenant's own, or global),
+ * The plan of an import's routing objects: trunks (a tenant's own, or global),
  * outbound policies with their rules, and phone numbers (DIDs), matched by trunk name (unique
  * across tenants), policy name within its tenant and DID number (unique across tenants),
  * with the same rules as users: a key left out keeps its value, null clears, --prune
@@ -23,17 +23,17 @@
 #include "ctx.h"
 #include "plan.h"
 
-static const struct pbx_schema *const schemas[EXT_N] = {
+static const struct pbx_schema *const schemas[ROUTING_N] = {
 	&pbx_schema_did, &pbx_schema_trunk, &pbx_schema_policy,
 };
 
-static struct plan_ext *add(struct bulk_plan *p, int kind, size_t pt, size_t fi, int row)
+static struct plan_routing *add(struct bulk_plan *p, int kind, size_t pt, size_t fi, int row)
 {
-	struct plan_ext *x = bulk_push((void **)&p->ext[kind], &p->n_ext[kind], &p->cap_ext[kind],
-				       sizeof(*x));
+	struct plan_routing *x = bulk_push((void **)&p->routing[kind], &p->n_routing[kind],
+					   &p->cap_routing[kind], sizeof(*x));
 
 	if (x)
-		*x = (struct plan_ext){ .pt = pt, .fi = fi, .row = row };
+		*x = (struct plan_routing){ .pt = pt, .fi = fi, .row = row };
 	return x;
 }
 
@@ -51,10 +51,10 @@ static const char *slug_of(const struct bulk_plan *p, size_t pt)
 	return pt == SIZE_MAX ? NULL : p->tenants[pt].slug;
 }
 
-static void at_ext(char *buf, size_t n, const struct bulk_plan *p, int kind,
-		   const struct plan_ext *x, const char *key)
+static void at_routing(char *buf, size_t n, const struct bulk_plan *p, int kind,
+		       const struct plan_routing *x, const char *key)
 {
-	static const char *const lists[EXT_N] = { "dids", "trunks", "policies" };
+	static const char *const lists[ROUTING_N] = { "dids", "trunks", "policies" };
 	int k = x->pt == SIZE_MAX ? snprintf(buf, n, "trunks[%zu]", x->fi) :
 		snprintf(buf, n, "tenants[%zu].%s[%zu]", p->tenants[x->pt].fi, lists[kind], x->fi);
 
@@ -62,23 +62,23 @@ static void at_ext(char *buf, size_t n, const struct bulk_plan *p, int kind,
 		snprintf(buf + k, n - (size_t)k, ".%s", key);
 }
 
-/* The file object of a listed plan_ext. */
-static const struct bulk_obj *file_obj(const struct bulk_plan *p, int kind, const struct plan_ext *x)
+/* The file object of a listed plan_routing. */
+static const struct bulk_obj *file_obj(const struct bulk_plan *p, int kind, const struct plan_routing *x)
 {
 	const struct bulk_tenant *t = x->pt == SIZE_MAX ? NULL : &p->doc->tenants[p->tenants[x->pt].fi];
 
-	if (kind == EXT_TRUNK)
+	if (kind == ROUTING_TRUNK)
 		return t ? &t->trunks[x->fi].o : &p->doc->trunks[x->fi].o;
-	return kind == EXT_DID ? &t->dids[x->fi].o : &t->policies[x->fi].o;
+	return kind == ROUTING_DID ? &t->dids[x->fi].o : &t->policies[x->fi].o;
 }
 
 static void problem(struct bulk_report *rep, const struct bulk_plan *p, int kind,
-		    const struct plan_ext *x, const char *key, const char *msg)
+		    const struct plan_routing *x, const char *key, const char *msg)
 {
 	char path[160];
 	const struct bulk_obj *o = file_obj(p, kind, x);
 
-	at_ext(path, sizeof(path), p, kind, x, key);
+	at_routing(path, sizeof(path), p, kind, x, key);
 	bulk_problem(rep, PBX_EINVALID, key ? bulk_vpos(o, key) : o->pos, path, "%s", msg);
 }
 
@@ -88,7 +88,7 @@ static void mentioned_set(struct bulk_plan *p, int kind, int row)
 		p->xseen[kind][row] = true;
 }
 
-static const char *val(const struct plan_ext *x, int kind, const char *key)
+static const char *val(const struct plan_routing *x, int kind, const char *key)
 {
 	return x->v[bulk_field(schemas[kind], key)];
 }
@@ -107,13 +107,13 @@ static int plan_trunk(struct bulk_plan *p, pbx_ctx *ctx, size_t pt, size_t fi,
 	const PGresult *res = p->xst.trunks;
 	const char *defaults[32] = { NULL }, *name = bulk_get(&k->o, "name");
 	size_t row = name ? bulk_map_get(rows, name) : SIZE_MAX;
-	struct plan_ext *x;
+	struct plan_routing *x;
 	char msg[256];
 
 	for (size_t i = 0; i < sizeof(defaults_v) / sizeof(defaults_v[0]); i++)
 		defaults[bulk_field(s, defaults_v[i][0])] = defaults_v[i][1];
-	if (!(x = add(p, EXT_TRUNK, pt, fi, row == SIZE_MAX ? -1 : (int)row)) ||
-	    !(x->v = bulk_finals(p, &k->o, res, x->row, p->xcol[EXT_TRUNK], defaults)))
+	if (!(x = add(p, ROUTING_TRUNK, pt, fi, row == SIZE_MAX ? -1 : (int)row)) ||
+	    !(x->v = bulk_finals(p, &k->o, res, x->row, p->xcol[ROUTING_TRUNK], defaults)))
 		return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
 	x->v[bulk_field(s, "tenant")] = slug_of(p, pt);
 	if (x->row >= 0) {
@@ -126,40 +126,40 @@ static int plan_trunk(struct bulk_plan *p, pbx_ctx *ctx, size_t pt, size_t fi,
 				 "owner (its name makes its Asterisk endpoint)", name,
 				 global ? "as a global trunk" : "in tenant ",
 				 global ? "" : PQgetvalue(res, x->row, PQfnumber(res, "tenant")));
-			problem(rep, p, EXT_TRUNK, x, "name", msg);
+			problem(rep, p, ROUTING_TRUNK, x, "name", msg);
 			return 0;
 		}
-		mentioned_set(p, EXT_TRUNK, x->row);
+		mentioned_set(p, ROUTING_TRUNK, x->row);
 	}
 	/* What a trunk needs, in its final state. */
-	if (!val(x, EXT_TRUNK, "host"))
-		problem(rep, p, EXT_TRUNK, x, NULL, "host is required to create a trunk");
-	if (!val(x, EXT_TRUNK, "auth")) {
-		problem(rep, p, EXT_TRUNK, x, NULL, "auth (registration or ip_auth) is required to "
+	if (!val(x, ROUTING_TRUNK, "host"))
+		problem(rep, p, ROUTING_TRUNK, x, NULL, "host is required to create a trunk");
+	if (!val(x, ROUTING_TRUNK, "auth")) {
+		problem(rep, p, ROUTING_TRUNK, x, NULL, "auth (registration or ip_auth) is required to "
 			"create a trunk");
-	} else if (!strcmp(val(x, EXT_TRUNK, "auth"), "registration")) {
+	} else if (!strcmp(val(x, ROUTING_TRUNK, "auth"), "registration")) {
 		bool stored = x->row >= 0 && !PQgetisnull(res, x->row, PQfnumber(res, "_sealed"));
 
-		if (!val(x, EXT_TRUNK, "username"))
-			problem(rep, p, EXT_TRUNK, x, NULL, "a registration trunk needs a username");
+		if (!val(x, ROUTING_TRUNK, "username"))
+			problem(rep, p, ROUTING_TRUNK, x, NULL, "a registration trunk needs a username");
 		if ((!k->secret || !*k->secret) && !stored)
-			problem(rep, p, EXT_TRUNK, x, NULL, "a registration trunk needs a secret; give "
+			problem(rep, p, ROUTING_TRUNK, x, NULL, "a registration trunk needs a secret; give "
 				"it once (it is never exported)");
-	} else if (!val(x, EXT_TRUNK, "match") || !*val(x, EXT_TRUNK, "match")) {
-		problem(rep, p, EXT_TRUNK, x, NULL, "an ip_auth trunk needs match: the provider's "
+	} else if (!val(x, ROUTING_TRUNK, "match") || !*val(x, ROUTING_TRUNK, "match")) {
+		problem(rep, p, ROUTING_TRUNK, x, NULL, "an ip_auth trunk needs match: the provider's "
 			"addresses or networks");
 	}
-	if (val(x, EXT_TRUNK, "callerid_mode") && !strcmp(val(x, EXT_TRUNK, "callerid_mode"), "force") &&
-	    !val(x, EXT_TRUNK, "callerid"))
-		problem(rep, p, EXT_TRUNK, x, NULL, "callerid_mode force needs the trunk's callerid");
+	if (val(x, ROUTING_TRUNK, "callerid_mode") && !strcmp(val(x, ROUTING_TRUNK, "callerid_mode"), "force") &&
+	    !val(x, ROUTING_TRUNK, "callerid"))
+		problem(rep, p, ROUTING_TRUNK, x, NULL, "callerid_mode force needs the trunk's callerid");
 	if (x->row < 0) {
 		x->op = OP_CREATE;
 		x->secret = k->secret && *k->secret ? k->secret : NULL;
 		return 0;
 	}
-	x->changed = bulk_diff(p, s, x->v, res, x->row, p->xcol[EXT_TRUNK], "name,tenant");
-	if (k->secret && *k->secret && val(x, EXT_TRUNK, "auth") &&
-	    !strcmp(val(x, EXT_TRUNK, "auth"), "registration")) {
+	x->changed = bulk_diff(p, s, x->v, res, x->row, p->xcol[ROUTING_TRUNK], "name,tenant");
+	if (k->secret && *k->secret && val(x, ROUTING_TRUNK, "auth") &&
+	    !strcmp(val(x, ROUTING_TRUNK, "auth"), "registration")) {
 		const char *sealed = bulk_cell(res, x->row, PQfnumber(res, "_sealed"));
 		char *plain = NULL;
 		pbx_error ignored = PBX_ERROR_INIT;
@@ -179,7 +179,7 @@ static int plan_trunk(struct bulk_plan *p, pbx_ctx *ctx, size_t pt, size_t fi,
 
 /* ---- policies ----------------------------------------------------------------------- */
 
-/* The rules of @fp as the store's _rules string (see pbx_store_bulk_load_ext). */
+/* The rules of @fp as the store's _rules string (see pbx_store_bulk_load_routing). */
 static const char *rules_key(struct bulk_plan *p, const struct bulk_policy *fp)
 {
 	struct pbx_store_bulk_buf b = { .p = NULL };
@@ -222,20 +222,20 @@ static int plan_policy(struct bulk_plan *p, size_t pt, size_t fi, const struct b
 	const char *name = bulk_get(&fp->o, "name");
 	const char *k = name ? bulk_key2(p, p->tenants[pt].id, name) : NULL;
 	size_t row = k && p->tenants[pt].id[0] ? bulk_map_get(rows, k) : SIZE_MAX;
-	struct plan_ext *x;
+	struct plan_routing *x;
 
-	if (!(x = add(p, EXT_POLICY, pt, fi, row == SIZE_MAX ? -1 : (int)row)) ||
-	    !(x->v = bulk_finals(p, &fp->o, res, x->row, p->xcol[EXT_POLICY], NULL)))
+	if (!(x = add(p, ROUTING_POLICY, pt, fi, row == SIZE_MAX ? -1 : (int)row)) ||
+	    !(x->v = bulk_finals(p, &fp->o, res, x->row, p->xcol[ROUTING_POLICY], NULL)))
 		return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
 	x->rules = fp->rules_given || x->row < 0;
 	if (x->row < 0) {
 		x->op = OP_CREATE;
 		return 0;
 	}
-	mentioned_set(p, EXT_POLICY, x->row);
+	mentioned_set(p, ROUTING_POLICY, x->row);
 	snprintf(x->id, sizeof(x->id), "%s", PQgetvalue(res, x->row, PQfnumber(res, "id")));
 	/* "rules" is compared as a whole, through the comparable string. */
-	x->changed = bulk_diff(p, &pbx_schema_policy, x->v, res, x->row, p->xcol[EXT_POLICY],
+	x->changed = bulk_diff(p, &pbx_schema_policy, x->v, res, x->row, p->xcol[ROUTING_POLICY],
 			       "name,rules");
 	if (fp->rules_given) {
 		const char *mine = rules_key(p, fp), *theirs = bulk_cell(res, x->row, PQfnumber(res, "_rules"));
@@ -260,11 +260,11 @@ static int plan_did(struct bulk_plan *p, size_t pt, size_t fi, const struct bulk
 	const PGresult *res = p->xst.dids;
 	const char *defaults[32] = { NULL }, *number = bulk_get(&fd->o, "number");
 	size_t row = number ? bulk_map_get(rows, number) : SIZE_MAX;
-	struct plan_ext *x;
+	struct plan_routing *x;
 
 	defaults[bulk_field(s, "enabled")] = "true";
-	if (!(x = add(p, EXT_DID, pt, fi, row == SIZE_MAX ? -1 : (int)row)) ||
-	    !(x->v = bulk_finals(p, &fd->o, res, x->row, p->xcol[EXT_DID], defaults)))
+	if (!(x = add(p, ROUTING_DID, pt, fi, row == SIZE_MAX ? -1 : (int)row)) ||
+	    !(x->v = bulk_finals(p, &fd->o, res, x->row, p->xcol[ROUTING_DID], defaults)))
 		return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
 	/* Listed under a tenant, it belongs to that tenant: a number can move. */
 	x->v[bulk_field(s, "tenant")] = p->tenants[pt].slug;
@@ -272,9 +272,9 @@ static int plan_did(struct bulk_plan *p, size_t pt, size_t fi, const struct bulk
 		x->op = OP_CREATE;
 		return 0;
 	}
-	mentioned_set(p, EXT_DID, x->row);
+	mentioned_set(p, ROUTING_DID, x->row);
 	snprintf(x->id, sizeof(x->id), "%s", PQgetvalue(res, x->row, PQfnumber(res, "id")));
-	x->changed = bulk_diff(p, s, x->v, res, x->row, p->xcol[EXT_DID], "number");
+	x->changed = bulk_diff(p, s, x->v, res, x->row, p->xcol[ROUTING_DID], "number");
 	x->op = x->changed ? OP_UPDATE : OP_NONE;
 	return 0;
 }
@@ -284,10 +284,10 @@ static int plan_did(struct bulk_plan *p, size_t pt, size_t fi, const struct bulk
 /* Whether plan tenant @pt will have policy @name. */
 static bool has_policy(const struct bulk_plan *p, size_t pt, const char *name)
 {
-	for (size_t i = 0; i < p->n_ext[EXT_POLICY]; i++) {
-		const struct plan_ext *x = &p->ext[EXT_POLICY][i];
+	for (size_t i = 0; i < p->n_routing[ROUTING_POLICY]; i++) {
+		const struct plan_routing *x = &p->routing[ROUTING_POLICY][i];
 
-		if (x->pt == pt && x->op != OP_DELETE && !strcmp(val(x, EXT_POLICY, "name"), name))
+		if (x->pt == pt && x->op != OP_DELETE && !strcmp(val(x, ROUTING_POLICY, "name"), name))
 			return true;
 	}
 	return false;
@@ -296,11 +296,11 @@ static bool has_policy(const struct bulk_plan *p, size_t pt, const char *name)
 /* Whether a trunk @name exists in the final state for plan tenant @pt (its own or global). */
 static bool has_trunk(const struct bulk_plan *p, size_t pt, const char *name)
 {
-	for (size_t i = 0; i < p->n_ext[EXT_TRUNK]; i++) {
-		const struct plan_ext *x = &p->ext[EXT_TRUNK][i];
+	for (size_t i = 0; i < p->n_routing[ROUTING_TRUNK]; i++) {
+		const struct plan_routing *x = &p->routing[ROUTING_TRUNK][i];
 
 		if ((x->pt == pt || x->pt == SIZE_MAX) && x->op != OP_DELETE &&
-		    !strcmp(val(x, EXT_TRUNK, "name"), name))
+		    !strcmp(val(x, ROUTING_TRUNK, "name"), name))
 			return true;
 	}
 	return false;
@@ -354,8 +354,8 @@ static void check_refs(struct bulk_plan *p, struct bulk_report *rep)
 				     " (the user's own policy, which --prune would delete)");
 		}
 	}
-	for (size_t i = 0; i < p->n_ext[EXT_POLICY]; i++) {
-		const struct plan_ext *x = &p->ext[EXT_POLICY][i];
+	for (size_t i = 0; i < p->n_routing[ROUTING_POLICY]; i++) {
+		const struct plan_routing *x = &p->routing[ROUTING_POLICY][i];
 		const struct bulk_policy *fp;
 
 		if (x->fi == SIZE_MAX || x->op == OP_DELETE)
@@ -369,7 +369,7 @@ static void check_refs(struct bulk_plan *p, struct bulk_report *rep)
 			for (char *n = strtok(names, ","); n; n = strtok(NULL, ",")) {
 				if (has_trunk(p, x->pt, n))
 					continue;
-				at_ext(path, sizeof(path), p, EXT_POLICY, x, NULL);
+				at_routing(path, sizeof(path), p, ROUTING_POLICY, x, NULL);
 				snprintf(path + strlen(path), sizeof(path) - strlen(path),
 					 ".rules[%zu].trunks", r);
 				snprintf(msg, sizeof(msg), "trunk %s is neither %s's own nor a global "
@@ -392,7 +392,7 @@ static int check_destinations(struct bulk_plan *p, struct bulk_report *rep, pbx_
 	int r = 0;
 
 	/* What each tenant will have: "<pt>\x1fuser:NAME", "voicemail:NAME", "ext:N". */
-	for (size_t k = 0; r == 0 && p->n_ext[EXT_DID] && k < p->n_users; k++) {
+	for (size_t k = 0; r == 0 && p->n_routing[ROUTING_DID] && k < p->n_users; k++) {
 		const struct plan_user *u = &p->users[k];
 		const char *keys[3];
 
@@ -407,9 +407,9 @@ static int check_destinations(struct bulk_plan *p, struct bulk_report *rep, pbx_
 			if (keys[i] && bulk_map_put(&live, keys[i], k) < 0)
 				r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
 	}
-	for (size_t i = 0; r == 0 && i < p->n_ext[EXT_DID]; i++) {
-		const struct plan_ext *x = &p->ext[EXT_DID][i];
-		const char *d = val(x, EXT_DID, "destination"), *arg;
+	for (size_t i = 0; r == 0 && i < p->n_routing[ROUTING_DID]; i++) {
+		const struct plan_routing *x = &p->routing[ROUTING_DID][i];
+		const char *d = val(x, ROUTING_DID, "destination"), *arg;
 		char key[160], msg[256];
 
 		if (x->fi == SIZE_MAX || !d || !strncmp(d, "external:", 9) || !(arg = strchr(d, ':')))
@@ -425,7 +425,7 @@ static int check_destinations(struct bulk_plan *p, struct bulk_report *rep, pbx_
 		snprintf(msg, sizeof(msg), "destination %s: %s has no %s %s", d, p->tenants[x->pt].slug,
 			 !strncmp(d, "ext:", 4) ? "user on extension" :
 			 !strncmp(d, "voicemail:", 10) ? "user with voicemail" : "user", arg + 1);
-		problem(rep, p, EXT_DID, x, "destination", msg);
+		problem(rep, p, ROUTING_DID, x, "destination", msg);
 	}
 	bulk_map_free(&live);
 	return r;
@@ -436,13 +436,13 @@ static int check_destinations(struct bulk_plan *p, struct bulk_report *rep, pbx_
 /* Prune: what the file's tenants hold of @kind and the file does not list. */
 static int prune_kind(struct bulk_plan *p, int kind, pbx_error *err)
 {
-	const PGresult *res = kind == EXT_DID ? p->xst.dids : kind == EXT_TRUNK ? p->xst.trunks :
-			      p->xst.policies;
+	const PGresult *res = kind == ROUTING_DID ? p->xst.dids :
+			      kind == ROUTING_TRUNK ? p->xst.trunks : p->xst.policies;
 	int tcol = PQfnumber(res, "_tenant_id");
 
 	for (int i = 0; i < PQntuples(res); i++) {
 		size_t pt = tenant_of(p, bulk_cell(res, i, tcol));
-		struct plan_ext *x;
+		struct plan_routing *x;
 
 		if (p->xseen[kind][i] || pt == SIZE_MAX)
 			continue;
@@ -461,13 +461,13 @@ static int prune_kind(struct bulk_plan *p, int kind, pbx_error *err)
 /* What the file does not list and prune keeps still counts for the references. */
 static int keep_kind(struct bulk_plan *p, int kind, pbx_error *err)
 {
-	const PGresult *res = kind == EXT_TRUNK ? p->xst.trunks : p->xst.policies;
+	const PGresult *res = kind == ROUTING_TRUNK ? p->xst.trunks : p->xst.policies;
 	int tcol = PQfnumber(res, "_tenant_id");
 
 	for (int i = 0; i < PQntuples(res); i++) {
 		bool global = PQgetisnull(res, i, tcol);
 		size_t pt = tenant_of(p, bulk_cell(res, i, tcol));
-		struct plan_ext *x;
+		struct plan_routing *x;
 
 		if (p->xseen[kind][i] || (!global && pt == SIZE_MAX))
 			continue;
@@ -482,20 +482,20 @@ static int keep_kind(struct bulk_plan *p, int kind, pbx_error *err)
 	return 0;
 }
 
-int bulk_plan_ext(struct bulk_plan *p, pbx_ctx *ctx, bool prune, struct bulk_report *rep,
-		  pbx_error *err)
+int bulk_plan_routing(struct bulk_plan *p, pbx_ctx *ctx, bool prune, struct bulk_report *rep,
+		      pbx_error *err)
 {
-	const PGresult *res[EXT_N] = { p->xst.dids, p->xst.trunks, p->xst.policies };
-	struct bulk_map rows[EXT_N] = { { .n = 0 } };
+	const PGresult *res[ROUTING_N] = { p->xst.dids, p->xst.trunks, p->xst.policies };
+	struct bulk_map rows[ROUTING_N] = { { .n = 0 } };
 	int r = 0;
 
-	for (int kind = 0; kind < EXT_N; kind++) {
+	for (int kind = 0; kind < ROUTING_N; kind++) {
 		bulk_columns(res[kind], schemas[kind], p->xcol[kind]);
 		if (!(p->xseen[kind] = calloc((size_t)PQntuples(res[kind]) + 1, sizeof(bool))))
 			return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
 		for (int i = 0; i < PQntuples(res[kind]); i++) {
-			const char *k = kind == EXT_DID ? PQgetvalue(res[kind], i, PQfnumber(res[kind], "number")) :
-					kind == EXT_TRUNK ? PQgetvalue(res[kind], i, PQfnumber(res[kind], "name")) :
+			const char *k = kind == ROUTING_DID ? PQgetvalue(res[kind], i, PQfnumber(res[kind], "number")) :
+					kind == ROUTING_TRUNK ? PQgetvalue(res[kind], i, PQfnumber(res[kind], "name")) :
 					bulk_key2(p, PQgetvalue(res[kind], i, PQfnumber(res[kind], "_tenant_id")),
 						  PQgetvalue(res[kind], i, PQfnumber(res[kind], "name")));
 
@@ -504,19 +504,19 @@ int bulk_plan_ext(struct bulk_plan *p, pbx_ctx *ctx, bool prune, struct bulk_rep
 		}
 	}
 	for (size_t i = 0; r == 0 && i < p->doc->n_trunks; i++)
-		r = plan_trunk(p, ctx, SIZE_MAX, i, &p->doc->trunks[i], &rows[EXT_TRUNK], rep, err);
+		r = plan_trunk(p, ctx, SIZE_MAX, i, &p->doc->trunks[i], &rows[ROUTING_TRUNK], rep, err);
 	for (size_t pt = 0; r == 0 && pt < p->n_tenants; pt++) {
 		const struct bulk_tenant *ft = &p->doc->tenants[p->tenants[pt].fi];
 
 		for (size_t i = 0; r == 0 && i < ft->n_trunks; i++)
-			r = plan_trunk(p, ctx, pt, i, &ft->trunks[i], &rows[EXT_TRUNK], rep, err);
+			r = plan_trunk(p, ctx, pt, i, &ft->trunks[i], &rows[ROUTING_TRUNK], rep, err);
 		for (size_t i = 0; r == 0 && i < ft->n_policies; i++)
-			r = plan_policy(p, pt, i, &ft->policies[i], &rows[EXT_POLICY], err);
+			r = plan_policy(p, pt, i, &ft->policies[i], &rows[ROUTING_POLICY], err);
 		for (size_t i = 0; r == 0 && i < ft->n_dids; i++)
-			r = plan_did(p, pt, i, &ft->dids[i], &rows[EXT_DID], err);
+			r = plan_did(p, pt, i, &ft->dids[i], &rows[ROUTING_DID], err);
 	}
-	for (int kind = 0; r == 0 && kind < EXT_N; kind++)
-		if (prune && kind != EXT_TRUNK)
+	for (int kind = 0; r == 0 && kind < ROUTING_N; kind++)
+		if (prune && kind != ROUTING_TRUNK)
 			r = prune_kind(p, kind, err);
 	/* Global trunks are never pruned; a tenant's own are. */
 	if (r == 0 && prune) {
@@ -524,18 +524,18 @@ int bulk_plan_ext(struct bulk_plan *p, pbx_ctx *ctx, bool prune, struct bulk_rep
 
 		for (int i = 0; i < PQntuples(k); i++)
 			if (PQgetisnull(k, i, PQfnumber(k, "_tenant_id")))
-				p->xseen[EXT_TRUNK][i] = true;
-		r = prune_kind(p, EXT_TRUNK, err);
+				p->xseen[ROUTING_TRUNK][i] = true;
+		r = prune_kind(p, ROUTING_TRUNK, err);
 	}
 	if (r == 0)
-		r = keep_kind(p, EXT_TRUNK, err);
+		r = keep_kind(p, ROUTING_TRUNK, err);
 	if (r == 0)
-		r = keep_kind(p, EXT_POLICY, err);
+		r = keep_kind(p, ROUTING_POLICY, err);
 	if (r == 0) {
 		check_refs(p, rep);
 		r = check_destinations(p, rep, err);
 	}
-	for (int kind = 0; kind < EXT_N; kind++)
+	for (int kind = 0; kind < ROUTING_N; kind++)
 		bulk_map_free(&rows[kind]);
 	return r;
 }

@@ -613,14 +613,14 @@ void bulk_plan_free(struct bulk_plan *p)
 	free(p->tenants);
 	free(p->users);
 	free(p->devices);
-	for (int kind = 0; kind < EXT_N; kind++) {
-		for (size_t i = 0; i < p->n_ext[kind]; i++)
-			free(p->ext[kind][i].sealed);
-		free(p->ext[kind]);
+	for (int kind = 0; kind < ROUTING_N; kind++) {
+		for (size_t i = 0; i < p->n_routing[kind]; i++)
+			free(p->routing[kind][i].sealed);
+		free(p->routing[kind]);
 		free(p->xseen[kind]);
 	}
 	bulk_map_free(&p->policy_ids);
-	pbx_store_bulk_ext_free(&p->xst);
+	pbx_store_bulk_routing_free(&p->xst);
 	pbx_store_bulk_audit_free(p->audit);
 	pbx_store_bulk_state_free(&p->st);
 	bulk_arena_free(&p->arena);

@@ -55,7 +55,7 @@ struct plan_device {
 };
 
 /* A DID, trunk or policy of the plan. */
-struct plan_ext {
+struct plan_routing {
 	size_t pt;               /* its plan tenant; SIZE_MAX for a global trunk */
 	size_t fi;               /* index in its list in the file, SIZE_MAX when not listed */
 	int row;                 /* row of its state result, -1 when new */
@@ -68,7 +68,7 @@ struct plan_ext {
 	bool rules;              /* policy: its rules are written */
 };
 
-enum { EXT_DID, EXT_TRUNK, EXT_POLICY, EXT_N };
+enum { ROUTING_DID, ROUTING_TRUNK, ROUTING_POLICY, ROUTING_N };
 
 struct bulk_plan {
 	struct bulk_arena arena;
@@ -84,13 +84,13 @@ struct bulk_plan {
 	int tcol[32], ucol[32], dcol[32];
 	int t_min, t_max, t_next, u_tenant, u_pin, d_user;
 	size_t counts[3][5];     /* [tenant, user, device][op] */
-	struct pbx_store_bulk_ext xst;
-	struct plan_ext *ext[EXT_N];
-	size_t n_ext[EXT_N], cap_ext[EXT_N];
-	int xcol[EXT_N][32];
-	bool *xseen[EXT_N];      /* state rows the file lists */
+	struct pbx_store_bulk_routing xst;
+	struct plan_routing *routing[ROUTING_N];
+	size_t n_routing[ROUTING_N], cap_routing[ROUTING_N];
+	int xcol[ROUTING_N][32];
+	bool *xseen[ROUTING_N];  /* state rows the file lists */
 	struct bulk_map policy_ids;   /* "<plan tenant>\x1f<name>" -> id (arena string) */
-	size_t xcounts[EXT_N][5];     /* [did, trunk, policy][op] */
+	size_t xcounts[ROUTING_N][5]; /* [did, trunk, policy][op] */
 	struct pbx_store_bulk_audit *audit;   /* audit rows of what exec creates */
 };
 
@@ -130,17 +130,18 @@ const char *bulk_key2(struct bulk_plan *p, const char *a, const char *b);
 void *bulk_push(void **vec, size_t *n, size_t *cap, size_t size);
 
 /*
- * The plan of DIDs, trunks and policies, and the policies users and tenants name
- * (plan-dids-trunks-policies.c), against p->xst. A trunk secret the file repeats is compared with the stored
- * one, opened with the key of @ctx. Returns 0 or PBX_ERROR; problems go to @rep.
+ * The plan of the routing objects (DIDs, trunks and policies), and the policies users and
+ * tenants name (plan-dids-trunks-policies.c), against p->xst. A trunk secret the file repeats
+ * is compared with the stored one, opened with the key of @ctx. Returns 0 or PBX_ERROR;
+ * problems go to @rep.
  */
-int bulk_plan_ext(struct bulk_plan *p, pbx_ctx *ctx, bool prune, struct bulk_report *rep,
-		  pbx_error *err);
+int bulk_plan_routing(struct bulk_plan *p, pbx_ctx *ctx, bool prune, struct bulk_report *rep,
+		      pbx_error *err);
 
 /* Write them (exec-dids-trunks-policies.c): before users (trunks, policies) and after (the rest). */
-int bulk_exec_ext_before(struct bulk_plan *p, PGconn *pg, pbx_error *err);
-int bulk_exec_ext_after(struct bulk_plan *p, PGconn *pg, pbx_error *err);
-/* The id of policy @name of plan tenant @pt, after bulk_exec_ext_before; NULL if none. */
+int bulk_exec_routing_before(struct bulk_plan *p, PGconn *pg, pbx_error *err);
+int bulk_exec_routing_after(struct bulk_plan *p, PGconn *pg, pbx_error *err);
+/* The id of policy @name of plan tenant @pt, after bulk_exec_routing_before; NULL if none. */
 const char *bulk_policy_id(struct bulk_plan *p, size_t pt, const char *name);
 
 /* Frees everything, wiping plaintext secrets; the state results are cleared too. */

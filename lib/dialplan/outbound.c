@@ -36,7 +36,7 @@
 #define FAILOVER "$[\"${DIALSTATUS}\" = \"CHANUNAVAIL\" | \"${DIALSTATUS}\" = \"CONGESTION\"]"
 
 struct rule_pats {
-	char buf[EXT_PATTERNS_BUFSZ];
+	char buf[ROUTING_PATTERNS_BUFSZ];
 	int n;                      /* 0: REGEX() only */
 };
 
@@ -317,7 +317,7 @@ static bool may_match(const struct rule_pats *pats, size_t i, const char *p)
 	if (pats[i].n == 0)
 		return true;
 	for (const char *q = pats[i].buf; *q; q += strlen(q) + 1)
-		if (!ext_patterns_disjoint(q, p))
+		if (!routing_patterns_disjoint(q, p))
 			return true;
 	return false;
 }

@@ -471,7 +471,7 @@ int pbx_dialplan_patterns(const char *pattern, char *buf, size_t bufsz)
 	} else if (o.n > PT_MAX_SHAPES) {
 		r = 0;
 	} else {
-		r = ext_sort_patterns(buf);
+		r = routing_sort_patterns(buf);
 	}
 	if (r <= 0 && bufsz > 0)
 		buf[0] = '\0';
@@ -486,7 +486,7 @@ static int cmp_strp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int ext_sort_patterns(char *buf)
+int routing_sort_patterns(char *buf)
 {
 	char *items[PT_MAX_SHAPES * 8], *copy;
 	size_t n = 0, len = 0, k = 0;
@@ -546,7 +546,7 @@ static int masks_of(const char *p, unsigned short *m, bool *tail)
 	return n;
 }
 
-bool ext_patterns_disjoint(const char *a, const char *b)
+bool routing_patterns_disjoint(const char *a, const char *b)
 {
 	unsigned short ma[PT_MAX_POS], mb[PT_MAX_POS];
 	bool ta, tb;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Bulk import and export of the external-calling objects in PostgreSQL: phone numbers
+ * Bulk import and export of the routing objects in PostgreSQL: phone numbers
  * (DIDs), trunks and outbound policies with their rules, and the tenants' default policies.
  * There are few of them next to users and devices, so they are written one statement per
  * object, each change staging its audit image: creates and updates as pending rows whose
@@ -26,11 +26,11 @@
 	"WHERE rt.rule_id = r.id), ''), chr(30) ORDER BY r.position), '') " \
 	"FROM policy_rules r WHERE r.policy_id = " P ")"
 
-int pbx_store_bulk_load_ext(PGconn *pg, const char *tenant_ids, const char *numbers,
-			    struct pbx_store_bulk_ext *ret, pbx_error *err)
+int pbx_store_bulk_load_routing(PGconn *pg, const char *tenant_ids, const char *numbers,
+				struct pbx_store_bulk_routing *ret, pbx_error *err)
 {
 	const char *p[2] = { tenant_ids, numbers };
-	struct pbx_store_bulk_ext x = { .trunks = NULL };
+	struct pbx_store_bulk_routing x = { .trunks = NULL };
 
 	/* Every trunk: names are unique across tenants, and rules may name global ones. */
 	x.trunks = pbx_pg_query(pg, "SELECT x.*, k2.secret_sealed AS _sealed, "
@@ -49,19 +49,19 @@ int pbx_store_bulk_load_ext(PGconn *pg, const char *tenant_ids, const char *numb
 				      "OR d.number = ANY($2::text[])) x JOIN dids d2 ON d2.id = x.id::bigint "
 				      "ORDER BY x.number", 2, p, "did", err);
 	if (!x.dids) {
-		pbx_store_bulk_ext_free(&x);
+		pbx_store_bulk_routing_free(&x);
 		return err->code;
 	}
 	*ret = x;
 	return 0;
 }
 
-void pbx_store_bulk_ext_free(struct pbx_store_bulk_ext *x)
+void pbx_store_bulk_routing_free(struct pbx_store_bulk_routing *x)
 {
 	PQclear(x->trunks);
 	PQclear(x->policies);
 	PQclear(x->dids);
-	*x = (struct pbx_store_bulk_ext){ .trunks = NULL };
+	*x = (struct pbx_store_bulk_routing){ .trunks = NULL };
 }
 
 /* Stage the image of @entity @id: "before" of a pending update, or a pending create. */
@@ -222,7 +222,7 @@ int pbx_store_bulk_policy_write(PGconn *pg, const char *id, const char *tenant_i
 	return r;
 }
 
-int pbx_store_bulk_ext_delete(PGconn *pg, const char *entity, const char *id, pbx_error *err)
+int pbx_store_bulk_routing_delete(PGconn *pg, const char *entity, const char *id, pbx_error *err)
 {
 	const char *p[1] = { id };
 	int r = stage_delete(pg, entity, id, err);

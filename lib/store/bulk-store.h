@@ -207,13 +207,13 @@ int pbx_store_bulk_copy_into(PGconn *pg, const struct pbx_store_bulk_target *t,
  * trunks: _sealed, _tenant_id; policies: _tenant_id, _rules (the rules as one string:
  * pattern, action, strip, prepend, trunks joined by \x1f, rules by \x1e); dids: _tenant_id.
  */
-struct pbx_store_bulk_ext {
+struct pbx_store_bulk_routing {
 	PGresult *trunks, *policies, *dids;
 };
 
-int pbx_store_bulk_load_ext(PGconn *pg, const char *tenant_ids, const char *numbers,
-			    struct pbx_store_bulk_ext *ret, pbx_error *err);
-void pbx_store_bulk_ext_free(struct pbx_store_bulk_ext *x);
+int pbx_store_bulk_load_routing(PGconn *pg, const char *tenant_ids, const char *numbers,
+				struct pbx_store_bulk_routing *ret, pbx_error *err);
+void pbx_store_bulk_routing_free(struct pbx_store_bulk_routing *x);
 
 /*
  * Create (@id NULL) or update a trunk with the final value of every column: tenant_id,
@@ -236,7 +236,7 @@ int pbx_store_bulk_policy_write(PGconn *pg, const char *id, const char *tenant_i
 				pbx_error *err);
 
 /* Delete a "trunk", "did" or "policy" with its audit row. */
-int pbx_store_bulk_ext_delete(PGconn *pg, const char *entity, const char *id, pbx_error *err);
+int pbx_store_bulk_routing_delete(PGconn *pg, const char *entity, const char *id, pbx_error *err);
 
 /* tenant_id, name, id of every policy of @tenant_ids: a result to PQclear. */
 PGresult *pbx_store_bulk_policy_ids(PGconn *pg, const char *tenant_ids, pbx_error *err);

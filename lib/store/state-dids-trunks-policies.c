@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Reading the external-calling part of apply's desired state (state-dids-trunks-policies.h) inside the
- * snapshot pbx_state_load opened, so that DIDs, policies and the users they name agree.
+ * Reading the routing part of apply's desired state (state-dids-trunks-policies.h) inside
+ * the snapshot pbx_state_load opened, so that DIDs, policies and the users they name agree.
  * With a tenant scope, the trunks read are the tenant's own, the global ones and any trunk
  * the tenant's rules name (even another tenant's, so apply can say whose it is); only
  * those whose rows this apply syncs have their secret opened.
@@ -54,7 +54,7 @@ static const char *val(const PGresult *res, int row, int col)
 }
 
 /* Split a copy of @list at ',' into a new array kept in @x; NULL on no memory. */
-static const char **split(struct pbx_state_ext *x, const char *list, size_t *n)
+static const char **split(struct pbx_state_routing *x, const char *list, size_t *n)
 {
 	char **bufs = realloc(x->bufs, (x->n_bufs + 2) * sizeof(*bufs));
 	const char **v;
@@ -78,7 +78,7 @@ static const char **split(struct pbx_state_ext *x, const char *list, size_t *n)
 	return v;
 }
 
-static struct pbx_state_ext_tenant *find(struct pbx_state_ext *x, const char *slug)
+static struct pbx_state_routing_tenant *find(struct pbx_state_routing *x, const char *slug)
 {
 	for (size_t i = 0; i < x->n_tenants; i++)
 		if (!strcmp(x->tenants[i].slug, slug))
@@ -86,7 +86,7 @@ static struct pbx_state_ext_tenant *find(struct pbx_state_ext *x, const char *sl
 	return NULL;
 }
 
-static int fill_tenants(struct pbx_state_ext *x)
+static int fill_tenants(struct pbx_state_routing *x)
 {
 	PGresult *res = x->res[Q_TENANTS];
 	int n = PQntuples(res);
@@ -94,7 +94,7 @@ static int fill_tenants(struct pbx_state_ext *x)
 	if (!(x->tenants = calloc((size_t)n + 1, sizeof(*x->tenants))))
 		return -1;
 	for (int i = 0; i < n; i++) {
-		struct pbx_state_ext_tenant *t = &x->tenants[x->n_tenants++];
+		struct pbx_state_routing_tenant *t = &x->tenants[x->n_tenants++];
 
 		t->slug = val(res, i, 0);
 		t->default_inbound = val(res, i, 1);
@@ -104,7 +104,7 @@ static int fill_tenants(struct pbx_state_ext *x)
 	}
 	res = x->res[Q_DIDS];
 	for (int i = 0; i < PQntuples(res); i++) {
-		struct pbx_state_ext_tenant *t = find(x, val(res, i, 0));
+		struct pbx_state_routing_tenant *t = find(x, val(res, i, 0));
 		struct pbx_state_did *d;
 
 		if (!t)
@@ -118,7 +118,7 @@ static int fill_tenants(struct pbx_state_ext *x)
 	}
 	res = x->res[Q_ASSIGN];
 	for (int i = 0; i < PQntuples(res); i++) {
-		struct pbx_state_ext_tenant *t = find(x, val(res, i, 0));
+		struct pbx_state_routing_tenant *t = find(x, val(res, i, 0));
 
 		if (!t)
 			continue;
@@ -130,13 +130,13 @@ static int fill_tenants(struct pbx_state_ext *x)
 	return 0;
 }
 
-static int fill_policies(struct pbx_state_ext *x)
+static int fill_policies(struct pbx_state_routing *x)
 {
 	PGresult *res = x->res[Q_POLICIES], *rules = x->res[Q_RULES];
 	int next = 0;
 
 	for (int i = 0; i < PQntuples(res); i++) {
-		struct pbx_state_ext_tenant *t = find(x, val(res, i, 0));
+		struct pbx_state_routing_tenant *t = find(x, val(res, i, 0));
 		struct pbx_state_policy *p;
 		size_t n = (size_t)atoi(val(res, i, 3));
 
@@ -168,7 +168,7 @@ static int fill_policies(struct pbx_state_ext *x)
 	return 0;
 }
 
-static int fill_trunks(pbx_ctx *ctx, struct pbx_state_ext *x, const char *scope,
+static int fill_trunks(pbx_ctx *ctx, struct pbx_state_routing *x, const char *scope,
 		       bool open_secrets, pbx_error *err)
 {
 	PGresult *res = x->res[Q_TRUNKS];
@@ -205,15 +205,15 @@ static int fill_trunks(pbx_ctx *ctx, struct pbx_state_ext *x, const char *scope,
 	return r;
 }
 
-int pbx_state_ext_load(pbx_ctx *ctx, PGconn *pg, const char *tenant, bool open_secrets,
-		       struct pbx_state *s, pbx_error *err)
+int pbx_state_routing_load(pbx_ctx *ctx, PGconn *pg, const char *tenant, bool open_secrets,
+			   struct pbx_state *s, pbx_error *err)
 {
 	const char *p[1] = { tenant };
-	struct pbx_state_ext *x = calloc(1, sizeof(*x));
+	struct pbx_state_routing *x = calloc(1, sizeof(*x));
 
 	if (!x)
 		return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
-	s->ext = x;
+	s->routing = x;
 	for (size_t q = 0; q < sizeof(queries) / sizeof(queries[0]); q++)
 		if (!(x->res[q] = pbx_pg_query(pg, queries[q], q == Q_SLUGS ? 0 : 1, p, "apply", err)))
 			return err->code;
@@ -226,12 +226,12 @@ int pbx_state_ext_load(pbx_ctx *ctx, PGconn *pg, const char *tenant, bool open_s
 	return fill_trunks(ctx, x, tenant, open_secrets, err);
 }
 
-void pbx_state_ext_free(struct pbx_state_ext *x)
+void pbx_state_routing_free(struct pbx_state_routing *x)
 {
 	if (!x)
 		return;
 	for (size_t i = 0; i < x->n_tenants; i++) {
-		struct pbx_state_ext_tenant *t = &x->tenants[i];
+		struct pbx_state_routing_tenant *t = &x->tenants[i];
 
 		for (size_t k = 0; k < t->n_policies; k++)
 			free(t->policies[k].rules);

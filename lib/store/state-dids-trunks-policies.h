@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Inside libpbx: the external-calling part of apply's desired-state snapshot (DIDs, trunks,
+ * Inside libpbx: the routing part of apply's desired-state snapshot (DIDs, trunks,
  * policies and their rules, policy assignments), read in the same REPEATABLE READ snapshot
  * as the tenants and users by pbx_state_load. Strings point into the query results the
  * struct keeps, and live until pbx_state_free; opened trunk secrets are wiped then.
  */
-#ifndef PBX_STORE_STATE_EXT_H
-#define PBX_STORE_STATE_EXT_H
+#ifndef PBX_STORE_STATE_DIDS_TRUNKS_POLICIES_H
+#define PBX_STORE_STATE_DIDS_TRUNKS_POLICIES_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -33,7 +33,7 @@ struct pbx_state_assign {
 };
 
 /* One tenant in the scope, in the order of pbx_state.tenants. */
-struct pbx_state_ext_tenant {
+struct pbx_state_routing_tenant {
 	const char *slug;
 	const char *default_inbound;   /* NULL: none */
 	const char *default_policy;    /* policy name, NULL: none */
@@ -60,10 +60,10 @@ struct pbx_state_trunk {
 	size_t n_codecs, n_match;
 };
 
-struct pbx_state_ext {
+struct pbx_state_routing {
 	const char **slugs;            /* every tenant, whatever the scope (the router) */
 	size_t n_slugs;
-	struct pbx_state_ext_tenant *tenants;
+	struct pbx_state_routing_tenant *tenants;
 	size_t n_tenants;
 	struct pbx_state_trunk *trunks; /* the scope's own and global ones, and any a rule names */
 	size_t n_trunks;

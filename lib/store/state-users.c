@@ -252,7 +252,7 @@ int pbx_state_load(pbx_ctx *ctx, const char *tenant, bool open_secrets, struct p
 	if (r == 0) {
 		r = load(ctx, pg, tenant, open_secrets, s, err);
 		if (r == 0)
-			r = pbx_state_ext_load(ctx, pg, tenant, open_secrets, s, err);
+			r = pbx_state_routing_load(ctx, pg, tenant, open_secrets, s, err);
 		pbx_pg_rollback(pg);
 	}
 	if (r < 0) {
@@ -299,6 +299,6 @@ void pbx_state_free(struct pbx_state *s)
 		free(t->name);
 	}
 	free(s->tenants);
-	pbx_state_ext_free(s->ext);
+	pbx_state_routing_free(s->routing);
 	free(s);
 }

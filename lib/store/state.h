@@ -41,12 +41,12 @@ struct pbx_state_tenant {
 	size_t n_users;
 };
 
-struct pbx_state_ext;
+struct pbx_state_routing;
 
 struct pbx_state {
 	struct pbx_state_tenant *tenants;   /* ordered by slug */
 	size_t n_tenants;
-	struct pbx_state_ext *ext;          /* DIDs, trunks, policies (state-dids-trunks-policies.h) */
+	struct pbx_state_routing *routing;  /* DIDs, trunks, policies (state-dids-trunks-policies.h) */
 	long long shared_gen;               /* generation of what tenants share (tenant 0) */
 };
 
@@ -60,9 +60,9 @@ int pbx_state_load(pbx_ctx *ctx, const char *tenant, bool open_secrets, struct p
 		   pbx_error *err);
 void pbx_state_free(struct pbx_state *state);
 
-/* The external-calling part, inside the snapshot's transaction (lib/store/state-dids-trunks-policies.c). */
-int pbx_state_ext_load(pbx_ctx *ctx, PGconn *pg, const char *tenant, bool open_secrets,
-		       struct pbx_state *s, pbx_error *err);
-void pbx_state_ext_free(struct pbx_state_ext *ext);
+/* The routing part, inside the snapshot's transaction (lib/store/state-dids-trunks-policies.c). */
+int pbx_state_routing_load(pbx_ctx *ctx, PGconn *pg, const char *tenant, bool open_secrets,
+			   struct pbx_state *s, pbx_error *err);
+void pbx_state_routing_free(struct pbx_state_routing *routing);
 
 #endif

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The generators of external calling: pure functions from models to dialplan text, like
- * those of pbx/dialplan.h, and written with the same checked emitter (so the context counts
- * apply verifies are exact).
+ * The routing generators (DIDs inbound, policies outbound): pure functions from models to
+ * dialplan text, like those of pbx/dialplan.h, and written with the same checked emitter (so
+ * the context counts apply verifies are exact).
  *
  * Inbound. Every trunk's endpoint context is PBX_DP_INBOUND_CONTEXT, defined in the global
  * file "pbxctl-inbound.conf": it only includes each tenant's "<slug>-inbound" context and,
@@ -27,8 +27,8 @@
  * always decides. Trunks are tried in order: after Dial, CHANUNAVAIL and CONGESTION try the
  * next trunk; BUSY, NOANSWER and CANCEL do not.
  */
-#ifndef PBX_DIALPLAN_EXTERNAL_H
-#define PBX_DIALPLAN_EXTERNAL_H
+#ifndef PBX_DIALPLAN_ROUTES_H
+#define PBX_DIALPLAN_ROUTES_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -26,7 +26,7 @@ static void number(char buf[24])
 	snprintf(buf, 24, "+1555%03d%04u", (int)getpid() % 1000, n++ % 10000);
 }
 
-#define EXT_FILE \
+#define ROUTING_FILE \
 	"trunks:\n- name: %s-g\n  host: sip.example.com\n  auth: registration\n" \
 	"  username: acct\n  secret: %s\n" \
 	"tenants:\n- slug: %s\n  extensions: 100-199\n  default_policy: std\n" \
@@ -39,15 +39,15 @@ static void number(char buf[24])
 	"  dids:\n  - number: \"%s\"\n    label: Main\n    destination: user:alice\n" \
 	"  users:\n  - username: alice\n    policy: vip\n  - username: bob\n"
 
-static void import_ext(struct bi_result *res, const char *slug, const char *secret,
-		       const char *num, bool prune)
+static void import_routing(struct bi_result *res, const char *slug, const char *secret,
+			   const char *num, bool prune)
 {
 	char match[32];
 
 	/* ranges of different owners may not overlap: an address per tenant */
 	snprintf(match, sizeof(match), "10.201.%u.%d", (unsigned)getpid() & 255,
 		 atoi(strrchr(slug, '-') + 1) % 250 + 1);
-	bi_import(res, false, prune, NULL, EXT_FILE, slug, secret, slug, slug, match, slug, slug,
+	bi_import(res, false, prune, NULL, ROUTING_FILE, slug, secret, slug, slug, match, slug, slug,
 		  slug, num);
 }
 
@@ -70,7 +70,7 @@ Test(bulk_ext, trunks_policies_and_dids_are_created_and_a_second_import_changes_
 
 	bi_slug(slug, "ext");
 	number(num);
-	import_ext(&res, slug, "s3cret-one", num, false);
+	import_routing(&res, slug, "s3cret-one", num, false);
 	ok(&res);
 	cr_assert(eq(long, bi_count(&res, "trunks_created"), 2));
 	cr_assert(eq(long, bi_count(&res, "policies_created"), 2));
@@ -95,7 +95,7 @@ Test(bulk_ext, trunks_policies_and_dids_are_created_and_a_second_import_changes_
 	v = bi_sql("SELECT secret_sealed FROM trunks WHERE name = $1 || '-g'", slug, NULL);
 	cr_assert(eq(int, strncmp(v, "v2:", 3), 0));
 	free(v);
-	import_ext(&res, slug, "s3cret-one", num, false);
+	import_routing(&res, slug, "s3cret-one", num, false);
 	ok(&res);
 	cr_assert_not(res.changed);
 	bi_free(&res);
@@ -110,11 +110,11 @@ Test(bulk_ext, a_different_trunk_secret_is_an_update_named_secret)
 
 	bi_slug(slug, "sec");
 	number(num);
-	import_ext(&res, slug, "s3cret-one", num, false);
+	import_routing(&res, slug, "s3cret-one", num, false);
 	ok(&res);
 	bi_free(&res);
 	before = bi_sql("SELECT secret_sealed FROM trunks WHERE name = $1 || '-g'", slug, NULL);
-	import_ext(&res, slug, "s3cret-two", num, false);
+	import_routing(&res, slug, "s3cret-two", num, false);
 	ok(&res);
 	cr_assert(eq(long, bi_count(&res, "trunks_updated"), 1));
 	cr_assert(eq(str, (char *)pbx_rows_get(&res.changes, 0, "detail"), "secret"));
@@ -144,7 +144,7 @@ Test(bulk_ext, export_round_trips_and_never_prints_trunk_secrets)
 
 	bi_slug(slug, "rtx");
 	number(num);
-	import_ext(&res, slug, "provider-secret-x", num, false);
+	import_routing(&res, slug, "provider-secret-x", num, false);
 	ok(&res);
 	bi_free(&res);
 	/* The CLI's key is another one: nothing here needs it (no new devices, no secret). */
@@ -284,7 +284,7 @@ Test(bulk_ext, prune_deletes_unlisted_policies_trunks_and_dids_but_no_global_tru
 
 	bi_slug(slug, "xprune");
 	number(num);
-	import_ext(&res, slug, "s3cret", num, false);
+	import_routing(&res, slug, "s3cret", num, false);
 	ok(&res);
 	bi_free(&res);
 	/* vip is still alice's policy: pruning it is refused while she keeps it. */

@@ -34,13 +34,13 @@ static const struct pbx_policy_rule unrestricted[] = {
 	LOCAL,
 };
 
-const struct pbx_dp_policy ext_policies[3] = {
+const struct pbx_dp_policy routing_policies[3] = {
 	{ .id = 7, .name = "local-only", .rules = local_only, .n_rules = 2 },
 	{ .id = 8, .name = "national", .rules = national, .n_rules = 4 },
 	{ .id = 9, .name = "unrestricted", .rules = unrestricted, .n_rules = 5 },
 };
 
-const struct pbx_dp_trunk ext_trunks[4] = {
+const struct pbx_dp_trunk routing_trunks[4] = {
 	{ .name = "trunk-a", .endpoint = "trunk-trunk-a", .enabled = true },
 	{ .name = "b", .owner = "acme", .endpoint = "acme-trunk-b", .enabled = true,
 	  .force_callerid = true, .callerid = "+4930999000" },
@@ -67,23 +67,23 @@ static const struct pbx_dp_user users[] = {
 	  .active = false },
 };
 
-const char *const ext_user_policies[4] = { "national", "unrestricted", NULL, "unrestricted" };
+const char *const routing_user_policies[4] = { "national", "unrestricted", NULL, "unrestricted" };
 
-struct pbx_dp_tenant ext_tenant(void)
+struct pbx_dp_tenant routing_tenant(void)
 {
 	return (struct pbx_dp_tenant){ .slug = "acme", .display_name = "Acme Corp",
 				       .users = users, .n_users = 4, .job_id = "job-0001",
 				       .outbound = true };
 }
 
-struct pbx_dp_outbound ext_outbound(void)
+struct pbx_dp_outbound routing_outbound(void)
 {
 	static struct pbx_dp_tenant t;
 
-	t = ext_tenant();
+	t = routing_tenant();
 	return (struct pbx_dp_outbound){
-		.tenant = &t, .user_policies = ext_user_policies, .default_policy = "local-only",
-		.policies = ext_policies, .n_policies = 3, .trunks = ext_trunks, .n_trunks = 4,
+		.tenant = &t, .user_policies = routing_user_policies, .default_policy = "local-only",
+		.policies = routing_policies, .n_policies = 3, .trunks = routing_trunks, .n_trunks = 4,
 		.emergency = ext_emergency, .n_emergency = 3,
 	};
 }

@@ -18,18 +18,18 @@
 #define EXT_PREMIUM "09001234567"
 
 /* The policies, by index: 0 local-only, 1 national, 2 unrestricted. */
-extern const struct pbx_dp_policy ext_policies[3];
+extern const struct pbx_dp_policy routing_policies[3];
 /* trunk-a (global), acme-trunk b (acme's), beta's trunk c, disabled global trunk d. */
-extern const struct pbx_dp_trunk ext_trunks[4];
+extern const struct pbx_dp_trunk routing_trunks[4];
 extern const char *const ext_emergency[3];
 
 /* Tenant acme: alice 1001 (2 devices, national, caller ID), bob 1002 (unrestricted),
  * carol 1003 (tenant default), dave 1004 (suspended). Static storage. */
-struct pbx_dp_tenant ext_tenant(void);
-extern const char *const ext_user_policies[4];
+struct pbx_dp_tenant routing_tenant(void);
+extern const char *const routing_user_policies[4];
 
 /* The outbound model of acme with default policy "local-only". */
-struct pbx_dp_outbound ext_outbound(void);
+struct pbx_dp_outbound routing_outbound(void);
 
 /* Whether Asterisk extension @pattern (literal, or "_" with X Z N [..] . !) matches @number. */
 bool ext_ast_match(const char *pattern, const char *number);

@@ -33,7 +33,7 @@ static const struct pbx_dp_did dids[] = {
 
 static struct pbx_dp_inbound model(struct pbx_dp_tenant *t)
 {
-	*t = ext_tenant();
+	*t = routing_tenant();
 	return (struct pbx_dp_inbound){ .tenant = t, .default_inbound = "ext:1003",
 					 .dids = dids, .n_dids = sizeof(dids) / sizeof(dids[0]) };
 }

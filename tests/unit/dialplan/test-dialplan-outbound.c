@@ -70,7 +70,7 @@ static const char *extension(const char *text, const char *ctx, const char *exte
 
 Test(outbound_golden, three_policies_match_golden_and_counts)
 {
-	struct pbx_dp_outbound o = ext_outbound();
+	struct pbx_dp_outbound o = routing_outbound();
 	struct pbx_dp_file f = generate(&o);
 	struct dp_parsed p;
 
@@ -90,7 +90,7 @@ Test(outbound_golden, three_policies_match_golden_and_counts)
 
 Test(outbound_failover, trunks_are_tried_in_order_on_chanunavail_and_congestion_only)
 {
-	struct pbx_dp_outbound o = ext_outbound();
+	struct pbx_dp_outbound o = routing_outbound();
 	struct pbx_dp_file f = generate(&o);
 	const char *ext = extension(f.text, "acme-policy-8", "_0ZXXXXXX");
 	const char *b = strstr(ext, "Dial(PJSIP/+49${EXTEN:1}@acme-trunk-b)");
@@ -118,7 +118,7 @@ Test(outbound_failover, trunks_are_tried_in_order_on_chanunavail_and_congestion_
 
 Test(outbound_failover, earlier_rules_are_tested_first_where_they_may_match)
 {
-	struct pbx_dp_outbound o = ext_outbound();
+	struct pbx_dp_outbound o = routing_outbound();
 	struct pbx_dp_file f = generate(&o);
 	/* national rule 3 (^0[1-9]...) after the premium block (^0900[0-9]*$): numbers of
 	 * _0ZXXXXXXX may be 0900..., so the block is tested first */
@@ -136,7 +136,7 @@ Test(outbound_failover, earlier_rules_are_tested_first_where_they_may_match)
 
 Test(outbound_select, policy_is_chosen_by_calling_endpoint_never_by_caller_id)
 {
-	struct pbx_dp_outbound o = ext_outbound();
+	struct pbx_dp_outbound o = routing_outbound();
 	struct pbx_dp_file f = generate(&o);
 	const char *ext = extension(f.text, "acme-outbound", "_X.");
 
@@ -157,7 +157,7 @@ Test(outbound_select, policy_is_chosen_by_calling_endpoint_never_by_caller_id)
 
 Test(outbound_select, no_default_policy_refuses_the_others)
 {
-	struct pbx_dp_outbound o = ext_outbound();
+	struct pbx_dp_outbound o = routing_outbound();
 	struct pbx_dp_file f;
 	const char *ext;
 
@@ -173,7 +173,7 @@ Test(outbound_select, no_default_policy_refuses_the_others)
 
 Test(outbound_select, suspended_tenant_refuses_every_call)
 {
-	struct pbx_dp_outbound o = ext_outbound();
+	struct pbx_dp_outbound o = routing_outbound();
 	struct pbx_dp_tenant t = *o.tenant;
 	struct pbx_dp_file f;
 	struct dp_parsed p;
@@ -191,7 +191,7 @@ Test(outbound_select, suspended_tenant_refuses_every_call)
 
 Test(outbound_handoff, internal_context_hands_over_only_digits)
 {
-	struct pbx_dp_tenant t = ext_tenant();
+	struct pbx_dp_tenant t = routing_tenant();
 	struct pbx_dp_file f = PBX_DP_FILE_INIT;
 	pbx_error err = PBX_ERROR_INIT;
 	struct dp_parsed p;
@@ -222,10 +222,10 @@ Test(outbound_refused, trunk_missing_disabled_or_of_another_tenant)
 	static const char *const t_c[] = { "c" }, *const t_d[] = { "d" }, *const t_z[] = { "zz" };
 	struct pbx_policy_rule rules[3];
 	struct pbx_dp_policy pol[3];
-	struct pbx_dp_outbound o = ext_outbound();
+	struct pbx_dp_outbound o = routing_outbound();
 
-	memcpy(pol, ext_policies, sizeof(pol));
-	memcpy(rules, ext_policies[0].rules, 2 * sizeof(rules[0]));
+	memcpy(pol, routing_policies, sizeof(pol));
+	memcpy(rules, routing_policies[0].rules, 2 * sizeof(rules[0]));
 	pol[0].rules = rules;
 	o.policies = pol;
 	rules[1].trunks = t_c;
@@ -242,10 +242,10 @@ Test(outbound_refused, emergency_number_nobody_can_route)
 {
 	struct pbx_policy_rule rules[2];
 	struct pbx_dp_policy pol[3];
-	struct pbx_dp_outbound o = ext_outbound();
+	struct pbx_dp_outbound o = routing_outbound();
 
-	memcpy(pol, ext_policies, sizeof(pol));
-	memcpy(rules, ext_policies[0].rules, sizeof(rules));
+	memcpy(pol, routing_policies, sizeof(pol));
+	memcpy(rules, routing_policies[0].rules, sizeof(rules));
 	rules[0].pattern = "^(112|999)$";    /* 911 no longer matched: blocked */
 	pol[0].rules = rules;
 	o.policies = pol;
@@ -275,11 +275,11 @@ Test(outbound_emergency, blocking_policy_still_routes_through_the_emergency_trun
 {
 	static const struct pbx_policy_rule block_all[] = { { .pattern = ".", .allow = false } };
 	struct pbx_dp_policy pol[3];
-	struct pbx_dp_outbound o = ext_outbound();
+	struct pbx_dp_outbound o = routing_outbound();
 	struct pbx_dp_file f;
 	const char *ext;
 
-	memcpy(pol, ext_policies, sizeof(pol));
+	memcpy(pol, routing_policies, sizeof(pol));
 	pol[0].rules = block_all;
 	pol[0].n_rules = 1;
 	o.policies = pol;
@@ -308,7 +308,7 @@ Test(outbound_emergency, blocking_policy_still_routes_through_the_emergency_trun
 /* No policy at all, an emergency trunk: 911 goes out, the rest is refused. */
 Test(outbound_emergency, tenant_without_policy_routes_through_the_emergency_trunk)
 {
-	struct pbx_dp_outbound o = ext_outbound();
+	struct pbx_dp_outbound o = routing_outbound();
 	struct pbx_dp_file f;
 	const char *ext;
 
@@ -329,7 +329,7 @@ Test(outbound_emergency, tenant_without_policy_routes_through_the_emergency_trun
 
 Test(outbound_refused, an_extension_that_is_an_emergency_number)
 {
-	struct pbx_dp_outbound o = ext_outbound();
+	struct pbx_dp_outbound o = routing_outbound();
 	struct pbx_dp_tenant t = *o.tenant;
 	struct pbx_dp_user u[4];
 
@@ -344,17 +344,17 @@ Test(outbound_refused, unknown_policies_and_hostile_patterns)
 {
 	struct pbx_policy_rule rules[2];
 	struct pbx_dp_policy pol[3];
-	struct pbx_dp_outbound o = ext_outbound();
+	struct pbx_dp_outbound o = routing_outbound();
 	static const char *const up[4] = { "national", "gone", NULL, NULL };
 
 	o.default_policy = "nope";
 	expect_refused(&o, "tenant acme", "default_policy", "does not exist");
-	o = ext_outbound();
+	o = routing_outbound();
 	o.user_policies = up;
 	expect_refused(&o, "user bob", "policy", "policy gone does not exist");
-	o = ext_outbound();
-	memcpy(pol, ext_policies, sizeof(pol));
-	memcpy(rules, ext_policies[0].rules, sizeof(rules));
+	o = routing_outbound();
+	memcpy(pol, routing_policies, sizeof(pol));
+	memcpy(rules, routing_policies[0].rules, sizeof(rules));
 	pol[0].rules = rules;
 	o.policies = pol;
 	rules[1].pattern = "^5\")\nexten => _X.,1,Dial(PJSIP/x";
@@ -369,8 +369,8 @@ Test(outbound_refused, unknown_policies_and_hostile_patterns)
 /* The internal and outbound files of acme as one text, with every active user's dnd key. */
 static char *both(struct dpe_db *db)
 {
-	struct pbx_dp_tenant t = ext_tenant();
-	struct pbx_dp_outbound o = ext_outbound();
+	struct pbx_dp_tenant t = routing_tenant();
+	struct pbx_dp_outbound o = routing_outbound();
 	struct pbx_dp_file ft = PBX_DP_FILE_INIT, fo = generate(&o);
 	pbx_error err = PBX_ERROR_INIT;
 	char *text;

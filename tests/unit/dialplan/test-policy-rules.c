@@ -23,7 +23,7 @@
 
 static struct pbx_policy_verdict eval(int policy, const char *number)
 {
-	const struct pbx_dp_policy *p = &ext_policies[policy];
+	const struct pbx_dp_policy *p = &routing_policies[policy];
 	struct pbx_policy_verdict v;
 	pbx_error err = PBX_ERROR_INIT;
 
@@ -90,7 +90,7 @@ Test(policy_test, every_policy_allows_the_emergency_numbers)
 		for (int e = 0; e < 3; e++) {
 			struct pbx_policy_verdict v = eval(p, ext_emergency[e]);
 
-			cr_assert(v.allowed, "%s blocks %s", ext_policies[p].name, ext_emergency[e]);
+			cr_assert(v.allowed, "%s blocks %s", routing_policies[p].name, ext_emergency[e]);
 			cr_assert(eq(sz, v.rule, 1));
 		}
 }
