@@ -9,7 +9,7 @@
  * number matches one of the patterns exactly when regexec (POSIX ERE, as Asterisk's REGEX()
  * evaluates it) matches the expression. The numbers tried are the input's own, one instance of
  * each pattern, and variations of both. The pattern matcher is the tests' own
- * (tests/unit/dialplan/ext-test.c), not the library's.
+ * (tests/unit/dialplan/routing-test.c), not the library's.
  */
 #include <regex.h>
 #include <stdbool.h>
@@ -19,7 +19,7 @@
 #include "pbx/error.h"
 #include "pbx/policy.h"
 
-#include "../unit/dialplan/ext-test.h"
+#include "../unit/dialplan/routing-test.h"
 
 #include "fuzz.h"
 

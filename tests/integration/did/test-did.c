@@ -16,7 +16,7 @@
 #include "pbx/policy.h"
 #include "pbx/trunk.h"
 #include "pbx/user.h"
-#include "ext-itest.h"
+#include "routing-itest.h"
 
 TestSuite(did, .init = it_setup, .fini = it_teardown, .timeout = 60);
 TestSuite(trunk, .init = it_setup, .fini = it_teardown, .timeout = 60);

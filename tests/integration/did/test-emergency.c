@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "pbx/db.h"
-#include "ext-itest.h"
+#include "routing-itest.h"
 #include "testenv.h"
 
 static void setup(void)

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ext-itest.h"
+#include "routing-itest.h"
 #include "testenv.h"
 
 static void setup(void)

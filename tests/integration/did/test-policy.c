@@ -14,7 +14,7 @@
 
 #include "pbx/policy.h"
 #include "pbx/tenant.h"
-#include "ext-itest.h"
+#include "routing-itest.h"
 
 TestSuite(policy, .init = it_setup, .fini = it_teardown, .timeout = 60);
 

@@ -17,7 +17,7 @@
 
 #include "dp-eval.h"
 #include "dp-test.h"
-#include "ext-test.h"
+#include "routing-test.h"
 
 static const struct pbx_dp_did dids[] = {
 	{ .number = "+4930123456", .label = "Main line", .destination = "user:alice", .enabled = true },

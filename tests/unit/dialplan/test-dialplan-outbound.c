@@ -18,7 +18,7 @@
 
 #include "dp-eval.h"
 #include "dp-test.h"
-#include "ext-test.h"
+#include "routing-test.h"
 
 static struct pbx_dp_file generate(const struct pbx_dp_outbound *o)
 {

@@ -19,7 +19,7 @@
 #include "pbx/dialplan-routes.h"
 #include "pbx/policy.h"
 
-#include "ext-test.h"
+#include "routing-test.h"
 
 static struct pbx_policy_verdict eval(int policy, const char *number)
 {

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Fixtures of the external-calling tests (ext-test.h).
+ * Fixtures of the routing tests (routing-test.h).
  */
 #include <string.h>
 
-#include "ext-test.h"
+#include "routing-test.h"
 
 static const char *const t_a[] = { "trunk-a" };
 static const char *const t_ba[] = { "b", "trunk-a" };

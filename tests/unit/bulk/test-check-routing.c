@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * lib/bulk/check-ext.c: phone numbers, trunks, outbound policies and their rules in an
- * import file, each field against the CLI's rule, and natural keys that must be unique
- * (a number and a trunk name across the whole file, a policy name in its tenant). Every
- * accepted form has a refused partner. The shipped examples must read without a problem.
+ * lib/bulk/check-dids-trunks-policies.c: phone numbers, trunks, outbound policies and their
+ * rules in an import file, each field against the CLI's rule, and natural keys that must be
+ * unique (a number and a trunk name across the whole file, a policy name in its tenant).
+ * Every accepted form has a refused partner. The shipped examples must read without a
+ * problem.
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
@@ -24,7 +25,7 @@ static int parse(const char *text, pbx_diag *diag)
 	return r;
 }
 
-Test(bulk_check_ext, good_dids_trunks_and_policies_are_accepted)
+Test(bulk_check_routing, good_dids_trunks_and_policies_are_accepted)
 {
 	pbx_diag diag = PBX_DIAG_INIT;
 	int r = parse("trunks:\n- name: carrier\n  host: sip.example.com\n  auth: registration\n"
@@ -46,7 +47,7 @@ Test(bulk_check_ext, good_dids_trunks_and_policies_are_accepted)
 	pbx_diag_free(&diag);
 }
 
-Test(bulk_check_ext, bad_dids_are_refused_with_their_path)
+Test(bulk_check_routing, bad_dids_are_refused_with_their_path)
 {
 	pbx_diag diag = PBX_DIAG_INIT;
 	const pbx_error *e;
@@ -63,7 +64,7 @@ Test(bulk_check_ext, bad_dids_are_refused_with_their_path)
 	pbx_diag_free(&diag);
 }
 
-Test(bulk_check_ext, a_number_or_trunk_name_twice_in_the_file_is_refused)
+Test(bulk_check_routing, a_number_or_trunk_name_twice_in_the_file_is_refused)
 {
 	pbx_diag diag = PBX_DIAG_INIT;
 
@@ -77,7 +78,7 @@ Test(bulk_check_ext, a_number_or_trunk_name_twice_in_the_file_is_refused)
 	pbx_diag_free(&diag);
 }
 
-Test(bulk_check_ext, bad_trunks_are_refused)
+Test(bulk_check_routing, bad_trunks_are_refused)
 {
 	pbx_diag diag = PBX_DIAG_INIT;
 
@@ -96,7 +97,7 @@ Test(bulk_check_ext, bad_trunks_are_refused)
 	pbx_diag_free(&diag);
 }
 
-Test(bulk_check_ext, bad_policies_and_rules_are_refused)
+Test(bulk_check_routing, bad_policies_and_rules_are_refused)
 {
 	pbx_diag diag = PBX_DIAG_INIT;
 	const pbx_error *e;
@@ -120,7 +121,7 @@ Test(bulk_check_ext, bad_policies_and_rules_are_refused)
 	pbx_diag_free(&diag);
 }
 
-Test(bulk_check_ext, a_user_policy_name_is_checked_for_syntax)
+Test(bulk_check_routing, a_user_policy_name_is_checked_for_syntax)
 {
 	pbx_diag diag = PBX_DIAG_INIT;
 
@@ -157,12 +158,12 @@ static void parse_example(const char *name)
 	pbx_diag_free(&diag);
 }
 
-Test(bulk_check_ext, the_single_tenant_example_reads_cleanly)
+Test(bulk_check_routing, the_single_tenant_example_reads_cleanly)
 {
 	parse_example("single-tenant.yaml");
 }
 
-Test(bulk_check_ext, the_multi_tenant_example_reads_cleanly)
+Test(bulk_check_routing, the_multi_tenant_example_reads_cleanly)
 {
 	parse_example("multi-tenant.yaml");
 }

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Fixtures of the external-calling generator tests: tenant "acme" with users, trunks and
+ * Fixtures of the routing generator tests: tenant "acme" with users, trunks and
  * three outbound policies ("local-only", "national", "unrestricted"), the numbers the
  * policy tests dial, and an independent matcher of Asterisk extension patterns.
  */
-#ifndef EXT_TEST_H
-#define EXT_TEST_H
+#ifndef ROUTING_TEST_H
+#define ROUTING_TEST_H
 
 #include <stdbool.h>
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Shared set-up of the external-calling integration tests (ext-itest.h).
+ * Shared set-up of the routing integration tests (routing-itest.h).
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
@@ -17,7 +17,7 @@
 #include "pbx/tenant.h"
 #include "pbx/trunk.h"
 #include "pbx/user.h"
-#include "ext-itest.h"
+#include "routing-itest.h"
 #include "testenv.h"
 
 struct pbx_config it_cfg;
@@ -39,7 +39,7 @@ void it_setup(void)
 {
 	pbx_error err = PBX_ERROR_INIT;
 
-	snprintf(dir, sizeof(dir), "/tmp/pbxctl-ext-XXXXXX");
+	snprintf(dir, sizeof(dir), "/tmp/pbxctl-routing-XXXXXX");
 	cr_assert_not_null(mkdtemp(dir));
 	it_ctx = testenv_ctx(&it_cfg);
 	free(it_cfg.key_file);

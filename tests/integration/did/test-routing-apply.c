@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * External calling through `pbxctl apply`, end to end: real PostgreSQL and MariaDB, and the
- * AMI peer reading the generated dialplan directory as Asterisk does. The tenant's DIDs,
- * outbound and policy contexts land in its file and the global router in its own, both
- * verified by their markers and counts; the trunks' rows land in MariaDB with Asterisk's
- * column names; what the snapshot no longer allows (a DID whose user was deleted, a policy
- * blocking an emergency number, a trunk of another tenant or a disabled one) stops the
- * apply before anything is touched; and `trunk status` reads the peer's registrations and
- * contacts.
+ * Routing (DIDs, trunks, policies) through `pbxctl apply`, end to end: real PostgreSQL and
+ * MariaDB, and the AMI peer reading the generated dialplan directory as Asterisk does. The
+ * tenant's DIDs, outbound and policy contexts land in its file and the global router in its
+ * own, both verified by their markers and counts; the trunks' rows land in MariaDB with
+ * Asterisk's column names; what the snapshot no longer allows (a DID whose user was
+ * deleted, a policy blocking an emergency number, a trunk of another tenant or a disabled
+ * one) stops the apply before anything is touched; and `trunk status` reads the peer's
+ * registrations and contacts.
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
@@ -29,7 +29,7 @@
 #include "pbx/tenant.h"
 #include "pbx/trunk.h"
 #include "pbx/user.h"
-#include "ext-itest.h"
+#include "routing-itest.h"
 #include "testenv.h"
 
 static struct testenv_site site;
@@ -39,7 +39,7 @@ static void setup(void)
 {
 	pbx_error err = PBX_ERROR_INIT;
 
-	testenv_site_open(&site, "extapply", true, NULL);
+	testenv_site_open(&site, "routingapply", true, NULL);
 	it_setup();
 	testenv_site_config(&site, &it_cfg);
 	cr_assert(eq(int, pbx_db_migrate_realtime(it_ctx, &err), 0), "%s", err.message);
@@ -52,7 +52,7 @@ static void teardown(void)
 	testenv_site_close(&site);
 }
 
-TestSuite(external_apply, .init = setup, .fini = teardown, .timeout = 90);
+TestSuite(routing_apply, .init = setup, .fini = teardown, .timeout = 90);
 
 static int apply(struct pbx_apply_result *res, pbx_error *err)
 {
@@ -140,7 +140,7 @@ static char *my(const char *sql, const char *param)
 	return it_my1(sql, param);
 }
 
-Test(external_apply, dids_policies_and_trunk_rows_end_to_end)
+Test(routing_apply, dids_policies_and_trunk_rows_end_to_end)
 {
 	const char *reg = it_name("reg"), *ip = it_name("ip"), *glob = it_name("glob");
 	char ep_reg[64], ep_ip[64], ep_glob[64], both[96], meta[80], got[80], marker[80], id1[256];
@@ -290,7 +290,7 @@ static void expect_refused(const char *says)
 	cr_assert(eq(int, access(p, F_OK), -1), "nothing may be written");
 }
 
-Test(external_apply, did_whose_user_was_deleted_is_caught_at_apply)
+Test(routing_apply, did_whose_user_was_deleted_is_caught_at_apply)
 {
 	struct pbx_rows rows;
 	pbx_error err = PBX_ERROR_INIT;
@@ -304,7 +304,7 @@ Test(external_apply, did_whose_user_was_deleted_is_caught_at_apply)
 	expect_refused("has no user bob");
 }
 
-Test(external_apply, emergency_number_no_route_allows_is_refused_at_apply)
+Test(routing_apply, emergency_number_no_route_allows_is_refused_at_apply)
 {
 	const char *g = it_name("g");
 
@@ -316,7 +316,7 @@ Test(external_apply, emergency_number_no_route_allows_is_refused_at_apply)
 		       "does not allow it; name an emergency trunk");
 }
 
-Test(external_apply, trunk_of_another_tenant_or_disabled_is_refused_at_apply)
+Test(routing_apply, trunk_of_another_tenant_or_disabled_is_refused_at_apply)
 {
 	const char *other = it_tenant("xb"), *theirs = it_name("their"), *mine = it_name("mine");
 	struct pbx_trunk_spec s = PBX_TRUNK_SPEC_INIT;
@@ -342,7 +342,7 @@ Test(external_apply, trunk_of_another_tenant_or_disabled_is_refused_at_apply)
 	expect_refused("is disabled");
 }
 
-Test(external_apply, extension_that_is_an_emergency_number_is_refused_at_apply)
+Test(routing_apply, extension_that_is_an_emergency_number_is_refused_at_apply)
 {
 	struct pbx_tenant_spec ts = { .extensions = "100-999" };
 	struct pbx_user_spec u = PBX_USER_SPEC_INIT;
@@ -360,7 +360,7 @@ Test(external_apply, extension_that_is_an_emergency_number_is_refused_at_apply)
 	expect_refused("is an emergency number");
 }
 
-Test(external_apply, trunk_status_reads_registration_and_reachability)
+Test(routing_apply, trunk_status_reads_registration_and_reachability)
 {
 	const char *reg = it_name("st");
 	struct pbx_rows rows;

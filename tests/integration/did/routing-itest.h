@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Shared set-up of the external-calling integration tests: a context on the private
+ * Shared set-up of the routing integration tests: a context on the private
  * services with a key file, tenants with users and devices, unique trunk names, the
  * warnings the library logs, and one-value SQL queries on PostgreSQL and MariaDB.
  */
-#ifndef EXT_ITEST_H
-#define EXT_ITEST_H
+#ifndef ROUTING_ITEST_H
+#define ROUTING_ITEST_H
 
 #include <stdbool.h>
 

@@ -16,7 +16,7 @@
 #include "pbx/audit.h"
 #include "bulk-itest.h"
 
-TestSuite(bulk_ext, .init = bi_setup, .fini = bi_teardown);
+TestSuite(bulk_routing, .init = bi_setup, .fini = bi_teardown);
 
 /* A fresh E.164 number. */
 static void number(char buf[24])
@@ -61,7 +61,7 @@ static void ok(struct bi_result *res)
 		  res->diag.n ? res->diag.items[0].detail : "");
 }
 
-Test(bulk_ext, trunks_policies_and_dids_are_created_and_a_second_import_changes_nothing)
+Test(bulk_routing, trunks_policies_and_dids_are_created_and_a_second_import_changes_nothing)
 {
 	struct bi_result res;
 	struct pbx_rows rows;
@@ -103,7 +103,7 @@ Test(bulk_ext, trunks_policies_and_dids_are_created_and_a_second_import_changes_
 	pbx_rows_free(&rows);
 }
 
-Test(bulk_ext, a_different_trunk_secret_is_an_update_named_secret)
+Test(bulk_routing, a_different_trunk_secret_is_an_update_named_secret)
 {
 	struct bi_result res;
 	char slug[32], num[24], *before, *after;
@@ -137,7 +137,7 @@ static void export_imports_unchanged(const char *slug)
 	free(err);
 }
 
-Test(bulk_ext, export_round_trips_and_never_prints_trunk_secrets)
+Test(bulk_routing, export_round_trips_and_never_prints_trunk_secrets)
 {
 	struct bi_result res;
 	char slug[32], num[24], *out = NULL, *err = NULL;
@@ -159,7 +159,7 @@ Test(bulk_ext, export_round_trips_and_never_prints_trunk_secrets)
 	export_imports_unchanged(slug);
 }
 
-Test(bulk_ext, a_rule_naming_a_trunk_the_tenant_cannot_use_is_refused)
+Test(bulk_routing, a_rule_naming_a_trunk_the_tenant_cannot_use_is_refused)
 {
 	struct bi_result res;
 	const pbx_error *e;
@@ -183,7 +183,7 @@ Test(bulk_ext, a_rule_naming_a_trunk_the_tenant_cannot_use_is_refused)
 	cr_assert(eq(long, bi_sql_long("SELECT count(*) FROM tenants WHERE slug IN ($1, $2)", a, b), 0));
 }
 
-Test(bulk_ext, a_policy_users_or_tenants_name_must_exist_in_the_tenant)
+Test(bulk_routing, a_policy_users_or_tenants_name_must_exist_in_the_tenant)
 {
 	struct bi_result res;
 	char slug[32];
@@ -198,7 +198,7 @@ Test(bulk_ext, a_policy_users_or_tenants_name_must_exist_in_the_tenant)
 	bi_free(&res);
 }
 
-Test(bulk_ext, a_did_destination_must_name_a_user_of_its_tenant)
+Test(bulk_routing, a_did_destination_must_name_a_user_of_its_tenant)
 {
 	struct bi_result res;
 	const pbx_error *e;
@@ -222,7 +222,7 @@ Test(bulk_ext, a_did_destination_must_name_a_user_of_its_tenant)
 	bi_free(&res);
 }
 
-Test(bulk_ext, a_number_listed_under_another_tenant_moves_there)
+Test(bulk_routing, a_number_listed_under_another_tenant_moves_there)
 {
 	struct bi_result res;
 	char a[32], b[32], num[24], *v;
@@ -246,7 +246,7 @@ Test(bulk_ext, a_number_listed_under_another_tenant_moves_there)
 	free(v);
 }
 
-Test(bulk_ext, a_trunk_cannot_change_owner)
+Test(bulk_routing, a_trunk_cannot_change_owner)
 {
 	struct bi_result res;
 	char slug[32];
@@ -264,7 +264,7 @@ Test(bulk_ext, a_trunk_cannot_change_owner)
 	bi_free(&res);
 }
 
-Test(bulk_ext, a_registration_trunk_needs_a_secret_once)
+Test(bulk_routing, a_registration_trunk_needs_a_secret_once)
 {
 	struct bi_result res;
 	char slug[32];
@@ -277,7 +277,7 @@ Test(bulk_ext, a_registration_trunk_needs_a_secret_once)
 	bi_free(&res);
 }
 
-Test(bulk_ext, prune_deletes_unlisted_policies_trunks_and_dids_but_no_global_trunk)
+Test(bulk_routing, prune_deletes_unlisted_policies_trunks_and_dids_but_no_global_trunk)
 {
 	struct bi_result res;
 	char slug[32], num[24];
@@ -315,7 +315,7 @@ Test(bulk_ext, prune_deletes_unlisted_policies_trunks_and_dids_but_no_global_tru
 
 /* The emergency route of a tenant is exported and imported both ways: set, kept by an
  * import of what export printed, changed, cleared. */
-Test(bulk_ext, emergency_trunk_and_callerid_round_trip_through_export_and_import)
+Test(bulk_routing, emergency_trunk_and_callerid_round_trip_through_export_and_import)
 {
 	struct bi_result res;
 	struct pbx_rows rows;
@@ -361,7 +361,7 @@ Test(bulk_ext, emergency_trunk_and_callerid_round_trip_through_export_and_import
 
 /* A malformed caller ID, a malformed trunk name, a trunk that does not exist and another
  * tenant's trunk are refused, each naming its key; nothing is written. */
-Test(bulk_ext, a_bad_emergency_trunk_or_callerid_is_refused)
+Test(bulk_routing, a_bad_emergency_trunk_or_callerid_is_refused)
 {
 	struct bi_result res;
 	const pbx_error *e;

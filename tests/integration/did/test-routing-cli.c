@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "pbx/secret.h"
-#include "ext-itest.h"
+#include "routing-itest.h"
 #include "testenv.h"
 
 static char slug[32], num[24], trunk[40];
@@ -27,12 +27,12 @@ static void setup(void)
 	snprintf(trunk, sizeof(trunk), "%s", it_name("cli"));
 }
 
-TestSuite(external_cli, .init = setup, .fini = it_teardown, .timeout = 60);
+TestSuite(routing_cli, .init = setup, .fini = it_teardown, .timeout = 60);
 
 /* testenv_run with the terminating NULL added; extra NULLs end the list early. */
 #define run(out, err, ...) testenv_run(out, err, __VA_ARGS__, (char *)NULL)
 
-Test(external_cli, did_json_envelope_and_exit_statuses)
+Test(routing_cli, did_json_envelope_and_exit_statuses)
 {
 	char *out, *err;
 
@@ -70,7 +70,7 @@ Test(external_cli, did_json_envelope_and_exit_statuses)
 	free(err);
 }
 
-Test(external_cli, trunk_secret_only_by_reveal_and_completion)
+Test(routing_cli, trunk_secret_only_by_reveal_and_completion)
 {
 	char *out, *err, path[] = "/tmp/pbxctl-secret-XXXXXX";
 	int fd = mkstemp(path);
@@ -108,7 +108,7 @@ Test(external_cli, trunk_secret_only_by_reveal_and_completion)
 	free(err);
 }
 
-Test(external_cli, policy_test_prints_rule_rewrite_and_trunk_order)
+Test(routing_cli, policy_test_prints_rule_rewrite_and_trunk_order)
 {
 	char *out, *err;
 
