@@ -166,7 +166,10 @@ void bulk_path(char *buf, size_t n, size_t ti, size_t ui, size_t di, const char 
 
 /* ---- shared between parse.c and check-users.c ------------------------------------------- */
 
-/* Field checks that need no database, and duplicates (check-users.c, check-dids-trunks-policies.c). */
+/*
+ * Field checks that need no database, and duplicates (check-users.c,
+ * check-dids-trunks-policies.c).
+ */
 void bulk_check_doc(struct pbx_bulk_doc *doc, struct bulk_report *rep);
 void bulk_check_routing(struct pbx_bulk_doc *doc, struct bulk_report *rep);
 

@@ -138,7 +138,7 @@ void *bulk_push(void **vec, size_t *n, size_t *cap, size_t size);
 int bulk_plan_routing(struct bulk_plan *p, pbx_ctx *ctx, bool prune, struct bulk_report *rep,
 		      pbx_error *err);
 
-/* Write them (exec-dids-trunks-policies.c): before users (trunks, policies) and after (the rest). */
+/* Write them (exec-dids-trunks-policies.c): before users (trunks, policies), after (the rest). */
 int bulk_exec_routing_before(struct bulk_plan *p, PGconn *pg, pbx_error *err);
 int bulk_exec_routing_after(struct bulk_plan *p, PGconn *pg, pbx_error *err);
 /* The id of policy @name of plan tenant @pt, after bulk_exec_routing_before; NULL if none. */

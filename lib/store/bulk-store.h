@@ -198,7 +198,7 @@ int pbx_store_bulk_copy_into(PGconn *pg, const struct pbx_store_bulk_target *t,
 			     const struct pbx_store_bulk_batch *batch, const int *cols, size_t n_cols,
 			     const char *object, pbx_error *err);
 
-/* ---- DIDs, trunks, policies (bulk-dids-trunks-policies.c) ----------------------------------------- */
+/* ---- DIDs, trunks, policies (bulk-dids-trunks-policies.c) -------------------------- */
 
 /*
  * Their state: every trunk (names are unique across tenants; rules may name global

@@ -41,12 +41,12 @@ struct pbx_state_tenant {
 	size_t n_users;
 };
 
-struct pbx_state_routing;
+struct pbx_state_routing;          /* state-dids-trunks-policies.h */
 
 struct pbx_state {
 	struct pbx_state_tenant *tenants;   /* ordered by slug */
 	size_t n_tenants;
-	struct pbx_state_routing *routing;  /* DIDs, trunks, policies (state-dids-trunks-policies.h) */
+	struct pbx_state_routing *routing;  /* DIDs, trunks, policies */
 	long long shared_gen;               /* generation of what tenants share (tenant 0) */
 };
 
