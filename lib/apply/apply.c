@@ -32,7 +32,21 @@ struct run {
 	char *files_json;
 	bool force;             /* a crashed apply left Asterisk in an unknown state */
 	bool reloaded;
+	struct timespec step;   /* when the last step ended (step_done) */
 };
+
+/* Log at debug level (-vv) how long the step that just ended took. */
+static void step_done(struct run *run, const char *what)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (run->step.tv_sec || run->step.tv_nsec)
+		pbx_log(run->ctx, PBX_LOG_DEBUG, "apply: %s in %.3f s", what,
+			(double)(now.tv_sec - run->step.tv_sec) +
+			(double)(now.tv_nsec - run->step.tv_nsec) / 1e9);
+	run->step = now;
+}
 
 /* Report @done of the plan's @total artifacts in @phase (only for the new state). */
 static void progress(const struct run *run, bool restore, const char *phase, size_t done)
@@ -395,6 +409,7 @@ static int succeeded(struct run *run, struct pbx_apply_result *ret, pbx_error *e
 	int r = skipped(run, ret, msg, sizeof(msg), &partial);
 
 	record(run);
+	step_done(run, "recorded what was applied");
 	finish(run, "SUCCESS", r ? msg : NULL, false, ret, err);
 	if (r)
 		*err = partial;
@@ -428,6 +443,7 @@ static int run_apply(struct run *run, struct pbx_apply_result *ret, pbx_error *e
 	const struct pbx_config *cfg = pbx_ctx_config(run->ctx);
 	int r, rb;
 
+	step_done(run, "started");
 	if (!run->force) {
 		struct pbx_applied_check check;
 		pbx_error e = PBX_ERROR_INIT;
@@ -443,6 +459,7 @@ static int run_apply(struct run *run, struct pbx_apply_result *ret, pbx_error *e
 		/* One tenant moved, nothing else: plan, write, verify and record it alone. */
 		if ((run->only = check.only))
 			run->scope = run->only;
+		step_done(run, "checked what moved since the last apply");
 	}
 	run->plan.opts = run->opts;
 	run->plan.skip_bad = !run->opts->tenant;
@@ -459,11 +476,13 @@ static int run_apply(struct run *run, struct pbx_apply_result *ret, pbx_error *e
 		return r;
 	}
 	ret->changed = pbx_apply_plan_changes(&run->plan) > 0;
+	step_done(run, "planned");
 	/* Planned alone, the moved tenant is reconciled alone; elsewhere only when some user
 	 * is pending (phone-made changes there are taken by the next apply that plans all). */
 	reconcile_astdb(run, run->scope);
 	if (run->only && pbx_selfservice_pending(run->ctx, NULL))
 		reconcile_astdb(run, NULL);
+	step_done(run, "reconciled AstDB");
 	if (!ret->changed && !run->force)
 		return succeeded(run, ret, err);
 	/* Asterisk must be reachable before anything is written, when it will be reloaded: an
@@ -491,18 +510,23 @@ static int run_apply(struct run *run, struct pbx_apply_result *ret, pbx_error *e
 		finish(run, "FAILED", err->message, false, ret, err);
 		return r;
 	}
+	step_done(run, "backed up");
 	r = write_files(run, false, err);
+	step_done(run, "wrote the files");
 	if (r == 0 && run->plan.rt && run->plan.rt->n_changes &&
 	    (r = pbx_job_lock_check(run->ctx, err)) == 0) {
 		struct pbx_realtime *rt = pbx_ctx_realtime(run->ctx, err);
 
 		r = rt ? pbx_realtime_sync(rt, run->plan.rt, err) : err->code;
 		pbx_diag_cache_invalidate(run->ctx);
+		step_done(run, "wrote the realtime rows");
 	}
 	if (r == 0 && (r = pbx_job_lock_check(run->ctx, err)) == 0)
 		r = reload(run, err);
+	step_done(run, "reloaded");
 	if (r == 0)
 		r = verify(run, false, err);
+	step_done(run, "verified");
 	if (r == 0)
 		r = pbx_job_lock_check(run->ctx, err);
 	if (r == 0)

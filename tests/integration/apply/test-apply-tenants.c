@@ -696,3 +696,27 @@ Test(apply_tenants, progress_on_a_terminal_only)
 	cr_assert(eq(ptr, strstr(err, "planned"), NULL), "progress beside -o json: %s", err);
 	free(err);
 }
+
+/* -vv names each step of an apply with its time; without it, none is named. */
+Test(apply_tenants, each_step_is_timed_at_debug_level)
+{
+	static const char *const steps[] = { "planned", "reconciled AstDB", "wrote the files",
+		"wrote the realtime rows", "reloaded", "verified", "recorded what was applied" };
+	char *out, *errs, line[64];
+
+	user_in(slug, "alice");
+	cr_assert(eq(int, testenv_run_conf(conf_file(), NULL, &out, &errs, "-vv", "apply", NULL),
+		     0), "%s", errs);
+	for (size_t i = 0; i < sizeof(steps) / sizeof(*steps); i++) {
+		snprintf(line, sizeof(line), "pbxctl: apply: %s in ", steps[i]);
+		cr_assert(not(eq(ptr, strstr(errs, line), NULL)), "no \"%s\": %s", line, errs);
+	}
+	free(out);
+	free(errs);
+	user_in(slug, "bob");
+	cr_assert(eq(int, testenv_run_conf(conf_file(), NULL, &out, &errs, "apply", NULL), 0),
+		  "%s", errs);
+	cr_assert(eq(ptr, strstr(errs, " in "), NULL), "steps timed without -vv: %s", errs);
+	free(out);
+	free(errs);
+}
