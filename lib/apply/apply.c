@@ -451,8 +451,11 @@ static int run_apply(struct run *run, struct pbx_apply_result *ret, pbx_error *e
 		/* Nothing moved since the last successful apply: nothing to plan. A failing
 		 * check (a backend down) leaves it to the plan, which reports it properly. */
 		if (pbx_applied_check(run->ctx, run->opts->tenant, &check, &e) == 0 && check.same) {
-			if (pbx_selfservice_pending(run->ctx, run->opts->tenant))
+			step_done(run, "found nothing moved since the last apply");
+			if (pbx_selfservice_pending(run->ctx, run->opts->tenant)) {
 				reconcile_astdb(run, run->opts->tenant);
+				step_done(run, "reconciled AstDB");
+			}
 			finish(run, "SUCCESS", NULL, false, ret, err);
 			return 0;
 		}

@@ -719,4 +719,12 @@ Test(apply_tenants, each_step_is_timed_at_debug_level)
 	cr_assert(eq(ptr, strstr(errs, " in "), NULL), "steps timed without -vv: %s", errs);
 	free(out);
 	free(errs);
+	/* nothing changed since: the one step is the check */
+	cr_assert(eq(int, testenv_run_conf(conf_file(), NULL, &out, &errs, "-vv", "apply", NULL),
+		     0), "%s", errs);
+	cr_assert(not(eq(ptr, strstr(errs, "apply: found nothing moved since the last apply in "),
+			 NULL)), "%s", errs);
+	cr_assert(eq(ptr, strstr(errs, "apply: planned"), NULL), "a no-op planned: %s", errs);
+	free(out);
+	free(errs);
 }
