@@ -166,11 +166,23 @@ bool bulk_plan_has_trunk(const struct bulk_plan *p, size_t pt, const char *name)
 /* A DID's destination must name what its tenant will have (plan-dids.c). */
 int bulk_plan_destinations(struct bulk_plan *p, struct bulk_report *rep, pbx_error *err);
 
-/* Write them (exec-dids-trunks-policies.c): before users (trunks, policies), after (the rest). */
+/* Write them (exec-routing.c): before users (trunks, policies), after (the rest). */
 int bulk_exec_routing_before(struct bulk_plan *p, PGconn *pg, pbx_error *err);
 int bulk_exec_routing_after(struct bulk_plan *p, PGconn *pg, pbx_error *err);
 /* The id of policy @name of plan tenant @pt, after bulk_exec_routing_before; NULL if none. */
 const char *bulk_policy_id(struct bulk_plan *p, size_t pt, const char *name);
+
+/* What exec-routing.c shares with exec-trunks.c, exec-policies.c and exec-dids.c. */
+/* The final value of @key of @x, whose schema is @s. */
+const char *bulk_xget(const struct plan_routing *x, const struct pbx_schema *s, const char *key);
+/* The id of plan tenant @pt, NULL for SIZE_MAX (global). */
+const char *bulk_xtenant_id(const struct bulk_plan *p, size_t pt);
+/* Each object's writes (exec-trunks.c, exec-policies.c, exec-dids.c). */
+int bulk_exec_trunks(struct bulk_plan *p, PGconn *pg, pbx_error *err);
+int bulk_exec_policies(struct bulk_plan *p, PGconn *pg, pbx_error *err);
+/* The ids of every policy of the file's tenants, for the users' policy_id. */
+int bulk_exec_policy_ids(struct bulk_plan *p, PGconn *pg, pbx_error *err);
+int bulk_exec_dids(struct bulk_plan *p, PGconn *pg, pbx_error *err);
 
 /* Frees everything, wiping plaintext secrets; the state results are cleared too. */
 void bulk_plan_free(struct bulk_plan *plan);
