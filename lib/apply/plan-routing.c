@@ -13,7 +13,7 @@
 #include "pbx/policy.h"
 #include "pbx/realtime.h"
 #include "ctx.h"
-#include "plan-dids-trunks-policies.h"
+#include "plan-routing.h"
 #include "state-routing.h"
 
 static const struct pbx_state_routing_tenant *routing_of(const struct pbx_state *st,
