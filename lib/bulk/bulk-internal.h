@@ -167,11 +167,38 @@ void bulk_path(char *buf, size_t n, size_t ti, size_t ui, size_t di, const char 
 /* ---- shared between parse.c and check-users.c ------------------------------------------- */
 
 /*
- * Field checks that need no database, and duplicates (check-users.c,
- * check-dids-trunks-policies.c).
+ * Field checks that need no database, and duplicates (check-users.c, check-routing.c).
  */
 void bulk_check_doc(struct pbx_bulk_doc *doc, struct bulk_report *rep);
 void bulk_check_routing(struct pbx_bulk_doc *doc, struct bulk_report *rep);
+
+/* ---- the routing checks: check-routing.c and one file an object ------------------- */
+
+/* One routing object being checked, and where it is in the file. */
+struct bulk_ex {
+	struct bulk_report *rep;
+	struct bulk_obj *o;
+	char at[96];             /* "tenants[0].dids[1]" */
+};
+
+/* Helpers of check-routing.c: the path of @key, problems at it, its value, common rules. */
+void bulk_ex_where(const struct bulk_ex *x, const char *key, char *buf, size_t n);
+void bulk_ex_problem(const struct bulk_ex *x, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void bulk_ex_lib_problem(const struct bulk_ex *x, const char *key, const pbx_error *e);
+const char *bulk_ex_value(const struct bulk_ex *x, const char *key);
+void bulk_ex_required(const struct bulk_ex *x, const char *key, const char *what);
+void bulk_ex_empty_is_null(const struct bulk_ex *x, const char *key);
+void bulk_ex_one_of(const struct bulk_ex *x, const char *key, const char *const *words,
+		    const char *say);
+void bulk_ex_text(const struct bulk_ex *x, const char *key, size_t max);
+/* The "tenant" key of an object listed under a tenant: when given, that tenant's slug. */
+void bulk_ex_owner(const struct bulk_ex *x, const char *slug);
+
+/* One object's checks (check-dids.c, check-trunks.c, check-policies.c). */
+void bulk_check_did(struct bulk_ex *x, const char *slug);
+void bulk_check_trunk(struct bulk_ex *x, const struct bulk_trunk *k, const char *slug);
+void bulk_check_policy(struct bulk_ex *x, struct bulk_policy *p);
 
 /* Whether @key of @schema may be null in the file. */
 bool bulk_nullable(const struct pbx_schema *schema, const char *key);

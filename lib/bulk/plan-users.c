@@ -10,7 +10,8 @@
  * user row holds (deleted users' too), then, once the pointer has passed the end, the
  * lowest extension no live user holds. Every check runs against the final state, so
  * extensions can be swapped within one import. This file plans tenants, users and devices;
- * plan-dids-trunks-policies.c plans DIDs, trunks and policies, pin.c the PINs.
+ * plan-routing.c plans DIDs, trunks and policies (plan-dids.c, plan-trunks.c,
+ * plan-policies.c), pin.c the PINs.
  */
 #include <stdio.h>
 #include <stdlib.h>

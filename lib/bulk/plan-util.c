@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The small pieces the plan is made of, shared by plan-users.c and
- * plan-dids-trunks-policies.c: state cells and columns, final values (given, else current,
- * else default), the list of keys that differ, composite keys for the natural-key maps, and
- * growing vectors.
+ * The small pieces the plan is made of, shared by plan-users.c and plan-routing.c with
+ * the files of each routing object: state cells and columns, final values (given, else
+ * current, else default), the list of keys that differ, composite keys for the natural-key
+ * maps, and growing vectors.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -119,7 +119,7 @@ int bulk_plan_pin_verifiers(struct bulk_plan *plan, pbx_ctx *ctx, pbx_error *err
  */
 int bulk_plan_pins(struct bulk_plan *plan, struct bulk_report *rep, pbx_error *err);
 
-/* Helpers plan-users.c shares with plan-dids-trunks-policies.c. */
+/* Helpers plan-users.c shares with plan-routing.c and the files of each routing object. */
 void bulk_columns(const PGresult *res, const struct pbx_schema *s, int *cols);
 const char **bulk_finals(struct bulk_plan *p, const struct bulk_obj *o, const PGresult *res,
 			 int row, const int *cols, const char *const *defaults);
@@ -131,18 +131,58 @@ void *bulk_push(void **vec, size_t *n, size_t *cap, size_t size);
 
 /*
  * The plan of the routing objects (DIDs, trunks and policies), and the policies users and
- * tenants name (plan-dids-trunks-policies.c), against p->xst. A trunk secret the file repeats
+ * tenants name (plan-routing.c), against p->xst. A trunk secret the file repeats
  * is compared with the stored one, opened with the key of @ctx. Returns 0 or PBX_ERROR;
  * problems go to @rep.
  */
 int bulk_plan_routing(struct bulk_plan *p, pbx_ctx *ctx, bool prune, struct bulk_report *rep,
 		      pbx_error *err);
 
-/* Write them (exec-dids-trunks-policies.c): before users (trunks, policies), after (the rest). */
+/* What plan-routing.c shares with plan-trunks.c, plan-policies.c and plan-dids.c. */
+/* A new plan_routing of @kind (ROUTING_*) in the plan, or NULL when out of memory. */
+struct plan_routing *bulk_xadd(struct bulk_plan *p, int kind, size_t pt, size_t fi, int row);
+/* The plan tenant of tenant id @id, or SIZE_MAX. */
+size_t bulk_xtenant(const struct bulk_plan *p, const char *id);
+/* A problem at @key (NULL: the object) of listed plan_routing @x of @kind. */
+void bulk_xproblem(struct bulk_report *rep, const struct bulk_plan *p, int kind,
+		   const struct plan_routing *x, const char *key, const char *msg);
+/* Mark state row @row of @kind as listed in the file. */
+void bulk_xmentioned(struct bulk_plan *p, int kind, int row);
+/* The final value of @key of @x of @kind. */
+const char *bulk_xval(const struct plan_routing *x, int kind, const char *key);
+
+/* Each object's plan, matched against the state rows in @rows (plan-trunks.c, ...). */
+int bulk_plan_trunk(struct bulk_plan *p, pbx_ctx *ctx, size_t pt, size_t fi,
+		    const struct bulk_trunk *k, struct bulk_map *rows, struct bulk_report *rep,
+		    pbx_error *err);
+int bulk_plan_policy(struct bulk_plan *p, size_t pt, size_t fi, const struct bulk_policy *fp,
+		     struct bulk_map *rows, pbx_error *err);
+int bulk_plan_did(struct bulk_plan *p, size_t pt, size_t fi, const struct bulk_did *fd,
+		  struct bulk_map *rows, pbx_error *err);
+/* Whether plan tenant @pt will have policy @name (plan-policies.c). */
+bool bulk_plan_has_policy(const struct bulk_plan *p, size_t pt, const char *name);
+/* Whether a trunk @name exists in the final state for plan tenant @pt (its own or global). */
+bool bulk_plan_has_trunk(const struct bulk_plan *p, size_t pt, const char *name);
+/* A DID's destination must name what its tenant will have (plan-dids.c). */
+int bulk_plan_destinations(struct bulk_plan *p, struct bulk_report *rep, pbx_error *err);
+
+/* Write them (exec-routing.c): before users (trunks, policies), after (the rest). */
 int bulk_exec_routing_before(struct bulk_plan *p, PGconn *pg, pbx_error *err);
 int bulk_exec_routing_after(struct bulk_plan *p, PGconn *pg, pbx_error *err);
 /* The id of policy @name of plan tenant @pt, after bulk_exec_routing_before; NULL if none. */
 const char *bulk_policy_id(struct bulk_plan *p, size_t pt, const char *name);
+
+/* What exec-routing.c shares with exec-trunks.c, exec-policies.c and exec-dids.c. */
+/* The final value of @key of @x, whose schema is @s. */
+const char *bulk_xget(const struct plan_routing *x, const struct pbx_schema *s, const char *key);
+/* The id of plan tenant @pt, NULL for SIZE_MAX (global). */
+const char *bulk_xtenant_id(const struct bulk_plan *p, size_t pt);
+/* Each object's writes (exec-trunks.c, exec-policies.c, exec-dids.c). */
+int bulk_exec_trunks(struct bulk_plan *p, PGconn *pg, pbx_error *err);
+int bulk_exec_policies(struct bulk_plan *p, PGconn *pg, pbx_error *err);
+/* The ids of every policy of the file's tenants, for the users' policy_id. */
+int bulk_exec_policy_ids(struct bulk_plan *p, PGconn *pg, pbx_error *err);
+int bulk_exec_dids(struct bulk_plan *p, PGconn *pg, pbx_error *err);
 
 /* Frees everything, wiping plaintext secrets; the state results are cleared too. */
 void bulk_plan_free(struct bulk_plan *plan);

@@ -198,7 +198,7 @@ int pbx_store_bulk_copy_into(PGconn *pg, const struct pbx_store_bulk_target *t,
 			     const struct pbx_store_bulk_batch *batch, const int *cols, size_t n_cols,
 			     const char *object, pbx_error *err);
 
-/* ---- DIDs, trunks, policies (bulk-dids-trunks-policies.c) -------------------------- */
+/* ---- DIDs, trunks, policies (bulk-routing.c, bulk-trunks.c, bulk-dids.c, bulk-policies.c) */
 
 /*
  * Their state: every trunk (names are unique across tenants; rules may name global
@@ -234,6 +234,13 @@ int pbx_store_bulk_policy_write(PGconn *pg, const char *id, const char *tenant_i
 				const char *name, const char *description,
 				const struct pbx_store_bulk_batch *rules, char ret_id[24],
 				pbx_error *err);
+
+/*
+ * Stage the image of "trunk", "did" or "policy" @id: "before" of a pending update, or a
+ * pending create (bulk-routing.c, for the writes of each).
+ */
+int pbx_store_bulk_stage(PGconn *pg, const char *entity, const char *id, bool create,
+			 pbx_error *err);
 
 /* Delete a "trunk", "did" or "policy" with its audit row. */
 int pbx_store_bulk_routing_delete(PGconn *pg, const char *entity, const char *id, pbx_error *err);

@@ -41,7 +41,8 @@ struct pbx_state_tenant {
 	size_t n_users;
 };
 
-struct pbx_state_routing;          /* state-dids-trunks-policies.h */
+struct pbx_state_routing;          /* state-routing.h */
+struct pbx_state_routing_tenant;
 
 struct pbx_state {
 	struct pbx_state_tenant *tenants;   /* ordered by slug */
@@ -60,9 +61,25 @@ int pbx_state_load(pbx_ctx *ctx, const char *tenant, bool open_secrets, struct p
 		   pbx_error *err);
 void pbx_state_free(struct pbx_state *state);
 
-/* The routing part, inside the snapshot's transaction (lib/store/state-dids-trunks-policies.c). */
+/* The routing part, inside the snapshot's transaction (lib/store/state-routing.c). */
 int pbx_state_routing_load(pbx_ctx *ctx, PGconn *pg, const char *tenant, bool open_secrets,
 			   struct pbx_state *s, pbx_error *err);
 void pbx_state_routing_free(struct pbx_state_routing *routing);
+
+/* What state-routing.c shares with state-dids.c, state-policies.c and state-trunks.c. */
+/* The value of @row, @col of @res; NULL when SQL null. */
+const char *pbx_state_val(const PGresult *res, int row, int col);
+/* Split a copy of @list at ',' into a new array kept in @x; NULL on no memory. */
+const char **pbx_state_split(struct pbx_state_routing *x, const char *list, size_t *n);
+/* The tenant @slug of @x, NULL when out of the scope. */
+struct pbx_state_routing_tenant *pbx_state_find(struct pbx_state_routing *x, const char *slug);
+/* Each object from its query result (slug first): -1 on no memory (state-dids.c, ...). */
+int pbx_state_fill_dids(struct pbx_state_routing *x, PGresult *res);
+int pbx_state_fill_policies(struct pbx_state_routing *x, PGresult *res, PGresult *rules);
+/* The users (not deleted) with their own policy. */
+int pbx_state_fill_assign(struct pbx_state_routing *x, PGresult *res);
+/* 0, or a code when an out of memory or a secret fails to open. */
+int pbx_state_fill_trunks(pbx_ctx *ctx, struct pbx_state_routing *x, PGresult *res,
+			  const char *scope, bool open_secrets, pbx_error *err);
 
 #endif

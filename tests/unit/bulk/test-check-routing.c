@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * lib/bulk/check-dids-trunks-policies.c: phone numbers, trunks, outbound policies and their
- * rules in an import file, each field against the CLI's rule, and natural keys that must be
- * unique (a number and a trunk name across the whole file, a policy name in its tenant).
+ * lib/bulk/check-routing.c, check-dids.c, check-trunks.c, check-policies.c: phone numbers,
+ * trunks, outbound policies and their rules in an import file, each field against the
+ * CLI's rule, and natural keys that must be unique (a number and a trunk name across the
+ * whole file, a policy name in its tenant).
  * Every accepted form has a refused partner. The shipped examples must read without a
  * problem.
  */

@@ -1,19 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Reading the routing part of apply's desired state (state-dids-trunks-policies.h) inside
+ * Reading the routing part of apply's desired state (state-routing.h) inside
  * the snapshot pbx_state_load opened, so that DIDs, policies and the users they name agree.
  * With a tenant scope, the trunks read are the tenant's own, the global ones and any trunk
  * the tenant's rules name (even another tenant's, so apply can say whose it is); only
- * those whose rows this apply syncs have their secret opened.
+ * those whose rows this apply syncs have their secret opened. The statements, the
+ * tenants and what the others share are here; state-dids.c, state-policies.c and
+ * state-trunks.c fill in each object.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pbx/secret.h"
-#include "ctx.h"
 #include "pg.h"
-#include "state-dids-trunks-policies.h"
+#include "state-routing.h"
 
 #define SCOPE "($1::text IS NULL OR t.slug = $1) "
 
@@ -48,13 +49,13 @@ static const char *const queries[] = {
 		"WHERE t2.slug = $1) ORDER BY k.name",
 };
 
-static const char *val(const PGresult *res, int row, int col)
+const char *pbx_state_val(const PGresult *res, int row, int col)
 {
 	return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
 }
 
 /* Split a copy of @list at ',' into a new array kept in @x; NULL on no memory. */
-static const char **split(struct pbx_state_routing *x, const char *list, size_t *n)
+const char **pbx_state_split(struct pbx_state_routing *x, const char *list, size_t *n)
 {
 	char **bufs = realloc(x->bufs, (x->n_bufs + 2) * sizeof(*bufs));
 	const char **v;
@@ -78,7 +79,7 @@ static const char **split(struct pbx_state_routing *x, const char *list, size_t 
 	return v;
 }
 
-static struct pbx_state_routing_tenant *find(struct pbx_state_routing *x, const char *slug)
+struct pbx_state_routing_tenant *pbx_state_find(struct pbx_state_routing *x, const char *slug)
 {
 	for (size_t i = 0; i < x->n_tenants; i++)
 		if (!strcmp(x->tenants[i].slug, slug))
@@ -96,113 +97,15 @@ static int fill_tenants(struct pbx_state_routing *x)
 	for (int i = 0; i < n; i++) {
 		struct pbx_state_routing_tenant *t = &x->tenants[x->n_tenants++];
 
-		t->slug = val(res, i, 0);
-		t->default_inbound = val(res, i, 1);
-		t->default_policy = val(res, i, 2);
-		t->emergency_trunk = val(res, i, 3);
-		t->emergency_callerid = val(res, i, 4);
+		t->slug = pbx_state_val(res, i, 0);
+		t->default_inbound = pbx_state_val(res, i, 1);
+		t->default_policy = pbx_state_val(res, i, 2);
+		t->emergency_trunk = pbx_state_val(res, i, 3);
+		t->emergency_callerid = pbx_state_val(res, i, 4);
 	}
-	res = x->res[Q_DIDS];
-	for (int i = 0; i < PQntuples(res); i++) {
-		struct pbx_state_routing_tenant *t = find(x, val(res, i, 0));
-		struct pbx_state_did *d;
-
-		if (!t)
-			continue;
-		if (!t->dids && !(t->dids = calloc((size_t)PQntuples(res), sizeof(*t->dids))))
-			return -1;
-		d = &t->dids[t->n_dids++];
-		*d = (struct pbx_state_did){ .number = val(res, i, 1), .label = val(res, i, 2),
-					     .destination = val(res, i, 3),
-					     .enabled = val(res, i, 4)[0] == 't' };
-	}
-	res = x->res[Q_ASSIGN];
-	for (int i = 0; i < PQntuples(res); i++) {
-		struct pbx_state_routing_tenant *t = find(x, val(res, i, 0));
-
-		if (!t)
-			continue;
-		if (!t->assign && !(t->assign = calloc((size_t)PQntuples(res), sizeof(*t->assign))))
-			return -1;
-		t->assign[t->n_assign++] = (struct pbx_state_assign){ .username = val(res, i, 1),
-								      .policy = val(res, i, 2) };
-	}
-	return 0;
-}
-
-static int fill_policies(struct pbx_state_routing *x)
-{
-	PGresult *res = x->res[Q_POLICIES], *rules = x->res[Q_RULES];
-	int next = 0;
-
-	for (int i = 0; i < PQntuples(res); i++) {
-		struct pbx_state_routing_tenant *t = find(x, val(res, i, 0));
-		struct pbx_state_policy *p;
-		size_t n = (size_t)atoi(val(res, i, 3));
-
-		if (!t)
-			continue;
-		if (!t->policies && !(t->policies = calloc((size_t)PQntuples(res), sizeof(*t->policies))))
-			return -1;
-		p = &t->policies[t->n_policies++];
-		p->id = atol(val(res, i, 1));
-		p->name = val(res, i, 2);
-		if (!(p->rules = calloc(n + 1, sizeof(*p->rules))))
-			return -1;
-		/* Rules come in the same order as policies (tenant, then policy name). */
-		while (next < PQntuples(rules) && !strcmp(val(rules, next, 0), val(res, i, 1))) {
-			struct pbx_policy_rule *r = &p->rules[p->n_rules];
-
-			if (p->n_rules == n)
-				break;
-			r->pattern = val(rules, next, 1);
-			r->allow = !strcmp(val(rules, next, 2), "allow");
-			r->strip = atoi(val(rules, next, 3));
-			r->prepend = val(rules, next, 4);
-			if (!(r->trunks = split(x, val(rules, next, 5), &r->n_trunks)))
-				return -1;
-			p->n_rules++;
-			next++;
-		}
-	}
-	return 0;
-}
-
-static int fill_trunks(pbx_ctx *ctx, struct pbx_state_routing *x, const char *scope,
-		       bool open_secrets, pbx_error *err)
-{
-	PGresult *res = x->res[Q_TRUNKS];
-	int n = PQntuples(res), r = 0;
-
-	if (!(x->trunks = calloc((size_t)n + 1, sizeof(*x->trunks))))
-		return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
-	for (int i = 0; i < n && r == 0; i++) {
-		struct pbx_state_trunk *k = &x->trunks[x->n_trunks++];
-
-		k->name = val(res, i, 0);
-		k->owner = val(res, i, 1);
-		k->host = val(res, i, 2);
-		k->port = atoi(val(res, i, 3));
-		k->transport = val(res, i, 4);
-		k->registration = !strcmp(val(res, i, 5), "registration");
-		k->username = val(res, i, 6);
-		k->force_callerid = !strcmp(val(res, i, 10), "force");
-		k->callerid = val(res, i, 11);
-		k->enabled = val(res, i, 12)[0] == 't';
-		k->sync = !scope || (k->owner && !strcmp(k->owner, scope));
-		snprintf(k->endpoint, sizeof(k->endpoint), "%s%strunk-%s", k->owner ? k->owner : "",
-			 k->owner ? "-" : "", k->name);
-		if (!(k->match = split(x, val(res, i, 8), &k->n_match)) ||
-		    !(k->codecs = split(x, val(res, i, 9), &k->n_codecs)))
-			return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
-		if (open_secrets && k->sync && k->enabled && val(res, i, 7)) {
-			if ((r = pbx_ctx_open_secret(ctx, val(res, i, 7), &k->password, err)) < 0) {
-				snprintf(err->object, sizeof(err->object), "trunk %s", k->name);
-				pbx_sanitize(err->object);
-			}
-		}
-	}
-	return r;
+	if (pbx_state_fill_dids(x, x->res[Q_DIDS]) < 0)
+		return -1;
+	return pbx_state_fill_assign(x, x->res[Q_ASSIGN]);
 }
 
 int pbx_state_routing_load(pbx_ctx *ctx, PGconn *pg, const char *tenant, bool open_secrets,
@@ -220,10 +123,11 @@ int pbx_state_routing_load(pbx_ctx *ctx, PGconn *pg, const char *tenant, bool op
 	if (!(x->slugs = calloc((size_t)PQntuples(x->res[Q_SLUGS]) + 1, sizeof(*x->slugs))))
 		return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
 	for (int i = 0; i < PQntuples(x->res[Q_SLUGS]); i++)
-		x->slugs[x->n_slugs++] = val(x->res[Q_SLUGS], i, 0);
-	if (fill_tenants(x) < 0 || fill_policies(x) < 0)
+		x->slugs[x->n_slugs++] = pbx_state_val(x->res[Q_SLUGS], i, 0);
+	if (fill_tenants(x) < 0 ||
+	    pbx_state_fill_policies(x, x->res[Q_POLICIES], x->res[Q_RULES]) < 0)
 		return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
-	return fill_trunks(ctx, x, tenant, open_secrets, err);
+	return pbx_state_fill_trunks(ctx, x, x->res[Q_TRUNKS], tenant, open_secrets, err);
 }
 
 void pbx_state_routing_free(struct pbx_state_routing *x)

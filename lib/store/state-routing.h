@@ -5,8 +5,8 @@
  * as the tenants and users by pbx_state_load. Strings point into the query results the
  * struct keeps, and live until pbx_state_free; opened trunk secrets are wiped then.
  */
-#ifndef PBX_STORE_STATE_DIDS_TRUNKS_POLICIES_H
-#define PBX_STORE_STATE_DIDS_TRUNKS_POLICIES_H
+#ifndef PBX_STORE_STATE_ROUTING_H
+#define PBX_STORE_STATE_ROUTING_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -5,10 +5,10 @@
  * There are few of them next to users and devices, so they are written one statement per
  * object, each change staging its audit image: creates and updates as pending rows whose
  * "after" image is taken at the end (pbx_store_bulk_pending_images), once policies, their
- * rules and the tenants' default policies are all in place. See bulk-store.h.
+ * rules and the tenants' default policies are all in place. See bulk-store.h. This file
+ * holds what the three share (their state, the audit images, deletes); each one's writes
+ * and export are in bulk-trunks.c, bulk-dids.c and bulk-policies.c.
  */
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "pbx/trunk.h"
@@ -65,7 +65,8 @@ void pbx_store_bulk_routing_free(struct pbx_store_bulk_routing *x)
 }
 
 /* Stage the image of @entity @id: "before" of a pending update, or a pending create. */
-static int stage(PGconn *pg, const char *entity, const char *id, bool create, pbx_error *err)
+int pbx_store_bulk_stage(PGconn *pg, const char *entity, const char *id, bool create,
+			 pbx_error *err)
 {
 	const char *p[2] = { id, create ? "create" : "update" };
 	const char *sql;
@@ -103,125 +104,6 @@ static int stage_delete(PGconn *pg, const char *entity, const char *id, pbx_erro
 	return pbx_pg_exec(pg, sql, 1, p, entity, err);
 }
 
-int pbx_store_bulk_trunk_write(PGconn *pg, const char *id, const char *const v[13],
-			       char ret_id[24], pbx_error *err)
-{
-	const char *p[14] = { id, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9],
-			      v[10], v[11], v[12] };
-	PGresult *res;
-	int r;
-
-	if (id) {
-		if (ret_id != id)
-			snprintf(ret_id, 24, "%s", id);
-		if ((r = stage(pg, "trunk", id, false, err)) < 0)
-			return r;
-		/* Owner and name never change (the plan refuses it); the WHERE says so again. */
-		return pbx_pg_exec(pg,
-			"UPDATE trunks SET host = $4, port = $5::int, transport = $6, auth = $7, "
-			"username = $8, secret_sealed = $9, match = string_to_array($10, ','), "
-			"codecs = string_to_array($11, ','), callerid_mode = $12, callerid = $13, "
-			"enabled = $14::boolean, updated_at = now() WHERE id = $1::bigint "
-			"AND tenant_id IS NOT DISTINCT FROM $2::bigint AND name = $3", 14, p,
-			"trunk", err);
-	}
-	res = pbx_pg_query(pg,
-		"INSERT INTO trunks (tenant_id, name, host, port, transport, auth, username, "
-		"secret_sealed, match, codecs, callerid_mode, callerid, enabled) VALUES ($1::bigint, "
-		"$2, $3, $4::int, $5, $6, $7, $8, string_to_array($9, ','), string_to_array($10, ','), "
-		"$11, $12, $13::boolean) RETURNING id::text", 13, p + 1, "trunk", err);
-	if (!res)
-		return err->code;
-	snprintf(ret_id, 24, "%s", PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return stage(pg, "trunk", ret_id, true, err);
-}
-
-int pbx_store_bulk_did_write(PGconn *pg, const char *id, const char *const v[6], pbx_error *err)
-{
-	const char *p[7] = { id, v[0], v[1], v[2], v[3], v[4], v[5] };
-	PGresult *res;
-	char nid[24];
-	int r;
-
-	if (id) {
-		if ((r = stage(pg, "did", id, false, err)) < 0)
-			return r;
-		return pbx_pg_exec(pg,
-			"UPDATE dids SET tenant_id = $2::bigint, label = $4, provider = $5, "
-			"destination = $6, enabled = $7::boolean, updated_at = now() WHERE id = $1::bigint "
-			"AND number = $3", 7, p, "did", err);
-	}
-	res = pbx_pg_query(pg,
-		"INSERT INTO dids (tenant_id, number, label, provider, destination, enabled) "
-		"VALUES ($1::bigint, $2, $3, $4, $5, $6::boolean) RETURNING id::text", 6, p + 1,
-		"did", err);
-	if (!res)
-		return err->code;
-	snprintf(nid, sizeof(nid), "%s", PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return stage(pg, "did", nid, true, err);
-}
-
-int pbx_store_bulk_policy_write(PGconn *pg, const char *id, const char *tenant_id,
-				const char *name, const char *description,
-				const struct pbx_store_bulk_batch *rules, char ret_id[24],
-				pbx_error *err)
-{
-	const char *p[3] = { id, description, NULL };
-	PGresult *res;
-	int r;
-
-	if (id) {
-		if (ret_id != id)
-			snprintf(ret_id, 24, "%s", id);
-		r = stage(pg, "policy", id, false, err);
-		if (r == 0)
-			r = pbx_pg_exec(pg, "UPDATE policies SET description = $2, updated_at = now() "
-					"WHERE id = $1::bigint", 2, p, "policy", err);
-	} else {
-		const char *q[3] = { tenant_id, name, description };
-
-		if (!(res = pbx_pg_query(pg, "INSERT INTO policies (tenant_id, name, description) "
-					 "VALUES ($1::bigint, $2, $3) RETURNING id::text", 3, q, "policy",
-					 err)))
-			return err->code;
-		snprintf(ret_id, 24, "%s", PQgetvalue(res, 0, 0));
-		PQclear(res);
-		r = stage(pg, "policy", ret_id, true, err);
-	}
-	if (r < 0 || !rules)
-		return r;
-	/* The rules are replaced as a whole: the audit image holds them all. */
-	p[0] = ret_id;
-	r = pbx_pg_exec(pg, "DELETE FROM policy_rules WHERE policy_id = $1::bigint", 1, p, "policy",
-			err);
-	for (size_t i = 0; r == 0 && i < rules->n_rows; i++) {
-		const char *const *c = rules->cells + i * rules->n_cols;
-		char pos[24];
-		const char *q[6] = { ret_id, pos, c[0], c[1], c[2], c[3] };
-
-		snprintf(pos, sizeof(pos), "%zu", i + 1);
-		if (!(res = pbx_pg_query(pg, "INSERT INTO policy_rules (policy_id, position, pattern, "
-					 "action, strip, prepend) VALUES ($1::bigint, $2::int, $3, $4, "
-					 "$5::int, $6) RETURNING id::text", 6, q, "policy", err))) {
-			r = err->code;
-			break;
-		}
-		q[0] = PQgetvalue(res, 0, 0);
-		q[1] = c[4];
-		r = pbx_pg_exec(pg, "INSERT INTO policy_rule_trunks (rule_id, position, trunk_id) "
-				"SELECT $1::bigint, n.ord, k.id FROM unnest(string_to_array($2, ',')) "
-				"WITH ORDINALITY n(name, ord) JOIN trunks k ON k.name = n.name", 2, q,
-				"policy", err);
-		PQclear(res);
-	}
-	if (r == 0)
-		r = pbx_pg_exec(pg, "UPDATE policies SET updated_at = now() WHERE id = $1::bigint", 1,
-				p, "policy", err);
-	return r;
-}
-
 int pbx_store_bulk_routing_delete(PGconn *pg, const char *entity, const char *id, pbx_error *err)
 {
 	const char *p[1] = { id };
@@ -239,14 +121,6 @@ int pbx_store_bulk_routing_delete(PGconn *pg, const char *entity, const char *id
 	if (r == 0)
 		r = pbx_pg_exec(pg, "DELETE FROM policies WHERE id = $1::bigint", 1, p, entity, err);
 	return r;
-}
-
-PGresult *pbx_store_bulk_policy_ids(PGconn *pg, const char *tenant_ids, pbx_error *err)
-{
-	const char *p[1] = { tenant_ids };
-
-	return pbx_pg_query(pg, "SELECT tenant_id::text, name, id::text FROM policies "
-			    "WHERE tenant_id = ANY($1::bigint[])", 1, p, "policy", err);
 }
 
 int pbx_store_bulk_tenant_policy(PGconn *pg, const char *tenant_id, const char *policy,
@@ -295,42 +169,4 @@ int pbx_store_bulk_pending_images(PGconn *pg, pbx_error *err)
 	for (size_t i = 0; r == 0 && i < sizeof(sql) / sizeof(sql[0]); i++)
 		r = pbx_pg_exec(pg, sql[i], 0, NULL, "audit log", err);
 	return r;
-}
-
-/* ---- export ----------------------------------------------------------------------- */
-
-PGresult *pbx_store_bulk_export_trunks(PGconn *pg, const char *tenant_id, pbx_error *err)
-{
-	const char *p[1] = { tenant_id };
-
-	return pbx_pg_query(pg, TRUNK_SELECT "WHERE k.tenant_id IS NOT DISTINCT FROM $1::bigint "
-			    "ORDER BY k.name", 1, p, "trunk", err);
-}
-
-PGresult *pbx_store_bulk_export_dids(PGconn *pg, const char *tenant_id, pbx_error *err)
-{
-	const char *p[1] = { tenant_id };
-
-	return pbx_pg_query(pg, DID_SELECT "WHERE d.tenant_id = $1::bigint ORDER BY d.number",
-			    1, p, "did", err);
-}
-
-PGresult *pbx_store_bulk_export_policies(PGconn *pg, const char *tenant_id, pbx_error *err)
-{
-	const char *p[1] = { tenant_id };
-
-	return pbx_pg_query(pg, POLICY_SELECT "WHERE p.tenant_id = $1::bigint ORDER BY p.name", 1, p,
-			    "policy", err);
-}
-
-PGresult *pbx_store_bulk_export_rules(PGconn *pg, const char *tenant_id, pbx_error *err)
-{
-	const char *p[1] = { tenant_id };
-
-	return pbx_pg_query(pg, "SELECT p.name AS policy, r.pattern, r.action, r.strip::text AS strip, "
-			    "r.prepend, coalesce((SELECT string_agg(k.name, ',' ORDER BY rt.position) "
-			    "FROM policy_rule_trunks rt JOIN trunks k ON k.id = rt.trunk_id "
-			    "WHERE rt.rule_id = r.id), '') AS trunks FROM policy_rules r "
-			    "JOIN policies p ON p.id = r.policy_id WHERE p.tenant_id = $1::bigint "
-			    "ORDER BY p.name, r.position", 1, p, "policy", err);
 }

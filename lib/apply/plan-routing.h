@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Inside lib/apply: routing (DIDs, trunks, policies) in the plan
- * (plan-dids-trunks-policies.c). plan.c calls these while it builds each tenant's artifacts
- * and the desired realtime rows.
+ * Inside lib/apply: routing (DIDs, trunks, policies) in the plan (plan-routing.c). plan.c
+ * calls these while it builds each tenant's artifacts and the desired realtime rows.
  */
-#ifndef PBX_APPLY_PLAN_DIDS_TRUNKS_POLICIES_H
-#define PBX_APPLY_PLAN_DIDS_TRUNKS_POLICIES_H
+#ifndef PBX_APPLY_PLAN_ROUTING_H
+#define PBX_APPLY_PLAN_ROUTING_H
 
 #include "pbx/dialplan.h"
 #include "pbx/pbx.h"

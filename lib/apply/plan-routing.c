@@ -13,8 +13,8 @@
 #include "pbx/policy.h"
 #include "pbx/realtime.h"
 #include "ctx.h"
-#include "plan-dids-trunks-policies.h"
-#include "state-dids-trunks-policies.h"
+#include "plan-routing.h"
+#include "state-routing.h"
 
 static const struct pbx_state_routing_tenant *routing_of(const struct pbx_state *st,
 							 const char *slug)
