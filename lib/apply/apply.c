@@ -15,7 +15,7 @@
 #include "pbx/realtime.h"
 #include "pbx/selfservice.h"
 #include "apply-internal.h"
-#include "apply_job.h"
+#include "apply-job.h"
 #include "ctx.h"
 #include "files.h"
 

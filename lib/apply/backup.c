@@ -21,7 +21,7 @@
 #include "pbx/apply.h"
 #include "pbx/realtime.h"
 #include "apply-internal.h"
-#include "apply_job.h"
+#include "apply-job.h"
 #include "ctx.h"
 #include "files.h"
 

@@ -12,7 +12,7 @@
 struct pbx_ctx {
 	const struct pbx_config *cfg;
 	PGconn *pg;
-	PGconn *lock_pg;        /* holds the apply lock; never reconnected (apply_job.c) */
+	PGconn *lock_pg;        /* holds the apply lock; never reconnected (apply-job.c) */
 	int connect_timeout;
 	bool skip_schema_check;
 	pbx_log_fn log_fn;

@@ -17,7 +17,7 @@
 #include "ctx.h"
 #include "pg.h"
 #include "apply-queue.h"
-#include "apply_job.h"
+#include "apply-job.h"
 
 static const struct pbx_field request_fields[] = {
 	{ "id", PBX_FT_INT, PBX_FIELD_DEFAULT, "request number" },

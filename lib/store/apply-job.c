@@ -10,7 +10,7 @@
 
 #include "pbx/apply.h"
 #include "change.h"
-#include "apply_job.h"
+#include "apply-job.h"
 #include "ctx.h"
 #include "pg.h"
 
