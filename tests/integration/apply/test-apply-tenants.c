@@ -57,6 +57,24 @@ static void pg_exec(const char *db, const char *sql)
 	PQfinish(pg);
 }
 
+/* The one value @sql returns on our database (malloc'd). */
+static char *pg_value(const char *sql)
+{
+	char *url = with_db(pgdb), *v;
+	PGconn *pg = PQconnectdb(url);
+	PGresult *r;
+
+	free(url);
+	cr_assert(eq(int, PQstatus(pg), CONNECTION_OK), "%s", PQerrorMessage(pg));
+	r = PQexec(pg, sql);
+	cr_assert(eq(int, PQresultStatus(r), PGRES_TUPLES_OK), "%s: %s", sql, PQerrorMessage(pg));
+	cr_assert(eq(int, PQntuples(r), 1), "%s", sql);
+	v = strdup(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	PQfinish(pg);
+	return v;
+}
+
 static void my_exec(const char *db, const char *sql)
 {
 	MYSQL *m = mysql_init(NULL);
@@ -727,4 +745,36 @@ Test(apply_tenants, each_step_is_timed_at_debug_level)
 	cr_assert(eq(ptr, strstr(errs, "apply: planned"), NULL), "a no-op planned: %s", errs);
 	free(out);
 	free(errs);
+}
+
+/* The change trigger compares users' columns by name (migration 0022): every column but the
+ * self-service ones must be among them, and a change to one moves the tenant's generation
+ * while a change to a self-service column does not. */
+Test(apply_tenants, every_column_of_users_but_the_self_service_ones_moves_the_generation)
+{
+	static const char *const gen = "SELECT coalesce((SELECT a.gen FROM apply_changes a "
+		"JOIN tenants t ON t.id = a.tenant_id WHERE t.slug = 'ta'), 0)::text";
+	char *missing, *before, *after;
+
+	missing = pg_value("SELECT coalesce(string_agg(c.column_name, ', '), '') "
+			   "FROM information_schema.columns c WHERE c.table_schema = 'public' AND "
+			   "c.table_name = 'users' AND c.column_name NOT IN ('id', 'has_pin', 'dnd', "
+			   "'forward_to', 'vm_pin_verifier_sealed', 'astdb_pending') AND NOT "
+			   "pg_get_functiondef('users_apply_change_bump'::regproc) ~ "
+			   "('\\mn\\.' || c.column_name || '\\M.*\\mo\\.' || c.column_name || '\\M')");
+	cr_assert(eq(str, missing, ""), "users_apply_change_bump does not compare: %s", missing);
+	free(missing);
+
+	user_in(slug, "alice");
+	before = pg_value(gen);
+	pg_exec(pgdb, "UPDATE users SET astdb_pending = NOT astdb_pending, dnd = NOT dnd, "
+		"forward_to = '201' WHERE username = 'alice'");
+	after = pg_value(gen);
+	cr_assert(eq(str, after, before), "a self-service change moved the generation");
+	free(after);
+	pg_exec(pgdb, "UPDATE users SET email = 'alice@example.org' WHERE username = 'alice'");
+	after = pg_value(gen);
+	cr_assert(not(eq(str, after, before)), "an e-mail change did not move the generation");
+	free(after);
+	free(before);
 }
