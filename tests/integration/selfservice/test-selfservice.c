@@ -714,6 +714,58 @@ Test(selfservice, reconcile_writes_hundreds_of_pending_users_and_only_keys_that_
 	expect_tenant_in_sync(a, 150);
 }
 
+/* Every tenant reconciled at once reads AstDB once (Asterisk scans its whole table for each
+ * DBGetTree), and each tenant still sees only its own keys: a tenant whose slug begins with
+ * another's keeps its keys, and a stale key is removed from its own tenant only. */
+Test(selfservice, a_reconcile_of_every_tenant_reads_astdb_once_and_keeps_tenants_apart)
+{
+	struct pbx_tenant_spec spec = { .extensions = "1000-1999", .name = "Prefix Co" };
+	struct pbx_selfservice_report rep;
+	pbx_error err = PBX_ERROR_INIT;
+	struct pbx_rows rows;
+	char a[32], b[40], fa[64], fb[64], *v;
+	int trees;
+
+	tenant_with_users(a, "ssw", 4);
+	/* b's slug is a's and more: its keys sort next to a's */
+	snprintf(b, sizeof(b), "%.20s-x", a);
+	spec.slug = b;
+	cr_assert(eq(int, pbx_tenant_create(ctx, &spec, &rows, &err), 0), "%s", err.message);
+	pbx_rows_free(&rows);
+	{
+		struct pbx_user_spec u = PBX_USER_SPEC_INIT;
+
+		u.username = "u0";
+		u.extension = "1000";
+		u.dnd = true;
+		cr_assert(eq(int, pbx_user_create(ctx, b, &u, &rows, &err), 0), "%s", err.message);
+		pbx_rows_free(&rows);
+	}
+	snprintf(fa, sizeof(fa), "pbxctl/%s/1998", a);
+	snprintf(fb, sizeof(fb), "pbxctl/%s/1999", b);
+	astdb_put(fa, "dnd", "0");
+	astdb_put(fb, "dnd", "0");
+	trees = peer_count(&peer, "DBGetTree");
+	cr_assert(eq(int, pbx_selfservice_reconcile(ctx, NULL, &rep, &err), 0), "%s", err.message);
+	cr_assert(eq(int, peer_count(&peer, "DBGetTree") - trees, 1), "one read for all tenants");
+	cr_assert(ge(sz, rep.pushed, 5));
+	cr_assert(ge(sz, rep.removed, 2));
+	expect_tenant_in_sync(a, 4);
+	v = astdb(fa, "dnd");
+	cr_assert_null(v, "a's stale key was kept: %s", v);
+	v = astdb(fb, "dnd");
+	cr_assert_null(v, "b's stale key was kept: %s", v);
+	snprintf(fb, sizeof(fb), "pbxctl/%s/1000", b);
+	v = astdb(fb, "dnd");
+	cr_assert(eq(str, v ? v : "(none)", "1"), "b's own user");
+	free(v);
+	/* One tenant alone reads only its own tree. */
+	trees = peer_count(&peer, "DBGetTree");
+	cr_assert(eq(int, pbx_selfservice_reconcile(ctx, b, &rep, &err), 0), "%s", err.message);
+	cr_assert(eq(int, peer_count(&peer, "DBGetTree") - trees, 1));
+	cr_assert(eq(sz, rep.removed, 0));
+}
+
 Test(selfservice, one_refused_write_leaves_only_its_user_pending)
 {
 	struct pbx_selfservice_report rep;
