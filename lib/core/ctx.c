@@ -265,7 +265,7 @@ static void open_one(void *arg, size_t i)
 	pbx_error e = PBX_ERROR_INIT;
 
 	if (!job->keys[i])
-		return;   /* its key's error is already in s */
+		return;   /* nothing sealed, or its key's error is already in s */
 	s->r = pbx_secret_open(job->keys[i], s->sealed, &s->plain, &e);
 	if (s->r < 0 && (s->err = malloc(sizeof(*s->err))))
 		*s->err = e;
@@ -285,7 +285,7 @@ int pbx_ctx_open_secrets(pbx_ctx *ctx, struct pbx_ctx_sealed *v, size_t n, pbx_e
 		v[i].plain = NULL;
 		v[i].err = NULL;
 		v[i].r = 0;
-		if (!(job.keys[i] = key_for(ctx, v[i].sealed, &e))) {
+		if (v[i].sealed && !(job.keys[i] = key_for(ctx, v[i].sealed, &e))) {
 			v[i].r = e.code ? e.code : PBX_ERROR;
 			if ((v[i].err = malloc(sizeof(*v[i].err))))
 				*v[i].err = e;

@@ -64,8 +64,8 @@ struct pbx_secret_key *pbx_ctx_opening_key(pbx_ctx *ctx, pbx_error *err);
  */
 int pbx_ctx_open_secret(pbx_ctx *ctx, const char *sealed, char **ret_plain, pbx_error *err);
 
-/* One secret of pbx_ctx_open_secrets: @sealed in; @plain (pbx_secret_free_str) or, when
- * @r < 0, @err (free()) out. */
+/* One secret of pbx_ctx_open_secrets: @sealed in (NULL: nothing to open, @plain stays NULL);
+ * @plain (pbx_secret_free_str) or, when @r < 0, @err (free()) out. */
 struct pbx_ctx_sealed {
 	const char *sealed;
 	char *plain;

@@ -262,25 +262,14 @@ static void remove_stale(pbx_ami *ami, const char *slug, const char *prefix,
 static int open_verifiers(pbx_ctx *ctx, const struct ss_user *users, size_t n,
 			  struct pbx_ctx_sealed **ret, pbx_error *err)
 {
-	struct pbx_ctx_sealed *v = calloc(n + 1, sizeof(*v)), *todo = calloc(n + 1, sizeof(*v));
-	size_t m = 0;
-	int r;
+	struct pbx_ctx_sealed *v = calloc(n + 1, sizeof(*v));
 
-	if (!v || !todo) {
-		free(v);
-		free(todo);
+	if (!v)
 		return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
-	}
 	for (size_t i = 0; i < n; i++)
-		if (users[i].voicemail && users[i].sealed)
-			todo[m++].sealed = users[i].sealed;
-	r = pbx_ctx_open_secrets(ctx, todo, m, err);
-	for (size_t i = 0, j = 0; i < n; i++)
-		if (users[i].voicemail && users[i].sealed)
-			v[i] = todo[j++];
-	free(todo);
+		v[i].sealed = users[i].voicemail ? users[i].sealed : NULL;
 	*ret = v;
-	return r;
+	return pbx_ctx_open_secrets(ctx, v, n, err);
 }
 
 static void verifiers_free(struct pbx_ctx_sealed *v, size_t n)
@@ -331,23 +320,21 @@ static void reconcile_one(pbx_ctx *ctx, PGconn *pg, struct ss_user *u, const str
 	plan_writes(b, k);
 }
 
-/* Reconcile tenant @slug, whose AstDB keys are the sorted entries @e[0..@n). */
+/* Reconcile tenant @slug, whose AstDB keys are the sorted entries @e[0..@n), each
+ * beginning with @prefix ("/pbxctl/<slug>/"). */
 static int reconcile_tenant(pbx_ctx *ctx, PGconn *pg, pbx_ami *ami, const char *slug,
-			    const struct pbx_ami_db_entry *e, size_t n,
+			    const char *prefix, const struct pbx_ami_db_entry *e, size_t n,
 			    struct pbx_selfservice_report *rep, pbx_error *err)
 {
 	struct pbx_ctx_sealed *v = NULL;
 	struct ss_user *users = NULL;
 	struct batch b = { .push = NULL };
 	const char **live = NULL;
-	char fam[64], prefix[72];
 	const char *p[1] = { slug };
 	PGresult *res;
 	size_t rows = 0;
 	int r;
 
-	snprintf(fam, sizeof(fam), PBX_DP_ASTDB_FAMILY "/%s", slug);
-	snprintf(prefix, sizeof(prefix), "/%s/", fam);
 	res = pbx_pg_query(pg, "SELECT " SS_COLUMNS "WHERE t.slug = $1 AND u.status = 'active' "
 			   "AND t.status = 'active' ORDER BY u.extension", 1, p, "tenant", err);
 	if (!res) {
@@ -456,9 +443,10 @@ int pbx_selfservice_reconcile(pbx_ctx *ctx, const char *tenant,
 			first = lower_bound(all, n_all, prefix);
 			for (n = first; n < n_all && !strncmp(all[n].key, prefix, pl); n++)
 				;
-			r = reconcile_tenant(ctx, pg, ami, slug, all + first, n - first, &rep, err);
+			r = reconcile_tenant(ctx, pg, ami, slug, prefix, all + first, n - first,
+					     &rep, err);
 		} else if ((r = read_tree(ami, fam, &e, &n, err)) == 0) {
-			r = reconcile_tenant(ctx, pg, ami, slug, e, n, &rep, err);
+			r = reconcile_tenant(ctx, pg, ami, slug, prefix, e, n, &rep, err);
 			pbx_ami_db_entries_free(e, n);
 		}
 		/* One tenant's trouble never stops another's: only a lost connection does. */

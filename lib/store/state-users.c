@@ -91,7 +91,7 @@ struct sealed_of {
 static int open_passwords(pbx_ctx *ctx, struct pbx_ctx_sealed *v, const struct sealed_of *whose,
 			  size_t n, pbx_error *err)
 {
-	int r = n ? pbx_ctx_open_secrets(ctx, v, n, err) : 0;
+	int r = pbx_ctx_open_secrets(ctx, v, n, err);
 
 	for (size_t i = 0; i < n; i++) {
 		struct pbx_state_tenant *t = whose[i].t;

@@ -41,10 +41,11 @@ static char *with_db(const char *db)
 	return out;
 }
 
-/* A statement as the database owner, on the shared database (@db NULL) or ours. */
-static void pg_exec(const char *db, const char *sql)
+/* A statement as the database owner, on the shared database (@db NULL) or ours; the one
+ * value a query returns (malloc'd), NULL for a command. */
+static char *pg_run(const char *db, const char *sql)
 {
-	char *url = db ? with_db(db) : strdup(getenv("PBXCTL_TEST_DATABASE_URL"));
+	char *url = db ? with_db(db) : strdup(getenv("PBXCTL_TEST_DATABASE_URL")), *v = NULL;
 	PGconn *pg;
 	PGresult *r;
 
@@ -52,26 +53,29 @@ static void pg_exec(const char *db, const char *sql)
 	free(url);
 	cr_assert(eq(int, PQstatus(pg), CONNECTION_OK), "%s", PQerrorMessage(pg));
 	r = PQexec(pg, sql);
-	cr_assert(eq(int, PQresultStatus(r), PGRES_COMMAND_OK), "%s: %s", sql, PQerrorMessage(pg));
+	if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+		cr_assert(eq(int, PQntuples(r), 1), "%s", sql);
+		v = strdup(PQgetvalue(r, 0, 0));
+	} else {
+		cr_assert(eq(int, PQresultStatus(r), PGRES_COMMAND_OK), "%s: %s", sql,
+			  PQerrorMessage(pg));
+	}
 	PQclear(r);
 	PQfinish(pg);
+	return v;
+}
+
+static void pg_exec(const char *db, const char *sql)
+{
+	free(pg_run(db, sql));
 }
 
 /* The one value @sql returns on our database (malloc'd). */
 static char *pg_value(const char *sql)
 {
-	char *url = with_db(pgdb), *v;
-	PGconn *pg = PQconnectdb(url);
-	PGresult *r;
+	char *v = pg_run(pgdb, sql);
 
-	free(url);
-	cr_assert(eq(int, PQstatus(pg), CONNECTION_OK), "%s", PQerrorMessage(pg));
-	r = PQexec(pg, sql);
-	cr_assert(eq(int, PQresultStatus(r), PGRES_TUPLES_OK), "%s: %s", sql, PQerrorMessage(pg));
-	cr_assert(eq(int, PQntuples(r), 1), "%s", sql);
-	v = strdup(PQgetvalue(r, 0, 0));
-	PQclear(r);
-	PQfinish(pg);
+	cr_assert_not_null(v, "%s returned no value", sql);
 	return v;
 }
 
