@@ -168,6 +168,15 @@ static bool global_in_scoped(const char *tenant, PGresult *res, int i)
  * records, one scan; up to it, one indexed query per stale owner. */
 #define STALE_ONE_BY_ONE 16
 
+/* Must record @i of @res be compared by its digest: still believed, in scope, and its
+ * mark not today's @mark? */
+static bool stale_record(const char *tenant, const char *mark, PGresult *res, const bool *ok,
+			 int i)
+{
+	return ok[i] && !global_in_scoped(tenant, res, i) &&
+	       !(mark && !strcmp(mark, PQgetvalue(res, i, C_MARK)));
+}
+
 /* Is every owner of @owners named by a record of @res? */
 static bool owners_named(PGresult *res, char **owners, size_t n)
 {
@@ -209,8 +218,7 @@ static int rows_same(pbx_ctx *ctx, const char *tenant, PGresult *res, bool *ok,
 		return rt ? r : err->code;
 	}
 	for (int i = 0; i < rows; i++)
-		if (ok[i] && !global_in_scoped(tenant, res, i) &&
-		    !(mark && !strcmp(mark, PQgetvalue(res, i, C_MARK))))
+		if (stale_record(tenant, mark, res, ok, i))
 			stale[n_stale++] = PQgetvalue(res, i, C_OWNER);
 	if (n_stale == 0) {
 		free(stale);
@@ -230,13 +238,12 @@ static int rows_same(pbx_ctx *ctx, const char *tenant, PGresult *res, bool *ok,
 		return r;
 	}
 	r = pbx_pg_array_open(&ids);
-	for (int i = 0, s = 0; i < rows; i++) {
+	for (int i = 0; i < rows; i++) {
 		const char *owner = PQgetvalue(res, i, C_OWNER);
 
 		/* Only the stale ones are compared: the others' marks prove them unchanged. */
-		if (s >= (int)n_stale || stale[s] != owner)
+		if (!stale_record(tenant, mark, res, ok, i))
 			continue;
-		s++;
 		ok[i] = !strcmp(pbx_rt_digest_of(dig, n_dig, owner), PQgetvalue(res, i, C_ROWS));
 		if (ok[i] && mark)
 			pbx_pg_array_add(&ids, PQgetvalue(res, i, C_ID));
