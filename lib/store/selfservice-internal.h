@@ -49,6 +49,9 @@ int ss_db_del_gone_check(pbx_ami *ami, const char *fam, const char *key, pbx_err
 /* DBDel that accepts a key that is already gone. */
 int ss_db_del_gone(pbx_ami *ami, const char *fam, const char *key, pbx_error *err);
 
+/* Clear the pending marks of @users[0..@n) whose rows are still as they were read. */
+int ss_clear_pending(PGconn *pg, const struct ss_user *const *users, size_t n, pbx_error *err);
+
 /* Does AstDB hold what PostgreSQL wants for dnd and forward? */
 bool ss_same_state(const struct ss_user *u, const struct ss_keys *k);
 

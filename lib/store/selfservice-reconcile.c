@@ -141,49 +141,20 @@ static void on_answer(size_t i, int result, const pbx_error *why, void *userdata
 	}
 }
 
-/*
- * Clear the pending marks of the pushes that succeeded, in one UPDATE; a user whose row
- * changed since it was read (another dnd, forward, verifier or extension) stays pending.
- * Only users read pending are listed, so the UPDATE does not test astdb_pending again: with
- * that test, statistics taken while nobody was pending (every user is, after an import)
- * made PostgreSQL walk the users_astdb_pending index for each listed user, 2 s a tenant
- * of 100 users among 100 000 pending, instead of looking each one up by id.
- */
+/* Clear the pending marks of the pushes that succeeded (ss_clear_pending). */
 static int clear_pending(PGconn *pg, const struct batch *b, pbx_error *err)
 {
-	static const char *const sql =
-		"UPDATE users u SET astdb_pending = false FROM unnest($1::bigint[], "
-		"$2::boolean[], $3::text[], $4::text[], $5::int[]) AS v(id, dnd, fwd, sealed, ext) "
-		"WHERE u.id = v.id AND u.dnd = v.dnd AND "
-		"coalesce(u.forward_to, '') = v.fwd AND "
-		"u.vm_pin_verifier_sealed IS NOT DISTINCT FROM v.sealed AND u.extension = v.ext";
-	struct pbx_pg_array col[5];
-	const char *text[5];
-	int r = 0, bad = 0;
+	const struct ss_user **done = calloc(b->n_push + 1, sizeof(*done));
+	size_t n = 0;
+	int r;
 
-	for (int j = 0; j < 5; j++)
-		bad |= pbx_pg_array_open(&col[j]);
-	for (size_t i = 0; i < b->n_push; i++) {
-		const struct ss_user *u = &b->push[i].u;
-
-		if (b->push[i].result < 0 || !u->pending)
-			continue;
-		pbx_pg_array_add(&col[0], u->id);
-		pbx_pg_array_add(&col[1], u->dnd ? "t" : "f");
-		pbx_pg_array_add(&col[2], u->forward);
-		pbx_pg_array_add(&col[3], u->sealed);
-		pbx_pg_array_add(&col[4], u->ext);
-	}
-	for (int j = 0; j < 5; j++) {
-		bad |= pbx_pg_array_close(&col[j]);
-		text[j] = col[j].text;
-	}
-	if (bad)
-		r = pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
-	else if (col[0].n)
-		r = pbx_pg_exec(pg, sql, 5, text, "users", err);
-	for (int j = 0; j < 5; j++)
-		free(col[j].text);
+	if (!done)
+		return pbx_errorf(err, PBX_ERROR, NULL, NULL, "out of memory");
+	for (size_t i = 0; i < b->n_push; i++)
+		if (b->push[i].result == 0 && b->push[i].u.pending)
+			done[n++] = &b->push[i].u;
+	r = ss_clear_pending(pg, done, n, err);
+	free(done);
 	return r;
 }
 
