@@ -158,11 +158,11 @@ static bool unknown_generated_file(const char *dir, const char *known)
 /* Columns of the check's query. */
 enum { C_OWNER, C_GEN_OK, C_FILES, C_ROWS, C_MARK, C_ID, C_GONE };
 
+/* A scoped apply never touches the global rows: their digest is not its business. */
 static bool global_in_scoped(const char *tenant, PGresult *res, int i)
 {
 	return tenant && !strcmp(PQgetvalue(res, i, C_OWNER), PBX_RT_OWNER_GLOBAL);
 }
-
 
 /* Reading every owner's digest costs a scan of every owned row: above this many stale
  * records, one scan; up to it, one indexed query per stale owner. */
